@@ -1,0 +1,1 @@
+"""The command-line interface: argparse tree, output helpers, one module per subcommand."""

@@ -1,0 +1,36 @@
+"""Shared pytest fixtures. Each capability adds its fixtures in its own module under tests/."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = REPO.parent / "shared"
+
+
+@pytest.fixture
+def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A private ghostenv cache for one test (never the user's)."""
+    path = tmp_path / "cache"
+    monkeypatch.setenv("GHOSTENV_CACHE_DIR", str(path))
+    return path
+
+
+def run_ghostenv(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None,
+                 check: bool = False) -> subprocess.CompletedProcess[str]:
+    """Run the real ``ghostenv`` CLI in a subprocess (``python -m ghostenv``)."""
+    full_env = {**os.environ, **(env or {})}
+    full_env.pop("FORCE_COLOR", None)
+    proc = subprocess.run(
+        [sys.executable, "-m", "ghostenv", *args],
+        cwd=cwd, env=full_env, capture_output=True, text=True, timeout=600,
+    )
+    if check and proc.returncode != 0:
+        raise AssertionError(f"ghostenv {' '.join(args)} exited {proc.returncode}:\n"
+                             f"{proc.stdout}\n{proc.stderr}")
+    return proc
