@@ -89,7 +89,7 @@ def _load(name: str) -> CommandModule:
     import importlib
 
     module_name = COMMANDS[name][0]
-    return importlib.import_module(module_name)  # type: ignore[return-value]
+    return importlib.import_module(module_name)
 
 
 def build_parser(argv: Sequence[str]) -> argparse.ArgumentParser:
