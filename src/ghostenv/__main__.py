@@ -1,6 +1,6 @@
 """Allow ``python -m ghostenv``."""
 
-from ghostenv.cli.main import main
+from ghostenv.entry import main
 
 if __name__ == "__main__":
     raise SystemExit(main())
