@@ -8,7 +8,12 @@ of ``sync``/``run`` later. Everything else is handed to :mod:`ghostenv.cli.main`
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+
+# typing and collections.abc cost several ms to import; the fast path reads them
+# only under a type checker (which treats any name TYPE_CHECKING as true).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 
 def main(argv: Sequence[str] | None = None) -> int:
