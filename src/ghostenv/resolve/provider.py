@@ -1,0 +1,80 @@
+"""What the solver needs to know about packages, and nothing about where it comes from.
+
+The solver never performs I/O: a provider answers candidate and dependency
+questions, and may use :meth:`Provider.prefetch` to start fetching metadata for
+packages the solver is about to look at (so an async index client can pipeline).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from packaging.version import Version
+
+from ghostenv.resolve.version_set import VersionSet
+
+__all__ = ["Dependencies", "InMemoryProvider", "Provider", "Unavailable"]
+
+
+@dataclass(frozen=True, slots=True)
+class Unavailable:
+    """A version that exists but cannot be used; ``reason`` ends up in the report."""
+
+    reason: str
+
+
+Dependencies = Mapping[str, VersionSet] | Unavailable
+
+
+class Provider(Protocol):
+    def candidates(self, package: str, versions: VersionSet) -> Sequence[Version]:
+        """Versions of ``package`` inside ``versions``, most preferred first."""
+        ...
+
+    def dependencies(self, package: str, version: Version) -> Dependencies:
+        """Requirements of one version, or why it cannot be used."""
+        ...
+
+    def priority(self, package: str, versions: VersionSet) -> tuple[int, ...]:
+        """Lower is decided first. Default heuristic: fewest remaining candidates."""
+        ...
+
+    def prefetch(self, requests: Iterable[tuple[str, VersionSet]]) -> None:
+        """A hint that these packages will be asked about soon; may do nothing."""
+        ...
+
+
+@dataclass
+class InMemoryProvider:
+    """A provider over a dict registry ``{name: {version: {dep: specifier}}}``.
+
+    ``preferences`` (e.g. from an existing lock) are offered first when they
+    still fit, so re-resolving changes as little as possible. ``lowest`` flips
+    the order. ``examined`` counts dependency look-ups (candidates examined).
+    """
+
+    registry: Mapping[str, Mapping[Version, Mapping[str, VersionSet] | Unavailable]]
+    preferences: Mapping[str, Version] = field(default_factory=dict)
+    lowest: bool = False
+    examined: int = 0
+
+    def candidates(self, package: str, versions: VersionSet) -> Sequence[Version]:
+        known = self.registry.get(package, {})
+        found = sorted((v for v in known if versions.contains(v)), reverse=not self.lowest)
+        preferred = self.preferences.get(package)
+        if preferred is not None and preferred in found:
+            found.remove(preferred)
+            found.insert(0, preferred)
+        return found
+
+    def dependencies(self, package: str, version: Version) -> Dependencies:
+        self.examined += 1
+        return self.registry[package][version]
+
+    def priority(self, package: str, versions: VersionSet) -> tuple[int, ...]:
+        return (len(self.candidates(package, versions)),)
+
+    def prefetch(self, requests: Iterable[tuple[str, VersionSet]]) -> None:
+        return None

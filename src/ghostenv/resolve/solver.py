@@ -1,0 +1,204 @@
+"""PubGrub version solving (dart pub's doc/solver.md), pure and deterministic.
+
+Main loop: unit propagation derives every term the incompatibilities force;
+when nothing more follows, decision making picks a version of the package with
+the highest priority. A satisfied incompatibility is a conflict: conflict
+resolution walks back through the causes of its satisfiers, learning a new
+derived incompatibility, and backjumps to the level where that one becomes
+almost satisfied. Reaching an incompatibility that says "root cannot be
+selected" means there is no solution, and its derivation tree is the report.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from packaging.version import Version
+
+from ghostenv.errors import ResolutionError
+from ghostenv.resolve.incompatibility import (
+    ROOT,
+    DependencyCause,
+    DerivedCause,
+    Incompatibility,
+    NoVersionsCause,
+    RootCause,
+    UnavailableCause,
+)
+from ghostenv.resolve.partial_solution import PartialSolution
+from ghostenv.resolve.provider import Provider, Unavailable
+from ghostenv.resolve.term import Relation, Term
+from ghostenv.resolve.version_set import VersionSet
+
+__all__ = ["Resolution", "SolveFailure", "solve"]
+
+_ROOT_VERSION = Version("0")
+
+
+class SolveFailure(ResolutionError):
+    """No solution exists; ``incompatibility`` is the root of the derivation tree."""
+
+    def __init__(self, incompatibility: Incompatibility) -> None:
+        from ghostenv.resolve.report import explain
+
+        self.incompatibility = incompatibility
+        super().__init__(explain(incompatibility))
+
+
+@dataclass(frozen=True, slots=True)
+class Resolution:
+    packages: dict[str, Version]
+    decisions: int
+    examined: int
+
+
+class _Conflict(Exception):
+    pass
+
+
+class Solver:
+    def __init__(self, provider: Provider, requirements: Mapping[str, VersionSet]) -> None:
+        self.provider = provider
+        self.requirements = dict(requirements)
+        self.solution = PartialSolution()
+        self.incompatibilities: dict[str, list[Incompatibility]] = defaultdict(list)
+        self.examined = 0
+
+    def solve(self) -> Resolution:
+        root = Term(ROOT, VersionSet.singleton(_ROOT_VERSION), positive=False)
+        self._add(Incompatibility.build([root], RootCause()))
+        self.provider.prefetch(sorted(self.requirements.items()))
+        next_package: str | None = ROOT
+        while next_package is not None:
+            self._propagate(next_package)
+            next_package = self._decide()
+        packages = {n: v for n, v in self.solution.decisions.items() if n != ROOT}
+        return Resolution(dict(sorted(packages.items())), self.solution.attempted, self.examined)
+
+    def _add(self, incompatibility: Incompatibility) -> None:
+        for term in incompatibility.terms:
+            self.incompatibilities[term.package].append(incompatibility)
+
+    # -- unit propagation -------------------------------------------------
+    def _propagate(self, package: str) -> None:
+        changed = [package]
+        while changed:
+            current = changed.pop()
+            for incompatibility in reversed(self.incompatibilities[current]):
+                result = self._propagate_one(incompatibility)
+                if result is _Conflict:
+                    root_cause = self._resolve_conflict(incompatibility)
+                    changed.clear()
+                    derived = self._propagate_one(root_cause)
+                    assert isinstance(derived, str), "learned clause must be almost satisfied"
+                    changed.append(derived)
+                    break
+                if isinstance(result, str):
+                    changed.append(result)
+
+    def _propagate_one(self, incompatibility: Incompatibility) -> str | type[_Conflict] | None:
+        """Derive the negation of the single unsatisfied term, if there is exactly one."""
+        unsatisfied: Term | None = None
+        for term in incompatibility.terms:
+            relation = self.solution.relation(term)
+            if relation is Relation.CONTRADICTED:
+                return None
+            if relation is Relation.INCONCLUSIVE:
+                if unsatisfied is not None:
+                    return None
+                unsatisfied = term
+        if unsatisfied is None:
+            return _Conflict
+        self.solution.derive(unsatisfied.negate(), incompatibility)
+        return unsatisfied.package
+
+    # -- conflict resolution ------------------------------------------------
+    def _resolve_conflict(self, incompatibility: Incompatibility) -> Incompatibility:
+        learned = False
+        while not incompatibility.is_failure:
+            recent_term: Term | None = None
+            recent = None
+            difference: Term | None = None
+            previous_level = 0
+            for term in incompatibility.terms:
+                satisfier = self.solution.satisfier(term)
+                if recent is None or satisfier.index > recent.index:
+                    if recent is not None:
+                        previous_level = max(previous_level, recent.decision_level)
+                    recent_term, recent, difference = term, satisfier, None
+                else:
+                    previous_level = max(previous_level, satisfier.decision_level)
+                if recent_term is term:
+                    diff = recent.term.difference(term)
+                    difference = None if diff.is_empty else diff
+                    if difference is not None:
+                        earlier = self.solution.satisfier(difference.negate())
+                        previous_level = max(previous_level, earlier.decision_level)
+            assert recent is not None
+            assert recent_term is not None
+            if previous_level < recent.decision_level or recent.cause is None:
+                self.solution.backtrack(previous_level)
+                if learned:
+                    self._add(incompatibility)
+                return incompatibility
+            terms = [t for t in incompatibility.terms if t is not recent_term]
+            terms += [t for t in recent.cause.terms if t.package != recent.package]
+            if difference is not None:
+                terms.append(difference.negate())
+            incompatibility = Incompatibility.build(
+                terms, DerivedCause(incompatibility, recent.cause)
+            )
+            learned = True
+        raise SolveFailure(incompatibility)
+
+    # -- decision making ------------------------------------------------------
+    def _decide(self) -> str | None:
+        pending = self.solution.unsatisfied()
+        if not pending:
+            return None
+        term = min(
+            pending, key=lambda t: (self.provider.priority(t.package, t.versions), t.package)
+        )
+        package = term.package
+        if package == ROOT:
+            version: Version | None = _ROOT_VERSION
+        else:
+            candidates = self.provider.candidates(package, term.versions)
+            version = candidates[0] if candidates else None
+        if version is None:
+            self._add(Incompatibility.build([term], NoVersionsCause()))
+            return package
+        added = self._dependency_incompatibilities(package, version)
+        conflict = False
+        for incompatibility in added:
+            self._add(incompatibility)
+            conflict = conflict or all(
+                t.package == package or self.solution.satisfies(t) for t in incompatibility.terms
+            )
+        if not conflict:
+            self.solution.decide(package, version)
+        return package
+
+    def _dependency_incompatibilities(
+        self, package: str, version: Version
+    ) -> list[Incompatibility]:
+        this = Term(package, VersionSet.singleton(version))
+        if package == ROOT:
+            dependencies: Mapping[str, VersionSet] | Unavailable = self.requirements
+        else:
+            self.examined += 1
+            dependencies = self.provider.dependencies(package, version)
+        if isinstance(dependencies, Unavailable):
+            return [Incompatibility.build([this], UnavailableCause(dependencies.reason))]
+        self.provider.prefetch(sorted(dependencies.items()))
+        return [
+            Incompatibility.build([this, Term(dep, versions, positive=False)], DependencyCause())
+            for dep, versions in sorted(dependencies.items())
+        ]
+
+
+def solve(provider: Provider, requirements: Mapping[str, VersionSet]) -> Resolution:
+    """Find versions satisfying ``requirements``; raise :class:`SolveFailure` if none exist."""
+    return Solver(provider, requirements).solve()
