@@ -181,6 +181,26 @@ class Solver:
             self.solution.decide(package, version)
         return package
 
+    def _depender_range(self, package: str, version: Version) -> VersionSet:
+        """The widest range around ``version`` holding no other known version.
+
+        A dependency stated for that range is exactly as true as for the one
+        version, and keeps "there is no version of a>1.0,<1.1" noise out of
+        the learned clauses and the report (solver.md states dependencies over
+        ranges for the same reason).
+        """
+        known = sorted(self.provider.candidates(package, VersionSet.full()))
+        this = VersionSet.singleton(version)
+        if version not in known:
+            return this
+        at = known.index(version)
+        result = VersionSet.full()
+        if at > 0:
+            result = result & (VersionSet.parse(f">{known[at - 1]}") | this)
+        if at + 1 < len(known):
+            result = result & (VersionSet.parse(f"<{known[at + 1]}") | this)
+        return result
+
     def _dependency_incompatibilities(
         self, package: str, version: Version
     ) -> list[Incompatibility]:
@@ -190,6 +210,7 @@ class Solver:
         else:
             self.examined += 1
             dependencies = self.provider.dependencies(package, version)
+        this = Term(package, self._depender_range(package, version))
         if isinstance(dependencies, Unavailable):
             return [Incompatibility.build([this], UnavailableCause(dependencies.reason))]
         self.provider.prefetch(sorted(dependencies.items()))
