@@ -11,6 +11,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
+pytest_plugins = ["tests.support.index_plugin"]
 
 
 @pytest.fixture

@@ -274,10 +274,10 @@ def _pyproject(spec: VersionSpec) -> bytes:
         text += "\n[project.optional-dependencies]\n"
         for extra, items in spec.extras:
             text += f"{extra} = [{', '.join(json.dumps(d) for d in items)}]\n"
-    for group, items in spec.entry_points:
+    for group, scripts in spec.entry_points:
         if group == "console_scripts":
             text += "\n[project.scripts]\n"
-            text += "".join(f"{json.dumps(k)} = {json.dumps(v)}\n" for k, v in items)
+            text += "".join(f"{json.dumps(k)} = {json.dumps(v)}\n" for k, v in scripts)
     text += f"\n[tool.hatch.build.targets.wheel]\npackages = [{json.dumps(_module(spec))}]\n"
     return text.encode()
 

@@ -1,0 +1,81 @@
+"""pytest plugin: the fixture package index and the packse index as fixtures.
+
+Enabled from ``tests/conftest.py`` with ``pytest_plugins = ["tests.support.index_plugin"]``.
+
+- ``fixture_wheels`` (session): Path of the directory holding the built wheels and sdists.
+- ``fixture_build`` (session): the :class:`BuildResult` (per-file sha256, size, metadata...).
+- ``fixture_index`` (session): a running :class:`IndexServer` (``.url``, ``.simple_url``,
+  ``.files_url``, ``.requests``, ``.options``). Shared by the whole session: do not flip its
+  switches; use ``make_index`` for that.
+- ``make_index`` (function): ``make_index(**options) -> IndexServer`` with its own switches
+  (see :class:`ServerOptions`), stopped after the test.
+- ``packse_server`` / ``packse_index`` (session): the packse static index served as-is with
+  Range support; ``packse_index`` is the URL of its ``/simple-html/`` pages. Both skip when
+  ``../shared/packse`` (or ``$GHOSTENV_PACKSE_DIR``) is absent.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.support.builder import BuildResult, build_all
+from tests.support.index_server import IndexServer, ServerOptions, serve_directory
+
+REPO = Path(__file__).resolve().parent.parent.parent
+
+
+def packse_dir() -> Path:
+    """Where the packse scenario data lives (``$GHOSTENV_PACKSE_DIR`` overrides)."""
+    env = os.environ.get("GHOSTENV_PACKSE_DIR")
+    return Path(env) if env else REPO.parent / "shared" / "packse"
+
+
+@pytest.fixture(scope="session")
+def fixture_build(tmp_path_factory: pytest.TempPathFactory) -> BuildResult:
+    return build_all(tmp_path_factory.mktemp("fixture-wheels"))
+
+
+@pytest.fixture(scope="session")
+def fixture_wheels(fixture_build: BuildResult) -> Path:
+    return fixture_build.directory
+
+
+@pytest.fixture(scope="session")
+def fixture_index(fixture_build: BuildResult) -> Iterator[IndexServer]:
+    server = IndexServer(build=fixture_build).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def make_index(fixture_build: BuildResult) -> Iterator[Callable[..., IndexServer]]:
+    servers: list[IndexServer] = []
+
+    def factory(**options: Any) -> IndexServer:
+        server = IndexServer(build=fixture_build, options=ServerOptions(**options)).start()
+        servers.append(server)
+        return server
+
+    yield factory
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def packse_server() -> Iterator[IndexServer]:
+    root = packse_dir() / "index"
+    if not (root / "simple-html").is_dir():
+        pytest.skip(f"packse index not found at {root} (set GHOSTENV_PACKSE_DIR)")
+    server = serve_directory(root)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def packse_index(packse_server: IndexServer) -> str:
+    return packse_server.url + "/simple-html/"
