@@ -1,0 +1,260 @@
+"""The object store: content-addressed files, wheel manifests, verify/info/clean.
+
+Layout under the store root::
+
+    objects-v1/ab/cd/<rest of sha256>   one file per distinct content
+    wheels-v1/ab/<sha256>.json          one manifest per wheel (keyed by the wheel's sha256)
+    tmp/                                unique temp files, same filesystem as objects
+
+Every write goes to a unique temp file on the same filesystem, is fsynced and
+then renamed into place. Two processes writing the same object race harmlessly:
+both rename identical bytes to the same name. Manifest creation is additionally
+serialised with a file lock so a wheel is unzipped once, not once per process.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import shutil
+import tempfile
+import zipfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+from ghostenv.errors import HashMismatchError, StoreError, WheelError
+from ghostenv.store.manifest import WheelManifest
+from ghostenv.store.wheelfile import read_wheel
+
+OBJECTS = "objects-v1"
+WHEELS = "wheels-v1"
+CHUNK = 1 << 20
+
+
+@dataclass(frozen=True, slots=True)
+class StoreInfo:
+    """Totals shown by ``ghostenv cache info``."""
+
+    objects: int
+    bytes: int
+    wheels: int
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyReport:
+    """Result of re-hashing every object: which were checked and which were corrupt."""
+
+    checked: int
+    corrupt: tuple[str, ...]
+    removed: bool
+
+
+def _fsync_dir(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+class Store:
+    """A content-addressed store rooted at ``root`` (created on first write)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+        self.objects = self.root / OBJECTS
+        self.wheels = self.root / WHEELS
+        self.tmp = self.root / "tmp"
+
+    # -- objects -----------------------------------------------------------------
+
+    def object_path(self, sha256: str) -> Path:
+        """Where the object with this digest lives (whether or not it exists)."""
+        return self.objects / sha256[:2] / sha256[2:4] / sha256[4:]
+
+    def has(self, sha256: str) -> bool:
+        """True when the object is present."""
+        return self.object_path(sha256).exists()
+
+    def _temp(self) -> tuple[IO[bytes], Path]:
+        self.tmp.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(dir=self.tmp, prefix="obj-")
+        return os.fdopen(fd, "wb"), Path(name)
+
+    def put_stream(self, chunks: Iterable[bytes], *, expected_sha256: str | None = None,
+                   label: str = "<stream>") -> str:
+        """Store bytes arriving in chunks (a download), hashing while writing.
+
+        A digest that disagrees with ``expected_sha256`` raises
+        :class:`HashMismatchError` naming ``label`` and both digests; the
+        partial temp file is removed either way.
+        """
+        digest = hashlib.sha256()
+        handle, temp = self._temp()
+        try:
+            with handle:
+                for chunk in chunks:
+                    digest.update(chunk)
+                    handle.write(chunk)
+                handle.flush()
+                os.fsync(handle.fileno())
+            actual = digest.hexdigest()
+            if expected_sha256 is not None and actual != expected_sha256.lower():
+                raise HashMismatchError(
+                    f"{label}: sha256 mismatch: expected {expected_sha256.lower()}, got {actual}",
+                    hint="the file changed upstream or was corrupted; re-lock or retry",
+                )
+            self._commit(temp, actual)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                temp.unlink()
+        return actual
+
+    def put_bytes(self, data: bytes) -> str:
+        """Store one blob; returns its sha256."""
+        return self.put_stream([data])
+
+    def put_file(self, path: Path, *, expected_sha256: str | None = None) -> str:
+        """Store a file's content; returns its sha256."""
+        def chunks() -> Iterator[bytes]:
+            with open(path, "rb") as handle:
+                while block := handle.read(CHUNK):
+                    yield block
+        return self.put_stream(chunks(), expected_sha256=expected_sha256, label=str(path))
+
+    def _commit(self, temp: Path, sha256: str) -> None:
+        final = self.object_path(sha256)
+        if final.exists():
+            return
+        final.parent.mkdir(parents=True, exist_ok=True)
+        # Objects are shared by hardlinks into environments: keep them read-only.
+        os.chmod(temp, 0o444)
+        os.replace(temp, final)  # losing a race to an identical writer is fine
+        _fsync_dir(final.parent)
+
+    # -- wheels ------------------------------------------------------------------
+
+    def manifest_path(self, wheel_sha256: str) -> Path:
+        """Where the manifest of the wheel with this digest is stored."""
+        return self.wheels / wheel_sha256[:2] / f"{wheel_sha256}.json"
+
+    def get_manifest(self, wheel_sha256: str) -> WheelManifest | None:
+        """The stored manifest, or None when the wheel was never added (or its manifest is bad)."""
+        path = self.manifest_path(wheel_sha256)
+        try:
+            manifest = WheelManifest.from_json(path.read_text("utf-8"))
+        except (FileNotFoundError, ValueError, KeyError, TypeError):
+            return None
+        if not all(self.has(f.sha256) for f in manifest.files):
+            return None  # objects were cleaned or found corrupt: unpack again
+        return manifest
+
+    def add_wheel(self, wheel: Path, *, expected_sha256: str | None = None) -> WheelManifest:
+        """Unpack a wheel into the store once and return its manifest.
+
+        The wheel's own sha256 is checked against ``expected_sha256`` first
+        (:class:`HashMismatchError`), then its entries are validated (paths,
+        RECORD hashes; :class:`WheelError`) while being written as objects.
+        """
+        from filelock import FileLock
+
+        wheel = Path(wheel)
+        wheel_sha = _hash_file(wheel)
+        if expected_sha256 is not None and wheel_sha != expected_sha256.lower():
+            raise HashMismatchError(
+                f"{wheel.name}: sha256 mismatch: expected {expected_sha256.lower()}, "
+                f"got {wheel_sha}",
+                hint="the wheel does not match the lock or index; re-download or re-lock",
+            )
+        existing = self.get_manifest(wheel_sha)
+        if existing is not None:
+            return existing
+        lock_path = self.manifest_path(wheel_sha).with_suffix(".lock")
+        lock_path.parent.mkdir(parents=True, exist_ok=True)
+        with FileLock(str(lock_path)):
+            existing = self.get_manifest(wheel_sha)
+            if existing is not None:
+                return existing
+            try:
+                with zipfile.ZipFile(wheel) as archive:
+                    manifest = read_wheel(archive, wheel.name, wheel_sha, self.put_stream)
+            except zipfile.BadZipFile as exc:
+                raise WheelError(f"{wheel.name}: not a valid zip archive ({exc})") from exc
+            self._write_atomic(self.manifest_path(wheel_sha), manifest.to_json().encode())
+        return manifest
+
+    def _write_atomic(self, path: Path, data: bytes) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(name, path)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(name)
+
+    def iter_manifests(self) -> Iterator[WheelManifest]:
+        """Every readable stored manifest."""
+        if not self.wheels.is_dir():
+            return
+        for path in sorted(self.wheels.glob("*/*.json")):
+            with contextlib.suppress(ValueError, KeyError, TypeError, OSError):
+                yield WheelManifest.from_json(path.read_text("utf-8"))
+
+    # -- maintenance -------------------------------------------------------------
+
+    def iter_objects(self) -> Iterator[tuple[str, Path]]:
+        """(sha256, path) of every object file."""
+        if not self.objects.is_dir():
+            return
+        for path in self.objects.glob("*/*/*"):
+            yield path.parent.parent.name + path.parent.name + path.name, path
+
+    def info(self) -> StoreInfo:
+        """Count objects, their bytes and stored wheels."""
+        count = total = 0
+        for _, path in self.iter_objects():
+            count += 1
+            total += path.stat().st_size
+        wheels = len(list(self.wheels.glob("*/*.json"))) if self.wheels.is_dir() else 0
+        return StoreInfo(objects=count, bytes=total, wheels=wheels)
+
+    def verify(self, *, remove: bool = False) -> VerifyReport:
+        """Re-hash every object; report (and optionally remove) those whose bytes changed.
+
+        Removing a corrupt object invalidates the manifests that use it:
+        :meth:`get_manifest` then returns None and the wheel is unpacked again.
+        """
+        checked = 0
+        corrupt: list[str] = []
+        for sha, path in self.iter_objects():
+            checked += 1
+            if _hash_file(path) != sha:
+                corrupt.append(sha)
+                if remove:
+                    path.unlink(missing_ok=True)
+        return VerifyReport(checked=checked, corrupt=tuple(corrupt), removed=remove)
+
+    def clean(self) -> None:
+        """Remove the whole store (environments keep their hardlinked or cloned copies)."""
+        try:
+            shutil.rmtree(self.root)
+        except FileNotFoundError:
+            return
+        except OSError as exc:
+            raise StoreError(f"{self.root}: could not remove the store ({exc})") from exc
+
+
+def _hash_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while block := handle.read(CHUNK):
+            digest.update(block)
+    return digest.hexdigest()

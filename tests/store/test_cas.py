@@ -1,0 +1,201 @@
+"""The object store: put/verify/info/clean on real files, and wheel unpacking."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ghostenv.errors import HashMismatchError, WheelError
+from ghostenv.store import Store, WheelManifest
+from tests.store.wheelbuild import make_wheel
+
+
+def test_put_bytes_layout_and_dedup(tmp_path: Path) -> None:
+    store = Store(tmp_path / "s")
+    sha = store.put_bytes(b"hello")
+    assert sha == hashlib.sha256(b"hello").hexdigest()
+    path = store.object_path(sha)
+    assert path == tmp_path / "s" / "objects-v1" / sha[:2] / sha[2:4] / sha[4:]
+    assert path.read_bytes() == b"hello"
+    assert store.put_bytes(b"hello") == sha
+    assert store.info().objects == 1
+    assert list((tmp_path / "s" / "tmp").iterdir()) == []
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.binary(max_size=300), max_size=8))
+def test_any_blobs_roundtrip(tmp_path_factory: pytest.TempPathFactory,
+                             blobs: list[bytes]) -> None:
+    store = Store(tmp_path_factory.mktemp("s"))
+    for blob in blobs:
+        assert store.object_path(store.put_bytes(blob)).read_bytes() == blob
+    info = store.info()
+    assert info.objects == len(set(blobs))
+    assert info.bytes == sum(len(b) for b in set(blobs))
+
+
+def test_put_stream_hash_mismatch_names_file_and_removes_partial(tmp_path: Path) -> None:
+    store = Store(tmp_path / "s")
+    wrong = "0" * 64
+    with pytest.raises(HashMismatchError) as info:
+        store.put_stream([b"abc", b"def"], expected_sha256=wrong, label="pkg-1.0.whl")
+    message = str(info.value)
+    assert "pkg-1.0.whl" in message
+    assert wrong in message
+    assert hashlib.sha256(b"abcdef").hexdigest() in message
+    assert list((tmp_path / "s" / "tmp").iterdir()) == []
+    assert store.info().objects == 0
+
+
+def test_put_file_expected_hash_ok(tmp_path: Path) -> None:
+    src = tmp_path / "f.bin"
+    src.write_bytes(os.urandom(3 << 20))
+    expected = hashlib.sha256(src.read_bytes()).hexdigest()
+    store = Store(tmp_path / "s")
+    assert store.put_file(src, expected_sha256=expected.upper()) == expected
+
+
+def test_add_wheel_manifest_is_stored_and_reused(tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    wheel = make_wheel(tmp_path, files={"demo/__init__.py": b"X = 1\n",
+                                        "demo/same.txt": b"dup", "demo/same2.txt": b"dup"},
+                       entry_points="[console_scripts]\ndemo = demo:main\n"
+                                    "[gui_scripts]\ndemo-gui = demo.gui:run\n")
+    store = Store(tmp_path / "s")
+    manifest = store.add_wheel(wheel)
+    assert manifest.name == "demo"
+    assert manifest.version == "1.0"
+    assert manifest.dist_info == "demo-1.0.dist-info"
+    assert manifest.tags == ("py3-none-any",)
+    assert manifest.console_scripts == (("demo", "demo:main"),)
+    assert manifest.gui_scripts == (("demo-gui", "demo.gui:run"),)
+    paths = {f.path for f in manifest.files}
+    assert "demo/same.txt" in paths
+    assert "demo-1.0.dist-info/RECORD" in paths
+    # identical content from two members is one object
+    shas = [f.sha256 for f in manifest.files if f.path.startswith("demo/same")]
+    assert shas[0] == shas[1]
+    wheel_sha = hashlib.sha256(wheel.read_bytes()).hexdigest()
+    assert manifest.wheel_sha256 == wheel_sha
+    stored = store.manifest_path(wheel_sha).read_text()
+    assert WheelManifest.from_json(stored) == manifest
+    # a second add (even from a fresh Store object) does no zip work at all
+    def no_zip(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the zip was opened again")
+
+    monkeypatch.setattr(zipfile, "ZipFile", no_zip)
+    assert Store(tmp_path / "s").add_wheel(wheel) == manifest
+    assert store.info().wheels == 1
+
+
+def test_add_wheel_expected_hash_mismatch(tmp_path: Path) -> None:
+    wheel = make_wheel(tmp_path)
+    store = Store(tmp_path / "s")
+    with pytest.raises(HashMismatchError, match=wheel.name):
+        store.add_wheel(wheel, expected_sha256="ab" * 32)
+    assert store.info().wheels == 0
+
+
+def test_expanded_tags(tmp_path: Path) -> None:
+    wheel = make_wheel(tmp_path, tag="py2.py3-none-any")
+    assert Store(tmp_path / "s").add_wheel(wheel).tags == ("py2-none-any", "py3-none-any")
+
+
+def test_record_mismatch_refused(tmp_path: Path) -> None:
+    wheel = make_wheel(tmp_path, tamper={"demo/__init__.py": b"EVIL = 1\n"})
+    store = Store(tmp_path / "s")
+    with pytest.raises(WheelError, match=r"RECORD says demo/__init__\.py"):
+        store.add_wheel(wheel)
+    assert store.info().wheels == 0
+
+
+@pytest.mark.parametrize("member", ["../evil.py", "/etc/evil", "demo/../../evil.py"])
+def test_escaping_entries_refused(tmp_path: Path, member: str) -> None:
+    wheel = make_wheel(tmp_path, raw_members={member: b"x"})
+    with pytest.raises(WheelError, match="outside"):
+        Store(tmp_path / "s").add_wheel(wheel)
+
+
+def test_symlink_entry_refused(tmp_path: Path) -> None:
+    wheel = make_wheel(tmp_path)
+    with zipfile.ZipFile(wheel, "a") as archive:
+        info = zipfile.ZipInfo("demo/link")
+        info.external_attr = 0o120777 << 16
+        archive.writestr(info, "/etc/passwd")
+    with pytest.raises(WheelError, match="symlink"):
+        Store(tmp_path / "s").add_wheel(wheel)
+
+
+def test_not_a_zip(tmp_path: Path) -> None:
+    bad = tmp_path / "bad-1.0-py3-none-any.whl"
+    bad.write_bytes(b"not a zip")
+    with pytest.raises(WheelError, match=r"bad-1\.0"):
+        Store(tmp_path / "s").add_wheel(bad)
+
+
+def test_verify_reports_and_removes_corrupt(tmp_path: Path) -> None:
+    wheel = make_wheel(tmp_path)
+    store = Store(tmp_path / "s")
+    manifest = store.add_wheel(wheel)
+    victim = manifest.files[0]
+    path = store.object_path(victim.sha256)
+    os.chmod(path, 0o644)
+    path.write_bytes(b"bit rot")
+    report = store.verify()
+    assert report.corrupt == (victim.sha256,)
+    assert path.exists()
+    report = store.verify(remove=True)
+    assert report.corrupt == (victim.sha256,)
+    assert not path.exists()
+    assert store.verify().corrupt == ()
+    # the manifest no longer counts as stored; adding again repairs the object
+    assert store.get_manifest(manifest.wheel_sha256) is None
+    assert store.add_wheel(wheel) == manifest
+    assert path.read_bytes() != b"bit rot"
+
+
+def test_clean(tmp_path: Path) -> None:
+    store = Store(tmp_path / "s")
+    store.add_wheel(make_wheel(tmp_path))
+    store.clean()
+    assert not (tmp_path / "s").exists()
+    assert store.info().objects == 0
+
+
+_FILL = """
+import sys
+from pathlib import Path
+from ghostenv.store import Store
+sys.stdin.readline()
+m = Store(Path(sys.argv[1])).add_wheel(Path(sys.argv[2]))
+print(len(m.files))
+"""
+
+
+def test_two_processes_fill_the_store_at_once(tmp_path: Path) -> None:
+    files = {f"big/mod{i}.py": os.urandom(2000) for i in range(300)}
+    wheel = make_wheel(tmp_path, name="big", files=files)
+    root = tmp_path / "s"
+    procs = [subprocess.Popen([sys.executable, "-c", _FILL, str(root), str(wheel)],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+             for _ in range(3)]
+    for proc in procs:  # release them together
+        assert proc.stdin is not None
+        proc.stdin.write("go\n")
+        proc.stdin.flush()
+    outs = [proc.communicate(timeout=120)[0] for proc in procs]
+    assert all(proc.returncode == 0 for proc in procs)
+    assert {out.strip() for out in outs} == {str(len(files) + 3)}
+    store = Store(root)
+    assert store.verify().corrupt == ()
+    assert store.info().wheels == 1
+    assert store.info().objects == len(files) + 3
+    assert list((root / "tmp").iterdir()) == []
