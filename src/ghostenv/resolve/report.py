@@ -39,6 +39,8 @@ def describe(incompatibility: Incompatibility) -> str:
     if isinstance(cause, NoVersionsCause):
         return f"there is no version of {terms[0]}"
     if isinstance(cause, UnavailableCause):
+        if terms[0].package == ROOT:
+            return f"you {cause.reason.replace('has ', 'have ', 1)}"
         return f"{terms[0]} {cause.reason}"
     if isinstance(cause, DependencyCause):
         depender, dependee = terms if terms[0].positive else terms[::-1]

@@ -196,9 +196,9 @@ class Solver:
         at = known.index(version)
         result = VersionSet.full()
         if at > 0:
-            result = result & (VersionSet.parse(f">{known[at - 1]}") | this)
+            result = result & (VersionSet.parse(f">{known[at - 1].public}") | this)
         if at + 1 < len(known):
-            result = result & (VersionSet.parse(f"<{known[at + 1]}") | this)
+            result = result & (VersionSet.parse(f"<{known[at + 1].public}") | this)
         return result
 
     def _dependency_incompatibilities(
@@ -211,6 +211,14 @@ class Solver:
             self.examined += 1
             dependencies = self.provider.dependencies(package, version)
         this = Term(package, self._depender_range(package, version))
+        empty = (
+            sorted(dep for dep, versions in dependencies.items() if versions.is_empty)
+            if (not isinstance(dependencies, Unavailable))
+            else []
+        )
+        if empty:
+            # Contradictory requirements on one package ("b==1" and "b==2"): no version fits.
+            dependencies = Unavailable(f"has conflicting requirements on {empty[0]}")
         if isinstance(dependencies, Unavailable):
             return [Incompatibility.build([this], UnavailableCause(dependencies.reason))]
         self.provider.prefetch(sorted(dependencies.items()))

@@ -1,0 +1,313 @@
+"""Python packaging semantics on top of the pure solver.
+
+:class:`PythonProvider` adapts a simple synchronous :class:`Source` (candidate
+files and metadata per project) to the solver's :class:`Provider`: names are
+normalized (PEP 503/685), extras become virtual packages ``a[x]`` pinned to the
+same version as ``a``, markers are evaluated for one target environment, and a
+version is *unavailable* (with the reason kept for the report) when its
+requires-python excludes the target or no file can be installed there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Literal, Protocol
+
+from packaging.markers import Marker
+from packaging.requirements import Requirement
+from packaging.specifiers import SpecifierSet
+from packaging.tags import Tag, compatible_tags, cpython_tags, parse_tag
+from packaging.utils import NormalizedName, canonicalize_name
+from packaging.version import Version
+
+from ghostenv.resolve.incompatibility import Incompatibility, NoVersionsCause
+from ghostenv.resolve.provider import Dependencies, Unavailable
+from ghostenv.resolve.report import externals
+from ghostenv.resolve.version_set import VersionSet
+
+__all__ = ["Candidate", "Metadata", "Options", "PythonProvider", "Source", "Target", "split_extra"]
+
+Prerelease = Literal["if-necessary-or-explicit", "allow", "disallow"]
+Strategy = Literal["highest", "lowest", "lowest-direct"]
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """One release of a project as the index lists it."""
+
+    version: Version
+    requires_python: SpecifierSet | None = None
+    wheel_tags: tuple[str, ...] = ()  # compressed tag triples of the wheels, e.g. "py3-none-any"
+    has_sdist: bool = False
+    yanked: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Metadata:
+    requires_dist: tuple[Requirement, ...] = ()
+    provides_extra: tuple[str, ...] = ()
+
+
+class Source(Protocol):
+    def versions(self, name: str) -> Sequence[Candidate]: ...
+
+    def metadata(self, name: str, version: Version) -> Metadata: ...
+
+
+_LINUX_X86_64 = (
+    *(f"manylinux_2_{minor}_x86_64" for minor in range(39, 4, -1)),
+    "manylinux2014_x86_64",
+    "manylinux2010_x86_64",
+    "manylinux1_x86_64",
+    "linux_x86_64",
+)
+
+
+@dataclass(frozen=True)
+class Target:
+    """The environment being resolved for: Python version, markers, wheel tags."""
+
+    python: Version
+    markers: Mapping[str, str]
+    tags: frozenset[Tag]
+
+    @classmethod
+    def linux(
+        cls, python: str, platforms: Sequence[str] = _LINUX_X86_64, machine: str = "x86_64"
+    ) -> Target:
+        version = Version(python)
+        major, minor = version.release[0], version.release[1]
+        full = ".".join(map(str, (*version.release, 0, 0)[:3]))
+        markers = {
+            "python_version": f"{major}.{minor}",
+            "python_full_version": full,
+            "implementation_name": "cpython",
+            "implementation_version": full,
+            "platform_python_implementation": "CPython",
+            "os_name": "posix",
+            "sys_platform": "linux",
+            "platform_system": "Linux",
+            "platform_machine": machine,
+            "platform_release": "",
+            "platform_version": "",
+        }
+        py = (major, minor)
+        tags = [*cpython_tags(py, platforms=platforms), *compatible_tags(py, platforms=platforms)]
+        return cls(Version(full), markers, frozenset(tags))
+
+
+@dataclass(frozen=True)
+class Options:
+    prerelease: Prerelease = "if-necessary-or-explicit"
+    resolution: Strategy = "highest"
+    only_binary: frozenset[str] = frozenset()  # normalized names or ":all:"
+    no_binary: frozenset[str] = frozenset()
+    preferences: Mapping[str, Version] = field(default_factory=dict)
+
+
+def split_extra(package: str) -> tuple[str, str | None]:
+    """``"a[x]"`` -> ``("a", "x")``; ``"a"`` -> ``("a", None)``."""
+    if package.endswith("]") and "[" in package:
+        base, extra = package[:-1].split("[", 1)
+        return base, extra
+    return package, None
+
+
+@cache
+def _tags(compressed: str) -> frozenset[Tag]:
+    return frozenset(parse_tag(compressed))
+
+
+def requirement_set(requirement: Requirement) -> VersionSet:
+    if requirement.url:
+        return VersionSet.full()
+    return VersionSet.parse(requirement.specifier)
+
+
+class PythonProvider:
+    """The solver's provider for Python projects; package keys are ``name`` or ``name[extra]``."""
+
+    def __init__(
+        self,
+        source: Source,
+        target: Target,
+        options: Options | None = None,
+        *,
+        direct: Iterable[Requirement] = (),
+    ) -> None:
+        self.source = source
+        self.target = target
+        self.options = options or Options()
+        self.direct = list(direct)
+        self.direct_names = {canonicalize_name(r.name) for r in self.direct}
+        self.pinned = {
+            (canonicalize_name(r.name), Version(s.version))
+            for r in self.direct
+            for s in r.specifier
+            if s.operator in ("==", "===") and "*" not in s.version
+        }
+        self._versions: dict[str, list[Candidate]] = {}
+        self.examined = 0
+
+    # -- requirements --------------------------------------------------------
+    def requirements(
+        self, requirements: Iterable[Requirement], extra: str | None = None
+    ) -> dict[str, VersionSet]:
+        """Turn requirements into solver dependencies, evaluating markers for the target."""
+        env = dict(self.target.markers)
+        env["extra"] = extra or ""
+        result: dict[str, VersionSet] = {}
+        for requirement in requirements:
+            if requirement.marker is not None and not _evaluate(requirement.marker, env):
+                continue
+            name = canonicalize_name(requirement.name)
+            versions = requirement_set(requirement)
+            keys = [name, *(f"{name}[{canonicalize_name(x)}]" for x in sorted(requirement.extras))]
+            for key in keys:
+                result[key] = result[key] & versions if key in result else versions
+        return result
+
+    def root_requirements(self) -> dict[str, VersionSet]:
+        return self.requirements(self.direct)
+
+    # -- Provider protocol ---------------------------------------------------
+    def _candidates(self, name: NormalizedName) -> list[Candidate]:
+        found = self._versions.get(name)
+        if found is None:
+            found = sorted(self.source.versions(name), key=lambda c: c.version, reverse=True)
+            self._versions[name] = found
+        return found
+
+    def candidates(self, package: str, versions: VersionSet) -> Sequence[Version]:
+        name = canonicalize_name(split_extra(package)[0])
+        policy = self.options.prerelease
+        stable: list[Version] = []
+        pre: list[Version] = []
+        for candidate in self._candidates(name):
+            version = candidate.version
+            if candidate.yanked and (name, version) not in self.pinned:
+                continue
+            if not versions.contains(version):
+                continue
+            if version.is_prerelease and policy != "allow":
+                if policy == "disallow":
+                    continue
+                pre.append(version)
+            else:
+                stable.append(version)
+        lowest = self.options.resolution == "lowest" or (
+            self.options.resolution == "lowest-direct" and name in self.direct_names
+        )
+        if lowest:
+            stable.reverse()
+            pre.reverse()
+        # uv's policy: stable versions first; a prerelease only when no stable one fits.
+        ordered = stable + pre
+        preferred = self.options.preferences.get(name)
+        if preferred is not None and preferred in ordered:
+            ordered.remove(preferred)
+            ordered.insert(0, preferred)
+        return ordered
+
+    def dependencies(self, package: str, version: Version) -> Dependencies:
+        self.examined += 1
+        base, extra = split_extra(package)
+        name = canonicalize_name(base)
+        candidate = next(c for c in self._candidates(name) if c.version == version)
+        reason = self._unusable(name, candidate)
+        if reason is not None:
+            return Unavailable(reason)
+        metadata = self.source.metadata(name, version)
+        if extra is None:
+            return self.requirements(metadata.requires_dist)
+        deps = self.requirements(
+            [r for r in metadata.requires_dist if r.marker is not None], extra=extra
+        )
+        plain = self.requirements(metadata.requires_dist)
+        deps = {k: v for k, v in deps.items() if k not in plain or plain[k] != v}
+        deps[name] = VersionSet.singleton(version)
+        return deps
+
+    def _unusable(self, name: NormalizedName, candidate: Candidate) -> str | None:
+        spec = candidate.requires_python
+        if spec is not None:
+            # Like uv, ignore upper bounds: "<3.9" is nearly always a packaging mistake.
+            spec = SpecifierSet(",".join(str(s) for s in spec if s.operator not in ("<", "<=")))
+        if spec is not None and not spec.contains(self.target.python, prereleases=True):
+            return f"requires Python{spec}, but the target is Python {self.target.python}"
+        binary_ok = not ({name, ":all:"} & self.options.no_binary)
+        source_ok = not ({name, ":all:"} & self.options.only_binary)
+        if binary_ok and any(_tags(t) & self.target.tags for t in candidate.wheel_tags):
+            return None
+        if source_ok and candidate.has_sdist:
+            return None
+        if candidate.wheel_tags and not binary_ok:
+            return "has only wheels, and binaries are disabled for it"
+        if candidate.wheel_tags:
+            if candidate.has_sdist:
+                return "has no wheel for the target platform, and building from source is disabled"
+            return "has no wheel for the target platform"
+        return "has no files that can be installed"
+
+    def priority(self, package: str, versions: VersionSet) -> tuple[int, ...]:
+        # Extras and pins first (they cannot branch), then fewest remaining candidates.
+        count = len(self.candidates(package, versions))
+        return (0 if "[" in package else 1, count)
+
+    def prefetch(self, requests: Iterable[tuple[str, VersionSet]]) -> None:
+        return None
+
+    # -- hints -----------------------------------------------------------------
+    def hints(self, failure: Incompatibility) -> list[str]:
+        """Extra advice for a failed resolution: prereleases or yanked versions that would fit."""
+        found: list[str] = []
+        for node in externals(failure):
+            if not isinstance(node.cause, NoVersionsCause):
+                continue
+            term = node.terms[0]
+            name = canonicalize_name(split_extra(term.package)[0])
+            matching = [c for c in self._candidates(name) if term.versions.contains(c.version)]
+            if self.options.prerelease == "disallow" and any(
+                c.version.is_prerelease for c in matching
+            ):
+                found.append(f"{term} has prereleases; allow them with --prerelease allow")
+            yanked = [c for c in matching if c.yanked]
+            if yanked:
+                found.append(
+                    f"{name}=={yanked[0].version} matches but was yanked; pin it with == to use it"
+                )
+        return found
+
+
+def _evaluate(marker: Marker, env: Mapping[str, str]) -> bool:
+    try:
+        return marker.evaluate(dict(env))
+    except Exception:
+        return False
+
+
+def resolve(
+    source: Source,
+    requirements: Iterable[Requirement | str],
+    target: Target,
+    options: Options | None = None,
+) -> dict[NormalizedName, Version]:
+    """Resolve ``requirements`` for ``target``: ``{name: version}`` without extras keys.
+
+    Raises :class:`~ghostenv.resolve.solver.SolveFailure` (a ``ResolutionError``)
+    whose message is the numbered explanation and whose hint lists fixes to try.
+    """
+    from ghostenv.resolve.solver import SolveFailure, Solver
+
+    parsed = [r if isinstance(r, Requirement) else Requirement(r) for r in requirements]
+    provider = PythonProvider(source, target, options, direct=parsed)
+    try:
+        result = Solver(provider, provider.root_requirements()).solve()
+    except SolveFailure as failure:
+        hints = provider.hints(failure.incompatibility)
+        if hints:
+            failure.hint = "; ".join(hints)
+        raise
+    return {canonicalize_name(k): v for k, v in result.packages.items() if "[" not in k}
