@@ -25,7 +25,10 @@ from ghostenv.cli.output import Context
 from ghostenv.errors import EXIT_INTERRUPTED, EXIT_USAGE, GhostenvError, exit_code_for
 
 #: name -> (module, one-line help). Add a line when a capability lands.
-COMMANDS: dict[str, tuple[str, str]] = {}
+COMMANDS: dict[str, tuple[str, str]] = {
+    "cache": ("ghostenv.cli.cache", "inspect, verify or clean the content-addressed store"),
+    "cp": ("ghostenv.cli.cp", "clone a file or tree with a link mode and report what it cost"),
+}
 
 
 class CommandModule(Protocol):

@@ -1,0 +1,182 @@
+"""Putting a store object at a path in an environment: clone, hardlink, copy or symlink.
+
+A reflink clone (Linux ``FICLONE``, macOS ``clonefile``) shares blocks with the
+store yet is a separate inode, so editing the environment never edits the
+store: it is the best mode where the filesystem has it. A hardlink costs no
+blocks either but shares the inode (store objects are read-only for that
+reason). A copy always works. Which of these a (store filesystem, target
+filesystem) pair supports is found by trying the first file and remembered,
+and a fallback is reported once, not once per file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import enum
+import errno
+import os
+import shutil
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+FICLONE = 0x40049409  # _IOW(0x94, 9, int) from linux/fs.h
+ENV_VAR = "GHOSTENV_LINK_MODE"
+#: errno values meaning "this filesystem (pair) cannot do that", not a real failure.
+_UNSUPPORTED = {errno.EXDEV, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EINVAL, errno.ENOTTY,
+                errno.ENOSYS, errno.EPERM, errno.EMLINK, errno.EBADF}
+
+
+class LinkMode(enum.StrEnum):
+    """How a file gets from the store into an environment."""
+
+    CLONE = "clone"
+    HARDLINK = "hardlink"
+    COPY = "copy"
+    SYMLINK = "symlink"
+
+
+def clone_file(src: Path, dst: Path) -> None:
+    """Reflink ``src`` to a new file ``dst``; OSError when the filesystem cannot."""
+    if sys.platform == "darwin":
+        _clonefile_macos(src, dst)
+        return
+    if not sys.platform.startswith("linux"):
+        raise OSError(errno.EOPNOTSUPP, "reflink is only implemented on Linux and macOS")
+    import fcntl
+
+    with open(src, "rb") as source:
+        fd = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        try:
+            fcntl.ioctl(fd, FICLONE, source.fileno())
+        except OSError:
+            os.close(fd)
+            os.unlink(dst)
+            raise
+        os.close(fd)
+
+
+def _clonefile_macos(src: Path, dst: Path) -> None:
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.clonefile(os.fsencode(src), os.fsencode(dst), 0) != 0:
+        code = ctypes.get_errno()
+        raise OSError(code, os.strerror(code), str(dst))
+
+
+def copy_file(src: Path, dst: Path) -> None:
+    """Copy bytes in the kernel where possible (``copy_file_range``, then ``sendfile``)."""
+    with open(src, "rb") as source, open(dst, "xb") as target:
+        size = os.fstat(source.fileno()).st_size
+        infd, outfd = source.fileno(), target.fileno()
+        done = 0
+        with contextlib.suppress(OSError, AttributeError):
+            while done < size:
+                n = os.copy_file_range(infd, outfd, size - done)
+                if n == 0:
+                    break
+                done += n
+        if done < size:
+            with contextlib.suppress(OSError):
+                while done < size:
+                    n = os.sendfile(outfd, infd, done, size - done)
+                    if n == 0:
+                        break
+                    done += n
+        if done < size:
+            source.seek(done)
+            target.seek(done)
+            shutil.copyfileobj(source, target, 1 << 20)
+    shutil.copymode(src, dst)
+    os.chmod(dst, os.stat(dst).st_mode | 0o200)  # store objects are read-only; copies are not
+
+
+def place(src: Path, dst: Path, mode: LinkMode) -> None:
+    """Put ``src`` at ``dst`` with exactly ``mode``; an existing ``dst`` is replaced."""
+    if os.path.lexists(dst):
+        os.unlink(dst)
+    if mode is LinkMode.CLONE:
+        clone_file(src, dst)
+        os.chmod(dst, 0o644)
+    elif mode is LinkMode.HARDLINK:
+        os.link(src, dst)
+    elif mode is LinkMode.SYMLINK:
+        os.symlink(os.path.abspath(src), dst)
+    else:
+        copy_file(src, dst)
+
+
+def mode_from_env() -> LinkMode | None:
+    """``GHOSTENV_LINK_MODE`` as a mode (None when unset); ValueError names bad values."""
+    value = os.environ.get(ENV_VAR, "").strip().lower()
+    if not value:
+        return None
+    try:
+        return LinkMode(value)
+    except ValueError:
+        choices = ", ".join(m.value for m in LinkMode)
+        raise ValueError(f"{ENV_VAR}={value!r} is not one of {choices}") from None
+
+
+def _chain(requested: LinkMode | None) -> tuple[LinkMode, ...]:
+    if requested is None:
+        return (LinkMode.CLONE, LinkMode.HARDLINK, LinkMode.COPY)
+    if requested is LinkMode.CLONE:
+        return (LinkMode.CLONE, LinkMode.COPY)
+    if requested is LinkMode.HARDLINK:
+        return (LinkMode.HARDLINK, LinkMode.COPY)
+    return (requested,)
+
+
+class Linker:
+    """Links files with the best working mode per (source fs, target fs) pair.
+
+    ``requested=None`` means the default chain clone -> hardlink -> copy (unless
+    ``GHOSTENV_LINK_MODE`` says otherwise). An explicit ``clone`` or ``hardlink``
+    still falls back to ``copy`` where the filesystem refuses, and says so once
+    through ``on_fallback``.
+    """
+
+    def __init__(self, requested: LinkMode | None = None,
+                 on_fallback: Callable[[str], None] | None = None) -> None:
+        self.requested = requested if requested is not None else mode_from_env()
+        self.on_fallback = on_fallback
+        self._known: dict[tuple[int, int, tuple[LinkMode, ...]], LinkMode] = {}
+        self.fallbacks: list[str] = []
+
+    def link(self, src: Path, dst: Path, *, writable: bool = False) -> LinkMode:
+        """Place ``src`` at ``dst``; returns the mode that was used.
+
+        ``writable`` (e.g. an executable that needs its own mode bits) rules
+        out hardlinks and symlinks, which share the store's inode.
+        """
+        chain = _chain(self.requested)
+        if writable:
+            chain = tuple(m for m in chain if m in (LinkMode.CLONE, LinkMode.COPY)) or (
+                LinkMode.COPY,)
+        key = (os.stat(src).st_dev, os.stat(os.path.dirname(dst) or ".").st_dev, chain)
+        known = self._known.get(key)
+        tries = chain[chain.index(known):] if known is not None else chain
+        first_error: OSError | None = None
+        for mode in tries:
+            try:
+                place(src, dst, mode)
+            except OSError as exc:
+                if exc.errno not in _UNSUPPORTED or mode is tries[-1]:
+                    raise
+                first_error = first_error or exc
+                continue
+            if known is None:
+                self._known[key] = mode
+                if mode is not chain[0]:
+                    self._report(chain[0], mode, first_error)
+            return mode
+        raise AssertionError("unreachable: the last mode either worked or raised")
+
+    def _report(self, wanted: LinkMode, used: LinkMode, error: OSError | None) -> None:
+        reason = os.strerror(error.errno) if error is not None and error.errno else "unsupported"
+        text = f"{wanted.value} not possible here ({reason}); fell back to {used.value}"
+        self.fallbacks.append(text)
+        if self.on_fallback is not None:
+            self.on_fallback(text)
