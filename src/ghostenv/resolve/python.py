@@ -243,6 +243,8 @@ class PythonProvider:
             return None
         if source_ok and candidate.has_sdist:
             return None
+        if candidate.has_sdist and not candidate.wheel_tags:
+            return "has only a source distribution, and building from source is disabled"
         if candidate.wheel_tags and not binary_ok:
             return "has only wheels, and binaries are disabled for it"
         if candidate.wheel_tags:
