@@ -435,3 +435,27 @@ def test_pip_installs_from_the_fixture_index(fixture_index: IndexServer, tmp_pat
     assert versions["gamma"] == "1.0.0"
     paths = [r.path for r in fixture_index.requests]
     assert any(p.endswith(".whl.metadata") for p in paths)
+
+
+def test_fail_first_then_succeed(make_index: MakeIndex) -> None:
+    server = make_index(fail_first=2, fail_status=503)
+    assert [_get(server.simple_url).status_code for _ in range(4)] == [503, 503, 200, 200]
+
+
+def test_fault_match_limits_faults_to_matching_paths(make_index: MakeIndex) -> None:
+    server = make_index(fail_every=1, fault_match=r"\.whl$")
+    assert _get(server.simple_url + "beta/").status_code == 200
+    assert _get(server.files_url + BETA + ".metadata").status_code == 200
+    assert _get(server.files_url + BETA).status_code == 500
+
+
+def test_fixture_index_is_fresh_for_each_test_a(fixture_index: IndexServer) -> None:
+    assert fixture_index.requests == []
+    fixture_index.options.fail_every = 1
+    assert _get(fixture_index.simple_url).status_code == 500
+
+
+def test_fixture_index_is_fresh_for_each_test_b(fixture_index: IndexServer) -> None:
+    assert fixture_index.requests == []
+    assert fixture_index.options.fail_every == 0
+    assert _get(fixture_index.simple_url).status_code == 200

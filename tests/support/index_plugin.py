@@ -5,8 +5,10 @@ Enabled from ``tests/conftest.py`` with ``pytest_plugins = ["tests.support.index
 - ``fixture_wheels`` (session): Path of the directory holding the built wheels and sdists.
 - ``fixture_build`` (session): the :class:`BuildResult` (per-file sha256, size, metadata...).
 - ``fixture_index`` (session): a running :class:`IndexServer` (``.url``, ``.simple_url``,
-  ``.files_url``, ``.requests``, ``.options``). Shared by the whole session: do not flip its
-  switches; use ``make_index`` for that.
+  ``.files_url``, ``.requests``, ``.options``). Shared by the whole session: prefer
+  ``make_index`` for switches.
+  Before each test that uses it, its request log and fault counter are cleared and its
+  options restored to the defaults, so ``.requests`` holds only that test's requests.
 - ``make_index`` (function): ``make_index(**options) -> IndexServer`` with its own switches
   (see :class:`ServerOptions`), stopped after the test.
 - ``packse_server`` / ``packse_index`` (session): the packse static index served as-is with
@@ -50,6 +52,15 @@ def fixture_index(fixture_build: BuildResult) -> Iterator[IndexServer]:
     server = IndexServer(build=fixture_build).start()
     yield server
     server.stop()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_fixture_index(request: pytest.FixtureRequest) -> None:
+    """Give each test using ``fixture_index`` default switches and an empty request log."""
+    if "fixture_index" in request.fixturenames:
+        server: IndexServer = request.getfixturevalue("fixture_index")
+        server.options = ServerOptions()
+        server.reset()
 
 
 @pytest.fixture

@@ -42,10 +42,12 @@ class ServerOptions:
     range: bool = True  # honour Range; False answers 200 with the whole body
     latency: float = 0.0  # seconds slept before each answer
     fail_every: int = 0  # every Nth request answers fail_status
+    fail_first: int = 0  # the first N requests answer fail_status (retry-then-succeed tests)
     fail_status: int = 500
     retry_after: int = 1  # Retry-After seconds sent with 429/503
     reset_every: int = 0  # every Nth request: connection reset without an answer
     truncate_every: int = 0  # every Nth request: full Content-Length, half the body
+    fault_match: str = ""  # regex on the path: only matching requests count for faults
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,19 +197,22 @@ class _Handler(BaseHTTPRequestHandler):
     # -- dispatch --------------------------------------------------------------------------
     def _handle(self, head: bool) -> None:
         opts = self.server.options
-        number = self.server.next_number()
         if opts.latency:
             time.sleep(opts.latency)
-        if opts.reset_every and number % opts.reset_every == 0:
+        number = 0  # 0: this request is exempt from faults
+        if not opts.fault_match or re.search(opts.fault_match, self.path):
+            number = self.server.next_number()
+        if number and opts.reset_every and number % opts.reset_every == 0:
             self._reset()
             return
-        if opts.fail_every and number % opts.fail_every == 0:
+        failing = bool(opts.fail_every and number % opts.fail_every == 0)
+        if number and (failing or number <= opts.fail_first):
             extra = {}
             if opts.fail_status in (429, 503):
                 extra["Retry-After"] = str(opts.retry_after)
             self._send(opts.fail_status, b"injected failure\n", "text/plain", head, extra=extra)
             return
-        truncate = bool(opts.truncate_every and number % opts.truncate_every == 0)
+        truncate = bool(number and opts.truncate_every and number % opts.truncate_every == 0)
         path = unquote(urlsplit(self.path).path)
         if self.server.static_root is not None:
             self._static(path, head, truncate)
