@@ -1,0 +1,73 @@
+"""Wheel file names, and which ``.dist-info/METADATA`` a wheel must carry.
+
+The wheel spec names the directory ``{distribution}-{version}.dist-info``; tools
+differ in how they escape the name (``foo_bar`` vs ``foo.bar``) and version, so
+both sides are normalized before comparing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from ghostenv.errors import WheelError
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from packaging.version import Version
+
+    from ghostenv.wheel.zipreader import Entry
+
+
+@dataclass(frozen=True, slots=True)
+class WheelName:
+    """The parsed parts of a wheel file name."""
+
+    filename: str
+    name: str  # canonicalized
+    version: Version
+    build: tuple[()] | tuple[int, str]
+    tags: frozenset[str]
+
+
+def parse_wheel_name(filename: str) -> WheelName:
+    """Parse ``name-version(-build)?-py-abi-plat.whl`` or raise WheelError."""
+    from packaging.utils import InvalidWheelFilename, parse_wheel_filename
+
+    try:
+        name, version, build, tags = parse_wheel_filename(filename)
+    except InvalidWheelFilename as exc:
+        raise WheelError(f"{filename}: not a valid wheel file name ({exc})",
+                         hint="wheel names look like name-1.0-py3-none-any.whl") from exc
+    return WheelName(filename, str(name), version, build, frozenset(str(t) for t in tags))
+
+
+def select_metadata(entries: Iterable[Entry], wheel: WheelName) -> Entry:
+    """The one ``<name>-<version>.dist-info/METADATA`` entry matching the wheel's name."""
+    from packaging.utils import canonicalize_name
+    from packaging.version import InvalidVersion, Version
+
+    found = [e for e in entries
+             if e.name.count("/") == 1 and e.name.endswith(".dist-info/METADATA")]
+    label = wheel.filename
+    if not found:
+        raise WheelError(f"{label}: no .dist-info/METADATA in the archive",
+                         hint="this is not a valid wheel")
+    if len(found) > 1:
+        names = ", ".join(sorted(e.name for e in found))
+        raise WheelError(f"{label}: {len(found)} METADATA files ({names})",
+                         hint="a wheel must contain exactly one .dist-info directory")
+    entry = found[0]
+    stem = entry.name[: -len(".dist-info/METADATA")]
+    dist, _, ver = stem.rpartition("-")
+    try:
+        matches = (canonicalize_name(dist) == wheel.name and bool(dist)
+                   and Version(ver) == wheel.version)
+    except InvalidVersion:
+        matches = False
+    if not matches:
+        raise WheelError(f"{label}: dist-info directory {stem}.dist-info does not match "
+                         f"the file name ({wheel.name} {wheel.version})",
+                         hint="the wheel was renamed or built wrongly; rebuild it")
+    return entry

@@ -1,0 +1,217 @@
+"""Fetch a remote wheel's METADATA with as few requests and bytes as possible.
+
+Order of attempts:
+
+1. PEP 658 ``<url>.metadata`` when the index advertises it (one small request).
+2. HTTP Range: one *suffix* request of :data:`SUFFIX` bytes. 64 KiB holds the
+   EOCD with almost any comment and the whole central directory of a wheel with
+   up to ~500 members, so most wheels need just one more request (the METADATA
+   local entry), and small wheels none. Very large wheels (torch: 12,000
+   members, a 1.2 MB directory) need a second request for the directory's
+   remainder and a third for the member: 3 in all.
+3. A server that ignores Range (answers 200) gets its body streamed into memory
+   and parsed as a whole.
+
+Transient failures (connection errors, 429, 5xx) are retried with exponential
+backoff; 404 and short bodies fail at once with a NetworkError.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+from urllib.parse import unquote, urlsplit
+
+from ghostenv.errors import NetworkError, WheelError
+from ghostenv.wheel.filename import WheelName, parse_wheel_name, select_metadata
+from ghostenv.wheel.zipreader import (
+    LOCAL_SIZE,
+    NeedBytes,
+    _slice,
+    decompress,
+    find_directory,
+    local_data_span,
+    parse_central_directory,
+)
+
+if TYPE_CHECKING:
+    import httpx
+
+SUFFIX = 64 * 1024
+RETRIES = 4
+BACKOFF = 0.25
+
+
+@dataclass(slots=True)
+class FetchStats:
+    """What fetching cost: requests made and body bytes received."""
+
+    requests: int = 0
+    bytes: int = 0
+    file_size: int | None = None
+    source: str = ""  # "pep658", "range" or "full"
+
+
+class _Fetcher:
+    def __init__(self, client: httpx.AsyncClient, url: str, stats: FetchStats) -> None:
+        self.client = client
+        self.url = url
+        self.stats = stats
+
+    async def get(self, url: str, headers: dict[str, str] | None = None,
+                  *, allow_404: bool = False) -> httpx.Response | None:
+        """GET with retries; returns the response with its body read."""
+        import httpx
+
+        delay = BACKOFF
+        for attempt in range(RETRIES + 1):
+            last = attempt == RETRIES
+            self.stats.requests += 1
+            try:
+                resp = await self.client.get(url, headers=headers or {}, follow_redirects=True)
+            except (httpx.TransportError, httpx.DecodingError) as exc:
+                if last:
+                    raise NetworkError(f"{url}: {type(exc).__name__}: {exc}",
+                                       hint="check the network or the index URL") from exc
+                await asyncio.sleep(delay)
+                delay *= 2
+                continue
+            self.stats.bytes += len(resp.content)
+            if resp.status_code == 404 and allow_404:
+                return None
+            if resp.status_code == 429 or resp.status_code >= 500:
+                if last:
+                    raise NetworkError(f"{url}: HTTP {resp.status_code} after "
+                                       f"{RETRIES + 1} attempts",
+                                       hint="the server is failing; try again later")
+                await asyncio.sleep(delay)
+                delay *= 2
+                continue
+            if resp.status_code >= 400:
+                raise NetworkError(f"{url}: HTTP {resp.status_code}",
+                                   hint="check that the URL exists on the index")
+            declared = resp.headers.get("content-length")
+            if (declared is not None and "content-encoding" not in resp.headers
+                    and int(declared) != len(resp.content)):
+                if last:
+                    raise NetworkError(f"{url}: body is {len(resp.content)} bytes, "
+                                       f"Content-Length said {declared}",
+                                       hint="the connection was cut; try again")
+                await asyncio.sleep(delay)
+                delay *= 2
+                continue
+            return resp
+        raise AssertionError("unreachable")
+
+
+def _content_range(resp: httpx.Response, url: str) -> tuple[int, int]:
+    """(start, total size) from a 206 answer's Content-Range."""
+    value = resp.headers.get("content-range", "")
+    try:
+        unit, _, rest = value.partition(" ")
+        span, _, total = rest.partition("/")
+        start = int(span.partition("-")[0])
+        if unit != "bytes" or total == "*":
+            raise ValueError(value)
+        return start, int(total)
+    except ValueError as exc:
+        raise NetworkError(f"{url}: unusable Content-Range {value!r}",
+                           hint="the server's Range support is broken") from exc
+
+
+async def fetch_wheel_metadata(client: httpx.AsyncClient, url: str, *,
+                               metadata_available: bool = False) -> tuple[bytes, FetchStats]:
+    """Return the METADATA bytes of the wheel at ``url`` and what fetching cost.
+
+    ``metadata_available`` says the index advertised a PEP 658 file; when that
+    file is missing anyway the Range path is used.
+    """
+    stats = FetchStats()
+    fetch = _Fetcher(client, url, stats)
+    filename = unquote(urlsplit(url).path.rsplit("/", 1)[-1])
+    wheel = parse_wheel_name(filename)
+    if metadata_available:
+        resp = await fetch.get(url + ".metadata", allow_404=True)
+        if resp is not None:
+            stats.source = "pep658"
+            return resp.content, stats
+    resp = await fetch.get(url, {"Range": f"bytes=-{SUFFIX}", "Accept-Encoding": "identity"})
+    assert resp is not None
+    if resp.status_code != 206:
+        stats.source = "full"
+        stats.file_size = len(resp.content)
+        return _from_window(resp.content, 0, len(resp.content), wheel, filename), stats
+    stats.source = "range"
+    start, size = _content_range(resp, url)
+    stats.file_size = size
+    window, base = resp.content, start
+
+    member: tuple[int, bytes] | None = None
+
+    async def get_range(lo: int, hi: int) -> tuple[int | None, bytes]:
+        got = await fetch.get(url, {"Range": f"bytes={lo}-{hi - 1}",
+                                    "Accept-Encoding": "identity"})
+        assert got is not None
+        if got.status_code != 206:
+            # Range support vanished: we hold the whole file now.
+            stats.source = "full"
+            return None, got.content
+        return _content_range(got, url)[0], got.content
+
+    for _ in range(4):
+        try:
+            return _from_window(window, base, size, wheel, filename, member=member), stats
+        except NeedBytes as need:
+            if need.start < base and need.end >= base - SUFFIX // 4:
+                # Directory rest, or a member close enough to coalesce with it.
+                got_at, data = await get_range(need.start, base)
+                if got_at is None:
+                    return _from_window(data, 0, size, wheel, filename), stats
+                if got_at + len(data) != base:
+                    raise NetworkError(f"{url}: server returned the wrong range",
+                                       hint="the server's Range support is broken") from None
+                window, base = data + window, got_at
+            else:
+                got_at, data = await get_range(need.start, min(need.end, base))
+                if got_at is None:
+                    return _from_window(data, 0, size, wheel, filename), stats
+                member = (got_at, data)
+    raise NetworkError(f"{url}: could not locate METADATA within the expected ranges",
+                       hint="the archive layout is unusual; download the wheel instead")
+
+
+def _from_window(window: bytes, base: int, size: int, wheel: WheelName, label: str,
+                 *, member: tuple[int, bytes] | None = None) -> bytes:
+    """Parse as far as the bytes held allow; raises NeedBytes for the next range.
+
+    ``window`` is a contiguous run ending at the end of the file (EOCD and
+    directory); ``member`` an optional separate run holding the METADATA entry.
+    """
+    if base + len(window) != size:
+        raise NetworkError(f"{label}: body is {len(window)} bytes, expected {size}",
+                           hint="the download was cut short; try again")
+    directory = find_directory(window, base, size, label)
+    cd = _slice(window, base, directory.cd_offset, directory.cd_offset + directory.cd_size)
+    entries = parse_central_directory(cd, directory, label)
+    entry = select_metadata(entries, wheel)
+    # Ask for the header, the name, a generous extra field and the data at once.
+    guess_end = min(size, entry.header_offset + LOCAL_SIZE + 2 * len(entry.name.encode())
+                    + 128 + entry.compressed_size)
+    runs = [(base, window)] + ([member] if member else [])
+
+    def take(lo: int, hi: int, want_end: int) -> bytes:
+        for run_base, run in runs:
+            if run_base <= lo and hi <= run_base + len(run):
+                return run[lo - run_base:hi - run_base]
+        raise NeedBytes(lo, max(hi, want_end))
+
+    header = take(entry.header_offset, entry.header_offset + LOCAL_SIZE, guess_end)
+    start, end = local_data_span(header, entry, label)
+    if end > size:
+        raise WheelError(f"{label}: truncated zip archive", hint="download it again")
+    try:
+        raw = take(start, end, end)
+    except NeedBytes:  # the local extra field was larger than guessed
+        raise NeedBytes(entry.header_offset, end) from None
+    return decompress(raw, entry, label)

@@ -1,0 +1,330 @@
+"""A minimal, careful ZIP reader that touches only the bytes it needs.
+
+``zipfile`` is fine for reading a whole archive, but a resolver wants one
+member (``METADATA``) out of wheels that can weigh hundreds of megabytes,
+sometimes over HTTP where every byte is paid for. The functions here work on
+*windows* of the file (``bytes`` plus the absolute offset they start at), so
+the local reader (:class:`LocalZip`) and the remote reader
+(:mod:`ghostenv.wheel.remote`) share all the parsing and safety checks and only
+differ in how they fetch a byte range.
+
+Layout facts used (APPNOTE 6.3.x): the End Of Central Directory record (EOCD,
+22 bytes + up to 65535 bytes of comment) ends the file; a Zip64 EOCD locator
+(20 bytes) sits right before it when the archive needs 64-bit fields; the
+central directory lists every member with its local header offset.
+"""
+
+from __future__ import annotations
+
+import struct
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import BinaryIO
+
+from ghostenv.errors import WheelError
+
+EOCD_SIG = b"PK\x05\x06"
+EOCD_SIZE = 22
+MAX_COMMENT = 0xFFFF
+#: The most a reader ever needs from the end to find the EOCD: record, max
+#: comment and the Zip64 locator before it.
+MAX_EOCD_SPAN = EOCD_SIZE + MAX_COMMENT + 20
+ZIP64_LOCATOR_SIG = b"PK\x06\x07"
+ZIP64_LOCATOR_SIZE = 20
+ZIP64_EOCD_SIG = b"PK\x06\x06"
+ZIP64_EOCD_SIZE = 56
+CENTRAL_SIG = b"PK\x01\x02"
+CENTRAL_SIZE = 46
+LOCAL_SIG = b"PK\x03\x04"
+LOCAL_SIZE = 30
+
+STORED = 0
+DEFLATED = 8
+
+_EOCD = struct.Struct("<4sHHHHIIH")
+_LOCATOR = struct.Struct("<4sIQI")
+_ZIP64_EOCD = struct.Struct("<4sQHHIIQQQQ")
+_CENTRAL = struct.Struct("<4sHHHHHHIIIHHHHHII")
+_LOCAL = struct.Struct("<4sHHHHHIIIHH")
+
+
+class NeedBytes(Exception):
+    """The window given does not hold ``[start, end)``; fetch it and retry."""
+
+    def __init__(self, start: int, end: int) -> None:
+        super().__init__(f"need bytes {start}-{end}")
+        self.start = start
+        self.end = end
+
+
+@dataclass(frozen=True, slots=True)
+class Directory:
+    """Where the central directory is, as found from the end of the file."""
+
+    cd_offset: int  # absolute, after adding any prefix ("concat") bytes
+    cd_size: int
+    entries: int
+    prefix: int  # bytes prepended before the archive proper (self-extractors)
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One central directory record (the fields a reader needs)."""
+
+    name: str
+    method: int
+    flags: int
+    crc: int
+    compressed_size: int
+    size: int
+    header_offset: int  # absolute offset of the local header
+
+
+@dataclass(slots=True)
+class ReadStats:
+    """I/O accounting: how many reads and how many bytes it took."""
+
+    reads: int = 0
+    bytes_read: int = 0
+    ranges: list[tuple[int, int]] = field(default_factory=list)
+
+
+def _slice(window: bytes, base: int, start: int, end: int) -> bytes:
+    if start < base or end > base + len(window):
+        raise NeedBytes(start, end)
+    return window[start - base:end - base]
+
+
+def find_directory(tail: bytes, tail_offset: int, file_size: int, label: str) -> Directory:
+    """Locate the central directory from a window ending at the end of the file.
+
+    Scans backwards for the EOCD signature, accepting a candidate only when its
+    comment length reaches exactly the end of the file (so a ``PK\\5\\6`` inside
+    the comment cannot fool it). Raises :class:`NeedBytes` when the Zip64 record
+    lies before the window.
+    """
+    if tail_offset + len(tail) != file_size:
+        raise ValueError("tail window must end at the end of the file")
+    if file_size < EOCD_SIZE:
+        raise WheelError(f"{label}: not a zip archive ({file_size} bytes)",
+                         hint="the file is empty or truncated; download it again")
+    pos = tail.rfind(EOCD_SIG)
+    while pos >= 0:
+        if len(tail) - pos >= EOCD_SIZE:
+            comment_len = _EOCD.unpack_from(tail, pos)[7]
+            if pos + EOCD_SIZE + comment_len == len(tail):
+                break
+        pos = tail.rfind(EOCD_SIG, 0, pos)
+    if pos < 0:
+        if len(tail) < min(file_size, MAX_EOCD_SPAN):
+            raise NeedBytes(max(0, file_size - MAX_EOCD_SPAN), file_size)
+        raise WheelError(f"{label}: not a zip archive (no end of central directory record)",
+                         hint="the file is truncated or is not a wheel; download it again")
+    _, disk, cd_disk, _, count, cd_size, cd_offset, _ = _EOCD.unpack_from(tail, pos)
+    eocd_abs = tail_offset + pos
+    if disk != 0 or cd_disk != 0:
+        raise WheelError(f"{label}: multi-disk zip archives are not supported")
+    zip64 = False
+    loc_abs = eocd_abs - ZIP64_LOCATOR_SIZE
+    if loc_abs >= 0:
+        loc = _slice(tail, tail_offset, loc_abs, eocd_abs) if loc_abs >= tail_offset else None
+        if loc is None:
+            raise NeedBytes(loc_abs, eocd_abs)
+        if loc[:4] == ZIP64_LOCATOR_SIG:
+            _, _, rec_offset, _ = _LOCATOR.unpack(loc)
+            # The locator's offset ignores prepended bytes; the record sits just before it.
+            rec_abs = loc_abs - ZIP64_EOCD_SIZE
+            rec = _slice(tail, tail_offset, rec_abs, rec_abs + ZIP64_EOCD_SIZE) if rec_abs >= 0 \
+                else b""
+            if rec[:4] != ZIP64_EOCD_SIG:
+                raise WheelError(f"{label}: corrupt Zip64 end of central directory",
+                                 hint="the archive is truncated or damaged")
+            (_, _, _, _, _, _, _, count, cd_size, cd_offset) = _ZIP64_EOCD.unpack(rec)
+            zip64 = True
+            del rec_offset
+    dir_end = eocd_abs - (ZIP64_LOCATOR_SIZE + ZIP64_EOCD_SIZE if zip64 else 0)
+    prefix = dir_end - cd_size - cd_offset
+    if prefix < 0:
+        raise WheelError(f"{label}: truncated zip archive (central directory starts "
+                         f"{-prefix} bytes before the file)",
+                         hint="the download was cut short; fetch the file again")
+    return Directory(cd_offset + prefix, cd_size, count, prefix)
+
+
+def _check_name(name: str, label: str) -> None:
+    if name.startswith(("/", "\\")) or "\\" in name or "\x00" in name or (
+            len(name) > 1 and name[1] == ":"):
+        raise WheelError(f"{label}: entry name {name!r} is absolute or not a POSIX path",
+                         hint="the archive is unsafe; do not install it")
+    if ".." in PurePosixPath(name).parts:
+        raise WheelError(f"{label}: entry name {name!r} escapes the archive",
+                         hint="the archive is unsafe; do not install it")
+
+
+def parse_central_directory(data: bytes, directory: Directory, label: str) -> list[Entry]:
+    """Walk the whole central directory (``data`` is exactly its bytes).
+
+    Every name is checked for escaping paths here, once, so every caller gets
+    the check whether or not it extracts the entry.
+    """
+    entries: list[Entry] = []
+    pos = 0
+    end = len(data)
+    while pos < end:
+        if end - pos < CENTRAL_SIZE or data[pos:pos + 4] != CENTRAL_SIG:
+            raise WheelError(f"{label}: corrupt central directory at offset "
+                             f"{directory.cd_offset + pos}",
+                             hint="the archive is truncated or damaged")
+        (_, _, _, flags, method, _, _, crc, csize, usize, nlen, elen, clen, _, _, _,
+         offset) = _CENTRAL.unpack_from(data, pos)
+        name_end = pos + CENTRAL_SIZE + nlen
+        extra_end = name_end + elen
+        if extra_end + clen > end:
+            raise WheelError(f"{label}: corrupt central directory (record overruns it)",
+                             hint="the archive is truncated or damaged")
+        raw = data[pos + CENTRAL_SIZE:name_end]
+        name = raw.decode("utf-8" if flags & 0x800 else "cp437")
+        if 0xFFFFFFFF in (usize, csize, offset):
+            usize, csize, offset = _zip64_extra(data[name_end:extra_end], usize, csize, offset,
+                                                name=name, label=label)
+        _check_name(name, label)
+        entries.append(Entry(name, method, flags, crc, csize, usize, offset + directory.prefix))
+        pos = extra_end + clen
+    if len(entries) != directory.entries:
+        raise WheelError(f"{label}: central directory lists {len(entries)} entries, "
+                         f"the end record says {directory.entries}",
+                         hint="the archive is truncated or damaged")
+    return entries
+
+
+def _zip64_extra(extra: bytes, usize: int, csize: int, offset: int, *, name: str,
+                 label: str) -> tuple[int, int, int]:
+    pos = 0
+    while pos + 4 <= len(extra):
+        tag, size = struct.unpack_from("<HH", extra, pos)
+        if tag == 0x0001:
+            body = extra[pos + 4:pos + 4 + size]
+            values = list(struct.unpack_from(f"<{len(body) // 8}Q", body))
+            try:
+                if usize == 0xFFFFFFFF:
+                    usize = values.pop(0)
+                if csize == 0xFFFFFFFF:
+                    csize = values.pop(0)
+                if offset == 0xFFFFFFFF:
+                    offset = values.pop(0)
+            except IndexError:
+                break
+            return usize, csize, offset
+        pos += 4 + size
+    raise WheelError(f"{label}: entry {name!r} lacks its Zip64 extra field",
+                     hint="the archive is damaged")
+
+
+def local_data_span(header: bytes, entry: Entry, label: str) -> tuple[int, int]:
+    """From a local header's first 30 bytes, the absolute ``[start, end)`` of the data."""
+    if len(header) < LOCAL_SIZE or header[:4] != LOCAL_SIG:
+        raise WheelError(f"{label}: bad local header for {entry.name!r}",
+                         hint="the archive is truncated or damaged")
+    nlen, elen = _LOCAL.unpack_from(header)[9:11]
+    start = entry.header_offset + LOCAL_SIZE + nlen + elen
+    return start, start + entry.compressed_size
+
+
+def decompress(raw: bytes, entry: Entry, label: str) -> bytes:
+    """Inflate one member's bytes and check its size and CRC."""
+    if entry.flags & 0x1:
+        raise WheelError(f"{label}: {entry.name!r} is encrypted")
+    if entry.method == STORED:
+        data = raw
+    elif entry.method == DEFLATED:
+        try:
+            inflater = zlib.decompressobj(-15)
+            data = inflater.decompress(raw, entry.size + 1) + inflater.flush()
+        except zlib.error as exc:
+            raise WheelError(f"{label}: cannot inflate {entry.name!r}: {exc}",
+                             hint="the archive is damaged") from exc
+    else:
+        raise WheelError(f"{label}: {entry.name!r} uses unsupported compression method "
+                         f"{entry.method}", hint="wheels may only use stored or deflate")
+    if len(data) != entry.size or zlib.crc32(data) != entry.crc:
+        raise WheelError(f"{label}: {entry.name!r} fails its size/CRC check",
+                         hint="the archive is damaged; download it again")
+    return data
+
+
+class LocalZip:
+    """Read members of a local ZIP with counted, positioned reads.
+
+    The tail read takes the last 64 KiB (enough for the EOCD without a long
+    comment and, for most wheels, the whole central directory).
+    """
+
+    TAIL = 64 * 1024
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        self.label = self.path.name
+        self.stats = ReadStats()
+        self._fh: BinaryIO = self.path.open("rb")
+        self.size = self._fh.seek(0, 2)
+        self._window = b""
+        self._window_offset = self.size
+        self.directory = self._locate()
+        self.entries = self._entries()
+
+    def close(self) -> None:
+        self._fh.close()
+
+    def __enter__(self) -> LocalZip:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def read_range(self, start: int, end: int) -> bytes:
+        """Read ``[start, end)``; raises WheelError if the file is shorter."""
+        self._fh.seek(start)
+        data = self._fh.read(end - start)
+        self.stats.reads += 1
+        self.stats.bytes_read += len(data)
+        self.stats.ranges.append((start, end))
+        if len(data) != end - start:
+            raise WheelError(f"{self.label}: truncated zip archive",
+                             hint="the file is shorter than its directory says")
+        return data
+
+    def _locate(self) -> Directory:
+        start = max(0, self.size - self.TAIL)
+        self._window_offset, self._window = start, self.read_range(start, self.size)
+        while True:
+            try:
+                return find_directory(self._window, self._window_offset, self.size, self.label)
+            except NeedBytes as need:
+                more = self.read_range(need.start, self._window_offset)
+                self._window, self._window_offset = more + self._window, need.start
+
+    def _entries(self) -> list[Entry]:
+        d = self.directory
+        if d.cd_offset + d.cd_size > self.size:
+            raise WheelError(f"{self.label}: truncated zip archive",
+                             hint="the central directory runs past the end of the file")
+        if d.cd_offset < self._window_offset:
+            self._window = self.read_range(d.cd_offset, self._window_offset) + self._window
+            self._window_offset = d.cd_offset
+        data = _slice(self._window, self._window_offset, d.cd_offset, d.cd_offset + d.cd_size)
+        return parse_central_directory(data, d, self.label)
+
+    def read(self, entry: Entry) -> bytes:
+        """Read and inflate one member: one read when the local extra field is small."""
+        guess = LOCAL_SIZE + len(entry.name.encode()) * 2 + 64
+        start = entry.header_offset
+        if start >= self._window_offset:
+            blob = _slice(self._window, self._window_offset, start,
+                          min(self.size, start + guess + entry.compressed_size))
+        else:
+            blob = self.read_range(start, min(self.size, start + guess + entry.compressed_size))
+        data_start, data_end = local_data_span(blob[:LOCAL_SIZE], entry, self.label)
+        if data_end > start + len(blob):
+            blob = blob + self.read_range(start + len(blob), data_end)
+        return decompress(blob[data_start - start:data_end - start], entry, self.label)
