@@ -1,0 +1,1 @@
+"""uv.lock: the typed model, its reader and its byte-faithful writer."""
