@@ -65,6 +65,9 @@ class Solver:
         self.solution = PartialSolution()
         self.incompatibilities: dict[str, list[Incompatibility]] = defaultdict(list)
         self.examined = 0
+        # incompatibility id -> decision level at which it was seen contradicted. Knowledge
+        # only grows until a backjump, so it stays contradicted until we go below that level.
+        self._contradicted: dict[int, int] = {}
 
     def solve(self) -> Resolution:
         root = Term(ROOT, VersionSet.singleton(_ROOT_VERSION), positive=False)
@@ -100,10 +103,14 @@ class Solver:
 
     def _propagate_one(self, incompatibility: Incompatibility) -> str | type[_Conflict] | None:
         """Derive the negation of the single unsatisfied term, if there is exactly one."""
+        level = self._contradicted.get(incompatibility.id)
+        if level is not None and level <= self.solution.decision_level:
+            return None
         unsatisfied: Term | None = None
         for term in incompatibility.terms:
             relation = self.solution.relation(term)
             if relation is Relation.CONTRADICTED:
+                self._contradicted[incompatibility.id] = self.solution.decision_level
                 return None
             if relation is Relation.INCONCLUSIVE:
                 if unsatisfied is not None:
@@ -140,6 +147,9 @@ class Solver:
             assert recent_term is not None
             if previous_level < recent.decision_level or recent.cause is None:
                 self.solution.backtrack(previous_level)
+                self._contradicted = {
+                    k: v for k, v in self._contradicted.items() if v <= previous_level
+                }
                 if learned:
                     self._add(incompatibility)
                 return incompatibility

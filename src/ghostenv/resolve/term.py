@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from functools import lru_cache
 
 from ghostenv.resolve.version_set import VersionSet
 
@@ -69,11 +70,7 @@ class Term:
         return self.versions.is_subset(known.versions)
 
     def relation(self, known: Term) -> Relation:
-        if self.satisfied_by(known):
-            return Relation.SATISFIED
-        if self.intersect(known).is_empty:
-            return Relation.CONTRADICTED
-        return Relation.INCONCLUSIVE
+        return _relation(self, known)
 
     def __str__(self) -> str:
         return (
@@ -81,6 +78,16 @@ class Term:
             if self.positive
             else (f"not {_describe(self.package, self.versions)}")
         )
+
+
+@lru_cache(maxsize=65536)
+def _relation(term: Term, known: Term) -> Relation:
+    """Memoized: propagation asks the same question for every incompatibility of a package."""
+    if term.satisfied_by(known):
+        return Relation.SATISFIED
+    if term.intersect(known).is_empty:
+        return Relation.CONTRADICTED
+    return Relation.INCONCLUSIVE
 
 
 def _describe(package: str, versions: VersionSet) -> str:
