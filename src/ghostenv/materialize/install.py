@@ -1,0 +1,205 @@
+"""Installing a stored wheel into an environment, per the binary distribution format spec.
+
+Input is a :class:`~ghostenv.store.WheelManifest` (no zip is opened), the
+environment's scheme paths (``purelib``, ``platlib``, ``scripts``, ``headers``,
+``data``, as ``sysconfig.get_paths()`` names them) and its interpreter. Files
+are linked from the store; what the installer has to produce itself -- entry
+point launchers, ``.data/scripts`` with a ``#!python`` shebang, RECORD,
+INSTALLER, REQUESTED, ``direct_url.json`` -- is written, never linked, so the
+store is never edited through an environment.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import hashlib
+import io
+import json
+import os
+from collections import Counter
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ghostenv.errors import InstallError, WheelError
+from ghostenv.materialize.link import Linker, LinkMode
+from ghostenv.store import Store, WheelManifest
+
+SCHEME_KEYS = ("purelib", "platlib", "scripts", "headers", "data")
+#: Files the installer writes itself; the wheel's own copies (if any) are ignored.
+_GENERATED = ("RECORD", "INSTALLER", "REQUESTED", "direct_url.json")
+
+
+@dataclass(frozen=True, slots=True)
+class InstallResult:
+    """What one install did: where the dist-info landed, files and link modes used."""
+
+    dist_info: Path
+    files: int
+    modes: Counter[str] = field(default_factory=Counter)
+
+
+def check_tags(manifest: WheelManifest, supported_tags: Collection[str]) -> None:
+    """WheelError unless one of the wheel's tags is among the interpreter's supported tags."""
+    if not any(tag in supported_tags for tag in manifest.tags):
+        raise WheelError(
+            f"{manifest.filename}: tags {', '.join(manifest.tags)} are not supported "
+            "by the target interpreter",
+            hint="pick a wheel built for this Python and platform, or build from the sdist",
+        )
+
+
+def _inside(base: Path, target: Path, wheel: str, entry: str) -> Path:
+    """``target`` if it (and its real parent directory) stays under ``base``, else WheelError."""
+    normal = Path(os.path.normpath(target))
+    real_base = os.path.realpath(base)
+    real_parent = os.path.realpath(normal.parent)
+    if os.path.commonpath([real_base, real_parent]) != real_base:
+        raise WheelError(f"{wheel}: entry {entry!r} would be written outside {base}",
+                         hint="the wheel (or a symlink in the environment) points elsewhere")
+    return normal
+
+
+def _b64_sha256(data: bytes) -> str:
+    digest = hashlib.sha256(data).digest()
+    return "sha256=" + base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+
+
+def _shebang(interpreter: str) -> bytes:
+    """A shebang that works for any interpreter path (long or with spaces: via /bin/sh)."""
+    if " " not in interpreter and len(interpreter) < 127:
+        return f"#!{interpreter}\n".encode()
+    quoted = interpreter.replace("'", "'\"'\"'")
+    return f"#!/bin/sh\n'''exec' '{quoted}' \"$0\" \"$@\"\n' '''\n".encode()
+
+
+def launcher(interpreter: str, target: str) -> bytes:
+    """The text of a console/GUI script for an entry point ``module:attr.path [extras]``."""
+    spec = target.split("[", 1)[0].strip()
+    module, _, attrs = spec.partition(":")
+    module = module.strip()
+    attrs = attrs.strip()
+    if not module or not attrs:
+        raise WheelError(f"entry point {target!r} is not of the form module:attribute")
+    head, _, rest = attrs.partition(".")
+    call = f"{head}.{rest}" if rest else head
+    body = (
+        "# -*- coding: utf-8 -*-\n"
+        "import re\n"
+        "import sys\n"
+        f"from {module} import {head}\n"
+        "if __name__ == '__main__':\n"
+        "    sys.argv[0] = re.sub(r'(-script\\.pyw|\\.exe)?$', '', sys.argv[0])\n"
+        f"    sys.exit({call}())\n"
+    )
+    return _shebang(interpreter) + body.encode()
+
+
+def _write(path: Path, data: bytes, mode: int = 0o644) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp = path.with_name(f".{path.name}.ghostenv-tmp")
+    with open(temp, "wb") as handle:
+        handle.write(data)
+    os.chmod(temp, mode)
+    os.replace(temp, path)
+
+
+def install_wheel(
+    manifest: WheelManifest,
+    store: Store,
+    scheme: Mapping[str, str | os.PathLike[str]],
+    *,
+    interpreter: str | os.PathLike[str],
+    supported_tags: Collection[str] | None,
+    linker: Linker | None = None,
+    requested: bool = False,
+    direct_url: Mapping[str, Any] | None = None,
+    installer: str = "ghostenv",
+) -> InstallResult:
+    """Materialize ``manifest`` into the environment described by ``scheme``.
+
+    ``supported_tags`` (``"cp312-cp312-manylinux_2_17_x86_64"`` style strings)
+    are checked first; pass None only when the caller already chose a
+    compatible wheel.
+    """
+    if supported_tags is not None:
+        check_tags(manifest, supported_tags)
+    missing = [k for k in SCHEME_KEYS if k not in scheme]
+    if missing:
+        raise InstallError(f"scheme for {manifest.name} lacks {', '.join(missing)}")
+    paths = {k: Path(scheme[k]) for k in SCHEME_KEYS}
+    root = paths["purelib"] if manifest.root_is_purelib else paths["platlib"]
+    linker = linker or Linker()
+    python = os.fspath(interpreter)
+    wheel = manifest.filename
+    data_prefix = manifest.data_dir + "/"
+    generated = {f"{manifest.dist_info}/{name}" for name in _GENERATED}
+    record: list[tuple[Path, str, int]] = []
+    modes: Counter[str] = Counter()
+    made_dirs: set[Path] = set()
+
+    for item in manifest.files:
+        if item.path in generated:
+            continue
+        if item.path.startswith(data_prefix):
+            part, _, rest = item.path[len(data_prefix):].partition("/")
+            if part not in paths or not rest:
+                raise WheelError(f"{wheel}: unknown .data scheme part in {item.path!r}")
+            base = paths[part]
+            target = _inside(base, base / rest, wheel, item.path)
+        else:
+            part, base = "root", root
+            target = _inside(root, root / item.path, wheel, item.path)
+        if target.parent not in made_dirs:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            made_dirs.add(target.parent)
+            _inside(base, target, wheel, item.path)  # re-check now that the dirs exist
+        source = store.object_path(item.sha256)
+        if part == "scripts":
+            data = source.read_bytes()
+            if data.startswith(b"#!python"):
+                _, _, tail = data.partition(b"\n")
+                data = _shebang(python) + tail
+            _write(target, data, 0o755)
+            record.append((target, _b64_sha256(data), len(data)))
+            modes["written"] += 1
+            continue
+        used = linker.link(source, target, writable=item.executable)
+        if item.executable and used in (LinkMode.CLONE, LinkMode.COPY):
+            os.chmod(target, 0o755)
+        modes[used.value] += 1
+        digest = "sha256=" + base64.urlsafe_b64encode(
+            bytes.fromhex(item.sha256)).rstrip(b"=").decode("ascii")
+        record.append((target, digest, item.size))
+
+    for name, entry in (*manifest.console_scripts, *manifest.gui_scripts):
+        target = _inside(paths["scripts"], paths["scripts"] / name, wheel, name)
+        data = launcher(python, entry)
+        _write(target, data, 0o755)
+        record.append((target, _b64_sha256(data), len(data)))
+        modes["written"] += 1
+
+    dist_info = root / manifest.dist_info
+    extra: list[tuple[str, bytes]] = [("INSTALLER", f"{installer}\n".encode())]
+    if requested:
+        extra.append(("REQUESTED", b""))
+    if direct_url is not None:
+        extra.append(("direct_url.json", json.dumps(dict(direct_url), sort_keys=True).encode()))
+    for name, data in extra:
+        _write(dist_info / name, data)
+        record.append((dist_info / name, _b64_sha256(data), len(data)))
+
+    _write(dist_info / "RECORD", _record_text(record, root, dist_info / "RECORD"))
+    return InstallResult(dist_info=dist_info, files=len(record) + 1, modes=modes)
+
+
+def _record_text(rows: list[tuple[Path, str, int]], root: Path, record: Path) -> bytes:
+    """RECORD as CSV, paths relative to the directory holding the dist-info (as pip writes)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    for path, digest, size in rows:
+        writer.writerow([Path(os.path.relpath(path, root)).as_posix(), digest, size])
+    writer.writerow([Path(os.path.relpath(record, root)).as_posix(), "", ""])
+    return out.getvalue().encode("utf-8")
