@@ -270,8 +270,12 @@ class LocalZip:
         self.size = self._fh.seek(0, 2)
         self._window = b""
         self._window_offset = self.size
-        self.directory = self._locate()
-        self.entries = self._entries()
+        try:
+            self.directory = self._locate()
+            self.entries = self._entries()
+        except BaseException:
+            self._fh.close()
+            raise
 
     def close(self) -> None:
         self._fh.close()
