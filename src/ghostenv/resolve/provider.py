@@ -59,8 +59,16 @@ class InMemoryProvider:
     preferences: Mapping[str, Version] = field(default_factory=dict)
     lowest: bool = False
     examined: int = 0
+    _memo: dict[tuple[str, VersionSet], Sequence[Version]] = field(default_factory=dict)
 
     def candidates(self, package: str, versions: VersionSet) -> Sequence[Version]:
+        key = (package, versions)
+        found = self._memo.get(key)
+        if found is None:
+            found = self._memo[key] = tuple(self._candidates(package, versions))
+        return found
+
+    def _candidates(self, package: str, versions: VersionSet) -> list[Version]:
         known = self.registry.get(package, {})
         found = sorted((v for v in known if versions.contains(v)), reverse=not self.lowest)
         preferred = self.preferences.get(package)

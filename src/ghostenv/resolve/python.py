@@ -149,6 +149,7 @@ class PythonProvider:
             if s.operator in ("==", "===") and "*" not in s.version
         }
         self._versions: dict[str, list[Candidate]] = {}
+        self._memo: dict[tuple[str, VersionSet], tuple[Version, ...]] = {}
         self.examined = 0
 
     # -- requirements --------------------------------------------------------
@@ -181,6 +182,13 @@ class PythonProvider:
         return found
 
     def candidates(self, package: str, versions: VersionSet) -> Sequence[Version]:
+        key = (package, versions)
+        found = self._memo.get(key)
+        if found is None:
+            found = self._memo[key] = tuple(self._ordered(package, versions))
+        return found
+
+    def _ordered(self, package: str, versions: VersionSet) -> list[Version]:
         name = canonicalize_name(split_extra(package)[0])
         policy = self.options.prerelease
         stable: list[Version] = []

@@ -68,6 +68,7 @@ class Solver:
         # incompatibility id -> decision level at which it was seen contradicted. Knowledge
         # only grows until a backjump, so it stays contradicted until we go below that level.
         self._contradicted: dict[int, int] = {}
+        self._known_dependencies: set[tuple[str, Version]] = set()
 
     def solve(self) -> Resolution:
         root = Term(ROOT, VersionSet.singleton(_ROOT_VERSION), positive=False)
@@ -180,6 +181,12 @@ class Solver:
         if version is None:
             self._add(Incompatibility.build([term], NoVersionsCause()))
             return package
+        if (package, version) in self._known_dependencies:
+            # Seen before a backjump: its incompatibilities are still in place and
+            # propagation already ruled it out if it conflicts. Don't ask twice.
+            self.solution.decide(package, version)
+            return package
+        self._known_dependencies.add((package, version))
         added = self._dependency_incompatibilities(package, version)
         conflict = False
         for incompatibility in added:
