@@ -1,0 +1,1 @@
+"""pyproject.toml -> a frozen Project (dependencies, extras, groups, requires-python, indexes)."""
