@@ -158,8 +158,7 @@ Because a depends on b<1 and c depends on b>=1, a and c are incompatible.
 And because you require a and you require c, your requirements are unsatisfiable.
 """,
     "numbered_shared_fact": """\
-Because b<2 depends on a<2 and b>1 depends on a<2, b requires a<2.
-And because you require b, a<2 is required. (1)
+Because you require b and b depends on a<2, a<2 is required. (1)
 
 Because a<2 depends on c==1 and c<2 depends on a==2, a<2 cannot be used.
 And because a<2 is required (1), your requirements are unsatisfiable.

@@ -82,8 +82,32 @@ class Solver:
         return Resolution(dict(sorted(packages.items())), self.solution.attempted, self.examined)
 
     def _add(self, incompatibility: Incompatibility) -> None:
+        incompatibility = self._merge_dependency(incompatibility)
         for term in incompatibility.terms:
             self.incompatibilities[term.package].append(incompatibility)
+
+    def _merge_dependency(self, new: Incompatibility) -> Incompatibility:
+        """Fold "a in R1 depends on d in S" into an existing "a in R2 depends on d in S".
+
+        One clause over R1 | R2 says the same as both and lets conflict resolution
+        rule out a whole run of versions sharing a dependency at once; the report
+        then reads "a>=2 depends on d" instead of one line per version.
+        """
+        if not isinstance(new.cause, DependencyCause) or len(new.terms) != 2:
+            return new
+        depender, dependee = new.terms
+        for old in self.incompatibilities[dependee.package]:
+            if (
+                isinstance(old.cause, DependencyCause)
+                and len(old.terms) == 2
+                and old.terms[0].package == depender.package
+                and old.terms[1] == dependee
+            ):
+                for term in old.terms:
+                    self.incompatibilities[term.package].remove(old)
+                widened = Term(depender.package, depender.versions | old.terms[0].versions)
+                return Incompatibility.build([widened, dependee], DependencyCause())
+        return new
 
     # -- unit propagation -------------------------------------------------
     def _propagate(self, package: str) -> None:
