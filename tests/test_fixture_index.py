@@ -8,6 +8,7 @@ import gzip
 import hashlib
 import io
 import json
+import os
 import re
 import subprocess
 import sys
@@ -22,6 +23,7 @@ import pytest
 from packaging.metadata import Metadata
 
 from tests.support.builder import BuildResult, build_all, load_specs
+from tests.support.index_plugin import packse_dir
 from tests.support.index_server import JSON_TYPE, IndexServer, parse_range
 
 MakeIndex = Callable[..., IndexServer]
@@ -409,22 +411,31 @@ def test_packse_index_served_as_is_with_range(packse_index: str,
 # -- end to end -----------------------------------------------------------------------------
 
 
+def _pip_into_venv(venv: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run this interpreter's pip against a fresh venv, ignoring any machine pip config."""
+    if not venv.exists():
+        subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    env = {**os.environ, "PIP_CONFIG_FILE": os.devnull}
+    env.pop("PIP_FIND_LINKS", None)
+    env.pop("PIP_INDEX_URL", None)
+    env.pop("PIP_EXTRA_INDEX_URL", None)
+    return subprocess.run(
+        [sys.executable, "-m", "pip", "--python", str(venv / "bin" / "python"), "install",
+         "--no-cache-dir", "--disable-pip-version-check", *args],
+        check=False, capture_output=True, text=True, timeout=300, env=env,
+    )
+
+
 def test_pip_installs_from_the_fixture_index(fixture_index: IndexServer, tmp_path: Path) -> None:
     venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
-    py = venv / "bin" / "python"
-    proc = subprocess.run(
-        [sys.executable, "-m", "pip", "--python", str(py), "install", "--no-cache-dir",
-         "--disable-pip-version-check", "--only-binary", ":all:",
-         "--index-url", fixture_index.simple_url, "alpha", "epsilon-tool"],
-        check=False, capture_output=True, text=True, timeout=300,
-    )
+    proc = _pip_into_venv(venv, "--only-binary", ":all:", "--index-url", fixture_index.simple_url,
+                          "alpha", "epsilon-tool")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     out = subprocess.run([str(venv / "bin" / "epsilon-tool")], check=True,
                          capture_output=True, text=True).stdout
     assert out == "Epsilon_Tool 1.0.0\n"
     assert (venv / "bin" / "epsilon-data-script").exists()
-    listed = subprocess.run([str(py), "-c", (
+    listed = subprocess.run([str(venv / "bin" / "python"), "-c", (
         "import importlib.metadata as m, json; "
         "print(json.dumps({d.metadata['Name'].lower(): d.version for d in m.distributions()}))"
     )], check=True, capture_output=True, text=True).stdout
@@ -435,6 +446,19 @@ def test_pip_installs_from_the_fixture_index(fixture_index: IndexServer, tmp_pat
     assert versions["gamma"] == "1.0.0"
     paths = [r.path for r in fixture_index.requests]
     assert any(p.endswith(".whl.metadata") for p in paths)
+
+
+def test_sdists_build_with_pip(fixture_index: IndexServer, tmp_path: Path) -> None:
+    vendor = packse_dir() / "index" / "vendor" / "build"
+    if not vendor.is_dir():
+        pytest.skip(f"no offline hatchling: {vendor} is absent")
+    venv = tmp_path / "venv"
+    proc = _pip_into_venv(venv, "--index-url", fixture_index.simple_url, "--find-links",
+                          str(vendor), "--no-binary", "delta,epsilon-tool", "delta==0.6.0",
+                          "epsilon-tool")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "Successfully installed beta-1.2.0 delta-0.6.0 epsilon-tool-1.0.0" in proc.stdout
+    assert (venv / "bin" / "epsilon-tool").exists()
 
 
 def test_fail_first_then_succeed(make_index: MakeIndex) -> None:

@@ -119,6 +119,7 @@ class IndexServer(ThreadingHTTPServer):
 
     daemon_threads = True
     allow_reuse_address = True
+    request_queue_size = 128  # async clients open many connections at once
 
     def __init__(self, build: BuildResult | None = None, static_root: Path | None = None,
                  options: ServerOptions | None = None) -> None:
@@ -371,21 +372,20 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(key, value)
         if status != 304:
             self.send_header("Content-Length", str(len(body)))
-        sent = 0
+        # Log before the body goes out: a client that has read the answer must find it logged.
         if truncate and not head and len(body) > 0:
             self.send_header("Connection", "close")
-            self.end_headers()
             part = body[: len(body) // 2]
+            self._record(status, len(part))
+            self.end_headers()
             self.wfile.write(part)
             self.wfile.flush()
-            sent = len(part)
             self.close_connection = True
         else:
+            payload = b"" if head or status == 304 else body
+            self._record(status, len(payload))
             self.end_headers()
-            if not head and status != 304:
-                self.wfile.write(body)
-                sent = len(body)
-        self._record(status, sent)
+            self.wfile.write(payload)
 
     def _reset(self) -> None:
         """Close the socket with RST (SO_LINGER 0) before any answer."""
