@@ -51,15 +51,31 @@ def check_tags(manifest: WheelManifest, supported_tags: Collection[str]) -> None
         )
 
 
-def _inside(base: Path, target: Path, wheel: str, entry: str) -> Path:
-    """``target`` if it (and its real parent directory) stays under ``base``, else WheelError."""
-    normal = Path(os.path.normpath(target))
-    real_base = os.path.realpath(base)
-    real_parent = os.path.realpath(normal.parent)
-    if os.path.commonpath([real_base, real_parent]) != real_base:
-        raise WheelError(f"{wheel}: entry {entry!r} would be written outside {base}",
-                         hint="the wheel (or a symlink in the environment) points elsewhere")
-    return normal
+class _Guard:
+    """Checks that targets stay inside their scheme directory, symlinks included.
+
+    Member paths were already checked lexically when the wheel was stored (no
+    ``..``, not absolute); what remains is a symlinked directory in the
+    environment pointing elsewhere, so each parent directory is resolved once.
+    """
+
+    def __init__(self, wheel: str) -> None:
+        self.wheel = wheel
+        self._real: dict[str, str] = {}
+        self._ok: set[tuple[str, str]] = set()
+
+    def check(self, base: Path, target: Path, entry: str) -> None:
+        parent = os.path.dirname(target)
+        key = (str(base), parent)
+        if key in self._ok:
+            return
+        real_base = self._real.get(key[0]) or self._real.setdefault(key[0],
+                                                                    os.path.realpath(base))
+        if os.path.commonpath([real_base, os.path.realpath(parent)]) != real_base:
+            raise WheelError(f"{self.wheel}: entry {entry!r} would be written outside {base}",
+                             hint="the wheel (or a symlink in the environment) points elsewhere")
+        if os.path.isdir(parent):
+            self._ok.add(key)
 
 
 def _b64_sha256(data: bytes) -> str:
@@ -140,6 +156,7 @@ def install_wheel(
     modes: Counter[str] = Counter()
     made_dirs: set[Path] = set()
 
+    guard = _Guard(wheel)
     for item in manifest.files:
         if item.path in generated:
             continue
@@ -148,14 +165,15 @@ def install_wheel(
             if part not in paths or not rest:
                 raise WheelError(f"{wheel}: unknown .data scheme part in {item.path!r}")
             base = paths[part]
-            target = _inside(base, base / rest, wheel, item.path)
+            target = base / rest
         else:
             part, base = "root", root
-            target = _inside(root, root / item.path, wheel, item.path)
+            target = root / item.path
+        guard.check(base, target, item.path)
         if target.parent not in made_dirs:
             target.parent.mkdir(parents=True, exist_ok=True)
             made_dirs.add(target.parent)
-            _inside(base, target, wheel, item.path)  # re-check now that the dirs exist
+            guard.check(base, target, item.path)  # again, now that the directories exist
         source = store.object_path(item.sha256)
         if part == "scripts":
             data = source.read_bytes()
@@ -175,7 +193,11 @@ def install_wheel(
         record.append((target, digest, item.size))
 
     for name, entry in (*manifest.console_scripts, *manifest.gui_scripts):
-        target = _inside(paths["scripts"], paths["scripts"] / name, wheel, name)
+        if "/" in name or name in ("", ".", ".."):
+            raise WheelError(f"{wheel}: entry point name {name!r} is not a file name")
+        target = paths["scripts"] / name
+        guard.check(paths["scripts"], target, name)
+        target.parent.mkdir(parents=True, exist_ok=True)
         data = launcher(python, entry)
         _write(target, data, 0o755)
         record.append((target, _b64_sha256(data), len(data)))

@@ -94,8 +94,14 @@ def copy_file(src: Path, dst: Path) -> None:
 
 def place(src: Path, dst: Path, mode: LinkMode) -> None:
     """Put ``src`` at ``dst`` with exactly ``mode``; an existing ``dst`` is replaced."""
-    if os.path.lexists(dst):
+    try:
+        _place(src, dst, mode)
+    except FileExistsError:
         os.unlink(dst)
+        _place(src, dst, mode)
+
+
+def _place(src: Path, dst: Path, mode: LinkMode) -> None:
     if mode is LinkMode.CLONE:
         clone_file(src, dst)
         os.chmod(dst, 0o644)
@@ -144,6 +150,7 @@ class Linker:
         self.on_fallback = on_fallback
         self._known: dict[tuple[int, int, tuple[LinkMode, ...]], LinkMode] = {}
         self.fallbacks: list[str] = []
+        self._devs: dict[str, int] = {}
 
     def link(self, src: Path, dst: Path, *, writable: bool = False) -> LinkMode:
         """Place ``src`` at ``dst``; returns the mode that was used.
@@ -155,7 +162,7 @@ class Linker:
         if writable:
             chain = tuple(m for m in chain if m in (LinkMode.CLONE, LinkMode.COPY)) or (
                 LinkMode.COPY,)
-        key = (os.stat(src).st_dev, os.stat(os.path.dirname(dst) or ".").st_dev, chain)
+        key = (self._dev(os.path.dirname(src)), self._dev(os.path.dirname(dst)), chain)
         known = self._known.get(key)
         tries = chain[chain.index(known):] if known is not None else chain
         first_error: OSError | None = None
@@ -173,6 +180,13 @@ class Linker:
                     self._report(chain[0], mode, first_error)
             return mode
         raise AssertionError("unreachable: the last mode either worked or raised")
+
+    def _dev(self, directory: str) -> int:
+        """The device of a directory, remembered: one stat per directory, not per file."""
+        dev = self._devs.get(directory)
+        if dev is None:
+            dev = self._devs[directory] = os.stat(directory or ".").st_dev
+        return dev
 
     def _report(self, wanted: LinkMode, used: LinkMode, error: OSError | None) -> None:
         reason = os.strerror(error.errno) if error is not None and error.errno else "unsupported"

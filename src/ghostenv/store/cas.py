@@ -86,33 +86,59 @@ class Store:
         return os.fdopen(fd, "wb"), Path(name)
 
     def put_stream(self, chunks: Iterable[bytes], *, expected_sha256: str | None = None,
-                   label: str = "<stream>") -> str:
+                   label: str = "<stream>", batch: list[tuple[Path, str]] | None = None) -> str:
         """Store bytes arriving in chunks (a download), hashing while writing.
 
         A digest that disagrees with ``expected_sha256`` raises
         :class:`HashMismatchError` naming ``label`` and both digests; the
-        partial temp file is removed either way.
+        partial temp file is removed either way. With ``batch``, the fsync and
+        rename are left to :meth:`_commit_batch` (one sync for a whole wheel
+        instead of one per member).
         """
         digest = hashlib.sha256()
         handle, temp = self._temp()
+        deferred = False
         try:
             with handle:
                 for chunk in chunks:
                     digest.update(chunk)
                     handle.write(chunk)
-                handle.flush()
-                os.fsync(handle.fileno())
+                if batch is None:
+                    handle.flush()
+                    os.fsync(handle.fileno())
             actual = digest.hexdigest()
             if expected_sha256 is not None and actual != expected_sha256.lower():
                 raise HashMismatchError(
                     f"{label}: sha256 mismatch: expected {expected_sha256.lower()}, got {actual}",
                     hint="the file changed upstream or was corrupted; re-lock or retry",
                 )
-            self._commit(temp, actual)
+            if batch is None:
+                self._commit(temp, actual)
+            else:
+                batch.append((temp, actual))
+                deferred = True
         finally:
-            with contextlib.suppress(FileNotFoundError):
-                temp.unlink()
+            if not deferred:
+                with contextlib.suppress(FileNotFoundError):
+                    temp.unlink()
         return actual
+
+    def _commit_batch(self, batch: list[tuple[Path, str]]) -> None:
+        """Make a batch of temp files durable with one sync, then rename each into place.
+
+        Syncing before any rename keeps the crash guarantee of the one-by-one
+        path: an object name never points at bytes that were not yet on disk.
+        """
+        if not batch:
+            return
+        os.sync()
+        try:
+            for temp, sha in batch:
+                self._commit(temp, sha, sync_dir=False)
+        finally:
+            for temp, _ in batch:
+                with contextlib.suppress(FileNotFoundError):
+                    temp.unlink()
 
     def put_bytes(self, data: bytes) -> str:
         """Store one blob; returns its sha256."""
@@ -126,7 +152,7 @@ class Store:
                     yield block
         return self.put_stream(chunks(), expected_sha256=expected_sha256, label=str(path))
 
-    def _commit(self, temp: Path, sha256: str) -> None:
+    def _commit(self, temp: Path, sha256: str, *, sync_dir: bool = True) -> None:
         final = self.object_path(sha256)
         if final.exists():
             return
@@ -134,7 +160,8 @@ class Store:
         # Objects are shared by hardlinks into environments: keep them read-only.
         os.chmod(temp, 0o444)
         os.replace(temp, final)  # losing a race to an identical writer is fine
-        _fsync_dir(final.parent)
+        if sync_dir:
+            _fsync_dir(final.parent)
 
     # -- wheels ------------------------------------------------------------------
 
@@ -179,11 +206,21 @@ class Store:
             existing = self.get_manifest(wheel_sha)
             if existing is not None:
                 return existing
+            batch: list[tuple[Path, str]] = []
+
+            def put(chunks: Iterable[bytes], *, label: str) -> str:
+                return self.put_stream(chunks, label=label, batch=batch)
+
             try:
                 with zipfile.ZipFile(wheel) as archive:
-                    manifest = read_wheel(archive, wheel.name, wheel_sha, self.put_stream)
+                    manifest = read_wheel(archive, wheel.name, wheel_sha, put)
+                self._commit_batch(batch)
             except zipfile.BadZipFile as exc:
                 raise WheelError(f"{wheel.name}: not a valid zip archive ({exc})") from exc
+            finally:
+                for temp, _ in batch:  # a refused wheel leaves nothing behind
+                    with contextlib.suppress(FileNotFoundError):
+                        temp.unlink()
             self._write_atomic(self.manifest_path(wheel_sha), manifest.to_json().encode())
         return manifest
 
