@@ -483,3 +483,25 @@ def test_fixture_index_is_fresh_for_each_test_b(fixture_index: IndexServer) -> N
     assert fixture_index.requests == []
     assert fixture_index.options.fail_every == 0
     assert _get(fixture_index.simple_url).status_code == 200
+
+
+def test_many_concurrent_async_requests(fixture_index: IndexServer,
+                                        fixture_build: BuildResult) -> None:
+    import asyncio
+
+    want = fixture_build.by_filename(BIG).path.read_bytes()
+
+    async def fetch_all() -> list[bytes]:
+        limits = httpx.Limits(max_connections=64)
+        async with httpx.AsyncClient(limits=limits, timeout=30) as client:
+            async def one(i: int) -> bytes:
+                r = await client.get(fixture_index.files_url + BIG,
+                                     headers={"Range": f"bytes={i * 100}-{i * 100 + 99}"})
+                assert r.status_code == 206
+                return r.content
+
+            return await asyncio.gather(*(one(i) for i in range(64)))
+
+    parts = asyncio.run(fetch_all())
+    assert parts == [want[i * 100:i * 100 + 100] for i in range(64)]
+    assert len(fixture_index.requests) == 64
