@@ -197,3 +197,34 @@ def test_uninstall_without_record(tmp_path: Path) -> None:
     dist.mkdir()
     with pytest.raises(InstallError, match="no RECORD"):
         uninstall(dist)
+
+
+def test_fixture_wheels_install_and_run(fixture_wheels: Path, tmp_path: Path, venv: Path) -> None:
+    """Every wheel of the shared fixture index goes through the store and into a venv."""
+    store = Store(tmp_path / "store")
+    scheme = scheme_of(venv)
+    site = Path(scheme["purelib"])
+    wheels = sorted(fixture_wheels.rglob("*.whl"))
+    assert wheels
+    latest: dict[str, Path] = {}
+    for wheel in wheels:  # one version per project: later (sorted) versions win
+        latest[wheel.name.split("-")[0].lower()] = wheel
+    for wheel in latest.values():
+        manifest = store.add_wheel(wheel, expected_sha256=hashlib.sha256(
+            wheel.read_bytes()).hexdigest())
+        result = install_wheel(manifest, store, scheme, interpreter=venv / "bin" / "python",
+                               supported_tags=TAGS)
+        _check_record(result.dist_info)
+    names = py(venv, "import importlib.metadata as m;"
+                     "print(sorted(d.metadata['Name'] for d in m.distributions()))").stdout
+    assert "Epsilon_Tool" in names or "epsilon-tool" in names.lower()
+    out = subprocess.run([str(venv / "bin" / "epsilon-data-script")], capture_output=True,
+                         text=True, check=True)
+    assert out.stdout.strip() == "epsilon data script"
+    tool = subprocess.run([str(venv / "bin" / "epsilon-tool")], capture_output=True, text=True,
+                          check=False)
+    assert tool.returncode == 0, tool.stderr
+    for dist in list(site.glob("*.dist-info")):
+        uninstall(dist, env_root=venv)
+    assert not list(site.glob("*.dist-info"))
+    assert not (venv / "bin" / "epsilon-tool").exists()
