@@ -28,6 +28,8 @@ from ghostenv.errors import EXIT_INTERRUPTED, EXIT_USAGE, GhostenvError, exit_co
 COMMANDS: dict[str, tuple[str, str]] = {
     "cache": ("ghostenv.cli.cache", "inspect, verify or clean the content-addressed store"),
     "cp": ("ghostenv.cli.cp", "clone a file or tree with a link mode and report what it cost"),
+    "python": ("ghostenv.cli.python", "list interpreters or find the one a request selects"),
+    "venv": ("ghostenv.cli.venv", "create a virtual environment (no subprocess, a few ms)"),
     "wheel-meta": ("ghostenv.cli.wheel_meta", "show a wheel's METADATA, reading few bytes"),
 }
 

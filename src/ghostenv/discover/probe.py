@@ -1,0 +1,187 @@
+"""The probe: a tiny script run once per candidate executable, and its cache.
+
+The script must run on every Python a user might have lying around, including
+2.7, so that a too-old interpreter is *reported* as too old instead of being
+mistaken for a non-Python program. It therefore sticks to syntax and stdlib
+modules that exist since 2.7 and prints one JSON object on stdout.
+
+Results are cached under ``<cache>/interpreters-v1/`` keyed by the candidate
+path and validated against ``(realpath, size, mtime_ns)`` of the file it
+resolves to (and of an adjacent ``pyvenv.cfg``), so a second ``find`` costs a
+few ``stat`` calls and a JSON read instead of a process start.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Any
+
+#: Placeholder prefix: sysconfig paths are computed against it, then made relative.
+PREFIX_TOKEN = "/__ghostenv_prefix__"
+
+PROBE_SCRIPT = r"""
+import json, os, platform, sys
+try:
+    import sysconfig
+except ImportError:
+    sysconfig = None
+impl = getattr(sys, "implementation", None)
+impl_name = impl.name if impl is not None else platform.python_implementation().lower()
+if impl is not None:
+    iv = impl.version
+    impl_version = "%d.%d.%d" % (iv[0], iv[1], iv[2])
+    if iv[3] != "final":
+        level = {"alpha": "a", "beta": "b", "candidate": "rc"}.get(iv[3], iv[3])
+        impl_version += level + str(iv[4])
+else:
+    impl_version = platform.python_version()
+TOKEN = "/__ghostenv_prefix__"
+paths = {}
+config_vars = {}
+if sysconfig is not None:
+    schemes = sysconfig.get_scheme_names()
+    if "venv" in schemes:
+        scheme = "venv"
+    elif os.name == "nt":
+        scheme = "nt"
+    else:
+        scheme = "posix_prefix"
+    v = {"base": TOKEN, "platbase": TOKEN, "installed_base": TOKEN, "installed_platbase": TOKEN}
+    try:
+        paths = sysconfig.get_paths(scheme, vars=v)
+    except Exception:
+        paths = {}
+    for key in ("SOABI", "EXT_SUFFIX", "Py_GIL_DISABLED", "Py_DEBUG", "MULTIARCH", "LDVERSION"):
+        config_vars[key] = sysconfig.get_config_var(key)
+    platform_tag = sysconfig.get_platform()
+else:
+    platform_tag = sys.platform
+base_prefix = getattr(sys, "base_prefix", getattr(sys, "real_prefix", sys.prefix))
+base_executable = getattr(sys, "_base_executable", None) or sys.executable
+if sys.prefix != base_prefix and base_executable == sys.executable:
+    base_executable = os.path.realpath(sys.executable)
+vi = sys.version_info
+markers = {
+    "implementation_name": impl_name,
+    "implementation_version": impl_version,
+    "os_name": os.name,
+    "platform_machine": platform.machine(),
+    "platform_python_implementation": platform.python_implementation(),
+    "platform_release": platform.release(),
+    "platform_system": platform.system(),
+    "platform_version": platform.version(),
+    "python_full_version": platform.python_version(),
+    "python_version": ".".join(platform.python_version_tuple()[:2]),
+    "sys_platform": sys.platform,
+}
+print(json.dumps({
+    "probe": 1,
+    "version_info": [vi[0], vi[1], vi[2], vi[3], vi[4]],
+    "implementation": impl_name,
+    "implementation_version": impl_version,
+    "abiflags": getattr(sys, "abiflags", ""),
+    "prefix": sys.prefix,
+    "base_prefix": base_prefix,
+    "executable": sys.executable,
+    "base_executable": base_executable,
+    "platform": platform_tag,
+    "pointer_bits": 64 if sys.maxsize > 2 ** 32 else 32,
+    "markers": markers,
+    "paths": paths,
+    "config_vars": config_vars,
+}))
+"""
+
+_PROBE_TIMEOUT = 20.0
+
+
+class ProbeFailed(Exception):
+    """The candidate is not a working Python; ``str(exc)`` is the reason shown under -v."""
+
+
+def run_probe(path: str) -> dict[str, Any]:
+    """Run the probe script with ``path`` and return its JSON.
+
+    ``-E -s`` keep the user's PYTHON* variables and user site out of the answer;
+    both flags exist since 2.7, unlike ``-I``.
+    """
+    try:
+        proc = subprocess.run(
+            [path, "-E", "-s", "-c", PROBE_SCRIPT],
+            capture_output=True, timeout=_PROBE_TIMEOUT, check=False, stdin=subprocess.DEVNULL,
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise ProbeFailed(f"probe timed out after {_PROBE_TIMEOUT:.0f}s") from exc
+    except OSError as exc:
+        raise ProbeFailed(f"cannot run: {exc.strerror or exc}") from exc
+    if proc.returncode != 0:
+        tail = proc.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or ["no output"]
+        raise ProbeFailed(f"not a working Python (exit {proc.returncode}: {tail[0][:120]})")
+    try:
+        data = json.loads(proc.stdout.decode("utf-8", "replace").strip().splitlines()[-1])
+    except (ValueError, IndexError) as exc:
+        raise ProbeFailed("not a Python: probe printed no JSON") from exc
+    if not isinstance(data, dict) or data.get("probe") != 1:
+        raise ProbeFailed("not a Python: unexpected probe output")
+    return data
+
+
+def _fingerprint(path: str) -> list[Any]:
+    """What must be unchanged for a cached probe of ``path`` to stay valid."""
+    real = os.path.realpath(path)
+    st = os.stat(real)
+    cfg = Path(path).parent.parent / "pyvenv.cfg"
+    try:
+        cst = cfg.stat()
+        cfg_key: list[Any] = [cst.st_size, cst.st_mtime_ns]
+    except OSError:
+        cfg_key = []
+    return [real, st.st_size, st.st_mtime_ns, cfg_key]
+
+
+def cache_file(cache_dir: Path, path: str) -> Path:
+    """The cache entry for candidate ``path`` (named by a hash of the path as found)."""
+    digest = hashlib.sha256(os.path.abspath(path).encode("utf-8", "surrogateescape")).hexdigest()
+    return cache_dir / "interpreters-v1" / f"{digest[:32]}.json"
+
+
+def probe_cached(path: str, cache_dir: Path | None) -> tuple[dict[str, Any], bool]:
+    """Probe ``path``, answering from the cache when its fingerprint still matches.
+
+    Returns ``(probe data, came_from_cache)``. Raises :class:`ProbeFailed`
+    (failures are not cached: a broken interpreter may be repaired).
+    """
+    try:
+        key = _fingerprint(path)
+    except OSError as exc:
+        raise ProbeFailed(f"cannot stat: {exc.strerror or exc}") from exc
+    entry = cache_file(cache_dir, path) if cache_dir is not None else None
+    if entry is not None:
+        try:
+            cached = json.loads(entry.read_text("utf-8"))
+            if cached.get("key") == key:
+                return cached["probe"], True
+        except (OSError, ValueError, KeyError, AttributeError):
+            pass
+    data = run_probe(path)
+    if entry is not None:
+        _write_atomic(entry, json.dumps({"key": key, "probe": data}))
+    return data, False
+
+
+def _write_atomic(target: Path, text: str) -> None:
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=".json")
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+    except OSError:
+        return  # a cache we cannot write only costs speed
