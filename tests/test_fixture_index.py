@@ -13,6 +13,7 @@ import re
 import subprocess
 import sys
 import tarfile
+import threading
 import time
 import zipfile
 from collections.abc import Callable
@@ -24,7 +25,7 @@ from packaging.metadata import Metadata
 
 from tests.support.builder import BuildResult, build_all, load_specs
 from tests.support.index_plugin import packse_dir
-from tests.support.index_server import JSON_TYPE, IndexServer, parse_range
+from tests.support.index_server import JSON_TYPE, IndexServer, parse_range, serve_build
 
 MakeIndex = Callable[..., IndexServer]
 BIG = "zeta_big-1.0.0-py3-none-any.whl"
@@ -505,3 +506,15 @@ def test_many_concurrent_async_requests(fixture_index: IndexServer,
     parts = asyncio.run(fetch_all())
     assert parts == [want[i * 100:i * 100 + 100] for i in range(64)]
     assert len(fixture_index.requests) == 64
+
+
+def test_server_context_manager_and_double_stop(fixture_build: BuildResult) -> None:
+    start = time.monotonic()
+    with serve_build(fixture_build) as server:  # already started: __enter__ must not restart
+        assert _get(server.simple_url).status_code == 200
+        threads = [t for t in threading.enumerate() if t.name == f"index-{server.url}"]
+        assert len(threads) == 1
+    server.stop()
+    assert time.monotonic() - start < 3
+    with pytest.raises(httpx.ConnectError):
+        _get(server.simple_url)

@@ -149,16 +149,21 @@ class IndexServer(ThreadingHTTPServer):
 
     # -- lifecycle -------------------------------------------------------------------------
     def start(self) -> IndexServer:
+        """Serve in a daemon thread; idempotent, so ``with serve_build(...) as s:`` works."""
+        if self._thread is not None:
+            return self
         self._thread = threading.Thread(target=self.serve_forever, name=f"index-{self.url}",
                                         daemon=True)
         self._thread.start()
         return self
 
     def stop(self) -> None:
-        self.shutdown()
+        """Stop serving and close the socket; safe to call twice."""
+        thread, self._thread = self._thread, None
+        if thread is not None:
+            self.shutdown()
+            thread.join(timeout=5)
         self.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
 
     def __enter__(self) -> IndexServer:
         return self.start()
