@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -127,6 +129,32 @@ def test_atomic_write_failure_leaves_old_file(tmp_path: Path) -> None:
     finally:
         tmp_path.chmod(0o700)
     assert target.read_text(encoding="utf-8") == "old\n"
+
+
+def test_atomic_write_disk_full_leaves_old_file(tmp_path: Path) -> None:
+    """A write that fails half way (file size limit, like a full disk) keeps the old lock."""
+    target = tmp_path / "uv.lock"
+    target.write_text(HELLO, encoding="utf-8")
+    script = (
+        "import resource, signal, sys\n"
+        "from pathlib import Path\n"
+        "from ghostenv.errors import LockError\n"
+        "from ghostenv.lock.write import write_atomic\n"
+        "signal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n"
+        "resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))\n"
+        "try:\n"
+        "    write_atomic(Path(sys.argv[1]), 'x' * 100000)\n"
+        "except LockError as exc:\n"
+        "    print(exc.message)\n"
+        "    sys.exit(1)\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", script, str(target)], capture_output=True, text=True, check=False
+    )
+    assert proc.returncode == 1, proc.stderr
+    assert "cannot write" in proc.stdout
+    assert target.read_text(encoding="utf-8") == HELLO
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["uv.lock"]
 
 
 def test_atomic_write_failure_midway_leaves_old_file(tmp_path: Path) -> None:
