@@ -44,3 +44,28 @@ def test_cache_dir_option_wins(tmp_path: Path, cache_dir: Path) -> None:
     other = tmp_path / "elsewhere"
     out = run_ghostenv("--cache-dir", str(other), "cache", "dir", check=True).stdout
     assert out.strip() == str(other)
+
+
+def test_prune_keeps_what_live_environments_use(tmp_path: Path, cache_dir: Path) -> None:
+    store = Store(cache_dir / "store")
+    shared = b"SHARED = True\n"
+    kept = store.add_wheel(make_wheel(tmp_path, "kept", files={"kept/__init__.py": shared,
+                                                               "kept/only.py": b"K = 1\n"}))
+    gone = store.add_wheel(make_wheel(tmp_path, "gone", files={"gone/__init__.py": shared,
+                                                               "gone/only.py": b"G = 1\n"}))
+    live_env, dead_env = tmp_path / "live", tmp_path / "dead"
+    live_env.mkdir()
+    dead_env.mkdir()
+    store.track(live_env, [kept.wheel_sha256])
+    store.track(dead_env, [gone.wheel_sha256])
+    assert "environments: 2" in run_ghostenv("cache", "info", check=True).stdout
+    dead_env.rmdir()
+    out = run_ghostenv("cache", "prune", check=True).stdout
+    assert "removed 1 wheels" in out
+    assert store.get_manifest(kept.wheel_sha256) == kept  # and all its objects, shared one too
+    assert store.get_manifest(gone.wheel_sha256) is None
+    only_gone = {f.sha256 for f in gone.files} - {f.sha256 for f in kept.files}
+    assert only_gone
+    assert not any(store.has(sha) for sha in only_gone)
+    assert "environments: 1" in run_ghostenv("cache", "info", check=True).stdout
+    assert store.verify().corrupt == ()

@@ -1,4 +1,4 @@
-"""``ghostenv cache dir|info|clean|verify``: look after the content-addressed store.
+"""``ghostenv cache dir|info|clean|prune|verify``: look after the content-addressed store.
 
 The store lives in ``<cache dir>/store`` (``--cache-dir``, ``GHOSTENV_CACHE_DIR``
 or the user cache directory). ``verify`` re-hashes every object, so a disk
@@ -20,6 +20,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub.add_parser("dir", help="print the cache directory")
     sub.add_parser("info", help="objects, bytes and wheels in the store")
     sub.add_parser("clean", help="remove the whole store")
+    sub.add_parser("prune", help="remove wheels and objects no live environment uses")
     verify = sub.add_parser("verify", help="re-hash every object and report corrupt ones")
     verify.add_argument("--remove", action="store_true", help="also delete corrupt objects")
 
@@ -40,6 +41,12 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         ctx.echo(f"objects: {info.objects}")
         ctx.echo(f"bytes: {info.bytes}")
         ctx.echo(f"wheels: {info.wheels}")
+        ctx.echo(f"environments: {info.environments}")
+        return 0
+    if args.action == "prune":
+        pruned = store.prune()
+        ctx.echo(f"removed {pruned.wheels} wheels, {pruned.objects} objects "
+                 f"({pruned.bytes} bytes) from {store.root}")
         return 0
     if args.action == "clean":
         before = store.info()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ghostenv.store.cas import Store, StoreInfo, VerifyReport
+from ghostenv.store.cas import PruneReport, Store, StoreInfo, VerifyReport
 from ghostenv.store.manifest import ManifestFile, WheelManifest
 
-__all__ = ["ManifestFile", "Store", "StoreInfo", "VerifyReport", "WheelManifest"]
+__all__ = ["ManifestFile", "PruneReport", "Store", "StoreInfo", "VerifyReport", "WheelManifest"]

@@ -27,6 +27,7 @@ from typing import IO
 
 from ghostenv.errors import HashMismatchError, StoreError, WheelError
 from ghostenv.store.manifest import WheelManifest
+from ghostenv.store.refs import environments, forget, track
 from ghostenv.store.wheelfile import read_wheel
 
 OBJECTS = "objects-v1"
@@ -41,6 +42,16 @@ class StoreInfo:
     objects: int
     bytes: int
     wheels: int
+    environments: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class PruneReport:
+    """What ``prune`` removed."""
+
+    wheels: int
+    objects: int
+    bytes: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -261,7 +272,46 @@ class Store:
             count += 1
             total += path.stat().st_size
         wheels = len(list(self.wheels.glob("*/*.json"))) if self.wheels.is_dir() else 0
-        return StoreInfo(objects=count, bytes=total, wheels=wheels)
+        live = sum(1 for env in environments(self.root) if env.alive)
+        return StoreInfo(objects=count, bytes=total, wheels=wheels, environments=live)
+
+    def track(self, env: Path, wheel_sha256s: Iterable[str], *, replace: bool = False) -> None:
+        """Record that environment ``env`` uses these stored wheels (for :meth:`prune`)."""
+        track(self.root, env, wheel_sha256s, replace=replace)
+
+    def prune(self, *, keep: Iterable[str] = ()) -> PruneReport:
+        """Remove wheels no live environment uses (nor ``keep``), then unreferenced objects.
+
+        ``keep`` holds wheel digests to spare regardless (e.g. those a lock
+        file names). Records of environments that no longer exist are dropped.
+        """
+        from filelock import FileLock
+
+        live: set[str] = set(keep)
+        for env in environments(self.root):
+            if env.alive:
+                live |= env.wheels
+            else:
+                forget(self.root, env.path)
+        removed_wheels = 0
+        needed: set[str] = set()
+        for path in sorted(self.wheels.glob("*/*.json")) if self.wheels.is_dir() else []:
+            sha = path.stem
+            if sha in live:
+                manifest = self.get_manifest(sha)
+                if manifest is not None:
+                    needed.update(f.sha256 for f in manifest.files)
+                continue
+            with FileLock(str(path.with_suffix(".lock"))):
+                path.unlink(missing_ok=True)
+            removed_wheels += 1
+        removed_objects = freed = 0
+        for sha, path in list(self.iter_objects()):
+            if sha not in needed:
+                freed += path.stat().st_size
+                path.unlink(missing_ok=True)
+                removed_objects += 1
+        return PruneReport(wheels=removed_wheels, objects=removed_objects, bytes=freed)
 
     def verify(self, *, remove: bool = False) -> VerifyReport:
         """Re-hash every object; report (and optionally remove) those whose bytes changed.
