@@ -228,3 +228,44 @@ def test_fixture_wheels_install_and_run(fixture_wheels: Path, tmp_path: Path, ve
         uninstall(dist, env_root=venv)
     assert not list(site.glob("*.dist-info"))
     assert not (venv / "bin" / "epsilon-tool").exists()
+
+
+_MATERIALIZE = """
+import sys
+from pathlib import Path
+from ghostenv.store import Store
+from ghostenv.materialize.install import install_wheel
+from ghostenv.materialize.link import Linker, LinkMode
+store = Store(Path(sys.argv[1]))
+manifest = store.add_wheel(Path(sys.argv[2]))
+root = Path(sys.argv[3])
+scheme = {k: str(root / k) for k in ("purelib", "platlib", "scripts", "headers", "data")}
+install_wheel(manifest, store, scheme, interpreter=sys.executable, supported_tags=None,
+              linker=Linker(LinkMode(sys.argv[4])))
+print("done")
+"""
+
+
+@pytest.mark.parametrize("delay", [0.05, 0.3, 0.6, 1.0])
+def test_sigkill_during_materialization_then_rerun(tmp_path: Path, delay: float) -> None:
+    """Killed at some point while filling the store or installing, a rerun ends complete."""
+    files = {f"crashy/m{i // 50}/f{i}.py": os.urandom(3000) for i in range(1500)}
+    wheel = make_wheel(tmp_path, "crashy", files=files,
+                       entry_points="[console_scripts]\ncrashy = crashy:main\n")
+    args = [sys.executable, "-c", _MATERIALIZE, str(tmp_path / "store"), str(wheel),
+            str(tmp_path / "env"), "hardlink"]
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL)
+    try:
+        proc.wait(timeout=delay)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+    again = subprocess.run(args, capture_output=True, text=True, check=False, timeout=300)
+    assert again.returncode == 0, again.stderr
+    store = Store(tmp_path / "store")
+    assert store.verify().corrupt == ()
+    dist = tmp_path / "env" / "purelib" / "crashy-1.0.dist-info"
+    listed = _check_record(dist)
+    assert len(listed) == len(files) + 6  # METADATA WHEEL entry_points RECORD INSTALLER launcher
+    for path, data in files.items():
+        assert (tmp_path / "env" / "purelib" / path).read_bytes() == data
