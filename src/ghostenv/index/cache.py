@@ -1,0 +1,130 @@
+"""The HTTP cache: simple pages with their validators, metadata keyed by file hash.
+
+Layout under ``<cache_dir>/http-v1/``::
+
+    pages/<sha256(url)[:2]>/<sha256(url)>   header JSON line + body
+    metadata/<algo>/<digest>.metadata       immutable: a file's hash names its metadata
+
+Why split: a page changes and must be revalidated (ETag/Last-Modified), while the metadata
+of a file whose hash is known never changes, so it is never refetched. Every write goes to a
+temp file in the same directory and is ``os.replace``d into place under a ``filelock`` so
+concurrent ghostenv processes never see half an entry; an entry that does not parse is
+deleted and treated as a miss.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+_MAX_AGE = re.compile(r"max-age\s*=\s*(\d+)")
+
+
+@dataclass(frozen=True, slots=True)
+class CachedPage:
+    """A stored page and what is needed to revalidate it."""
+
+    url: str
+    body: bytes
+    content_type: str
+    etag: str | None
+    last_modified: str | None
+    stored_at: float
+    max_age: int
+
+    def fresh(self, now: float | None = None) -> bool:
+        """Whether ``Cache-Control: max-age`` still covers this copy."""
+        return (now or time.time()) < self.stored_at + self.max_age
+
+    def conditional_headers(self) -> dict[str, str]:
+        headers = {}
+        if self.etag:
+            headers["If-None-Match"] = self.etag
+        if self.last_modified:
+            headers["If-Modified-Since"] = self.last_modified
+        return headers
+
+
+def max_age_of(cache_control: str | None) -> int:
+    """Seconds a response may be reused without asking; 0 for no-cache/no-store/absent."""
+    if not cache_control or "no-cache" in cache_control or "no-store" in cache_control:
+        return 0
+    m = _MAX_AGE.search(cache_control)
+    return int(m.group(1)) if m else 0
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so readers see the old file or the whole new one."""
+    from filelock import FileLock
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(path) + ".lock", timeout=30):
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+
+class HttpCache:
+    """Pages and metadata on disk. ``root`` is ghostenv's cache directory."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root) / "http-v1"
+
+    def _page_path(self, url: str) -> Path:
+        key = hashlib.sha256(url.encode()).hexdigest()
+        return self.root / "pages" / key[:2] / key
+
+    def get_page(self, url: str) -> CachedPage | None:
+        path = self._page_path(url)
+        try:
+            raw = path.read_bytes()
+        except OSError:
+            return None
+        try:
+            header, sep, body = raw.partition(b"\n")
+            info = json.loads(header)
+            if not sep or info["url"] != url or len(body) != info["length"]:
+                raise ValueError("truncated or foreign entry")
+            return CachedPage(url=url, body=body, content_type=info["content_type"],
+                              etag=info.get("etag"), last_modified=info.get("last_modified"),
+                              stored_at=float(info["stored_at"]), max_age=int(info["max_age"]))
+        except (ValueError, KeyError, TypeError):
+            path.unlink(missing_ok=True)  # corrupt: discard, the caller refetches
+            return None
+
+    def put_page(self, page: CachedPage) -> None:
+        header = json.dumps({
+            "url": page.url, "content_type": page.content_type, "etag": page.etag,
+            "last_modified": page.last_modified, "stored_at": page.stored_at,
+            "max_age": page.max_age, "length": len(page.body),
+        }).encode()
+        atomic_write(self._page_path(page.url), header + b"\n" + page.body)
+
+    def _metadata_path(self, algo: str, digest: str) -> Path:
+        return self.root / "metadata" / algo / f"{digest}.metadata"
+
+    def get_metadata(self, algo: str, digest: str) -> bytes | None:
+        try:
+            data = self._metadata_path(algo, digest).read_bytes()
+        except OSError:
+            return None
+        if not data.lstrip().startswith(b"Metadata-Version"):
+            self._metadata_path(algo, digest).unlink(missing_ok=True)
+            return None
+        return data
+
+    def put_metadata(self, algo: str, digest: str, data: bytes) -> None:
+        atomic_write(self._metadata_path(algo, digest), data)

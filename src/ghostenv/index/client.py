@@ -1,0 +1,375 @@
+"""The async index client: one HTTP/2 connection pool, bounded concurrency, retries, cache.
+
+Usage::
+
+    async with IndexClient(index_url="https://pypi.org/simple/") as client:
+        page = await client.project("Requests")
+        meta = await client.metadata(page.files[-1])
+
+Every network wait goes through :meth:`IndexClient._get`, which holds the semaphore, retries
+connection errors, 429 (honouring ``Retry-After``) and 5xx with exponential backoff plus
+jitter, and counts requests and bytes for the summary line.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import netrc
+import os
+import random
+import ssl
+import tarfile
+import time
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
+
+import httpx
+
+from ghostenv.errors import BuildError, NetworkError
+from ghostenv.index.cache import CachedPage, HttpCache, max_age_of
+from ghostenv.index.html import parse_html
+from ghostenv.index.json import JSON_TYPE, parse_json
+from ghostenv.index.models import DistFile, ProjectPage, normalize_name
+
+if TYPE_CHECKING:
+    from ghostenv.wheel.metadata import CoreMetadata
+
+PYPI = "https://pypi.org/simple/"
+ACCEPT = f"{JSON_TYPE}, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.01"
+_RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
+
+
+def redact(url: str) -> str:
+    """``url`` without its password, for errors and logs."""
+    parts = urlsplit(url)
+    if parts.password is None and not parts.username:
+        return url
+    host = parts.hostname or ""
+    if parts.port:
+        host += f":{parts.port}"
+    return urlunsplit((parts.scheme, f"{parts.username or ''}:****@{host}", parts.path,
+                       parts.query, parts.fragment))
+
+
+@dataclass(slots=True)
+class Stats:
+    """What the client cost so far."""
+
+    requests: int = 0
+    bytes: int = 0
+    cache_hits: int = 0
+    revalidated: int = 0
+
+
+class IndexClient:
+    """Simple-API client over a list of indexes (first index with a project wins)."""
+
+    def __init__(self, index_url: str = PYPI, *, extra_index_urls: tuple[str, ...] = (),
+                 find_links: tuple[str, ...] = (), cache_dir: Path | None = None,
+                 concurrency: int = 50, offline: bool = False, refresh: bool = False,
+                 timeout: float = 30.0, retries: int = 3, backoff: float = 0.25) -> None:
+        self.indexes = tuple(u if u.endswith("/") else u + "/" for u in
+                             (index_url, *extra_index_urls))
+        self.find_links = find_links
+        self.cache = HttpCache(cache_dir) if cache_dir is not None else None
+        self.offline = offline
+        self.refresh = refresh
+        self.retries = retries
+        self.backoff = backoff
+        self.stats = Stats()
+        self._sem = asyncio.Semaphore(concurrency)
+        self._probe: dict[str, bool] = {}  # host -> whether unadvertised .metadata works
+        self._probe_locks: dict[str, asyncio.Lock] = {}
+        self._netrc: netrc.netrc | None = None
+        try:
+            self._netrc = netrc.netrc()
+        except (OSError, netrc.NetrcParseError):
+            self._netrc = None
+        self.http = httpx.AsyncClient(
+            http2=True, follow_redirects=True, verify=_ssl_context(),
+            timeout=httpx.Timeout(timeout, connect=10.0),
+            limits=httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency),
+        )
+
+    async def __aenter__(self) -> IndexClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.http.aclose()
+
+    # -- HTTP ------------------------------------------------------------------------------
+
+    def _auth(self, url: str) -> tuple[str, httpx.Auth | None]:
+        """Split credentials off ``url``; fall back to ~/.netrc for its host."""
+        parts = urlsplit(url)
+        if parts.username:
+            host = parts.hostname or ""
+            if parts.port:
+                host += f":{parts.port}"
+            clean = urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
+            return clean, httpx.BasicAuth(unquote(parts.username), unquote(parts.password or ""))
+        if self._netrc and parts.hostname:
+            entry = self._netrc.authenticators(parts.hostname)
+            if entry:
+                return url, httpx.BasicAuth(entry[0], entry[2] or "")
+        return url, None
+
+    async def _get(self, url: str, headers: dict[str, str] | None = None,
+                   *, ok: tuple[int, ...] = (200,)) -> httpx.Response:
+        """GET with retries; returns responses whose status is in ``ok`` or 304/404."""
+        if self.offline:
+            raise NetworkError(f"{redact(url)} is not in the cache and the network is off",
+                               hint="run again without --offline")
+        clean, auth = self._auth(url)
+        attempt = 0
+        while True:
+            wait = self.backoff * (2 ** attempt) * (0.5 + random.random())
+            try:
+                async with self._sem:
+                    self.stats.requests += 1
+                    resp = await self.http.get(clean, headers=headers,
+                                               auth=auth or httpx.USE_CLIENT_DEFAULT)
+                    self.stats.bytes += len(resp.content)
+                if resp.status_code in ok or resp.status_code in (304, 404, 410):
+                    return resp
+                if resp.status_code not in _RETRY_STATUS or attempt >= self.retries:
+                    raise NetworkError(f"{redact(url)} answered HTTP {resp.status_code}",
+                                       hint="check the index URL and credentials")
+                after = resp.headers.get("retry-after", "")
+                if after.isdigit():
+                    wait = max(wait, min(float(after), 30.0))
+            except (httpx.TransportError, httpx.DecodingError) as exc:
+                if attempt >= self.retries:
+                    raise NetworkError(f"{redact(url)}: {type(exc).__name__} after "
+                                       f"{attempt + 1} attempts",
+                                       hint="check your connection or the index URL") from None
+            attempt += 1
+            await asyncio.sleep(wait)
+
+    # -- pages -----------------------------------------------------------------------------
+
+    async def _page(self, index: str, name: str) -> ProjectPage | None:
+        url = urljoin(index, name + "/")
+        if url.startswith("file:"):
+            return _file_page(url, name)
+        cached = self.cache.get_page(url) if self.cache else None
+        if cached and (self.offline or (not self.refresh and cached.fresh())):
+            self.stats.cache_hits += 1
+            return _parse(cached, name)
+        if self.offline:
+            return None
+        headers = {"Accept": ACCEPT}
+        if cached and not self.refresh:
+            headers.update(cached.conditional_headers())
+        resp = await self._get(url, headers)
+        if resp.status_code in (404, 410):
+            return None
+        if resp.status_code == 304 and cached:
+            self.stats.revalidated += 1
+            page = CachedPage(url, cached.body, cached.content_type, cached.etag,
+                              cached.last_modified, time.time(),
+                              max_age_of(resp.headers.get("cache-control")))
+        else:
+            page = CachedPage(url, resp.content,
+                              resp.headers.get("content-type", "text/html"),
+                              resp.headers.get("etag"), resp.headers.get("last-modified"),
+                              time.time(), max_age_of(resp.headers.get("cache-control")))
+        if self.cache and (page.etag or page.last_modified or page.max_age):
+            self.cache.put_page(page)
+        return _parse(page, name)
+
+    async def project(self, name: str) -> ProjectPage:
+        """The files of ``name``: from the first index that has it, plus find-links files."""
+        norm = normalize_name(name)
+        page: ProjectPage | None = None
+        for index in self.indexes:
+            page = await self._page(index, norm)
+            if page is not None:
+                page = ProjectPage(name=norm, files=page.files, url=page.url,
+                                   api_version=page.api_version, versions=page.versions,
+                                   index_url=index)
+                break
+        extra = await self._find_links(norm)
+        if page is None and not extra:
+            raise NetworkError(f"package `{name}` was not found on "
+                               + ", ".join(redact(i) for i in self.indexes),
+                               hint="check the spelling, or add --extra-index-url")
+        if page is None:
+            return ProjectPage(name=norm, files=tuple(extra))
+        if extra:
+            page = ProjectPage(name=norm, files=page.files + tuple(extra), url=page.url,
+                               api_version=page.api_version, versions=page.versions,
+                               index_url=page.index_url)
+        return page
+
+    async def _find_links(self, norm: str) -> list[DistFile]:
+        files: list[DistFile] = []
+        for link in self.find_links:
+            if "://" not in link or link.startswith("file:"):
+                root = Path(unquote(urlsplit(link).path) if link.startswith("file:") else link)
+                if root.is_dir():
+                    found = [DistFile(filename=p.name, url=p.resolve().as_uri())
+                             for p in sorted(root.iterdir()) if p.is_file()]
+                elif root.is_file():
+                    found = list(parse_html(root.read_text(), root.resolve().as_uri()).files)
+                else:
+                    continue
+            else:
+                resp = await self._get(link)
+                if resp.status_code != 200:
+                    continue
+                found = list(parse_html(resp.text, str(resp.url)).files)
+            files.extend(f for f in found if _project_of(f.filename) == norm)
+        return files
+
+    # -- metadata --------------------------------------------------------------------------
+
+    async def metadata_bytes(self, file: DistFile) -> bytes:
+        """Core metadata bytes of ``file``, by the cheapest route the index allows."""
+        key = next(((a, d) for a, d in file.hashes.items() if a in ("sha256", "sha512")), None)
+        if self.cache and key:
+            hit = self.cache.get_metadata(*key)
+            if hit is not None:
+                self.stats.cache_hits += 1
+                return hit
+        data = await self._fetch_metadata(file)
+        if self.cache and key:
+            self.cache.put_metadata(key[0], key[1], data)
+        return data
+
+    async def metadata(self, file: DistFile) -> CoreMetadata:
+        from ghostenv.wheel.metadata import parse_metadata
+
+        return parse_metadata(await self.metadata_bytes(file), source=file.filename)
+
+    async def _fetch_metadata(self, file: DistFile) -> bytes:
+        if file.url.startswith("file:"):
+            return _local_metadata(Path(unquote(urlsplit(file.url).path)))
+        if file.core_metadata:
+            resp = await self._get(file.url + ".metadata")
+            if resp.status_code == 200:
+                return resp.content
+        elif file.is_wheel:
+            host = urlsplit(file.url).netloc
+            lock = self._probe_locks.setdefault(host, asyncio.Lock())
+            if host not in self._probe:
+                async with lock:  # the first file of a host decides for all the others
+                    if host not in self._probe:
+                        data = await self._try_metadata(file)
+                        self._probe[host] = data is not None
+                        if data is not None:
+                            return data
+            elif self._probe[host]:
+                data = await self._try_metadata(file)
+                if data is not None:
+                    return data
+        if file.is_wheel:
+            from ghostenv.wheel.remote import fetch_wheel_metadata
+
+            async with self._sem:
+                data, stats = await fetch_wheel_metadata(self.http, self._auth(file.url)[0])
+            self.stats.requests += stats.requests
+            self.stats.bytes += getattr(stats, "bytes", 0)
+            return data
+        resp = await self._get(file.url)
+        if resp.status_code != 200:
+            raise NetworkError(f"{redact(file.url)} answered HTTP {resp.status_code}")
+        return _sdist_metadata(resp.content, file.filename)
+
+    async def _try_metadata(self, file: DistFile) -> bytes | None:
+        try:
+            resp = await self._get(file.url + ".metadata")
+        except NetworkError:
+            return None
+        if resp.status_code == 200 and resp.content.lstrip().startswith(b"Metadata-Version"):
+            return resp.content
+        return None
+
+
+def _parse(page: CachedPage, name: str) -> ProjectPage:
+    if JSON_TYPE in page.content_type:
+        return parse_json(page.body, page.url)
+    return parse_html(page.body.decode("utf-8", "replace"), page.url, name)
+
+
+def _file_page(url: str, name: str) -> ProjectPage | None:
+    path = Path(unquote(urlsplit(url).path))
+    for candidate in (path / "index.html", path.with_suffix(".html")):
+        if candidate.is_file():
+            return parse_html(candidate.read_text(), url, name)
+    return None
+
+
+def _project_of(filename: str) -> str:
+    """Normalized project name from a wheel or sdist filename."""
+    if filename.endswith(".whl"):
+        return normalize_name(filename.split("-", 1)[0])
+    for ext in (".tar.gz", ".zip", ".tar.bz2", ".tgz"):
+        if filename.endswith(ext):
+            return normalize_name(filename[: -len(ext)].rpartition("-")[0])
+    return ""
+
+
+def _local_metadata(path: Path) -> bytes:
+    if path.name.endswith(".whl"):
+        with zipfile.ZipFile(path) as zf:
+            name = next(n for n in zf.namelist()
+                        if n.count("/") == 1 and n.endswith(".dist-info/METADATA"))
+            return zf.read(name)
+    return _sdist_metadata(path.read_bytes(), path.name)
+
+
+_STATIC_NEEDED = ("requires-dist", "requires-python", "provides-extra")
+
+
+def _sdist_metadata(data: bytes, filename: str) -> bytes:
+    """PKG-INFO of an sdist, when Metadata-Version >= 2.2 says its fields are static."""
+    raw: bytes | None = None
+    if filename.endswith(".zip"):
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            names = [n for n in zf.namelist() if n.count("/") == 1 and n.endswith("/PKG-INFO")]
+            raw = zf.read(names[0]) if names else None
+    else:
+        with tarfile.open(fileobj=io.BytesIO(data)) as tf:
+            for member in tf.getmembers():
+                if member.name.count("/") == 1 and member.name.endswith("/PKG-INFO"):
+                    fh = tf.extractfile(member)
+                    raw = fh.read() if fh else None
+                    break
+    hint = "a PEP 517 metadata build is needed (not available yet in `peek`)"
+    if raw is None:
+        raise BuildError(f"{filename}: no PKG-INFO in the sdist", hint=hint)
+    headers = raw.split(b"\n\n", 1)[0].decode("utf-8", "replace").lower()
+    version = "0"
+    dynamic = set()
+    for line in headers.splitlines():
+        key, _, value = line.partition(":")
+        if key == "metadata-version":
+            version = value.strip()
+        elif key == "dynamic":
+            dynamic.add(value.strip())
+    major, _, minor = version.partition(".")
+    if (int(major or 0), int(minor or 0) if minor.isdigit() else 0) < (2, 2):
+        raise BuildError(f"{filename}: PKG-INFO Metadata-Version {version} < 2.2 is not "
+                         "trustworthy", hint=hint)
+    if dynamic & set(_STATIC_NEEDED):
+        raise BuildError(f"{filename}: PKG-INFO marks {sorted(dynamic)} dynamic", hint=hint)
+    return raw
+
+
+__all__ = ["IndexClient", "Stats", "redact"]
+
+
+def _ssl_context() -> ssl.SSLContext:
+    """The system trust store (plus ``SSL_CERT_FILE``), so corporate CAs work as with pip."""
+    ctx = ssl.create_default_context(cafile=os.environ.get("SSL_CERT_FILE") or None)
+    if os.path.exists(_SYSTEM_CA) and not os.environ.get("SSL_CERT_FILE"):
+        ctx.load_verify_locations(cafile=_SYSTEM_CA)
+    return ctx
+
+
+_SYSTEM_CA = "/etc/ssl/certs/ca-certificates.crt"

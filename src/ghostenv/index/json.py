@@ -1,0 +1,56 @@
+"""PEP 691 JSON simple pages, with PEP 700 (``versions``, ``size``, ``upload-time``)."""
+
+from __future__ import annotations
+
+import json as _json
+from typing import Any
+from urllib.parse import urljoin
+
+from ghostenv.errors import NetworkError
+from ghostenv.index.models import DistFile, ProjectPage, normalize_name
+
+JSON_TYPE = "application/vnd.pypi.simple.v1+json"
+
+
+def _core(entry: dict[str, Any]) -> bool | dict[str, str]:
+    value = entry.get("core-metadata", entry.get("dist-info-metadata", False))
+    if isinstance(value, dict):
+        return {str(k): str(v).lower() for k, v in value.items()}
+    return bool(value)
+
+
+def parse_json(data: bytes | str, page_url: str) -> ProjectPage:
+    """Parse a PEP 691 project page; relative file URLs resolve against ``page_url``."""
+    try:
+        doc = _json.loads(data)
+        files = []
+        seen: set[str] = set()
+        for entry in doc.get("files", ()):
+            url = urljoin(page_url, entry["url"])
+            if url in seen:
+                continue
+            seen.add(url)
+            yanked = entry.get("yanked", False)
+            size = entry.get("size")
+            files.append(DistFile(
+                filename=entry["filename"],
+                url=url,
+                hashes={str(k): str(v).lower() for k, v in entry.get("hashes", {}).items()},
+                requires_python=entry.get("requires-python") or None,
+                yanked=yanked if isinstance(yanked, str) and yanked else bool(yanked),
+                size=size if isinstance(size, int) else None,
+                upload_time=entry.get("upload-time"),
+                core_metadata=_core(entry),
+            ))
+        meta = doc.get("meta", {})
+        return ProjectPage(
+            name=normalize_name(doc.get("name", "")),
+            files=tuple(files),
+            url=page_url,
+            api_version=meta.get("api-version"),
+            versions=tuple(doc.get("versions", ())),
+        )
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise NetworkError(f"{page_url}: malformed PEP 691 JSON page ({exc})",
+                           hint="check the index URL; it may not serve the simple API",
+                           ) from exc
