@@ -93,6 +93,8 @@ class Solver:
         rule out a whole run of versions sharing a dependency at once; the report
         then reads "a>=2 depends on d" instead of one line per version.
         """
+        if isinstance(new.cause, UnavailableCause) and len(new.terms) == 1:
+            return self._merge_unavailable(new)
         if not isinstance(new.cause, DependencyCause) or len(new.terms) != 2:
             return new
         depender, dependee = new.terms
@@ -107,6 +109,16 @@ class Solver:
                     self.incompatibilities[term.package].remove(old)
                 widened = Term(depender.package, depender.versions | old.terms[0].versions)
                 return Incompatibility.build([widened, dependee], DependencyCause())
+        return new
+
+    def _merge_unavailable(self, new: Incompatibility) -> Incompatibility:
+        """Versions unusable for the same reason become one fact over their union."""
+        (term,) = new.terms
+        for old in self.incompatibilities[term.package]:
+            if old.cause == new.cause and len(old.terms) == 1 and old.terms[0].positive:
+                self.incompatibilities[term.package].remove(old)
+                widened = Term(term.package, term.versions | old.terms[0].versions)
+                return Incompatibility.build([widened], new.cause)
         return new
 
     # -- unit propagation -------------------------------------------------
