@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 IMPLEMENTATIONS = {"cpython": "cpython", "cp": "cpython", "python": "", "py": "",
                    "pypy": "pypy", "pp": "pypy", "graalpy": "graalpy"}
 _VERSION = re.compile(r"^(\d+)(?:\.(\d+))?(?:\.(\d+))?(t)?$")
-_IMPL_VERSION = re.compile(r"^([a-z]+)@?(\d.*)?$")
+_IMPL_VERSION = re.compile(r"^([a-z]+)@?([\d<>=!~].*)?$")
 _SPEC_START = ("<", ">", "=", "!", "~")
 
 
