@@ -269,3 +269,19 @@ def test_sigkill_during_materialization_then_rerun(tmp_path: Path, delay: float)
     assert len(listed) == len(files) + 6  # METADATA WHEEL entry_points RECORD INSTALLER launcher
     for path, data in files.items():
         assert (tmp_path / "env" / "purelib" / path).read_bytes() == data
+
+
+def test_compile_bytecode(tmp_path: Path, venv: Path) -> None:
+    from ghostenv.materialize.install import compile_bytecode
+
+    store = Store(tmp_path / "store")
+    manifest = store.add_wheel(make_wheel(tmp_path, "compiled", files={
+        "compiled/__init__.py": b"X = 1\n", "compiled/broken.py": b"def (:\n"}))
+    scheme = scheme_of(venv)
+    result = install_wheel(manifest, store, scheme, interpreter=venv / "bin" / "python",
+                           supported_tags=TAGS)
+    pkg = Path(scheme["purelib"]) / "compiled"
+    compile_bytecode(venv / "bin" / "python", list(pkg.glob("*.py")))
+    assert [p.name.split(".")[0] for p in (pkg / "__pycache__").glob("*.pyc")] == ["__init__"]
+    uninstall(result.dist_info, env_root=venv)
+    assert not pkg.exists()

@@ -225,3 +225,23 @@ def _record_text(rows: list[tuple[Path, str, int]], root: Path, record: Path) ->
         writer.writerow([Path(os.path.relpath(path, root)).as_posix(), digest, size])
     writer.writerow([Path(os.path.relpath(record, root)).as_posix(), "", ""])
     return out.getvalue().encode("utf-8")
+
+
+def compile_bytecode(interpreter: str | os.PathLike[str], files: list[Path],
+                     *, workers: int = 0) -> None:
+    """Byte-compile installed ``.py`` files with the environment's own interpreter.
+
+    One ``compileall`` run for the whole environment (``-j 0`` = one worker
+    per CPU), fed the file list on stdin, rather than one process per wheel.
+    Failures to compile (a module with syntax for a newer Python) are not
+    fatal, as with pip; the interpreter compiles lazily at import anyway.
+    """
+    import subprocess
+
+    sources = [os.fspath(f) for f in files if f.suffix == ".py"]
+    if not sources:
+        return
+    subprocess.run(
+        [os.fspath(interpreter), "-m", "compileall", "-q", "-j", str(workers), "-i", "-"],
+        input="\n".join(sources) + "\n", text=True, capture_output=True, check=False,
+    )
