@@ -199,3 +199,17 @@ def test_two_processes_fill_the_store_at_once(tmp_path: Path) -> None:
     assert store.info().wheels == 1
     assert store.info().objects == len(files) + 3
     assert list((root / "tmp").iterdir()) == []
+
+
+def test_verify_remove_deletes_stale_temp_files(tmp_path: Path) -> None:
+    store = Store(tmp_path / "s")
+    store.put_bytes(b"x")
+    stale, fresh = store.tmp / "obj-dead", store.tmp / "obj-live"
+    stale.write_bytes(b"partial")
+    fresh.write_bytes(b"partial")
+    os.utime(stale, (0, 0))
+    store.verify()
+    assert stale.exists()
+    store.verify(remove=True)
+    assert not stale.exists()
+    assert fresh.exists()

@@ -19,6 +19,7 @@ import hashlib
 import os
 import shutil
 import tempfile
+import time
 import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -33,6 +34,8 @@ from ghostenv.store.wheelfile import read_wheel
 OBJECTS = "objects-v1"
 WHEELS = "wheels-v1"
 CHUNK = 1 << 20
+#: A temp file untouched this long belongs to a writer that died.
+STALE_TEMP_SECONDS = 3600
 
 
 @dataclass(frozen=True, slots=True)
@@ -316,11 +319,18 @@ class Store:
     def verify(self, *, remove: bool = False) -> VerifyReport:
         """Re-hash every object; report (and optionally remove) those whose bytes changed.
 
+        With ``remove``, temp files abandoned by killed writers are deleted too.
         Removing a corrupt object invalidates the manifests that use it:
         :meth:`get_manifest` then returns None and the wheel is unpacked again.
         """
         checked = 0
         corrupt: list[str] = []
+        if remove and self.tmp.is_dir():  # leftovers of killed writers, old enough to be dead
+            cutoff = time.time() - STALE_TEMP_SECONDS
+            for temp in self.tmp.iterdir():
+                with contextlib.suppress(OSError):
+                    if temp.stat().st_mtime < cutoff:
+                        temp.unlink()
         for sha, path in self.iter_objects():
             checked += 1
             if _hash_file(path) != sha:
