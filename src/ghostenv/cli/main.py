@@ -28,6 +28,7 @@ from ghostenv.errors import EXIT_INTERRUPTED, EXIT_USAGE, GhostenvError, exit_co
 COMMANDS: dict[str, tuple[str, str]] = {
     "cache": ("ghostenv.cli.cache", "inspect, verify or clean the content-addressed store"),
     "resolve": ("ghostenv.cli.resolve", "resolve requirements against an index and print pins"),
+    "peek": ("ghostenv.cli.peek", "newest version, requires-python and dependencies of packages"),
     "cp": ("ghostenv.cli.cp", "clone a file or tree with a link mode and report what it cost"),
     "python": ("ghostenv.cli.python", "list interpreters or find the one a request selects"),
     "venv": ("ghostenv.cli.venv", "create a virtual environment (no subprocess, a few ms)"),

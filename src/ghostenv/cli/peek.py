@@ -1,0 +1,174 @@
+"""``ghostenv peek``: newest version, requires-python and dependencies of packages, at once.
+
+Every package's page and metadata are fetched concurrently through one
+:class:`ghostenv.index.IndexClient`; a package that fails is reported by name and the
+others still print. Stdlib-only at import time (the CLI imports subcommands lazily anyway).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ghostenv.errors import UsageError
+
+if TYPE_CHECKING:
+    from ghostenv.cli.output import Context
+    from ghostenv.index import DistFile, IndexClient, ProjectPage
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("names", nargs="*", metavar="NAME", help="package names")
+    parser.add_argument("-r", "--requirement", action="append", default=[], metavar="FILE",
+                        help="read names from a requirements file")
+    parser.add_argument("--json", action="store_true", help="print one JSON document")
+    parser.add_argument("--index-url", default=os.environ.get("GHOSTENV_INDEX_URL"),
+                        help="simple index (default: $GHOSTENV_INDEX_URL or PyPI)")
+    parser.add_argument("--extra-index-url", action="append",
+                        default=os.environ.get("GHOSTENV_EXTRA_INDEX_URL", "").split(),
+                        help="more indexes; the first index that has a package wins")
+    parser.add_argument("--find-links", action="append", default=[],
+                        help="a directory or HTML page of files")
+    parser.add_argument("--concurrency", type=int, default=50, help="requests in flight")
+    parser.add_argument("--refresh", action="store_true", help="revalidate nothing, refetch all")
+    parser.add_argument("--no-cache", action="store_true", help="do not read or write the cache")
+
+
+def _names_from(path: Path) -> list[str]:
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    names = []
+    for raw in path.read_text().splitlines():
+        line = raw.split(" #", 1)[0].strip()
+        if not line or line.startswith(("#", "-")):
+            continue
+        try:
+            names.append(Requirement(line).name)
+        except InvalidRequirement as exc:
+            raise UsageError(f"{path}: cannot read requirement {line!r}: {exc}") from None
+    return names
+
+
+def _newest(page: ProjectPage) -> tuple[str, list[DistFile]] | None:
+    """The newest final (else any) version that is not yanked, and its files, wheels first."""
+    from packaging.utils import (
+        InvalidSdistFilename,
+        InvalidWheelFilename,
+        parse_sdist_filename,
+        parse_wheel_filename,
+    )
+    from packaging.version import Version
+
+    by_version: dict[Version, list[DistFile]] = {}
+    for f in page.files:
+        if f.yanked:
+            continue
+        try:
+            if f.is_wheel:
+                version = parse_wheel_filename(f.filename)[1]
+            else:
+                version = parse_sdist_filename(f.filename)[1]
+        except (InvalidWheelFilename, InvalidSdistFilename):
+            continue
+        by_version.setdefault(version, []).append(f)
+    if not by_version:
+        return None
+    finals = [v for v in by_version if not v.is_prerelease]
+    best = max(finals or by_version)
+    files = sorted(by_version[best], key=lambda f: not f.is_wheel)
+    return str(best), files
+
+
+async def _peek_one(client: IndexClient, name: str) -> dict[str, Any]:
+    from ghostenv.errors import GhostenvError
+
+    try:
+        page = await client.project(name)
+        newest = _newest(page)
+        if newest is None:
+            return {"name": name, "error": "no installable files"}
+        version, files = newest
+        error: GhostenvError | None = None
+        for f in files:
+            try:
+                meta = await client.metadata(f)
+            except GhostenvError as exc:
+                error = exc
+                continue
+            return {
+                "name": page.name, "version": version,
+                "requires_python": str(meta.requires_python) if meta.requires_python else None,
+                "dependencies": [str(r) for r in meta.requires_dist],
+            }
+        return {"name": name, "version": version, "error": str(error)}
+    except GhostenvError as exc:
+        return {"name": name, "error": str(exc)}
+
+
+async def _peek_all(client: IndexClient, names: list[str], progress: bool) -> list[dict[str, Any]]:
+    done = 0
+
+    async def one(name: str) -> dict[str, Any]:
+        nonlocal done
+        result = await _peek_one(client, name)
+        done += 1
+        if progress:
+            sys.stderr.write(f"\rpeeking {done}/{len(names)}")
+            sys.stderr.flush()
+        return result
+
+    results = await asyncio.gather(*(one(n) for n in names))
+    if progress:
+        sys.stderr.write("\r\033[K")
+    return list(results)
+
+
+def run(args: argparse.Namespace, ctx: Context) -> int:
+    from ghostenv.index import IndexClient
+    from ghostenv.index.client import PYPI
+
+    names = list(args.names)
+    for req in args.requirement:
+        names.extend(_names_from(Path(req)))
+    if not names:
+        raise UsageError("nothing to peek", hint="give package names or `-r requirements.txt`")
+    start = time.perf_counter()
+    client = IndexClient(
+        args.index_url or PYPI, extra_index_urls=tuple(args.extra_index_url),
+        find_links=tuple(args.find_links), cache_dir=None if args.no_cache else ctx.cache_dir,
+        concurrency=args.concurrency, offline=ctx.offline, refresh=args.refresh,
+    )
+
+    async def main() -> list[dict[str, Any]]:
+        async with client:
+            progress = ctx.stderr.isatty() and not ctx.quiet and not args.json
+            return await _peek_all(client, names, progress)
+
+    results = asyncio.run(main())
+    elapsed = time.perf_counter() - start
+    stats = client.stats
+    failed = [r for r in results if "error" in r]
+    if args.json:
+        ctx.echo(json.dumps({"packages": results, "summary": {
+            "packages": len(results), "failed": len(failed), "requests": stats.requests,
+            "bytes": stats.bytes, "cache_hits": stats.cache_hits,
+            "revalidated": stats.revalidated, "seconds": round(elapsed, 3)}}, indent=2))
+    else:
+        for r in results:
+            if "error" in r:
+                ctx.error(f"{r['name']}: {r['error']}")
+                continue
+            deps = ", ".join(r["dependencies"]) or "(none)"
+            ctx.echo(f"{r['name']} {r['version']}  requires-python: "
+                     f"{r['requires_python'] or 'any'}  dependencies: {deps}")
+        if not ctx.quiet:
+            ctx.info(f"{len(results)} packages ({len(failed)} failed), {stats.requests} requests, "
+                     f"{stats.bytes} bytes, {stats.cache_hits} cache hits, "
+                     f"{stats.revalidated} revalidated, {elapsed:.2f} s")
+    return 1 if failed else 0
