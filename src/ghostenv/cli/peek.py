@@ -20,7 +20,8 @@ from ghostenv.errors import UsageError
 
 if TYPE_CHECKING:
     from ghostenv.cli.output import Context
-    from ghostenv.index import DistFile, IndexClient, ProjectPage
+    from ghostenv.index import DistFile, ProjectPage
+    from ghostenv.index.client import IndexClient
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -130,8 +131,7 @@ async def _peek_all(client: IndexClient, names: list[str], progress: bool) -> li
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
-    from ghostenv.index import IndexClient
-    from ghostenv.index.client import PYPI
+    from ghostenv.index.client import PYPI, IndexClient
 
     names = list(args.names)
     for req in args.requirement:
