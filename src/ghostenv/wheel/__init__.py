@@ -23,7 +23,7 @@ def read_local_metadata(path: Path | str) -> tuple[bytes, ReadStats]:
 
         raise WheelError(f"{path}: no such file", hint="check the path") from exc
     with zf:
-        entry = select_metadata(zf.entries, wheel)
+        entry = zf.central.entry(select_metadata(zf.central, wheel))
         return zf.read(entry), zf.stats
 
 

@@ -13,11 +13,9 @@ from typing import TYPE_CHECKING
 from ghostenv.errors import WheelError
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
-
     from packaging.version import Version
 
-    from ghostenv.wheel.zipreader import Entry
+    from ghostenv.wheel.zipreader import CentralDirectory
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,23 +41,23 @@ def parse_wheel_name(filename: str) -> WheelName:
     return WheelName(filename, str(name), version, build, frozenset(str(t) for t in tags))
 
 
-def select_metadata(entries: Iterable[Entry], wheel: WheelName) -> Entry:
-    """The one ``<name>-<version>.dist-info/METADATA`` entry matching the wheel's name."""
+def select_metadata(central: CentralDirectory, wheel: WheelName) -> int:
+    """Index of the one ``<name>-<version>.dist-info/METADATA`` matching the wheel's name."""
     from packaging.utils import canonicalize_name
     from packaging.version import InvalidVersion, Version
 
-    found = [e for e in entries
-             if e.name.count("/") == 1 and e.name.endswith(".dist-info/METADATA")]
+    found = [i for i in central.find_suffix(".dist-info/METADATA")
+             if central.name(i).count("/") == 1]
     label = wheel.filename
     if not found:
         raise WheelError(f"{label}: no .dist-info/METADATA in the archive",
                          hint="this is not a valid wheel")
     if len(found) > 1:
-        names = ", ".join(sorted(e.name for e in found))
-        raise WheelError(f"{label}: {len(found)} METADATA files ({names})",
+        listed = ", ".join(sorted(central.name(i) for i in found))
+        raise WheelError(f"{label}: {len(found)} METADATA files ({listed})",
                          hint="a wheel must contain exactly one .dist-info directory")
-    entry = found[0]
-    stem = entry.name[: -len(".dist-info/METADATA")]
+    index = found[0]
+    stem = central.name(index)[: -len(".dist-info/METADATA")]
     dist, _, ver = stem.rpartition("-")
     try:
         matches = (canonicalize_name(dist) == wheel.name and bool(dist)
@@ -70,4 +68,4 @@ def select_metadata(entries: Iterable[Entry], wheel: WheelName) -> Entry:
         raise WheelError(f"{label}: dist-info directory {stem}.dist-info does not match "
                          f"the file name ({wheel.name} {wheel.version})",
                          hint="the wheel was renamed or built wrongly; rebuild it")
-    return entry
+    return index

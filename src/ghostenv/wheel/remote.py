@@ -27,12 +27,12 @@ from ghostenv.errors import NetworkError, WheelError
 from ghostenv.wheel.filename import WheelName, parse_wheel_name, select_metadata
 from ghostenv.wheel.zipreader import (
     LOCAL_SIZE,
+    CentralDirectory,
     NeedBytes,
     _slice,
     decompress,
     find_directory,
     local_data_span,
-    parse_central_directory,
 )
 
 if TYPE_CHECKING:
@@ -193,8 +193,8 @@ def _from_window(window: bytes, base: int, size: int, wheel: WheelName, label: s
                            hint="the download was cut short; try again")
     directory = find_directory(window, base, size, label)
     cd = _slice(window, base, directory.cd_offset, directory.cd_offset + directory.cd_size)
-    entries = parse_central_directory(cd, directory, label)
-    entry = select_metadata(entries, wheel)
+    central = CentralDirectory(cd, directory, label)
+    entry = central.entry(select_metadata(central, wheel))
     # Ask for the header, the name, a generous extra field and the data at once.
     guess_end = min(size, entry.header_offset + LOCAL_SIZE + 2 * len(entry.name.encode())
                     + 128 + entry.compressed_size)

@@ -19,7 +19,7 @@ from __future__ import annotations
 import struct
 import zlib
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import BinaryIO
 
 from ghostenv.errors import WheelError
@@ -153,49 +153,110 @@ def find_directory(tail: bytes, tail_offset: int, file_size: int, label: str) ->
 
 
 def _check_name(name: str, label: str) -> None:
-    if name.startswith(("/", "\\")) or "\\" in name or "\x00" in name or (
-            len(name) > 1 and name[1] == ":"):
+    if name.startswith(("/", "\\")) or "\\" in name or "\x00" in name or name[1:2] == ":":
         raise WheelError(f"{label}: entry name {name!r} is absolute or not a POSIX path",
                          hint="the archive is unsafe; do not install it")
-    if ".." in PurePosixPath(name).parts:
+    if ".." in name.split("/"):
         raise WheelError(f"{label}: entry name {name!r} escapes the archive",
                          hint="the archive is unsafe; do not install it")
 
 
-def parse_central_directory(data: bytes, directory: Directory, label: str) -> list[Entry]:
-    """Walk the whole central directory (``data`` is exactly its bytes).
+_HEAD = struct.Struct("<4s24xHHH")  # signature, name/extra/comment lengths
+_UNSAFE = (b"\n/", b"\\", b"\x00", b":", b"\n../", b"/../", b"/..\n", b"\n..\n")
 
-    Every name is checked for escaping paths here, once, so every caller gets
-    the check whether or not it extracts the entry.
+
+class CentralDirectory:
+    """A walked central directory: every name, and records decoded on demand.
+
+    Walking torch's 12,000-entry directory must take a few milliseconds, so the
+    walk only splits records and slices raw names; safety checks run once over
+    all names joined (in C), names are decoded on first use, and :meth:`entry`
+    decodes the full record of the few members a caller actually wants.
     """
-    entries: list[Entry] = []
-    pos = 0
-    end = len(data)
-    while pos < end:
-        if end - pos < CENTRAL_SIZE or data[pos:pos + 4] != CENTRAL_SIG:
-            raise WheelError(f"{label}: corrupt central directory at offset "
-                             f"{directory.cd_offset + pos}",
+
+    __slots__ = ("_data", "_directory", "_label", "_names", "_raw", "_records")
+
+    def __init__(self, data: bytes, directory: Directory, label: str) -> None:
+        self._data = data
+        self._directory = directory
+        self._label = label
+        self._names: list[str] | None = None
+        self._raw: list[bytes] = []
+        self._records: list[int] = []
+        raw, records = self._raw, self._records
+        add_raw, add_record = raw.append, records.append
+        unpack = _HEAD.unpack_from
+        end = len(data)
+        limit = end - CENTRAL_SIZE
+        pos = 0
+        while pos < end:
+            if pos > limit:
+                self._corrupt(pos)
+            sig, nlen, elen, clen = unpack(data, pos)
+            if sig != CENTRAL_SIG:
+                self._corrupt(pos)
+            add_record(pos)
+            pos += CENTRAL_SIZE
+            add_raw(data[pos:pos + nlen])
+            pos += nlen + elen + clen
+        if pos != end:
+            self._corrupt(pos)
+        if len(raw) != directory.entries:
+            raise WheelError(f"{label}: central directory lists {len(raw)} entries, "
+                             f"the end record says {directory.entries}",
                              hint="the archive is truncated or damaged")
-        (_, _, _, flags, method, _, _, crc, csize, usize, nlen, elen, clen, _, _, _,
+        joined = b"\n" + b"\n".join(raw) + b"\n"
+        if joined.count(b"\n") != len(raw) + 1 or any(bad in joined for bad in _UNSAFE):
+            for name in self.names:
+                _check_name(name, label)
+
+    @property
+    def names(self) -> list[str]:
+        """Member names in directory order (UTF-8 when flagged, else CP437)."""
+        if self._names is None:
+            self._names = [self._decode(i) for i in range(len(self._raw))]
+        return self._names
+
+    def name(self, index: int) -> str:
+        """One member's name, decoded."""
+        return self._names[index] if self._names is not None else self._decode(index)
+
+    def _decode(self, index: int) -> str:
+        flags = struct.unpack_from("<H", self._data, self._records[index] + 8)[0]
+        return self._raw[index].decode("utf-8" if flags & 0x800 else "cp437")
+
+    def find_suffix(self, suffix: str) -> list[int]:
+        """Indices of members whose name ends with ASCII ``suffix`` (cheap: no decoding)."""
+        tail = suffix.encode("ascii")
+        return [i for i, raw in enumerate(self._raw) if raw.endswith(tail)]
+
+    def _corrupt(self, pos: int) -> None:
+        raise WheelError(f"{self._label}: corrupt central directory at offset "
+                         f"{self._directory.cd_offset + pos}",
+                         hint="the archive is truncated or damaged")
+
+    def __len__(self) -> int:
+        return len(self._raw)
+
+    def entry(self, index: int) -> Entry:
+        """Decode record ``index`` fully (sizes, CRC, Zip64 extra, offset)."""
+        data, pos, name = self._data, self._records[index], self._decode(index)
+        (_, _, _, flags, method, _, _, crc, csize, usize, nlen, elen, _, _, _, _,
          offset) = _CENTRAL.unpack_from(data, pos)
         name_end = pos + CENTRAL_SIZE + nlen
-        extra_end = name_end + elen
-        if extra_end + clen > end:
-            raise WheelError(f"{label}: corrupt central directory (record overruns it)",
-                             hint="the archive is truncated or damaged")
-        raw = data[pos + CENTRAL_SIZE:name_end]
-        name = raw.decode("utf-8" if flags & 0x800 else "cp437")
         if 0xFFFFFFFF in (usize, csize, offset):
-            usize, csize, offset = _zip64_extra(data[name_end:extra_end], usize, csize, offset,
-                                                name=name, label=label)
-        _check_name(name, label)
-        entries.append(Entry(name, method, flags, crc, csize, usize, offset + directory.prefix))
-        pos = extra_end + clen
-    if len(entries) != directory.entries:
-        raise WheelError(f"{label}: central directory lists {len(entries)} entries, "
-                         f"the end record says {directory.entries}",
-                         hint="the archive is truncated or damaged")
-    return entries
+            usize, csize, offset = _zip64_extra(data[name_end:name_end + elen], usize, csize,
+                                                offset, name=name, label=self._label)
+        return Entry(name, method, flags, crc, csize, usize, offset + self._directory.prefix)
+
+    def entries(self) -> list[Entry]:
+        """Every record decoded (costly for huge archives; prefer :meth:`entry`)."""
+        return [self.entry(i) for i in range(len(self._raw))]
+
+
+def parse_central_directory(data: bytes, directory: Directory, label: str) -> list[Entry]:
+    """Walk and decode the whole central directory (``data`` is exactly its bytes)."""
+    return CentralDirectory(data, directory, label).entries()
 
 
 def _zip64_extra(extra: bytes, usize: int, csize: int, offset: int, *, name: str,
@@ -272,7 +333,7 @@ class LocalZip:
         self._window_offset = self.size
         try:
             self.directory = self._locate()
-            self.entries = self._entries()
+            self.central = self._central()
         except BaseException:
             self._fh.close()
             raise
@@ -308,7 +369,12 @@ class LocalZip:
                 more = self.read_range(need.start, self._window_offset)
                 self._window, self._window_offset = more + self._window, need.start
 
-    def _entries(self) -> list[Entry]:
+    @property
+    def entries(self) -> list[Entry]:
+        """All members, decoded (for small archives and tests)."""
+        return self.central.entries()
+
+    def _central(self) -> CentralDirectory:
         d = self.directory
         if d.cd_offset + d.cd_size > self.size:
             raise WheelError(f"{self.label}: truncated zip archive",
@@ -317,7 +383,7 @@ class LocalZip:
             self._window = self.read_range(d.cd_offset, self._window_offset) + self._window
             self._window_offset = d.cd_offset
         data = _slice(self._window, self._window_offset, d.cd_offset, d.cd_offset + d.cd_size)
-        return parse_central_directory(data, d, self.label)
+        return CentralDirectory(data, d, self.label)
 
     def read(self, entry: Entry) -> bytes:
         """Read and inflate one member: one read when the local extra field is small."""
