@@ -213,3 +213,21 @@ def test_verify_remove_deletes_stale_temp_files(tmp_path: Path) -> None:
     store.verify(remove=True)
     assert not stale.exists()
     assert fresh.exists()
+
+
+def test_add_wheel_stream(tmp_path: Path) -> None:
+    wheel = make_wheel(tmp_path, "streamed")
+    data = wheel.read_bytes()
+    sha = hashlib.sha256(data).hexdigest()
+    store = Store(tmp_path / "s")
+    pieces = [data[i:i + 1000] for i in range(0, len(data), 1000)]
+    with pytest.raises(HashMismatchError) as info:
+        store.add_wheel_stream(iter(pieces), wheel.name, expected_sha256="f" * 64)
+    assert wheel.name in str(info.value)
+    assert sha in str(info.value)
+    assert list(store.tmp.iterdir()) == []
+    manifest = store.add_wheel_stream(iter(pieces), wheel.name, expected_sha256=sha)
+    assert manifest.filename == wheel.name
+    assert manifest.wheel_sha256 == sha
+    assert store.get_manifest(sha) == manifest
+    assert list(store.tmp.iterdir()) == []

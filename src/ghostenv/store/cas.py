@@ -194,7 +194,8 @@ class Store:
             return None  # objects were cleaned or found corrupt: unpack again
         return manifest
 
-    def add_wheel(self, wheel: Path, *, expected_sha256: str | None = None) -> WheelManifest:
+    def add_wheel(self, wheel: Path, *, expected_sha256: str | None = None,
+                  filename: str | None = None) -> WheelManifest:
         """Unpack a wheel into the store once and return its manifest.
 
         The wheel's own sha256 is checked against ``expected_sha256`` first
@@ -204,10 +205,11 @@ class Store:
         from filelock import FileLock
 
         wheel = Path(wheel)
+        name = filename or wheel.name
         wheel_sha = _hash_file(wheel)
         if expected_sha256 is not None and wheel_sha != expected_sha256.lower():
             raise HashMismatchError(
-                f"{wheel.name}: sha256 mismatch: expected {expected_sha256.lower()}, "
+                f"{name}: sha256 mismatch: expected {expected_sha256.lower()}, "
                 f"got {wheel_sha}",
                 hint="the wheel does not match the lock or index; re-download or re-lock",
             )
@@ -227,16 +229,48 @@ class Store:
 
             try:
                 with zipfile.ZipFile(wheel) as archive:
-                    manifest = read_wheel(archive, wheel.name, wheel_sha, put)
+                    manifest = read_wheel(archive, name, wheel_sha, put)
                 self._commit_batch(batch)
             except zipfile.BadZipFile as exc:
-                raise WheelError(f"{wheel.name}: not a valid zip archive ({exc})") from exc
+                raise WheelError(f"{name}: not a valid zip archive ({exc})") from exc
             finally:
                 for temp, _ in batch:  # a refused wheel leaves nothing behind
                     with contextlib.suppress(FileNotFoundError):
                         temp.unlink()
             self._write_atomic(self.manifest_path(wheel_sha), manifest.to_json().encode())
         return manifest
+
+    def add_wheel_stream(self, chunks: Iterable[bytes], filename: str, *,
+                         expected_sha256: str | None = None) -> WheelManifest:
+        """Unpack a wheel arriving as a download, without keeping the archive.
+
+        The bytes go to a temp file in the store while being hashed; a digest
+        that disagrees with ``expected_sha256`` raises :class:`HashMismatchError`
+        (naming ``filename`` and both digests) and the partial file is removed.
+        A wheel already in the store still has to be read to learn its digest,
+        so callers that know the digest should try :meth:`get_manifest` first.
+        """
+        digest = hashlib.sha256()
+        handle, temp = self._temp()
+        wheel = temp.with_name(f"{temp.name}-{filename}")
+        try:
+            with handle:
+                for chunk in chunks:
+                    digest.update(chunk)
+                    handle.write(chunk)
+            actual = digest.hexdigest()
+            if expected_sha256 is not None and actual != expected_sha256.lower():
+                raise HashMismatchError(
+                    f"{filename}: sha256 mismatch: expected {expected_sha256.lower()}, "
+                    f"got {actual}",
+                    hint="the download was corrupted or the file changed upstream; retry or "
+                         "re-lock",
+                )
+            os.replace(temp, wheel)
+            return self.add_wheel(wheel, expected_sha256=actual, filename=filename)
+        finally:
+            temp.unlink(missing_ok=True)
+            wheel.unlink(missing_ok=True)
 
     def _write_atomic(self, path: Path, data: bytes) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
