@@ -13,11 +13,8 @@ few ``stat`` calls and a JSON read instead of a process start.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-import subprocess
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -110,6 +107,8 @@ def run_probe(path: str) -> dict[str, Any]:
     ``-E -s`` keep the user's PYTHON* variables and user site out of the answer;
     both flags exist since 2.7, unlike ``-I``.
     """
+    import subprocess  # only paid when a probe actually runs
+
     try:
         proc = subprocess.run(
             [path, "-E", "-s", "-c", PROBE_SCRIPT],
@@ -145,9 +144,18 @@ def _fingerprint(path: str) -> list[Any]:
 
 
 def cache_file(cache_dir: Path, path: str) -> Path:
-    """The cache entry for candidate ``path`` (named by a hash of the path as found)."""
-    digest = hashlib.sha256(os.path.abspath(path).encode("utf-8", "surrogateescape")).hexdigest()
-    return cache_dir / "interpreters-v1" / f"{digest[:32]}.json"
+    """The cache entry for candidate ``path``, named by the path as found.
+
+    The escaped path itself is the name (readable, and no hashlib import on the
+    warm path); only paths too long for a file name fall back to a digest.
+    """
+    absolute = os.path.abspath(path)
+    name = absolute.replace("%", "%25").replace("/", "%2F").replace("\\", "%5C")
+    if len(name) > 200:
+        import hashlib
+
+        name = hashlib.sha256(absolute.encode("utf-8", "surrogateescape")).hexdigest()
+    return cache_dir / "interpreters-v1" / f"{name}.json"
 
 
 def probe_cached(path: str, cache_dir: Path | None) -> tuple[dict[str, Any], bool]:
@@ -175,6 +183,8 @@ def probe_cached(path: str, cache_dir: Path | None) -> tuple[dict[str, Any], boo
 
 
 def _write_atomic(target: Path, text: str) -> None:
+    import tempfile
+
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=".json")

@@ -16,9 +16,7 @@ Layout paths come from the probed interpreter's sysconfig ``venv`` scheme (or
 from __future__ import annotations
 
 import os
-import shutil
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
 from ghostenv import __version__
@@ -116,9 +114,16 @@ def _symlink(target: str | Path, link: Path) -> None:
         os.replace(tmp, link)
 
 
+_TEMPLATES: dict[str, str] = {}
+
+
 def _activate_templates() -> dict[str, str]:
-    pkg = resources.files("ghostenv.materialize") / "activate"
-    return {name: (pkg / name).read_text(encoding="utf-8") for name in _ACTIVATE}
+    """The activate templates shipped beside this module (read once per process)."""
+    if not _TEMPLATES:
+        folder = Path(__file__).parent / "activate"
+        for name in _ACTIVATE:
+            _TEMPLATES[name] = (folder / name).read_text(encoding="utf-8")
+    return _TEMPLATES
 
 
 def create_venv(path: str | os.PathLike[str], interpreter: Interpreter, *, clear: bool = False,
@@ -140,6 +145,8 @@ def create_venv(path: str | os.PathLike[str], interpreter: Interpreter, *, clear
                            hint="choose another path for the environment")
     if root.is_dir():
         if clear:
+            import shutil
+
             shutil.rmtree(root)
         elif not layout.cfg.exists() and any(root.iterdir()):
             raise InstallError(f"{root} is not empty and is not a virtual environment",
@@ -166,6 +173,8 @@ def create_venv(path: str | os.PathLike[str], interpreter: Interpreter, *, clear
     _write(root / ".gitignore", "# created by ghostenv automatically\n*\n")
 
     if windows:  # pragma: no cover - not exercised on the Linux CI
+        import shutil
+
         shutil.copy2(base, layout.python)
     else:
         _symlink(base, layout.python)
