@@ -285,3 +285,17 @@ def test_compile_bytecode(tmp_path: Path, venv: Path) -> None:
     assert [p.name.split(".")[0] for p in (pkg / "__pycache__").glob("*.pyc")] == ["__init__"]
     uninstall(result.dist_info, env_root=venv)
     assert not pkg.exists()
+
+
+def test_missing_store_object_is_a_store_error(tmp_path: Path) -> None:
+    from ghostenv.errors import StoreError
+
+    store = Store(tmp_path / "store")
+    manifest = store.add_wheel(make_wheel(tmp_path))
+    store.object_path(next(f.sha256 for f in manifest.files
+                           if f.path == "demo/__init__.py")).unlink()
+    scheme = {k: str(tmp_path / "env" / k) for k in ("purelib", "platlib", "scripts", "headers",
+                                                     "data")}
+    with pytest.raises(StoreError, match=r"demo/__init__\.py"):
+        install_wheel(manifest, store, scheme, interpreter=sys.executable, supported_tags=None)
+    assert store.get_manifest(manifest.wheel_sha256) is None  # so the next add repairs it

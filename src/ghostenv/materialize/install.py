@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ghostenv.errors import InstallError, WheelError
+from ghostenv.errors import InstallError, StoreError, WheelError
 from ghostenv.materialize.link import Linker, LinkMode
 from ghostenv.store import Store, WheelManifest
 
@@ -184,7 +184,14 @@ def install_wheel(
             record.append((target, _b64_sha256(data), len(data)))
             modes["written"] += 1
             continue
-        used = linker.link(source, target, writable=item.executable)
+        try:
+            used = linker.link(source, target, writable=item.executable)
+        except FileNotFoundError as exc:
+            if source.exists():
+                raise
+            raise StoreError(f"{wheel}: store object for {item.path} is missing ({source})",
+                             hint="the store was pruned or repaired meanwhile; add the wheel "
+                                  "again (`ghostenv cache verify` checks the rest)") from exc
         if item.executable and used in (LinkMode.CLONE, LinkMode.COPY):
             os.chmod(target, 0o755)
         modes[used.value] += 1
