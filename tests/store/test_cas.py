@@ -231,3 +231,21 @@ def test_add_wheel_stream(tmp_path: Path) -> None:
     assert manifest.wheel_sha256 == sha
     assert store.get_manifest(sha) == manifest
     assert list(store.tmp.iterdir()) == []
+
+
+_SEGMENTS = st.sampled_from(["a", "b.py", "..", ".", "", "C:", "x\\..\\..", "/"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_SEGMENTS, min_size=1, max_size=6))
+def test_member_paths_are_refused_or_stay_inside(parts: list[str]) -> None:
+    from ghostenv.store.wheelfile import safe_member_path
+
+    name = "/".join(parts)
+    base = "/env/site-packages"
+    try:
+        path = safe_member_path(name, "w.whl")
+    except WheelError:
+        return
+    joined = os.path.normpath(os.path.join(base, path))
+    assert os.path.commonpath([base, joined]) == base
