@@ -33,6 +33,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "python": ("ghostenv.cli.python", "list interpreters or find the one a request selects"),
     "venv": ("ghostenv.cli.venv", "create a virtual environment (no subprocess, a few ms)"),
     "wheel-meta": ("ghostenv.cli.wheel_meta", "show a wheel's METADATA, reading few bytes"),
+    "export": ("ghostenv.cli.export", "print uv.lock as a hash-pinned requirements.txt"),
 }
 
 
