@@ -43,9 +43,6 @@ def parse_wheel_name(filename: str) -> WheelName:
 
 def select_metadata(central: CentralDirectory, wheel: WheelName) -> int:
     """Index of the one ``<name>-<version>.dist-info/METADATA`` matching the wheel's name."""
-    from packaging.utils import canonicalize_name
-    from packaging.version import InvalidVersion, Version
-
     found = [i for i in central.find_suffix(".dist-info/METADATA")
              if central.name(i).count("/") == 1]
     label = wheel.filename
@@ -58,14 +55,23 @@ def select_metadata(central: CentralDirectory, wheel: WheelName) -> int:
                          hint="a wheel must contain exactly one .dist-info directory")
     index = found[0]
     stem = central.name(index)[: -len(".dist-info/METADATA")]
-    dist, _, ver = stem.rpartition("-")
-    try:
-        matches = (canonicalize_name(dist) == wheel.name and bool(dist)
-                   and Version(ver) == wheel.version)
-    except InvalidVersion:
-        matches = False
-    if not matches:
+    if not matches_wheel(central.name(index), wheel):
         raise WheelError(f"{label}: dist-info directory {stem}.dist-info does not match "
                          f"the file name ({wheel.name} {wheel.version})",
                          hint="the wheel was renamed or built wrongly; rebuild it")
     return index
+
+
+def matches_wheel(name: str, wheel: WheelName) -> bool:
+    """Whether ``name`` is ``<dist>-<version>.dist-info/METADATA`` for this wheel."""
+    from packaging.utils import canonicalize_name
+    from packaging.version import InvalidVersion, Version
+
+    if not name.endswith(".dist-info/METADATA") or name.count("/") != 1:
+        return False
+    dist, _, ver = name[: -len(".dist-info/METADATA")].rpartition("-")
+    try:
+        return bool(dist) and canonicalize_name(dist) == wheel.name \
+            and Version(ver) == wheel.version
+    except InvalidVersion:
+        return False

@@ -9,8 +9,10 @@ Order of attempts:
    local entry), and small wheels none. Very large wheels (torch: 12,000
    members, a 1.2 MB directory) need a second request for the directory's
    remainder and a third for the member: 3 in all.
-3. A server that ignores Range (answers 200) gets its body streamed into memory
-   and parsed as a whole.
+3. A server that ignores Range (answers 200) has its body streamed: local
+   headers are walked as bytes arrive and the download stops once METADATA is
+   complete (``source == "stream"``). When headers are not self-describing
+   (data descriptors, Zip64) the whole body is read and parsed (``"full"``).
 
 Transient failures (connection errors, 429, 5xx) are retried with exponential
 backoff; 404 and short bodies fail at once with a NetworkError.
@@ -24,10 +26,16 @@ from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
 from ghostenv.errors import NetworkError, WheelError
-from ghostenv.wheel.filename import WheelName, parse_wheel_name, select_metadata
+from ghostenv.wheel.filename import (
+    WheelName,
+    matches_wheel,
+    parse_wheel_name,
+    select_metadata,
+)
 from ghostenv.wheel.zipreader import (
     LOCAL_SIZE,
     CentralDirectory,
+    LocalHeaderScanner,
     NeedBytes,
     _slice,
     decompress,
@@ -50,7 +58,7 @@ class FetchStats:
     requests: int = 0
     bytes: int = 0
     file_size: int | None = None
-    source: str = ""  # "pep658", "range" or "full"
+    source: str = ""  # "pep658", "range", "stream" or "full"
 
 
 class _Fetcher:
@@ -59,9 +67,14 @@ class _Fetcher:
         self.url = url
         self.stats = stats
 
-    async def get(self, url: str, headers: dict[str, str] | None = None,
-                  *, allow_404: bool = False) -> httpx.Response | None:
-        """GET with retries; returns the response with its body read."""
+    async def get(self, url: str, headers: dict[str, str] | None = None, *,
+                  allow_404: bool = False,
+                  scanner: LocalHeaderScanner | None = None) -> _Answer | None:
+        """GET with retries, the body streamed in.
+
+        With a ``scanner``, a 200 answer (Range ignored) is fed to it chunk by
+        chunk and the download stops as soon as it yields the member.
+        """
         import httpx
 
         delay = BACKOFF
@@ -69,7 +82,8 @@ class _Fetcher:
             last = attempt == RETRIES
             self.stats.requests += 1
             try:
-                resp = await self.client.get(url, headers=headers or {}, follow_redirects=True)
+                answer = await self._once(url, headers or {},
+                                          scanner if scanner and scanner.possible else None)
             except (httpx.TransportError, httpx.DecodingError) as exc:
                 if last:
                     raise NetworkError(f"{url}: {type(exc).__name__}: {exc}",
@@ -77,35 +91,59 @@ class _Fetcher:
                 await asyncio.sleep(delay)
                 delay *= 2
                 continue
-            self.stats.bytes += len(resp.content)
-            if resp.status_code == 404 and allow_404:
+            status = answer.status
+            if status == 404 and allow_404:
                 return None
-            if resp.status_code == 429 or resp.status_code >= 500:
+            if status == 429 or status >= 500:
                 if last:
-                    raise NetworkError(f"{url}: HTTP {resp.status_code} after "
-                                       f"{RETRIES + 1} attempts",
+                    raise NetworkError(f"{url}: HTTP {status} after {RETRIES + 1} attempts",
                                        hint="the server is failing; try again later")
                 await asyncio.sleep(delay)
                 delay *= 2
                 continue
-            if resp.status_code >= 400:
-                raise NetworkError(f"{url}: HTTP {resp.status_code}",
+            if status >= 400:
+                raise NetworkError(f"{url}: HTTP {status}",
                                    hint="check that the URL exists on the index")
-            declared = resp.headers.get("content-length")
-            if (declared is not None and "content-encoding" not in resp.headers
-                    and int(declared) != len(resp.content)):
+            declared = answer.headers.get("content-length")
+            if (answer.member is None and declared is not None
+                    and "content-encoding" not in answer.headers
+                    and int(declared) != len(answer.content)):
                 if last:
-                    raise NetworkError(f"{url}: body is {len(resp.content)} bytes, "
+                    raise NetworkError(f"{url}: body is {len(answer.content)} bytes, "
                                        f"Content-Length said {declared}",
                                        hint="the connection was cut; try again")
                 await asyncio.sleep(delay)
                 delay *= 2
                 continue
-            return resp
+            return answer
         raise AssertionError("unreachable")
 
+    async def _once(self, url: str, headers: dict[str, str],
+                    scanner: LocalHeaderScanner | None) -> _Answer:
+        async with self.client.stream("GET", url, headers=headers,
+                                      follow_redirects=True) as resp:
+            chunks: list[bytes] = []
+            member = None
+            scan = scanner if resp.status_code == 200 else None
+            async for chunk in resp.aiter_raw():
+                self.stats.bytes += len(chunk)
+                chunks.append(chunk)
+                if scan is not None:
+                    member = scan.feed(chunk)
+                    if member is not None:
+                        break  # leaving the block closes the connection mid-body
+            return _Answer(resp.status_code, resp.headers, b"".join(chunks), member)
 
-def _content_range(resp: httpx.Response, url: str) -> tuple[int, int]:
+
+@dataclass(slots=True)
+class _Answer:
+    status: int
+    headers: httpx.Headers
+    content: bytes
+    member: bytes | None  # set when a streamed 200 body yielded METADATA early
+
+
+def _content_range(resp: _Answer, url: str) -> tuple[int, int]:
     """(start, total size) from a 206 answer's Content-Range."""
     value = resp.headers.get("content-range", "")
     try:
@@ -136,9 +174,14 @@ async def fetch_wheel_metadata(client: httpx.AsyncClient, url: str, *,
         if resp is not None:
             stats.source = "pep658"
             return resp.content, stats
-    resp = await fetch.get(url, {"Range": f"bytes=-{SUFFIX}", "Accept-Encoding": "identity"})
+    scanner = LocalHeaderScanner(lambda name: matches_wheel(name, wheel), filename)
+    resp = await fetch.get(url, {"Range": f"bytes=-{SUFFIX}", "Accept-Encoding": "identity"},
+                           scanner=scanner)
     assert resp is not None
-    if resp.status_code != 206:
+    if resp.member is not None:
+        stats.source = "stream"
+        return resp.member, stats
+    if resp.status != 206:
         stats.source = "full"
         stats.file_size = len(resp.content)
         return _from_window(resp.content, 0, len(resp.content), wheel, filename), stats
@@ -153,7 +196,7 @@ async def fetch_wheel_metadata(client: httpx.AsyncClient, url: str, *,
         got = await fetch.get(url, {"Range": f"bytes={lo}-{hi - 1}",
                                     "Accept-Encoding": "identity"})
         assert got is not None
-        if got.status_code != 206:
+        if got.status != 206:
             # Range support vanished: we hold the whole file now.
             stats.source = "full"
             return None, got.content

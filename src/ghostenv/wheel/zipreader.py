@@ -20,7 +20,10 @@ import struct
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 from ghostenv.errors import WheelError
 
@@ -312,6 +315,63 @@ def decompress(raw: bytes, entry: Entry, label: str) -> bytes:
         raise WheelError(f"{label}: {entry.name!r} fails its size/CRC check",
                          hint="the archive is damaged; download it again")
     return data
+
+
+class LocalHeaderScanner:
+    """Find one member while an archive streams in, front to back.
+
+    Used when a server ignores Range: local headers are walked as bytes
+    arrive, consumed bytes are dropped, and the caller stops the download as
+    soon as the wanted member is complete. This trusts local headers (no
+    central directory yet), so it gives up -- :attr:`possible` turns False
+    and the caller reads the whole body -- whenever they are not
+    self-describing: data descriptors, Zip64 sizes, or anything unexpected.
+    """
+
+    def __init__(self, wanted: Callable[[str], bool], label: str) -> None:
+        self.wanted = wanted
+        self.label = label
+        self.possible = True
+        self._buf = bytearray()
+        self._base = 0  # absolute offset of _buf[0]
+        self._skip = 0  # bytes of the current member still to drop
+
+    def feed(self, chunk: bytes) -> bytes | None:
+        """Add bytes; returns the member's inflated data once it is complete."""
+        if not self.possible:
+            return None
+        if self._skip:
+            dropped = min(self._skip, len(chunk))
+            self._skip -= dropped
+            self._base += dropped
+            chunk = chunk[dropped:]
+        self._buf += chunk
+        buf = self._buf
+        while len(buf) >= LOCAL_SIZE:
+            (sig, _, flags, method, _, _, crc, csize, usize, nlen,
+             elen) = _LOCAL.unpack_from(buf)
+            if sig != LOCAL_SIG or flags & 0x8 or 0xFFFFFFFF in (csize, usize):
+                self.possible = False
+                return None
+            data_start = LOCAL_SIZE + nlen + elen
+            if len(buf) < data_start:
+                return None
+            name = bytes(buf[LOCAL_SIZE:LOCAL_SIZE + nlen]).decode(
+                "utf-8" if flags & 0x800 else "cp437")
+            if self.wanted(name):
+                if len(buf) < data_start + csize:
+                    return None
+                entry = Entry(name, method, flags, crc, csize, usize, self._base)
+                return decompress(bytes(buf[data_start:data_start + csize]), entry, self.label)
+            member_end = data_start + csize
+            if member_end <= len(buf):
+                del buf[:member_end]
+                self._base += member_end
+            else:
+                self._skip = member_end - len(buf)
+                self._base += len(buf)
+                buf.clear()
+        return None
 
 
 class LocalZip:
