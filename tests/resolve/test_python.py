@@ -142,3 +142,25 @@ def test_preferences_keep_locked_versions() -> None:
         "a": "2.0",
         "b": "2.0",
     }
+
+
+class PrefetchingSource(Source):
+    def __init__(self, data: Mapping[str, Mapping[str, Sequence[str]]]) -> None:
+        super().__init__(data)
+        self.events: list[tuple[str, str]] = []
+
+    def prefetch(self, names: list[str]) -> None:
+        self.events += [("hint", n) for n in names]
+
+    def versions(self, name: str) -> Sequence[Candidate]:
+        self.events.append(("ask", name))
+        return super().versions(name)
+
+
+def test_prefetch_hint_names_packages_before_they_are_asked_for() -> None:
+    source = PrefetchingSource({"a": {"1.0": ["B[x]>=1", "c"]}, "b": {"1.0": []}, "c": {"1.0": []}})
+    assert pins(source, "a") == {"a": "1.0", "b": "1.0", "c": "1.0"}
+    asked = [n for kind, n in source.events if kind == "ask"]
+    assert sorted(asked) == ["a", "b", "c"]
+    for name in asked:
+        assert source.events.index(("hint", name)) < source.events.index(("ask", name))

@@ -267,7 +267,12 @@ class PythonProvider:
         return (0 if "[" in package else 1, count)
 
     def prefetch(self, requests: Iterable[tuple[str, VersionSet]]) -> None:
-        return None
+        """Pass the hint on to sources that can fetch ahead (an async index client)."""
+        hook = getattr(self.source, "prefetch", None)
+        if hook is None:
+            return
+        names = [canonicalize_name(split_extra(package)[0]) for package, _ in requests]
+        hook(sorted(set(names)))
 
     # -- hints -----------------------------------------------------------------
     def hints(self, failure: Incompatibility) -> list[str]:

@@ -205,8 +205,13 @@ class Solver:
         pending = self.solution.unsatisfied()
         if not pending:
             return None
-        term = min(
-            pending, key=lambda t: (self.provider.priority(t.package, t.versions), t.package)
+        root = [t for t in pending if t.package == ROOT]
+        term = (
+            root[0]
+            if root
+            else min(
+                pending, key=lambda t: (self.provider.priority(t.package, t.versions), t.package)
+            )
         )
         package = term.package
         if package == ROOT:
@@ -242,8 +247,10 @@ class Solver:
         the learned clauses and the report (solver.md states dependencies over
         ranges for the same reason).
         """
-        known = sorted(self.provider.candidates(package, VersionSet.full()))
         this = VersionSet.singleton(version)
+        if package == ROOT:
+            return this
+        known = sorted(self.provider.candidates(package, VersionSet.full()))
         if version not in known:
             return this
         at = known.index(version)
