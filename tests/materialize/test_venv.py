@@ -116,8 +116,12 @@ def _source_and_print(shell: str, script: Path, venv: Path) -> list[str]:
         cmd = ["fish", "--no-config", "-c", f'source "{script}"; echo $VIRTUAL_ENV; '
                'command -v python; deactivate; set -q VIRTUAL_ENV; and echo set; or echo unset']
     else:
-        cmd = ["csh", "-f", "-c", f'source "{script}"; echo "$VIRTUAL_ENV"; which python; '
-               'deactivate; if ($?VIRTUAL_ENV) then\necho set\nelse\necho unset\nendif']
+        # csh expands aliases per input line, so a one-line `-c` could not call the
+        # alias it just sourced: run a script file, line by line, as a user would type.
+        body = venv.parent / "check.csh"
+        body.write_text(f'source "{script}"\necho "$VIRTUAL_ENV"\nwhich python\ndeactivate\n'
+                        "if ($?VIRTUAL_ENV) then\necho set\nelse\necho unset\nendif\n")
+        cmd = ["csh", "-f", str(body)]
     env = {"PATH": "/usr/bin:/bin", "HOME": str(venv.parent)}
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, check=True)
     return proc.stdout.strip().splitlines()

@@ -7,7 +7,7 @@ flags, platform), so the probe itself stays stdlib-only and 2.7-safe.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -44,9 +44,11 @@ class Interpreter:
     base_executable: Path
     platform: str
     pointer_bits: int
-    markers: dict[str, str]
-    paths: dict[str, str]
-    config_vars: dict[str, Any]
+    # Derived from the same probe as the fields above; kept out of eq/hash so an
+    # Interpreter can be a dict key or set member.
+    markers: dict[str, str] = field(compare=False)
+    paths: dict[str, str] = field(compare=False)
+    config_vars: dict[str, Any] = field(compare=False)
     source: str = ""
 
     @classmethod
