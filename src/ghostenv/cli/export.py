@@ -1,8 +1,8 @@
 """``ghostenv export``: the project's uv.lock as a hash-pinned requirements.txt.
 
-Reads the lock as is (like ``uv export --frozen``): no resolving, no network.
-With ``--check``-free semantics the lock is trusted; run ``ghostenv lock`` first
-if the project changed. Stdlib-only at import time.
+Reads the lock as is (like ``uv export --frozen``): no resolving, no network,
+so it is instant and works offline; run ``ghostenv lock`` first if the project
+changed. Stdlib-only at import time.
 """
 
 from __future__ import annotations

@@ -375,6 +375,8 @@ class _Reader:
             raise self.fail(
                 place, f"invalid wheel filename {filename!r}", package=n, keys=("wheels",), index=i
             )
+        if parts[1] == version:
+            return
         from packaging.version import InvalidVersion, Version
 
         try:
