@@ -256,17 +256,18 @@ class IndexClient:
         elif file.is_wheel:
             host = urlsplit(file.url).netloc
             lock = self._probe_locks.setdefault(host, asyncio.Lock())
+            data = None
             if host not in self._probe:
                 async with lock:  # the first file of a host decides for all the others
                     if host not in self._probe:
                         data = await self._try_metadata(file)
                         self._probe[host] = data is not None
-                        if data is not None:
-                            return data
+                    elif self._probe[host]:
+                        data = await self._try_metadata(file)
             elif self._probe[host]:
                 data = await self._try_metadata(file)
-                if data is not None:
-                    return data
+            if data is not None:
+                return data
         if file.is_wheel:
             from ghostenv.wheel.remote import fetch_wheel_metadata
 
