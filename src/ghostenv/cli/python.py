@@ -18,6 +18,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     find.add_argument("--json", action="store_true", help="machine-readable output")
     for child in (lst, find):
         child.add_argument("-v", "--verbose", action="count", default=argparse.SUPPRESS)
+        child.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS)
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
