@@ -70,7 +70,8 @@ class InMemoryProvider:
 
     def _candidates(self, package: str, versions: VersionSet) -> list[Version]:
         known = self.registry.get(package, {})
-        found = sorted((v for v in known if versions.contains(v)), reverse=not self.lowest)
+        pool = known if versions.is_full else (v for v in known if versions.contains(v))
+        found = sorted(pool, reverse=not self.lowest)
         preferred = self.preferences.get(package)
         if preferred is not None and preferred in found:
             found.remove(preferred)

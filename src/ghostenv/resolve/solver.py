@@ -69,6 +69,7 @@ class Solver:
         # only grows until a backjump, so it stays contradicted until we go below that level.
         self._contradicted: dict[int, int] = {}
         self._known_dependencies: set[tuple[str, Version]] = set()
+        self._all_versions: dict[str, list[Version]] = {}
 
     def solve(self) -> Resolution:
         root = Term(ROOT, VersionSet.singleton(_ROOT_VERSION), positive=False)
@@ -250,7 +251,10 @@ class Solver:
         this = VersionSet.singleton(version)
         if package == ROOT:
             return this
-        known = sorted(self.provider.candidates(package, VersionSet.full()))
+        known = self._all_versions.get(package)
+        if known is None:
+            known = sorted(self.provider.candidates(package, VersionSet.full()))
+            self._all_versions[package] = known
         if version not in known:
             return this
         at = known.index(version)
