@@ -67,3 +67,41 @@ def test_reformatted_lock_reads_equal_and_writes_canonical() -> None:
     lock = loads(messy)
     assert lock == loads(text)
     assert dumps(lock) == text
+
+
+OLD_REVISION_LOCK = """\
+version = 1
+revision = 3
+requires-python = ">=3.12"
+
+[manifest]
+
+[manifest.dependency-groups]
+dev = [{ name = "iniconfig" }]
+empty = []
+
+[[package]]
+name = "iniconfig"
+version = "2.3.1"
+source = { registry = "https://pypi.org/simple" }
+sdist = { url = "https://files.example/iniconfig-2.3.1.tar.gz", hash = "sha256:00", size = 4 }
+wheels = [
+    { url = "https://files.example/iniconfig-2.3.1-py3-none-any.whl", hash = "sha256:01" },
+]
+"""
+
+
+@pytest.mark.parametrize("revision", ["revision = 3\n", ""])
+def test_older_revisions_and_bare_manifest_header_round_trip(revision: str) -> None:
+    text = OLD_REVISION_LOCK.replace("revision = 3\n", revision)
+    lock = loads(text)
+    assert lock.revision == (3 if revision else 0)
+    assert lock.manifest is not None
+    assert lock.manifest.header
+    assert dumps(lock) == text
+
+
+def test_dependency_groups_alias_reads_as_dev_dependencies() -> None:
+    text = (REPO / "examples" / "hello" / "uv.lock").read_text(encoding="utf-8")
+    lock = loads(text.replace("[package.dev-dependencies]", "[package.dependency-groups]"))
+    assert dumps(lock) == text
