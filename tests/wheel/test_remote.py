@@ -122,12 +122,22 @@ def test_directory_larger_than_the_suffix(tmp_path: Path) -> None:
     (tmp_path / "p").mkdir()
     padded = make_wheel(tmp_path / "p",
                         entries={"demo_pkg/big.bin": os.urandom(300_000), **blobs})
+    (tmp_path / "f").mkdir()
+    first = tmp_path / "f" / wheel.name
+    with zipfile.ZipFile(first, "w") as zf:  # METADATA record far from the tail
+        zf.writestr("demo_pkg-1.2.0.dist-info/METADATA",
+                    "Metadata-Version: 2.1\nName: demo-pkg\nVersion: 1.2.0\n")
+        for name, blob in blobs.items():
+            zf.writestr(name, blob)
+    # METADATA right before the directory: one coalesced range; far from it: two
+    # concurrent ranges; its record outside the tail: directory, then member.
+    expected = {wheel: 2, padded: 3, first: 3}
     with serve_directory(tmp_path) as server:
-        for path in (wheel, padded):
+        for path, requests in expected.items():
             rel = path.relative_to(tmp_path).as_posix()
             data, stats = fetch(f"{server.url}/{rel}")
             assert data == read_local_metadata(path)[0]
-            assert stats.requests == 3
+            assert stats.requests == requests, rel
             assert stats.bytes < path.stat().st_size
 
 

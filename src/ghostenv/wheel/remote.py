@@ -33,11 +33,16 @@ from ghostenv.wheel.filename import (
     select_metadata,
 )
 from ghostenv.wheel.zipreader import (
+    _CENTRAL,
+    CENTRAL_SIG,
+    CENTRAL_SIZE,
     LOCAL_SIZE,
     CentralDirectory,
+    Directory,
     LocalHeaderScanner,
     NeedBytes,
     _slice,
+    _zip64_extra,
     decompress,
     find_directory,
     local_data_span,
@@ -202,6 +207,30 @@ async def fetch_wheel_metadata(client: httpx.AsyncClient, url: str, *,
             return None, got.content
         return _content_range(got, url)[0], got.content
 
+    # Large directory: if METADATA's record is already in the tail, fetch the
+    # directory's rest and the member concurrently (two round trips, not three).
+    try:
+        directory: Directory | None = find_directory(window, base, size, filename)
+    except NeedBytes:
+        directory = None
+    if directory is not None and directory.cd_offset < base:
+        guess = _guess_member(window, size, directory, wheel)
+        if guess is not None and guess[1] < directory.cd_offset:
+            (cd_at, cd_data), (m_at, m_data) = await asyncio.gather(
+                get_range(directory.cd_offset, base), get_range(*guess))
+            if cd_at is None or m_at is None:
+                return _from_window(cd_data if cd_at is None else m_data, 0, size, wheel,
+                                    filename), stats
+            if cd_at + len(cd_data) == base:
+                window, base = cd_data + window, cd_at
+            member = (m_at, m_data)
+        elif guess is not None:
+            got_at, data = await get_range(guess[0], base)
+            if got_at is None:
+                return _from_window(data, 0, size, wheel, filename), stats
+            if got_at + len(data) == base:
+                window, base = data + window, got_at
+
     for _ in range(4):
         try:
             return _from_window(window, base, size, wheel, filename, member=member), stats
@@ -222,6 +251,46 @@ async def fetch_wheel_metadata(client: httpx.AsyncClient, url: str, *,
                 member = (got_at, data)
     raise NetworkError(f"{url}: could not locate METADATA within the expected ranges",
                        hint="the archive layout is unusual; download the wheel instead")
+
+
+def _guess_member(window: bytes, size: int, directory: Directory,
+                  wheel: WheelName) -> tuple[int, int] | None:
+    """Find METADATA's central record inside a partial directory tail.
+
+    Records cannot be walked backwards, so look for the name suffix and check
+    that a record signature sits exactly one header plus name length before
+    its end. A wrong guess costs bytes, never correctness: the full directory
+    is still walked and checked afterwards.
+    """
+    marker = b".dist-info/METADATA"
+    pos = window.rfind(marker)
+    while pos >= 0:
+        name_end = pos + len(marker)
+        floor = max(0, name_end - CENTRAL_SIZE - 1024)
+        sig = window.rfind(CENTRAL_SIG, floor, pos)
+        while sig >= 0:
+            if sig + CENTRAL_SIZE <= len(window):
+                fields = _CENTRAL.unpack_from(window, sig)
+                flags, csize, usize, nlen, elen, offset = (fields[3], fields[8], fields[9],
+                                                           fields[10], fields[11], fields[16])
+                if sig + CENTRAL_SIZE + nlen == name_end:
+                    name = window[sig + CENTRAL_SIZE:name_end].decode(
+                        "utf-8" if flags & 0x800 else "cp437", "replace")
+                    if not matches_wheel(name, wheel):
+                        break
+                    if 0xFFFFFFFF in (csize, usize, offset):
+                        try:
+                            usize, csize, offset = _zip64_extra(
+                                window[name_end:name_end + elen], usize, csize, offset,
+                                name=name, label=wheel.filename)
+                        except WheelError:
+                            return None
+                    lo = offset + directory.prefix
+                    hi = min(size, lo + LOCAL_SIZE + 2 * nlen + 128 + csize)
+                    return (lo, hi) if 0 <= lo < hi else None
+            sig = window.rfind(CENTRAL_SIG, floor, sig)
+        pos = window.rfind(marker, 0, pos)
+    return None
 
 
 def _from_window(window: bytes, base: int, size: int, wheel: WheelName, label: str,
