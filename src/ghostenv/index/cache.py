@@ -121,10 +121,13 @@ class HttpCache:
             data = self._metadata_path(algo, digest).read_bytes()
         except OSError:
             return None
-        if not data.lstrip().startswith(b"Metadata-Version"):
+        # the entry carries the sha256 of its body: a torn or edited file is a miss
+        check, _, body = data.partition(b"\n")
+        if hashlib.sha256(body).hexdigest().encode() != check:
             self._metadata_path(algo, digest).unlink(missing_ok=True)
             return None
-        return data
+        return body
 
     def put_metadata(self, algo: str, digest: str, data: bytes) -> None:
-        atomic_write(self._metadata_path(algo, digest), data)
+        check = hashlib.sha256(data).hexdigest().encode()
+        atomic_write(self._metadata_path(algo, digest), check + b"\n" + data)
