@@ -120,8 +120,13 @@ def test_directory_larger_than_the_suffix(tmp_path: Path) -> None:
     blobs = {f"demo_pkg/m/{i:05}.py": b"" for i in range(15_000)}
     wheel = make_wheel(tmp_path, entries=blobs)
     (tmp_path / "p").mkdir()
-    padded = make_wheel(tmp_path / "p",
-                        entries={"demo_pkg/big.bin": os.urandom(300_000), **blobs})
+    padded = tmp_path / "p" / wheel.name
+    with zipfile.ZipFile(padded, "w") as zf:  # 300 kB between METADATA and the directory
+        for name, blob in blobs.items():
+            zf.writestr(name, blob)
+        zf.writestr("demo_pkg-1.2.0.dist-info/METADATA",
+                    "Metadata-Version: 2.1\nName: demo-pkg\nVersion: 1.2.0\n")
+        zf.writestr("demo_pkg/big.bin", os.urandom(300_000))
     (tmp_path / "f").mkdir()
     first = tmp_path / "f" / wheel.name
     with zipfile.ZipFile(first, "w") as zf:  # METADATA record far from the tail
