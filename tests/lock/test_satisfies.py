@@ -89,3 +89,35 @@ def test_marker_meaning_change_is_caught(tmp_path: Path) -> None:
     reason = satisfies(read_lock(REPO / "examples" / "hello" / "uv.lock"), read_project(tmp_path))
     assert reason is not None
     assert "`attrs`" in reason
+
+
+def _workspace(tmp_path: Path) -> Path:
+    root = tmp_path / "ws"
+    shutil.copytree(REPO / "fixtures" / "locks" / "workspace", root)
+    return root
+
+
+def test_workspace_satisfied(tmp_path: Path) -> None:
+    root = _workspace(tmp_path)
+    assert satisfies(read_lock(root / "uv.lock"), read_project(root)) is None
+
+
+def test_workspace_member_added(tmp_path: Path) -> None:
+    root = _workspace(tmp_path)
+    shutil.copytree(root / "packages" / "libb", root / "packages" / "libc")
+    text = (root / "packages" / "libc" / "pyproject.toml").read_text(encoding="utf-8")
+    (root / "packages" / "libc" / "pyproject.toml").write_text(
+        text.replace('name = "libb"', 'name = "libc"'), encoding="utf-8"
+    )
+    reason = satisfies(read_lock(root / "uv.lock"), read_project(root))
+    assert reason is not None
+    assert "workspace members changed" in reason
+
+
+def test_workspace_member_dependency_changed(tmp_path: Path) -> None:
+    root = _workspace(tmp_path)
+    path = root / "packages" / "libb" / "pyproject.toml"
+    path.write_text(path.read_text(encoding="utf-8").replace("idna>=3.7", "idna>=3.8"), "utf-8")
+    reason = satisfies(read_lock(root / "uv.lock"), read_project(root))
+    assert reason is not None
+    assert "`libb`" in reason

@@ -23,7 +23,7 @@ from packaging.requirements import Requirement as PepRequirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 
-from ghostenv.lock.model import Lock, Package, Requirement
+from ghostenv.lock.model import Lock, Requirement
 from ghostenv.project.model import Project
 
 _PYTHONS = [
@@ -104,7 +104,9 @@ def _spec(text: str | None) -> str:
         return text or ""
 
 
-def _project_source(project: Project, req: PepRequirement) -> tuple[str, str] | None:
+def _project_source(
+    project: Project, req: PepRequirement, members: Mapping[str, str]
+) -> tuple[str, str] | None:
     if req.url:
         if req.url.startswith("git+"):
             return ("git", req.url[4:])
@@ -113,6 +115,8 @@ def _project_source(project: Project, req: PepRequirement) -> tuple[str, str] | 
     if spec is None:
         return None
     table = dict(spec)
+    if table.get("workspace") and canonicalize_name(req.name) in members:
+        return ("editable", members[canonicalize_name(req.name)])
     if "git" in table:
         return ("git", str(table["git"]))
     if "url" in table:
@@ -128,7 +132,9 @@ def _project_source(project: Project, req: PepRequirement) -> tuple[str, str] | 
 
 
 def _from_project(
-    project: Project, reqs: Iterable[tuple[PepRequirement, str | None]]
+    project: Project,
+    reqs: Iterable[tuple[PepRequirement, str | None]],
+    members: Mapping[str, str],
 ) -> list[tuple[Key, str | None]]:
     out = []
     for req, extra in reqs:
@@ -136,7 +142,7 @@ def _from_project(
         if extra is not None:
             tail = f"extra == '{extra}'"
             marker = f"({marker}) and {tail}" if marker else tail
-        source = _project_source(project, req)
+        source = _project_source(project, req, members)
         spec = "" if source else _spec(str(req.specifier))
         key: Key = (
             canonicalize_name(req.name),
@@ -190,15 +196,57 @@ def _same(
     return None
 
 
-def _root(lock: Lock, project: Project) -> Package | str:
+def _check_package(
+    lock: Lock, project: Project, members: Mapping[str, str], pythons: tuple[str, ...]
+) -> str | None:
+    """Compare one project (the root or a workspace member) with its locked package."""
     found = [
         p
         for p in lock.packages
-        if p.name == project.name and p.source.kind in ("virtual", "editable")
+        if p.name == project.name and p.source.kind in ("virtual", "editable", "directory")
     ]
     if not found:
         return f"the project `{project.name}` is not in the lock"
-    return found[0]
+    root = found[0]
+    if project.version is not None and root.version != project.version:
+        return f"`{project.name}` version changed ({root.version} -> {project.version})"
+    expected_kind = "virtual" if project.virtual else "editable"
+    if root.source.kind != expected_kind:
+        return f"`{project.name}` is now {expected_kind} (the lock has it {root.source.kind})"
+    meta = root.metadata
+    if meta is None:
+        return f"the lock has no [package.metadata] for `{project.name}`"
+    extras = project.extras()
+    if tuple(meta.provides_extras or ()) != extras:
+        return (
+            f"the extras of `{project.name}` changed"
+            f" ({list(meta.provides_extras or ())} -> {list(extras)})"
+        )
+    want = _from_project(
+        project,
+        [
+            *((r, None) for r in project.dependencies),
+            *((r, e) for e, reqs in project.optional_dependencies for r in reqs),
+        ],
+        members,
+    )
+    reason = _same(want, _from_lock(meta.requires_dist), extras, pythons)
+    if reason:
+        return f"dependencies of `{project.name}` changed: {reason}"
+    have_groups: Mapping[str, tuple[Requirement, ...]] = dict(meta.requires_dev or ())
+    want_groups = dict(project.groups)
+    if set(have_groups) != set(want_groups):
+        return f"dependency groups changed ({sorted(have_groups)} -> {sorted(want_groups)})"
+    for group, reqs in want_groups.items():
+        reason = _same(
+            _from_project(project, ((r, None) for r in reqs), members),
+            _from_lock(have_groups[group]),
+            (),
+            pythons,
+        )
+        if reason:
+            return f"dependency group `{group}` of `{project.name}` changed: {reason}"
+    return None
 
 
 def satisfies(lock: Lock, project: Project) -> str | None:
@@ -215,43 +263,15 @@ def satisfies(lock: Lock, project: Project) -> str | None:
     # Markers only matter on the Pythons the lock covers (uv treats them the same way).
     admitted = SpecifierSet(lock.requires_python.replace(", ", ","))
     pythons = tuple(py for py in _PYTHONS if admitted.contains(py)) or tuple(_PYTHONS)
-    root = _root(lock, project)
-    if isinstance(root, str):
-        return root
-    if project.version is not None and root.version != project.version:
-        return f"the project version changed ({root.version} -> {project.version})"
-    expected_kind = "virtual" if project.virtual else "editable"
-    if root.source.kind != expected_kind:
-        return f"the project is now {expected_kind} (the lock has it {root.source.kind})"
-    meta = root.metadata
-    if meta is None:
-        return f"the lock has no [package.metadata] for `{project.name}`"
-    extras = project.extras()
-    if tuple(meta.provides_extras or ()) != extras:
-        return (
-            f"the project's extras changed ({list(meta.provides_extras or ())} -> {list(extras)})"
-        )
-    want = _from_project(
-        project,
-        [
-            *((r, None) for r in project.dependencies),
-            *((r, e) for e, reqs in project.optional_dependencies for r in reqs),
-        ],
-    )
-    reason = _same(want, _from_lock(meta.requires_dist), extras, pythons)
-    if reason:
-        return f"dependencies changed: {reason}"
-    have_groups: Mapping[str, tuple[Requirement, ...]] = dict(meta.requires_dev or ())
-    want_groups = dict(project.groups)
-    if set(have_groups) != set(want_groups):
-        return f"dependency groups changed ({sorted(have_groups)} -> {sorted(want_groups)})"
-    for group, reqs in want_groups.items():
-        reason = _same(
-            _from_project(project, ((r, None) for r in reqs)),
-            _from_lock(have_groups[group]),
-            (),
-            pythons,
-        )
+    member_projects = project.members()
+    members = {m.name: rel for rel, m in member_projects}
+    if member_projects:
+        want_members = tuple(sorted({project.name, *members}))
+        have_members = lock.manifest.members if lock.manifest is not None else ()
+        if have_members != want_members:
+            return f"workspace members changed ({list(have_members)} -> {list(want_members)})"
+    for candidate in (project, *(m for _, m in member_projects)):
+        reason = _check_package(lock, candidate, members, pythons)
         if reason:
-            return f"dependency group `{group}` changed: {reason}"
+            return reason
     return None

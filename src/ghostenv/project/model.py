@@ -44,6 +44,9 @@ class Project:
     has_build_system: bool = False
     indexes: tuple[Index, ...] = ()
     sources: tuple[tuple[str, tuple[tuple[str, object], ...]], ...] = field(default=())
+    workspace_members: tuple[str, ...] = ()
+    """Globs from ``[tool.uv.workspace] members`` (relative to the root)."""
+    workspace_exclude: tuple[str, ...] = ()
 
     @property
     def root(self) -> Path:
@@ -52,6 +55,21 @@ class Project:
     @property
     def virtual(self) -> bool:
         return not self.has_build_system
+
+    def members(self) -> tuple[tuple[str, Project], ...]:
+        """Workspace members other than the root: ``(relative path, Project)``, sorted by path."""
+        from ghostenv.project.read import read_project
+
+        found: dict[str, Project] = {}
+        excluded = {p for g in self.workspace_exclude for p in self.root.glob(g)}
+        for pattern in self.workspace_members:
+            for path in sorted(self.root.glob(pattern)):
+                if path in excluded or not (path / "pyproject.toml").is_file():
+                    continue
+                rel = path.relative_to(self.root).as_posix()
+                if rel != ".":
+                    found[rel] = read_project(path)
+        return tuple(sorted(found.items()))
 
     def extras(self) -> tuple[str, ...]:
         return tuple(name for name, _ in self.optional_dependencies)

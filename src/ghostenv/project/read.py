@@ -133,6 +133,15 @@ def _sources(
     return tuple(out)
 
 
+def _workspace(path: Path, tool: Mapping[str, Any], key: str) -> tuple[str, ...]:
+    uv = tool.get("uv")
+    workspace = uv.get("workspace", {}) if isinstance(uv, dict) else {}
+    value = workspace.get(key, []) if isinstance(workspace, dict) else None
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise _fail(path, f"tool.uv.workspace.{key}", "expected an array of path globs")
+    return tuple(value)
+
+
 def parse_project(text: str, path: Path) -> Project:
     """Parse pyproject text; ``path`` is used in messages and as the project's location."""
     try:
@@ -194,6 +203,8 @@ def parse_project(text: str, path: Path) -> Project:
         has_build_system=isinstance(doc.get("build-system"), dict),
         indexes=_indexes(path, tool),
         sources=_sources(path, tool),
+        workspace_members=_workspace(path, tool, "members"),
+        workspace_exclude=_workspace(path, tool, "exclude"),
     )
 
 
