@@ -33,7 +33,6 @@ def test_export_bad_lock_is_one_error(tmp_path: Path) -> None:
     assert proc.returncode == 1
     lines = proc.stderr.splitlines()
     assert lines[0] == (
-        "error: uv.lock:1: `version`: unsupported schema version"
-        " (v2, but only v1 is supported)"
+        "error: uv.lock:1: `version`: unsupported schema version (v2, but only v1 is supported)"
     )
     assert lines[1].startswith("hint: ")
