@@ -86,6 +86,15 @@ def _newest(page: ProjectPage) -> tuple[str, list[DistFile]] | None:
     return str(best), files
 
 
+def _fields(data: bytes) -> tuple[str | None, list[str]]:
+    """Requires-Python and Requires-Dist, read leniently: peek shows what the file says even
+    when strict validation would refuse it (e.g. License-File under Metadata-Version 2.1)."""
+    from packaging.metadata import parse_email
+
+    raw, _unparsed = parse_email(data)
+    return raw.get("requires_python"), list(raw.get("requires_dist", []))
+
+
 async def _peek_one(client: IndexClient, name: str) -> dict[str, Any]:
     from ghostenv.errors import GhostenvError
 
@@ -98,15 +107,13 @@ async def _peek_one(client: IndexClient, name: str) -> dict[str, Any]:
         error: GhostenvError | None = None
         for f in files:
             try:
-                meta = await client.metadata(f)
+                data = await client.metadata_bytes(f)
             except GhostenvError as exc:
                 error = exc
                 continue
-            return {
-                "name": page.name, "version": version,
-                "requires_python": str(meta.requires_python) if meta.requires_python else None,
-                "dependencies": [str(r) for r in meta.requires_dist],
-            }
+            requires_python, deps = _fields(data)
+            return {"name": page.name, "version": version,
+                    "requires_python": requires_python, "dependencies": deps}
         return {"name": name, "version": version, "error": str(error)}
     except GhostenvError as exc:
         return {"name": name, "error": str(exc)}
