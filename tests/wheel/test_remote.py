@@ -223,3 +223,12 @@ def test_zip_stored_metadata_over_range(tmp_path: Path) -> None:
         data, stats = fetch(f"{server.url}/{wheel.name}")
     assert data == read_local_metadata(wheel)[0]
     assert stats.requests == 1  # METADATA is written last: inside the suffix
+
+
+def test_cli_pep658_flag_uses_the_metadata_file(fixture_index: Any, big_wheel: Path) -> None:
+    url = fixture_index.files_url + big_wheel.name
+    doc = json.loads(run_ghostenv("-v", "wheel-meta", url, "--pep658", "--json",
+                                  check=True).stdout)
+    assert doc["io"]["requests"] == 1
+    assert doc["io"]["source"] == "pep658"
+    assert [r.path for r in fixture_index.requests][-1].endswith(".whl.metadata")
