@@ -165,7 +165,7 @@ def _check_name(name: str, label: str) -> None:
 
 
 _HEAD = struct.Struct("<4s24xHHH")  # signature, name/extra/comment lengths
-_UNSAFE = (b"\n/", b"\\", b"\x00", b":", b"\n../", b"/../", b"/..\n", b"\n..\n")
+_UNSAFE = (b"\n/", b"\\", b"\x00", b":", b"..")  # any hit: check each name properly
 
 
 class CentralDirectory:
