@@ -127,3 +127,20 @@ def test_streaming_scanner_finds_members_like_zipfile(
         assert found == members[wanted]
     if b"\x01\x00" not in blob:  # no Zip64 extra anywhere: it must not give up
         assert found == members[wanted]
+
+
+@pytest.mark.parametrize(("name", "safe"), [
+    ("pkg/a..b.txt", True), ("pkg/...", True), ("pkg/../x", False), ("..", False),
+    ("pkg/..", False), ("C:/x", False), ("pkg\\x", False), ("/abs", False),
+])
+def test_name_safety(tmp_path: Path, name: str, safe: bool) -> None:
+    path = tmp_path / "n.zip"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("ok.txt", b"x")
+        zf.writestr(zipfile.ZipInfo(name), b"y")
+    if safe:
+        with LocalZip(path) as ours:
+            assert ours.central.names[-1] == name
+    else:
+        with pytest.raises(WheelError, match=r"escapes|absolute"):
+            LocalZip(path)
