@@ -90,7 +90,9 @@ class IndexClient:
         except (OSError, netrc.NetrcParseError):
             self._netrc = None
         self.http = httpx.AsyncClient(
-            http2=True, follow_redirects=True, verify=_ssl_context(),
+            # HTTP/2: one connection multiplexes every request (GHOSTENV_HTTP2=0 to compare)
+            http2=os.environ.get("GHOSTENV_HTTP2", "1") != "0",
+            follow_redirects=True, verify=_ssl_context(),
             timeout=httpx.Timeout(timeout, connect=10.0),
             limits=httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency),
         )

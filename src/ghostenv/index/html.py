@@ -1,8 +1,9 @@
 """PEP 503 HTML simple pages, parsed with one regex pass instead of html.parser.
 
-Why a regex: ``html.parser`` costs ~1 s on botocore's 5,000-anchor page; the anchors a
-simple index emits are flat (no nested tags), so one scan over ``<a ...>text</a>`` and one
-over the attributes is enough and an order of magnitude faster. Attributes may span lines,
+Why a regex: the anchors a simple index emits are flat (no nested tags), so one scan over
+``<a ...>text</a>`` and one over each anchor's attributes is enough; no per-tag callbacks,
+no tree. botocore's 4,984-anchor page (1.3 MB) parses in ~40 ms; ``html.parser`` needs
+~55 ms just to tokenize it, before any handling. Attributes may span lines,
 and values may hold raw ``<``/``>`` (``data-requires-python=">=3.8"``), so the attribute
 pattern consumes quoted strings whole before looking for the closing ``>``.
 """
@@ -70,7 +71,9 @@ def parse_html(text: str, page_url: str, name: str = "") -> ProjectPage:
         href = attrs.get("href")
         if not href:
             continue
-        url, hashes = _hashes_from_fragment(urljoin(base_url, href))
+        # absolute hrefs (PyPI's) skip urljoin, which is most of the per-anchor cost
+        absolute = href.startswith(("https://", "http://")) and "/." not in href
+        url, hashes = _hashes_from_fragment(href if absolute else urljoin(base_url, href))
         filename = m.group(2).strip()
         if "<" in filename or not filename:
             filename = url.rsplit("/", 1)[-1]
