@@ -202,3 +202,19 @@ def test_distfile_defaults() -> None:
     f = DistFile(filename="x-1-py3-none-any.whl", url="u")
     assert f.is_wheel
     assert f.sha256 is None
+
+
+def test_prefetch_and_concurrent_callers_share_one_fetch(make_index: Any) -> None:
+    server = make_index()
+
+    async def go() -> list[Any]:
+        async with IndexClient(server.simple_url) as client:
+            page = await client.project("alpha")
+            wheels = [f for f in page.files if f.is_wheel]
+            client.prefetch(wheels)
+            return list(await asyncio.gather(*(client.metadata(w) for w in wheels * 3)))
+
+    metas = run(go())
+    assert len(metas) == 9
+    fetched = [r.path for r in server.requests if r.path.endswith(".metadata")]
+    assert len(fetched) == len(set(fetched)) == 3

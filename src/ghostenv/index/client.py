@@ -84,6 +84,7 @@ class IndexClient:
         self._sem = asyncio.Semaphore(concurrency)
         self._probe: dict[str, bool] = {}  # host -> whether unadvertised .metadata works
         self._probe_locks: dict[str, asyncio.Lock] = {}
+        self._inflight: dict[str, asyncio.Task[bytes]] = {}
         self._netrc: netrc.netrc | None = None
         try:
             self._netrc = netrc.netrc()
@@ -101,6 +102,9 @@ class IndexClient:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
+        for task in self._inflight.values():
+            task.cancel()
+        await asyncio.gather(*self._inflight.values(), return_exceptions=True)
         await self.http.aclose()
 
     # -- HTTP ------------------------------------------------------------------------------
@@ -230,7 +234,27 @@ class IndexClient:
 
     # -- metadata --------------------------------------------------------------------------
 
+    def prefetch(self, files: list[DistFile]) -> None:
+        """Start fetching the metadata of ``files`` now, without waiting (pipelining).
+
+        The resolver calls this with the likely candidates of a version's dependencies;
+        a later :meth:`metadata` for the same file joins the request already in flight.
+        """
+        for file in files:
+            self._task(file)
+
+    def _task(self, file: DistFile) -> asyncio.Task[bytes]:
+        task = self._inflight.get(file.url)
+        if task is None:
+            task = asyncio.get_running_loop().create_task(self._metadata_bytes(file))
+            self._inflight[file.url] = task
+        return task
+
     async def metadata_bytes(self, file: DistFile) -> bytes:
+        """Core metadata bytes of ``file``; concurrent callers share one fetch."""
+        return await asyncio.shield(self._task(file))
+
+    async def _metadata_bytes(self, file: DistFile) -> bytes:
         """Core metadata bytes of ``file``, by the cheapest route the index allows."""
         key = next(((a, d) for a, d in file.hashes.items() if a in ("sha256", "sha512")), None)
         if self.cache and key:
