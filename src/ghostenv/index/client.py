@@ -84,6 +84,7 @@ class IndexClient:
         self._sem = asyncio.Semaphore(concurrency)
         self._probe: dict[str, bool] = {}  # host -> whether unadvertised .metadata works
         self._probe_locks: dict[str, asyncio.Lock] = {}
+        self._probe_score: dict[str, tuple[int, int]] = {}  # host -> (hits, misses)
         self._inflight: dict[str, asyncio.Task[bytes]] = {}
         self._netrc: netrc.netrc | None = None
         try:
@@ -292,6 +293,7 @@ class IndexClient:
                         data = await self._try_metadata(file)
             elif self._probe[host]:
                 data = await self._try_metadata(file)
+                self._score(host, data is not None)
             if data is not None:
                 return data
         if file.is_wheel:
@@ -306,6 +308,19 @@ class IndexClient:
         if resp.status_code != 200:
             raise NetworkError(f"{redact(file.url)} answered HTTP {resp.status_code}")
         return _sdist_metadata(resp.content, file.filename)
+
+    def _score(self, host: str, hit: bool) -> None:
+        """Keep probing a host only while it proves reliable.
+
+        A mirror may serve ``.metadata`` only for files it has already seen: when misses
+        outnumber hits two to one (after a few tries), each probe is a wasted round trip
+        before the Range read, so the host is switched to Range reads for this run.
+        """
+        hits, misses = self._probe_score.get(host, (0, 0))
+        hits, misses = hits + hit, misses + (not hit)
+        self._probe_score[host] = (hits, misses)
+        if misses >= 8 and misses > 2 * hits:
+            self._probe[host] = False
 
     async def _try_metadata(self, file: DistFile) -> bytes | None:
         try:
