@@ -168,7 +168,8 @@ class IndexClient:
             self.stats.cache_hits += 1
             return _parse(cached, name)
         if self.offline:
-            return None
+            raise NetworkError(f"the page of `{name}` ({redact(url)}) is not in the cache "
+                               "and the network is off", hint="run once without --offline")
         headers = {"Accept": ACCEPT}
         if cached and not self.refresh:
             headers.update(cached.conditional_headers())
@@ -185,7 +186,8 @@ class IndexClient:
                               resp.headers.get("content-type", "text/html"),
                               resp.headers.get("etag"), resp.headers.get("last-modified"),
                               time.time(), max_age_of(resp.headers.get("cache-control")))
-        if self.cache and (page.etag or page.last_modified or page.max_age):
+        # stored even without validators: it cannot be revalidated, but --offline can use it
+        if self.cache and "no-store" not in resp.headers.get("cache-control", ""):
             self.cache.put_page(page)
         return _parse(page, name)
 
