@@ -14,14 +14,11 @@ jitter, and counts requests and bytes for the summary line.
 from __future__ import annotations
 
 import asyncio
-import io
 import netrc
 import os
 import random
 import ssl
-import tarfile
 import time
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -29,11 +26,12 @@ from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 
 import httpx
 
-from ghostenv.errors import BuildError, NetworkError
+from ghostenv.errors import NetworkError
 from ghostenv.index.cache import CachedPage, HttpCache, max_age_of
 from ghostenv.index.html import parse_html
 from ghostenv.index.json import JSON_TYPE, parse_json
 from ghostenv.index.models import DistFile, ProjectPage, normalize_name
+from ghostenv.index.sdist import local_metadata, sdist_metadata
 
 if TYPE_CHECKING:
     from ghostenv.wheel.metadata import CoreMetadata
@@ -277,7 +275,7 @@ class IndexClient:
 
     async def _fetch_metadata(self, file: DistFile) -> bytes:
         if file.url.startswith("file:"):
-            return _local_metadata(Path(unquote(urlsplit(file.url).path)))
+            return local_metadata(Path(unquote(urlsplit(file.url).path)))
         if file.core_metadata:
             resp = await self._get(file.url + ".metadata")
             if resp.status_code == 200:
@@ -309,7 +307,7 @@ class IndexClient:
         resp = await self._get(file.url)
         if resp.status_code != 200:
             raise NetworkError(f"{redact(file.url)} answered HTTP {resp.status_code}")
-        return _sdist_metadata(resp.content, file.filename)
+        return sdist_metadata(resp.content, file.filename)
 
     def _score(self, host: str, hit: bool) -> None:
         """Keep probing a host only while it proves reliable.
@@ -358,56 +356,6 @@ def _project_of(filename: str) -> str:
     return ""
 
 
-def _local_metadata(path: Path) -> bytes:
-    if path.name.endswith(".whl"):
-        with zipfile.ZipFile(path) as zf:
-            name = next(n for n in zf.namelist()
-                        if n.count("/") == 1 and n.endswith(".dist-info/METADATA"))
-            return zf.read(name)
-    return _sdist_metadata(path.read_bytes(), path.name)
-
-
-_STATIC_NEEDED = ("requires-dist", "requires-python", "provides-extra")
-
-
-def _sdist_metadata(data: bytes, filename: str) -> bytes:
-    """PKG-INFO of an sdist, when Metadata-Version >= 2.2 says its fields are static."""
-    raw: bytes | None = None
-    if filename.endswith(".zip"):
-        with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            names = [n for n in zf.namelist() if n.count("/") == 1 and n.endswith("/PKG-INFO")]
-            raw = zf.read(names[0]) if names else None
-    else:
-        with tarfile.open(fileobj=io.BytesIO(data)) as tf:
-            for member in tf.getmembers():
-                if member.name.count("/") == 1 and member.name.endswith("/PKG-INFO"):
-                    fh = tf.extractfile(member)
-                    raw = fh.read() if fh else None
-                    break
-    hint = "a PEP 517 metadata build is needed (not available yet in `peek`)"
-    if raw is None:
-        raise BuildError(f"{filename}: no PKG-INFO in the sdist", hint=hint)
-    headers = raw.split(b"\n\n", 1)[0].decode("utf-8", "replace").lower()
-    version = "0"
-    dynamic = set()
-    for line in headers.splitlines():
-        key, _, value = line.partition(":")
-        if key == "metadata-version":
-            version = value.strip()
-        elif key == "dynamic":
-            dynamic.add(value.strip())
-    major, _, minor = version.partition(".")
-    if (int(major or 0), int(minor or 0) if minor.isdigit() else 0) < (2, 2):
-        raise BuildError(f"{filename}: PKG-INFO Metadata-Version {version} < 2.2 is not "
-                         "trustworthy", hint=hint)
-    if dynamic & set(_STATIC_NEEDED):
-        raise BuildError(f"{filename}: PKG-INFO marks {sorted(dynamic)} dynamic", hint=hint)
-    return raw
-
-
-__all__ = ["IndexClient", "Stats", "redact"]
-
-
 def _ssl_context() -> ssl.SSLContext:
     """The system trust store (plus ``SSL_CERT_FILE``), so corporate CAs work as with pip."""
     ctx = ssl.create_default_context(cafile=os.environ.get("SSL_CERT_FILE") or None)
@@ -417,3 +365,6 @@ def _ssl_context() -> ssl.SSLContext:
 
 
 _SYSTEM_CA = "/etc/ssl/certs/ca-certificates.crt"
+
+
+__all__ = ["IndexClient", "Stats", "redact"]
