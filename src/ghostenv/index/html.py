@@ -28,12 +28,11 @@ _BASE = re.compile(r"<base\s[^>]*href\s*=\s*[\"']([^\"']+)[\"']", re.IGNORECASE)
 
 
 def _attrs(text: str) -> dict[str, str]:
+    # findall builds the tuples in C; a bare attribute (data-yanked) reads as ""
     out: dict[str, str] = {}
-    for m in _ATTR.finditer(text):
-        value = m.group(2) if m.group(2) is not None else m.group(3)
-        if value is None:
-            value = m.group(4) if m.group(4) is not None else ""
-        out[m.group(1).lower()] = _html.unescape(value) if "&" in value else value
+    for key, double, single, bare in _ATTR.findall(text):
+        value = double or single or bare
+        out[key.lower()] = _html.unescape(value) if "&" in value else value
     return out
 
 
