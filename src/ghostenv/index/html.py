@@ -32,7 +32,11 @@ def _attrs(text: str) -> dict[str, str]:
     out: dict[str, str] = {}
     for key, double, single, bare in _ATTR.findall(text):
         value = double or single or bare
-        out[key.lower()] = _html.unescape(value) if "&" in value else value
+        if "&" in value:
+            value = value.replace("&gt;", ">").replace("&lt;", "<")
+            if "&" in value:
+                value = _html.unescape(value)
+        out[key.lower()] = value
     return out
 
 
