@@ -42,7 +42,7 @@ def main() -> int:
     if uv:
         rows.append(("uv --version", [uv, "--version"]))
     results = {name: measure(cmd, args.runs) for name, cmd in rows}
-    base_median, base_min = results["python -c pass"]
+    base_median, _ = results["python -c pass"]
     print(f"{'command':<22}{'median ms':>11}{'min ms':>9}{'vs python':>11}{'delta ms':>10}")
     for name, (median, minimum) in results.items():
         print(f"{name:<22}{median:>11.1f}{minimum:>9.1f}{median / base_median:>10.2f}x"
