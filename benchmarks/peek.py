@@ -2,7 +2,8 @@
 
 Runs, each timed end to end:
   1. ghostenv peek, cold cache (fresh temp cache dir)
-  2. ghostenv peek, warm cache (same dir: pages revalidated, metadata from the cache)
+  2. ghostenv peek, warm cache (same dir: pages revalidated, metadata from the cache),
+     then the same with --offline (no request at all: the floor set by parsing)
   3. a sequential httpx baseline: page then newest wheel's .metadata, one package at a time
   4. ``pip index versions`` for a sample of names (pip fetches only the page), one by one
 and prints the ratios. Usage: ``python benchmarks/peek.py [--sample N]``.
@@ -22,10 +23,10 @@ REPO = Path(__file__).resolve().parent.parent
 TOP100 = REPO.parent / "shared" / "workloads" / "top100.txt"
 
 
-def peek(cache: Path, names: list[str]) -> tuple[float, str]:
+def peek(cache: Path, names: list[str], *flags: str) -> tuple[float, str]:
     env = {**os.environ, "GHOSTENV_CACHE_DIR": str(cache)}
     start = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "ghostenv", "peek", *names],
+    proc = subprocess.run([sys.executable, "-m", "ghostenv", *flags, "peek", *names],
                           capture_output=True, text=True, env=env, check=False)
     elapsed = time.perf_counter() - start
     return elapsed, proc.stderr.strip().splitlines()[-1]
@@ -68,8 +69,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         cold, cold_line = peek(Path(tmp), names)
         warm, warm_line = peek(Path(tmp), names)
+        offline, offline_line = peek(Path(tmp), names, "--offline")
     print(f"ghostenv peek cold : {cold:6.2f} s  ({cold_line})")
     print(f"ghostenv peek warm : {warm:6.2f} s  ({warm_line})")
+    print(f"ghostenv --offline : {offline:6.2f} s  ({offline_line})")
     seq, seq_bytes = sequential_baseline(names)
     print(f"sequential httpx   : {seq:6.2f} s  ({len(names)} packages, {seq_bytes} bytes)")
     sample = names[: args.sample]
