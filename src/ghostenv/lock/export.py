@@ -112,6 +112,36 @@ def needed(
     return out
 
 
+def select_packages(
+    lock: Lock, options: ExportOptions, environment: dict[str, str], project: str | None = None
+) -> list[Package]:
+    """The packages to install for a target whose marker environment is ``environment``.
+
+    A package is selected when some clause of :func:`needed` holds; the roots
+    (the project itself) and virtual packages are left out, as for the export.
+    """
+    from packaging.markers import Marker
+
+    env = {**environment, "extra": ""}
+    seen: dict[str, bool] = {}
+
+    def holds(marker: str) -> bool:
+        if marker not in seen:
+            seen[marker] = Marker(marker).evaluate(env)
+        return seen[marker]
+
+    by_id = {_pid(p): p for p in lock.packages}
+    root_ids = {_pid(p) for p in roots(lock, project)}
+    chosen = [
+        by_id[pid]
+        for pid, clauses in needed(lock, options, project).items()
+        if pid not in root_ids
+        and by_id[pid].source.kind != "virtual"
+        and any(all(holds(m) for m in clause) for clause in clauses)
+    ]
+    return sorted(chosen, key=lambda p: p.name)
+
+
 def _marker(clauses: set[Clause]) -> str | None:
     if frozenset() in clauses:
         return None
