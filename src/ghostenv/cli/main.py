@@ -34,6 +34,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "venv": ("ghostenv.cli.venv", "create a virtual environment (no subprocess, a few ms)"),
     "wheel-meta": ("ghostenv.cli.wheel_meta", "show a wheel's METADATA, reading few bytes"),
     "export": ("ghostenv.cli.export", "print uv.lock as a hash-pinned requirements.txt"),
+    "sync": ("ghostenv.cli.sync", "install uv.lock into the project's .venv (--frozen only)"),
 }
 
 

@@ -1,0 +1,172 @@
+"""``ghostenv sync --frozen`` end to end: a real uv.lock (written by uv) against the fixture index.
+
+Nothing is faked: uv locks against the local HTTP index, ghostenv downloads
+from it into a store in tmp_path, writes a real venv and the tests run that
+venv's python.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import run_ghostenv
+
+UV = Path(sys.executable).parent / "uv"
+
+PYPROJECT = """\
+[project]
+name = "demo"
+version = "0.1.0"
+requires-python = ">=3.11"
+dependencies = ["alpha", "epsilon-tool"]
+"""
+
+
+def _lock(project: Path, index: Any, tmp_path: Path) -> None:
+    if not UV.exists():
+        pytest.skip("uv is not installed next to the test interpreter")
+    proc = subprocess.run(
+        [str(UV), "lock", "--no-config", "--index-url", index.simple_url,
+         "--python", sys.executable, "--cache-dir", str(tmp_path / "uv-cache")],
+        cwd=project, capture_output=True, text=True, timeout=300, check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert (project / "uv.lock").is_file()
+
+
+def _locked_versions(project: Path) -> dict[str, str]:
+    from ghostenv.lock.read import read_lock
+
+    lock = read_lock(project / "uv.lock")
+    return {p.name: p.version or "" for p in lock.packages if p.source.kind == "registry"}
+
+
+def _installed(env: Path) -> dict[str, str]:
+    code = ("import importlib.metadata as m, json; "
+            "print(json.dumps({d.metadata['Name']: d.version for d in m.distributions()}))")
+    out = subprocess.run([str(env / "bin" / "python"), "-c", code], capture_output=True,
+                         text=True, check=True).stdout
+    import json
+
+    return {re.sub(r"[-_.]+", "-", k).lower(): v for k, v in json.loads(out).items()}
+
+
+@pytest.fixture
+def project(tmp_path: Path, fixture_index: Any) -> Path:
+    root = tmp_path / "demo"
+    root.mkdir()
+    (root / "pyproject.toml").write_text(PYPROJECT)
+    _lock(root, fixture_index, tmp_path)
+    return root
+
+
+def _sync(project: Path, cache: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    return run_ghostenv("sync", "--frozen", "--python", sys.executable, *extra, cwd=project,
+                        env={"GHOSTENV_CACHE_DIR": str(cache)})
+
+
+def test_sync_installs_locked_versions_and_scripts(project: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    proc = _sync(project, cache)
+    assert proc.returncode == 0, proc.stderr
+    locked = _locked_versions(project)
+    assert set(locked) == {"alpha", "beta", "gamma", "epsilon-tool"}
+    assert re.search(r"^Installed 4 packages in \d+ms", proc.stderr, re.M), proc.stderr
+    env = project / ".venv"
+    assert _installed(env) == locked
+    imports = subprocess.run(
+        [str(env / "bin" / "python"), "-c", "import alpha, beta, gamma, epsilon_tool"],
+        capture_output=True, text=True, check=False)
+    assert imports.returncode == 0, imports.stderr
+    script = subprocess.run([str(env / "bin" / "epsilon-tool")], capture_output=True, text=True,
+                            check=False)
+    assert script.returncode == 0, script.stderr
+    data_script = subprocess.run([str(env / "bin" / "epsilon-data-script")],
+                                 capture_output=True, text=True, check=False)
+    assert data_script.stdout.strip() == "epsilon data script"
+
+    again = _sync(project, cache)
+    assert again.returncode == 0, again.stderr
+    assert re.search(r"^Installed 0 packages in \d+ms$", again.stderr, re.M), again.stderr
+
+
+def test_warm_store_needs_no_download(project: Path, tmp_path: Path, fixture_index: Any) -> None:
+    cache = tmp_path / "cache"
+    assert _sync(project, cache).returncode == 0
+    assert [r for r in fixture_index.requests if ".whl" in str(r)], "cold sync downloads wheels"
+    shutil.rmtree(project / ".venv")
+    fixture_index.reset()
+    proc = _sync(project, cache)
+    assert proc.returncode == 0, proc.stderr
+    assert "downloaded" not in proc.stderr
+    assert not [r for r in fixture_index.requests if ".whl" in str(r)]
+    assert _installed(project / ".venv") == _locked_versions(project)
+
+
+def test_package_dropped_from_lock_is_removed(project: Path, tmp_path: Path,
+                                              fixture_index: Any) -> None:
+    cache = tmp_path / "cache"
+    assert _sync(project, cache).returncode == 0
+    env = project / ".venv"
+    assert (env / "bin" / "epsilon-tool").exists()
+    (project / "pyproject.toml").write_text(PYPROJECT.replace(', "epsilon-tool"', ""))
+    _lock(project, fixture_index, tmp_path)
+    assert "epsilon-tool" not in _locked_versions(project)
+    proc = _sync(project, cache)
+    assert proc.returncode == 0, proc.stderr
+    assert "removed 1" in proc.stderr
+    assert "epsilon-tool" not in _installed(env)
+    assert not (env / "bin" / "epsilon-tool").exists()
+    assert not (env / "bin" / "epsilon-data-script").exists()
+
+
+def test_hash_mismatch_is_one_error(project: Path, tmp_path: Path) -> None:
+    lock = project / "uv.lock"
+    text = lock.read_text()
+    wheel_hash = re.search(r'alpha-[^"]+\.whl", hash = "sha256:([0-9a-f]{64})"', text)
+    assert wheel_hash is not None
+    lock.write_text(text.replace(wheel_hash.group(1), "0" * 64))
+    proc = _sync(project, tmp_path / "cache")
+    assert proc.returncode == 1, proc.stderr
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1, proc.stderr
+    assert "alpha" in errors[0]
+    assert "sha256" in errors[0]
+
+
+def test_without_frozen_says_locking_is_missing(project: Path, tmp_path: Path) -> None:
+    proc = run_ghostenv("sync", cwd=project, env={"GHOSTENV_CACHE_DIR": str(tmp_path / "c")})
+    assert proc.returncode == 2
+    assert "locking is not implemented yet" in proc.stderr
+    assert not (project / ".venv").exists()
+
+
+def test_project_with_build_system_warns(project: Path, tmp_path: Path) -> None:
+    pyproject = project / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text() + '\n[build-system]\nrequires = ["hatchling"]\n'
+                         'build-backend = "hatchling.build"\n')
+    proc = _sync(project, tmp_path / "cache")
+    assert proc.returncode == 0, proc.stderr
+    assert re.search(r"^warning: .*`demo`.* not installed", proc.stderr, re.M), proc.stderr
+
+
+@pytest.mark.network
+def test_readme_hello_example(tmp_path: Path) -> None:
+    source = Path(__file__).parents[2] / "examples" / "hello"
+    project = tmp_path / "hello"
+    shutil.copytree(source, project, ignore=shutil.ignore_patterns(".venv"))
+    proc = _sync(project, tmp_path / "cache")
+    if proc.returncode != 0 and ("HTTP" in proc.stderr or "connect" in proc.stderr.lower()):
+        pytest.skip("PyPI unreachable")
+    assert proc.returncode == 0, proc.stderr
+    run = subprocess.run([str(project / ".venv" / "bin" / "python"), "hello.py"], cwd=project,
+                         capture_output=True, text=True, check=False)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.startswith("hello from ghostenv.example")
