@@ -77,6 +77,8 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
                               options=options,
                               keep=(project.name,),
                               progress=ctx.debug)
+    if report.recreated is not None:
+        ctx.warn(f"recreated {_environment_path(root)}: {report.recreated}")
     for name in report.removed:
         ctx.debug(f" - {name}")
     for name in report.installed:
@@ -92,7 +94,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         if report.removed:
             parts.append(f"removed {len(report.removed)}")
         if report.downloaded:
-            parts.append(f"downloaded {report.downloaded}")
+            parts.append(f"downloaded {report.downloaded} in {report.download_ms:.0f}ms")
         line = parts[0] + (f" ({', '.join(parts[1:])})" if parts[1:] else "")
         sys.stderr.write(line + "\n")
         ctx.debug(f"sync took {total_ms:.0f} ms in all")

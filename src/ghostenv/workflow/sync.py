@@ -14,7 +14,6 @@ installing the project itself), git/path/directory dependencies.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import time
 from collections.abc import Callable
@@ -55,6 +54,9 @@ class SyncReport:
     downloaded: int = 0
     unchanged: int = 0
     install_ms: float = 0.0
+    """Time spent changing the environment (removing and linking), downloads excluded."""
+    download_ms: float = 0.0
+    recreated: str | None = None
     warnings: list[str] = field(default_factory=list)
 
 
@@ -125,6 +127,33 @@ def installed_dists(layout: VenvLayout) -> dict[str, tuple[str, Path]]:
     return found
 
 
+def _foreign_interpreter(cfg: Path, interpreter: Interpreter) -> str | None:
+    """Why the venv at ``cfg`` cannot be reused for ``interpreter`` (None if it can).
+
+    Its site-packages holds files compiled or tagged for one minor version and
+    implementation; refreshing such an environment in place would keep them.
+    """
+    try:
+        text = cfg.read_text("utf-8")
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    except OSError as exc:
+        return f"cannot read {cfg}: {exc.strerror}"
+    values = {
+        key.strip(): value.strip()
+        for key, sep, value in (line.partition("=") for line in text.splitlines())
+        if sep
+    }
+    have = values.get("version_info", values.get("version", ""))
+    want = interpreter.python_version
+    if ".".join(have.split(".")[:2]) != want:
+        return f"it was made for Python {have or 'unknown'}, not {want}"
+    impl = values.get("implementation")
+    if impl is not None and impl.lower() != interpreter.implementation.lower():
+        return f"it was made for {impl}, not {interpreter.implementation}"
+    return None
+
+
 def _same_version(a: str, b: str) -> bool:
     from packaging.version import InvalidVersion, Version
 
@@ -137,6 +166,8 @@ def _same_version(a: str, b: str) -> bool:
 async def _fetch_all(plans: list[Planned], store: Store,
                      progress: Callable[[str], None]) -> dict[str, WheelManifest]:
     """Download every plan (one HTTP/2 client, bounded parallelism) straight into the store."""
+    import asyncio
+
     import httpx
 
     results: dict[str, WheelManifest] = {}
@@ -212,7 +243,11 @@ def sync_environment(
     packages = select_packages(lock, options, interpreter.markers)
     plans = [choose_wheel(p, tags, lock_dir) for p in packages]
 
-    layout = create_venv(env_path, interpreter)
+    stale = _foreign_interpreter(env_path / "pyvenv.cfg", interpreter)
+    if stale is not None:
+        report.recreated = stale
+    layout = create_venv(env_path, interpreter, clear=stale is not None,
+                         command=f"ghostenv sync --python {interpreter.path}")
     have = installed_dists(layout)
     wanted = {normalize(p.name): p for p in plans}
     keep_names = {normalize(k) for k in keep}
@@ -240,11 +275,15 @@ def sync_environment(
         else:
             missing.append(plan)
     if missing:
+        import asyncio
+
+        fetch_start = time.perf_counter()
         try:
             manifests.update(asyncio.run(_fetch_all(missing, store, progress)))
         except BaseExceptionGroup as group:
             raise _unwrap(group) from None
         report.downloaded = len(missing)
+        report.download_ms = (time.perf_counter() - fetch_start) * 1000
 
     scheme = {
         "purelib": str(layout.purelib),
@@ -262,5 +301,5 @@ def sync_environment(
     store.track(layout.root, [m.wheel_sha256 for m in manifests.values()]
                 + [p.sha256 for p in plans if p.sha256 and p.name not in manifests],
                 replace=True)
-    report.install_ms = (time.perf_counter() - start) * 1000
+    report.install_ms = (time.perf_counter() - start) * 1000 - report.download_ms
     return report
