@@ -196,3 +196,44 @@ def test_other_minor_version_recreates_the_environment(project: Path, tmp_path: 
 def _pyenv_root() -> str:
     proc = subprocess.run(["pyenv", "root"], capture_output=True, text=True, check=False)
     return proc.stdout.strip() or str(Path.home() / ".pyenv")
+
+
+def test_interrupted_install_is_completed(project: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    assert _sync(project, cache).returncode == 0
+    site = next((project / ".venv" / "lib").glob("python*/site-packages"))
+    alpha = next(site.glob("alpha-*.dist-info"))
+    (alpha / "RECORD").unlink()  # what a sync killed inside install_wheel leaves
+    (site / "alpha" / "__init__.py").unlink()
+    proc = _sync(project, cache)
+    assert proc.returncode == 0, proc.stderr
+    assert re.search(r"^Installed 1 package in", proc.stderr, re.M), proc.stderr
+    assert (alpha / "RECORD").is_file()
+    assert (site / "alpha" / "__init__.py").is_file()
+
+
+def test_sdist_only_package_is_a_clear_error(project: Path, tmp_path: Path) -> None:
+    lock = project / "uv.lock"
+    text = lock.read_text()
+    start = text.index("[[package]]\nname = \"beta\"")
+    wheels = text.index("wheels = [", start)
+    end = text.index("]\n", wheels) + 2
+    lock.write_text(text[:wheels] + text[end:])
+    proc = _sync(project, tmp_path / "cache")
+    assert proc.returncode == 1, proc.stderr
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1, proc.stderr
+    assert "beta" in errors[0]
+    assert "building is not supported yet" in errors[0]
+
+
+def test_concurrent_syncs_both_complete(project: Path, tmp_path: Path) -> None:
+    env = {**__import__("os").environ, "GHOSTENV_CACHE_DIR": str(tmp_path / "cache")}
+    command = [sys.executable, "-m", "ghostenv", "sync", "--frozen", "--python", sys.executable]
+    procs = [subprocess.Popen(command, cwd=project, env=env, stderr=subprocess.PIPE, text=True)
+             for _ in range(2)]
+    outputs = [p.communicate(timeout=300)[1] for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], outputs
+    counts = sorted(int(re.search(r"Installed (\d+)", o).group(1)) for o in outputs)  # type: ignore[union-attr]
+    assert counts == [0, 4], outputs
+    assert _installed(project / ".venv") == _locked_versions(project)

@@ -123,6 +123,8 @@ def installed_dists(layout: VenvLayout) -> dict[str, tuple[str, Path]]:
         for entry in site.iterdir():
             if entry.suffix == ".dist-info":
                 name, _, version = entry.name[: -len(".dist-info")].partition("-")
+                if not (entry / "RECORD").is_file():
+                    version = ""  # RECORD is written last: an interrupted install, redo it
                 found[normalize(name)] = (version, entry)
     return found
 
@@ -231,8 +233,33 @@ def sync_environment(
     """Create or refresh the venv at ``env_path`` and make it match ``lock`` exactly.
 
     ``keep`` names distributions never removed (the project itself, which
-    another tool may have installed editable).
+    another tool may have installed editable). Concurrent syncs of one
+    environment are serialized by a file lock in the store, so two processes
+    both end with the complete environment.
     """
+    import hashlib
+
+    from filelock import FileLock
+
+    locks = store.root / "locks"
+    locks.mkdir(parents=True, exist_ok=True)
+    key = hashlib.sha256(os.fsencode(os.path.abspath(env_path))).hexdigest()[:32]
+    with FileLock(str(locks / f"env-{key}.lock")):
+        return _sync_locked(lock, lock_dir, env_path, interpreter, store, options=options,
+                            keep=keep, progress=progress)
+
+
+def _sync_locked(
+    lock: Lock,
+    lock_dir: Path,
+    env_path: Path,
+    interpreter: Interpreter,
+    store: Store,
+    *,
+    options: ExportOptions,
+    keep: tuple[str, ...],
+    progress: Callable[[str], None],
+) -> SyncReport:
     from ghostenv.lock.export import select_packages
     from ghostenv.materialize.install import install_wheel
     from ghostenv.materialize.uninstall import uninstall
@@ -259,6 +286,8 @@ def sync_environment(
             continue
         if plan is None and name in keep_names:
             continue
+        if not version and plan is not None:
+            continue  # half-installed: installing again replaces its files
         uninstall(dist_info, env_root=layout.root)
         if plan is None:
             report.removed.append(f"{name}=={version}")
