@@ -237,3 +237,17 @@ def test_concurrent_syncs_both_complete(project: Path, tmp_path: Path) -> None:
     counts = sorted(int(re.search(r"Installed (\d+)", o).group(1)) for o in outputs)  # type: ignore[union-attr]
     assert counts == [0, 4], outputs
     assert _installed(project / ".venv") == _locked_versions(project)
+
+
+def test_uv_and_ghostenv_accept_each_others_environment(project: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    assert _sync(project, cache).returncode == 0
+    uv = subprocess.run(
+        [str(UV), "sync", "--frozen", "--offline", "--no-config", "--python",
+         str(project / ".venv" / "bin" / "python"), "--cache-dir", str(tmp_path / "uv-empty")],
+        cwd=project, capture_output=True, text=True, timeout=300, check=False)
+    assert uv.returncode == 0, uv.stderr
+    assert "Checked 4 packages" in uv.stderr, uv.stderr  # nothing reinstalled, nothing removed
+    again = _sync(project, cache)
+    assert again.returncode == 0, again.stderr
+    assert re.search(r"^Installed 0 packages in", again.stderr, re.M), again.stderr

@@ -75,7 +75,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     store = Store(ctx.cache_dir / "store")
     report = sync_environment(lock, root, _environment_path(root), interpreter, store,
                               options=options,
-                              keep=(project.name,),
+                              keep=(project.name,), prompt=project.name,
                               progress=ctx.debug)
     if report.recreated is not None:
         ctx.warn(f"recreated {_environment_path(root)}: {report.recreated}")

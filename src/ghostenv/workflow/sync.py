@@ -228,6 +228,7 @@ def sync_environment(
     *,
     options: ExportOptions,
     keep: tuple[str, ...] = (),
+    prompt: str | None = None,
     progress: Callable[[str], None] = lambda _text: None,
 ) -> SyncReport:
     """Create or refresh the venv at ``env_path`` and make it match ``lock`` exactly.
@@ -246,7 +247,7 @@ def sync_environment(
     key = hashlib.sha256(os.fsencode(os.path.abspath(env_path))).hexdigest()[:32]
     with FileLock(str(locks / f"env-{key}.lock")):
         return _sync_locked(lock, lock_dir, env_path, interpreter, store, options=options,
-                            keep=keep, progress=progress)
+                            keep=keep, prompt=prompt, progress=progress)
 
 
 def _sync_locked(
@@ -258,6 +259,7 @@ def _sync_locked(
     *,
     options: ExportOptions,
     keep: tuple[str, ...],
+    prompt: str | None,
     progress: Callable[[str], None],
 ) -> SyncReport:
     from ghostenv.lock.export import select_packages
@@ -273,7 +275,7 @@ def _sync_locked(
     stale = _foreign_interpreter(env_path / "pyvenv.cfg", interpreter)
     if stale is not None:
         report.recreated = stale
-    layout = create_venv(env_path, interpreter, clear=stale is not None,
+    layout = create_venv(env_path, interpreter, clear=stale is not None, prompt=prompt,
                          command=f"ghostenv sync --python {interpreter.path}")
     have = installed_dists(layout)
     wanted = {normalize(p.name): p for p in plans}
