@@ -183,15 +183,9 @@ def probe_cached(path: str, cache_dir: Path | None) -> tuple[dict[str, Any], boo
 
 
 def _write_atomic(target: Path, text: str) -> None:
-    import tempfile
+    from ghostenv.fsutil import write_atomic
 
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=".json")
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
+        write_atomic(target, text.encode("utf-8"))
     except OSError:
         return  # a cache we cannot write only costs speed

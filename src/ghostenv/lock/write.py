@@ -9,9 +9,6 @@ once), exactly as uv does.
 
 from __future__ import annotations
 
-import contextlib
-import os
-import tempfile
 from collections import Counter
 from pathlib import Path
 
@@ -262,34 +259,14 @@ def write_atomic(path: Path, text: str) -> None:
 
     On any failure the old file is left exactly as it was and the temp file is removed.
     """
+    from ghostenv import fsutil
+
     path = Path(path)
     data = text.encode("utf-8")
     try:
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        fsutil.write_atomic(path, data, sync_dir=True)
     except OSError as exc:
         raise LockError(f"{path}: cannot write: {exc.strerror}") from exc
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp_name, path)
-    except BaseException as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp_name)
-        if isinstance(exc, OSError):
-            raise LockError(f"{path}: cannot write: {exc.strerror}") from exc
-        raise
-    try:
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(dir_fd)
-    except OSError:
-        pass
-    finally:
-        os.close(dir_fd)
 
 
 def write_lock(path: Path, lock: Lock) -> bool:

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import IO
 
 from ghostenv.errors import HashMismatchError, StoreError, WheelError
+from ghostenv.fsutil import write_atomic
 from ghostenv.store.manifest import WheelManifest
 from ghostenv.store.refs import environments, forget, track
 from ghostenv.store.wheelfile import read_wheel
@@ -237,7 +238,7 @@ class Store:
                 for temp, _ in batch:  # a refused wheel leaves nothing behind
                     with contextlib.suppress(FileNotFoundError):
                         temp.unlink()
-            self._write_atomic(self.manifest_path(wheel_sha), manifest.to_json().encode())
+            write_atomic(self.manifest_path(wheel_sha), manifest.to_json().encode())
         return manifest
 
     def add_wheel_stream(self, chunks: Iterable[bytes], filename: str, *,
@@ -271,19 +272,6 @@ class Store:
         finally:
             temp.unlink(missing_ok=True)
             wheel.unlink(missing_ok=True)
-
-    def _write_atomic(self, path: Path, data: bytes) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(name, path)
-        finally:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(name)
 
     def iter_manifests(self) -> Iterator[WheelManifest]:
         """Every readable stored manifest."""
