@@ -177,7 +177,7 @@ class CentralDirectory:
     decodes the full record of the few members a caller actually wants.
     """
 
-    __slots__ = ("_data", "_directory", "_label", "_names", "_raw", "_records")
+    __slots__ = ("_data", "_directory", "_joined", "_label", "_names", "_raw", "_records")
 
     def __init__(self, data: bytes, directory: Directory, label: str) -> None:
         self._data = data
@@ -209,7 +209,15 @@ class CentralDirectory:
                              f"the end record says {directory.entries}",
                              hint="the archive is truncated or damaged")
         joined = b"\n" + b"\n".join(raw) + b"\n"
-        if joined.count(b"\n") != len(raw) + 1 or any(bad in joined for bad in _UNSAFE):
+        # Kept for find_suffix only while no name holds a newline (so the
+        # n-th newline is exactly the start of name n).
+        self._joined: bytes | None = None
+        if joined.count(b"\n") != len(raw) + 1:
+            for name in self.names:
+                _check_name(name, label)
+            return
+        self._joined = joined
+        if any(bad in joined for bad in _UNSAFE):
             for name in self.names:
                 _check_name(name, label)
 
@@ -231,7 +239,21 @@ class CentralDirectory:
     def find_suffix(self, suffix: str) -> list[int]:
         """Indices of members whose name ends with ASCII ``suffix`` (cheap: no decoding)."""
         tail = suffix.encode("ascii")
-        return [i for i, raw in enumerate(self._raw) if raw.endswith(tail)]
+        joined = self._joined
+        if joined is None or not tail:
+            return [i for i, raw in enumerate(self._raw) if raw.endswith(tail)]
+        # Search the newline-joined names in C; a hit's index is the number of
+        # newlines before it, less the leading one.
+        needle = tail + b"\n"
+        found: list[int] = []
+        pos = joined.find(needle)
+        last, index = 0, -1
+        while pos >= 0:
+            index += joined.count(b"\n", last, pos)
+            last = pos
+            found.append(index)
+            pos = joined.find(needle, pos + 1)
+        return found
 
     def _corrupt(self, pos: int) -> None:
         raise WheelError(f"{self._label}: corrupt central directory at offset "
