@@ -461,10 +461,14 @@ class LocalZip:
         if d.cd_offset + d.cd_size > self.size:
             raise WheelError(f"{self.label}: truncated zip archive",
                              hint="the central directory runs past the end of the file")
+        end = d.cd_offset + d.cd_size
         if d.cd_offset < self._window_offset:
-            self._window = self.read_range(d.cd_offset, self._window_offset) + self._window
-            self._window_offset = d.cd_offset
-        data = _slice(self._window, self._window_offset, d.cd_offset, d.cd_offset + d.cd_size)
+            # Build the directory bytes in one copy; the tail window stays as it was
+            # (member data lies before the directory, so read() never wants it).
+            data = self.read_range(d.cd_offset, min(end, self._window_offset)) \
+                + self._window[:max(0, end - self._window_offset)]
+        else:
+            data = _slice(self._window, self._window_offset, d.cd_offset, end)
         return CentralDirectory(data, d, self.label)
 
     def read(self, entry: Entry) -> bytes:
