@@ -13,13 +13,10 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
 
-    from packaging.version import Version
 
     from ghostenv.cli.output import Context
-    from ghostenv.index import DistFile, ProjectPage
-    from ghostenv.resolve.python import Candidate, Metadata, Target
+    from ghostenv.index import DistFile
 
 DEFAULT_INDEX = "https://pypi.org/simple/"
 
@@ -46,6 +43,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "or linux (Linux x86_64 targets only for now)",
     )
     parser.add_argument("--index-url", default=DEFAULT_INDEX, help="simple index base URL")
+    parser.add_argument("--extra-index-url", action="append", default=[], metavar="URL",
+                        help="another index, used for projects the first ones lack")
+    parser.add_argument("--find-links", action="append", default=[], metavar="DIR|URL",
+                        help="a directory or HTML page of files to use as well")
+    parser.add_argument("--refresh", action="store_true", help="revalidate every cached page")
     parser.add_argument(
         "--prerelease",
         default="if-necessary-or-explicit",
@@ -109,137 +111,10 @@ def _names(values: list[str]) -> frozenset[str]:
     return frozenset(out)
 
 
-class IndexSource:
-    """A synchronous :class:`ghostenv.resolve.python.Source` over a simple index.
-
-    One event loop and one HTTP/2 client for the whole resolution; pages and
-    metadata are cached so every project and version is fetched once.
-    """
-
-    def __init__(self, index_url: str, target: Target, ctx: Context) -> None:
-        self.index_url = index_url.rstrip("/") + "/"
-        self.target = target
-        self.ctx = ctx
-        self._pages: dict[str, ProjectPage] = {}
-        self._files: dict[tuple[str, str], list[DistFile]] = {}
-        self._metadata: dict[tuple[str, str], Metadata] = {}
-
-    def __enter__(self) -> IndexSource:
-        import asyncio
-
-        import httpx
-
-        self._loop = asyncio.new_event_loop()
-        self._client = httpx.AsyncClient(http2=True, timeout=60.0, follow_redirects=True)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._loop.run_until_complete(self._client.aclose())
-        self._loop.close()
-
-    def _page(self, name: str) -> ProjectPage:
-        from ghostenv.errors import NetworkError
-        from ghostenv.index.html import parse_html
-        from ghostenv.index.json import parse_json
-
-        if name in self._pages:
-            return self._pages[name]
-        url = f"{self.index_url}{name}/"
-        accept = "application/vnd.pypi.simple.v1+json, text/html;q=0.1"
-        resp = self._loop.run_until_complete(self._client.get(url, headers={"Accept": accept}))
-        self.ctx.debug(f"GET {url} -> {resp.status_code}")
-        if resp.status_code == 404:
-            from ghostenv.index import ProjectPage
-
-            page = ProjectPage(name=name, files=())
-        elif resp.status_code != 200:
-            raise NetworkError(f"{url}: HTTP {resp.status_code}", hint="check --index-url")
-        elif "json" in resp.headers.get("content-type", ""):
-            page = parse_json(resp.content, str(resp.url))
-        else:
-            page = parse_html(resp.text, str(resp.url), name)
-        self._pages[name] = page
-        return page
-
-    def versions(self, name: str) -> Sequence[Candidate]:
-        from packaging.specifiers import InvalidSpecifier, SpecifierSet
-        from packaging.utils import InvalidSdistFilename, parse_sdist_filename
-
-        from ghostenv.errors import WheelError
-        from ghostenv.resolve.python import Candidate
-        from ghostenv.wheel.filename import parse_wheel_name
-
-        grouped: dict[Version, list[DistFile]] = {}
-        for file in self._page(name).files:
-            try:
-                if file.is_wheel:
-                    version = parse_wheel_name(file.filename).version
-                else:
-                    version = parse_sdist_filename(file.filename)[1]
-            except (WheelError, InvalidSdistFilename):
-                continue
-            grouped.setdefault(version, []).append(file)
-        out = []
-        for version, files in grouped.items():
-            self._files[(name, str(version))] = files
-            wheels = [f for f in files if f.is_wheel]
-            tags = tuple(sorted({t for f in wheels for t in parse_wheel_name(f.filename).tags}))
-            requires = next((f.requires_python for f in files if f.requires_python), None)
-            try:
-                spec = SpecifierSet(requires) if requires else None
-            except InvalidSpecifier:
-                spec = None
-            out.append(
-                Candidate(
-                    version=version,
-                    requires_python=spec,
-                    wheel_tags=tags,
-                    has_sdist=any(not f.is_wheel for f in files),
-                    yanked=all(bool(f.yanked) for f in files),
-                )
-            )
-        return out
-
-    def chosen_file(self, name: str, version: Version) -> dict[str, object] | None:
-        file = self._wheel(name, version)
-        if file is None:
-            return None
-        return {"filename": file.filename, "url": file.url, "hashes": dict(file.hashes)}
-
-    def _wheel(self, name: str, version: Version) -> DistFile | None:
-        from packaging.tags import parse_tag
-
-        from ghostenv.wheel.filename import parse_wheel_name
-
-        wheels = [f for f in self._files.get((name, str(version)), []) if f.is_wheel]
-        for file in wheels:
-            tags = {t for c in parse_wheel_name(file.filename).tags for t in parse_tag(c)}
-            if tags & self.target.tags:
-                return file
-        return wheels[0] if wheels else None
-
-    def metadata(self, name: str, version: Version) -> Metadata:
-        from ghostenv.errors import ResolutionError
-        from ghostenv.resolve.python import Metadata
-        from ghostenv.wheel.metadata import parse_metadata
-        from ghostenv.wheel.remote import fetch_wheel_metadata
-
-        key = (name, str(version))
-        if key in self._metadata:
-            return self._metadata[key]
-        file = self._wheel(name, version)
-        if file is None:
-            raise ResolutionError(f"{name} {version}: no wheel to read metadata from")
-        data, stats = self._loop.run_until_complete(
-            fetch_wheel_metadata(
-                self._client, file.url, metadata_available=bool(file.core_metadata)
-            )
-        )
-        self.ctx.debug(f"metadata {file.filename} via {stats.source}")
-        core = parse_metadata(data, source=file.url)
-        result = Metadata(core.requires_dist, core.provides_extra)
-        self._metadata[key] = result
-        return result
+def _file_doc(file: DistFile | None) -> dict[str, object] | None:
+    if file is None:
+        return None
+    return {"filename": file.filename, "url": file.url, "hashes": dict(file.hashes)}
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
@@ -267,14 +142,24 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         only_binary=_names(args.only_binary) | {":all:"},
         no_binary=_names(args.no_binary),
     )
-    with IndexSource(args.index_url, target, ctx) as source:
+    from ghostenv.resolve.index_source import IndexSettings, IndexSource
+
+    settings = IndexSettings(
+        index_url=args.index_url,
+        extra_index_urls=tuple(args.extra_index_url),
+        find_links=tuple(args.find_links),
+        cache_dir=ctx.cache_dir,
+        offline=ctx.offline,
+        refresh=args.refresh,
+    )
+    with IndexSource(settings, target, log=lambda t: ctx.debug(t, 2)) as source:
         try:
             pins = resolve(source, requirements, target, options)
         except SolveFailure as failure:
             ctx.error("no solution:\n" + str(failure), failure.hint)
             return 1
         files: dict[str, Any] = {
-            name: source.chosen_file(name, version) for name, version in pins.items()
+            name: _file_doc(source.best_wheel(name, version)) for name, version in pins.items()
         }
     if args.json:
         import json

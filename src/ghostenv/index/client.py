@@ -63,6 +63,10 @@ class Stats:
     revalidated: int = 0
 
 
+class ProjectNotFound(NetworkError):
+    """No index (and no find-links location) lists the project at all."""
+
+
 class IndexClient:
     """Simple-API client over a list of indexes (first index with a project wins)."""
 
@@ -202,7 +206,7 @@ class IndexClient:
                 break
         extra = await self._find_links(norm)
         if page is None and not extra:
-            raise NetworkError(f"package `{name}` was not found on "
+            raise ProjectNotFound(f"package `{name}` was not found on "
                                + ", ".join(redact(i) for i in self.indexes),
                                hint="check the spelling, or add --extra-index-url")
         if page is None:
