@@ -18,11 +18,14 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from ghostenv import __version__
 from ghostenv.cli.output import Context
 from ghostenv.errors import EXIT_INTERRUPTED, EXIT_USAGE, GhostenvError, exit_code_for
+
+if TYPE_CHECKING:
+    from ghostenv.plugins.spec import Command
 
 #: name -> (module, one-line help). Add a line when a capability lands.
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -95,6 +98,31 @@ def _chosen_command(argv: Sequence[str]) -> str | None:
     return None
 
 
+def _first_word(argv: Sequence[str]) -> str | None:
+    """The first argument that is not a global option or its value."""
+    skip_next = False
+    for arg in argv:
+        if skip_next:
+            skip_next = False
+        elif arg in ("--color", "--cache-dir"):
+            skip_next = True
+        elif arg == "--":
+            return None
+        elif not arg.startswith("-"):
+            return arg
+    return None
+
+
+def _plugin_command(argv: Sequence[str]) -> Command | None:
+    """A subcommand from a plugin, consulted only for names ``COMMANDS`` does not have."""
+    name = _first_word(argv)
+    if name is None or name in COMMANDS:
+        return None
+    from ghostenv.plugins import command
+
+    return command(name)
+
+
 def _load(name: str) -> CommandModule:
     import importlib
 
@@ -102,8 +130,8 @@ def _load(name: str) -> CommandModule:
     return importlib.import_module(module_name)
 
 
-def build_parser(argv: Sequence[str]) -> argparse.ArgumentParser:
-    """Build the parser; only the subcommand named in ``argv`` gets its arguments."""
+def build_parser(argv: Sequence[str], extra: Command | None = None) -> argparse.ArgumentParser:
+    """Build the parser; only the subcommand named in ``argv`` (or ``extra``) gets arguments."""
     parser = _Parser(
         prog="ghostenv",
         description="Instant, incremental Python environments.",
@@ -117,6 +145,10 @@ def build_parser(argv: Sequence[str]) -> argparse.ArgumentParser:
         _add_global_options(child, suppress=True)
         if name == chosen:
             _load(name).add_arguments(child)
+    if extra is not None:
+        child = sub.add_parser(extra.name, help=extra.help, description=extra.help)
+        _add_global_options(child, suppress=True)
+        extra.add_arguments(child)
     return parser
 
 
@@ -140,13 +172,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     if argv == ["--version"]:
         sys.stdout.write(f"ghostenv {__version__}\n")
         return 0
-    parser = build_parser(argv)
+    try:
+        extra = _plugin_command(argv)
+    except GhostenvError as exc:
+        sys.stderr.write(f"error: {exc.message}\n" + (f"hint: {exc.hint}\n" if exc.hint else ""))
+        return exit_code_for(exc)
+    parser = build_parser(argv, extra)
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()
         return EXIT_USAGE
     ctx = _context(args)
     try:
+        if extra is not None:
+            return extra.run(args, ctx)
         return _load(args.command).run(args, ctx)
     except KeyboardInterrupt:
         ctx.error("interrupted", hint=None)

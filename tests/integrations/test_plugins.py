@@ -1,0 +1,142 @@
+"""The plugin API end to end: a real plugin project installed next to ghostenv, seen by the CLI.
+
+``fixtures/plugin-project`` is built and installed with pip into a target
+directory put on ``PYTHONPATH`` for the ``ghostenv`` subprocess, which is
+how an installed plugin is discovered (its dist-info's ``entry_points.txt``).
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO, run_ghostenv
+
+
+@pytest.fixture(scope="module")
+def plugin_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    work = tmp_path_factory.mktemp("plugin")
+    source = work / "plugin-project"
+    shutil.copytree(REPO / "fixtures" / "plugin-project", source)
+    target = work / "site"
+    proc = subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
+         "--no-index", "--target", str(target), str(source)],
+        capture_output=True, text=True, check=False, timeout=300,
+    )
+    if proc.returncode != 0 and "No module named 'hatchling'" in proc.stderr:
+        pytest.skip("hatchling is not installed next to the test interpreter")
+    assert proc.returncode == 0, proc.stderr
+    assert (target / "ghostenv_demo_plugin-0.1.0.dist-info" / "entry_points.txt").is_file()
+    return target
+
+
+def _env(plugin_path: Path, **extra: str) -> dict[str, str]:
+    return {"PYTHONPATH": str(plugin_path), **extra}
+
+
+def test_plugin_subcommand_runs_through_the_cli(plugin_path: Path, cache_dir: Path) -> None:
+    proc = run_ghostenv("hello", "tester", env=_env(plugin_path))
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == f"hello tester from ghostenv-demo-plugin (cache {cache_dir})"
+    failing = run_ghostenv("hello", "fail", env=_env(plugin_path))
+    assert failing.returncode == 3  # the plugin's exit code passes through
+    helped = run_ghostenv("hello", "--help", env=_env(plugin_path))
+    assert "say hello (demo plugin)" in helped.stdout
+
+
+def test_plugin_cannot_replace_a_builtin(plugin_path: Path, tmp_path: Path) -> None:
+    # the demo plugin also offers "sync"; the built-in keeps the name
+    proc = run_ghostenv("sync", "--project", str(tmp_path), env=_env(plugin_path))
+    assert "hello" not in proc.stdout
+    assert "sync" in proc.stderr
+
+
+def test_unknown_command_without_plugin_is_a_usage_error(tmp_path: Path) -> None:
+    proc = run_ghostenv("hello")
+    assert proc.returncode == 2
+    assert "invalid choice: 'hello'" in proc.stderr
+
+
+def test_plugins_listing_shows_builtins_and_the_plugin(plugin_path: Path) -> None:
+    import json
+
+    proc = run_ghostenv("plugins", "--json", env=_env(plugin_path))
+    assert proc.returncode == 0, proc.stderr
+    table = json.loads(proc.stdout)
+    assert table["ghostenv.builtins"]["link_modes"] == ["clone", "hardlink", "copy", "symlink"]
+    assert "sync" in table["ghostenv.builtins"]["commands"]
+    assert "plugins" in table["ghostenv.builtins"]["commands"]
+    assert table["demo"]["link_modes"] == ["demo-copy"]
+    assert table["demo"]["commands"] == ["hello", "sync"]
+    assert "ghostenv_environment_created" in table["demo"]["hooks"]
+    text = run_ghostenv("plugins", env=_env(plugin_path)).stdout
+    assert "  link modes: demo-copy" in text
+    disabled = run_ghostenv("plugins", "--json", env=_env(plugin_path, GHOSTENV_NO_PLUGINS="1"))
+    assert list(json.loads(disabled.stdout)) == ["ghostenv.builtins"]
+
+
+def test_plugin_link_mode_and_notifications_work(plugin_path: Path, tmp_path: Path) -> None:
+    """The link mode places a file; environment_created fires only when a plugin is there."""
+    log = tmp_path / "log.txt"
+    code = (
+        "import sys, pathlib\n"
+        "from ghostenv import plugins\n"
+        "assert 'pluggy' not in sys.modules\n"
+        "place = plugins.link_mode('demo-copy')\n"
+        "src = pathlib.Path(sys.argv[1]); dst = pathlib.Path(sys.argv[2])\n"
+        "place(src, dst)\n"
+        "env = pathlib.Path(sys.argv[3]); env.mkdir()\n"
+        "plugins.environment_created(env, env / 'bin' / 'python')\n"
+        "assert set(plugins.link_modes()) >= {'clone', 'copy', 'symlink', 'demo-copy'}\n"
+    )
+    src = tmp_path / "a.txt"
+    src.write_text("payload")
+    proc = subprocess.run(
+        [sys.executable, "-c", code, str(src), str(tmp_path / "b.txt"), str(tmp_path / "env")],
+        env={**_base_env(), **_env(plugin_path, GHOSTENV_DEMO_LOG=str(log))},
+        capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "b.txt").read_text() == "payload"
+    assert log.read_text() == "b.txt\n"
+    assert (tmp_path / "env" / "demo-plugin.txt").read_text().startswith("created for ")
+
+
+def test_no_plugin_means_no_pluggy_and_no_cost(tmp_path: Path) -> None:
+    """Without plugins the notifications return at once and never import pluggy."""
+    code = (
+        "import sys, time, pathlib\n"
+        "from ghostenv import plugins\n"
+        "t = time.perf_counter()\n"
+        "for _ in range(1000):\n"
+        "    plugins.environment_created(pathlib.Path('.'), pathlib.Path('.'))\n"
+        "    plugins.before_sync(pathlib.Path('.'), None)\n"
+        "    plugins.after_sync(pathlib.Path('.'), [], [])\n"
+        "print((time.perf_counter() - t) * 1000)\n"
+        "assert 'pluggy' not in sys.modules and 'importlib.metadata' not in sys.modules\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], env=_base_env(), capture_output=True,
+                          text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert float(proc.stdout) < 100  # 3000 calls incl. the one scan, on a loaded machine
+
+
+def test_version_never_loads_plugins(plugin_path: Path) -> None:
+    code = ("import sys; from ghostenv.entry import main; main(['--version']); "
+            "assert 'ghostenv.plugins' not in sys.modules and 'pluggy' not in sys.modules")
+    proc = subprocess.run([sys.executable, "-c", code],
+                          env={**_base_env(), **_env(plugin_path)},
+                          capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+
+
+def _base_env() -> dict[str, str]:
+    import os
+
+    env = dict(os.environ)
+    env.pop("PYTHONPATH", None)
+    return env
