@@ -1,0 +1,172 @@
+"""Isolated build environments, materialized from the store and reused.
+
+A build environment is a venv holding exactly the wheels a backend asked for.
+Its key is the interpreter plus the resolved pins (name, version, wheel file),
+so the second project using the same backend finds the environment ready and
+no wheel is downloaded or linked again. Build requirements are resolved
+binary-only: building a backend from source to build a project would recurse,
+and every common backend ships a wheel.
+
+Environments live under ``<store>/build-envs-v1/<key>/``; a ``ghostenv-build-env.json``
+written last marks one complete, so an interrupted creation is redone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ghostenv.errors import NetworkError
+
+if TYPE_CHECKING:
+    from ghostenv.discover import Interpreter
+    from ghostenv.index import DistFile
+    from ghostenv.resolve.index_source import IndexSettings
+    from ghostenv.resolve.python import Target
+    from ghostenv.store import Store, WheelManifest
+
+ENVS = "build-envs-v1"
+MARKER = "ghostenv-build-env.json"
+
+
+@dataclass(frozen=True, slots=True)
+class Pin:
+    """One resolved build requirement and the wheel chosen for it."""
+
+    name: str
+    version: str
+    file: DistFile
+
+
+@dataclass(frozen=True, slots=True)
+class BuildEnv:
+    """A ready build environment."""
+
+    root: Path
+    python: Path
+    scripts: Path
+    pins: tuple[str, ...]
+    reused: bool
+
+
+def target_for(interpreter: Interpreter) -> Target:
+    """The resolver's Target for a probed interpreter (its own markers and tags)."""
+    from packaging.version import Version
+
+    from ghostenv.resolve.python import Target
+
+    return Target(Version(".".join(map(str, interpreter.version))), dict(interpreter.markers),
+                  frozenset(interpreter.tags()))
+
+
+def resolve_pins(requirements: Sequence[str], *, interpreter: Interpreter,
+                 settings: IndexSettings, log: Callable[[str], None]) -> list[Pin]:
+    """Resolve build requirements for ``interpreter``, wheels only."""
+    from ghostenv.resolve.index_source import IndexSource
+    from ghostenv.resolve.python import Options, resolve
+
+    if not requirements:
+        return []
+    target = target_for(interpreter)
+    options = Options(only_binary=frozenset({":all:"}))
+    with IndexSource(settings, target, log=log) as source:
+        pins = resolve(source, list(requirements), target, options)
+        out = []
+        for name, version in sorted(pins.items()):
+            file = source.best_wheel(name, version)
+            if file is None:  # pragma: no cover - only_binary guarantees a wheel
+                raise NetworkError(f"{name}=={version}: no wheel for {interpreter.key}")
+            out.append(Pin(str(name), str(version), file))
+    return out
+
+
+def env_key(pins: Sequence[Pin], interpreter: Interpreter) -> str:
+    """Digest naming the environment these pins make for this interpreter."""
+    lines = [f"{interpreter.key} {interpreter.base_executable}"]
+    lines += sorted(f"{p.name}=={p.version} {p.file.sha256 or p.file.filename}" for p in pins)
+    return hashlib.sha256("\n".join(lines).encode()).hexdigest()[:32]
+
+
+def _fetch(pin: Pin, store: Store, settings: IndexSettings) -> WheelManifest:
+    """The stored manifest of ``pin``'s wheel, downloading it when the store lacks it."""
+    from urllib.parse import unquote, urlsplit
+
+    file = pin.file
+    if file.sha256:
+        cached = store.get_manifest(file.sha256)
+        if cached is not None:
+            return cached
+    if file.url.startswith("file:"):
+        path = Path(unquote(urlsplit(file.url).path))
+        return store.add_wheel(path, expected_sha256=file.sha256, filename=file.filename)
+    if settings.offline:
+        raise NetworkError(f"{file.filename} is not in the cache and --offline forbids "
+                           "downloading it", hint="run once online to fill the cache")
+    import httpx
+
+    store.tmp.mkdir(parents=True, exist_ok=True)
+    temp = store.tmp / f"build-dl-{os.getpid()}-{file.filename}"
+    try:
+        with httpx.Client(follow_redirects=True, timeout=60.0) as client, \
+                client.stream("GET", file.url) as response:
+            if response.status_code != 200:
+                raise NetworkError(f"{file.url}: HTTP {response.status_code} downloading "
+                                   f"{file.filename}")
+            with temp.open("wb") as handle:
+                for chunk in response.iter_bytes(1 << 16):
+                    handle.write(chunk)
+        return store.add_wheel(temp, expected_sha256=file.sha256, filename=file.filename)
+    except httpx.HTTPError as exc:
+        raise NetworkError(f"{file.url}: {type(exc).__name__}: {exc}",
+                           hint="check your connection and retry") from exc
+    finally:
+        temp.unlink(missing_ok=True)
+
+
+def build_environment(pins: Sequence[Pin], *, interpreter: Interpreter, settings: IndexSettings,
+                      store: Store, log: Callable[[str], None]) -> BuildEnv:
+    """A venv holding exactly ``pins`` for ``interpreter``: reused when it exists."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from filelock import FileLock
+
+    from ghostenv.materialize.install import install_wheel
+    from ghostenv.materialize.venv import create_venv, layout_for
+
+    key = env_key(pins, interpreter)
+    root = store.root / ENVS / key
+    names = tuple(f"{p.name}=={p.version}" for p in pins)
+    layout = layout_for(root, interpreter)
+    if (root / MARKER).is_file():
+        return BuildEnv(root, layout.python, layout.scripts, names, reused=True)
+    root.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(root.parent / f"{key}.lock")):
+        if (root / MARKER).is_file():
+            return BuildEnv(root, layout.python, layout.scripts, names, reused=True)
+        if root.exists():
+            shutil.rmtree(root)  # an interrupted creation
+        log(f"build environment {key}: {', '.join(names) or '(empty)'}")
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            manifests = list(pool.map(lambda p: _fetch(p, store, settings), pins))
+        layout = create_venv(root, interpreter, prompt="build",
+                             command=f"ghostenv build (build environment) {interpreter.path}")
+        version_dir = f"python{interpreter.python_version}"
+        for manifest in manifests:
+            scheme = {"purelib": str(layout.purelib), "platlib": str(layout.platlib),
+                      "scripts": str(layout.scripts), "data": str(layout.root),
+                      "headers": str(root / "include" / "site" / version_dir / manifest.name)}
+            install_wheel(manifest, store, scheme, interpreter=layout.python,
+                          supported_tags=None)
+        store.track(root, [m.wheel_sha256 for m in manifests], replace=True)
+        doc = {"interpreter": str(interpreter.path), "pins": list(names)}
+        (root / MARKER).write_text(json.dumps(doc, indent=1) + "\n", "utf-8")
+    return BuildEnv(root, layout.python, layout.scripts, names, reused=False)
+
+
+__all__ = ["BuildEnv", "Pin", "build_environment", "env_key", "resolve_pins", "target_for"]

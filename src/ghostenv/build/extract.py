@@ -1,0 +1,116 @@
+"""Unpacking an sdist without trusting it.
+
+An sdist is an archive from the internet that is about to be handed to a build
+backend, so every member is checked before anything is written: no absolute
+paths, no ``..`` component, no symlink or hardlink (sdists have no business
+carrying them, and a link is the usual way to make a later member land outside
+the target), no device files. The first offending member refuses the whole
+archive; nothing is extracted in that case.
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+import shutil
+import stat
+import tarfile
+import zipfile
+from pathlib import Path
+
+from ghostenv.errors import BuildError
+
+_HINT = "the sdist is malformed or malicious; ghostenv will not build it"
+
+
+def _check_name(archive: str, name: str) -> str:
+    """The member's normalized relative path, or BuildError when it could escape."""
+    clean = name.replace("\\", "/")
+    if clean.startswith("/") or (len(clean) > 1 and clean[1] == ":"):
+        raise BuildError(f"{archive}: member {name!r} has an absolute path", hint=_HINT)
+    parts = [p for p in clean.split("/") if p not in ("", ".")]
+    if ".." in parts:
+        raise BuildError(f"{archive}: member {name!r} points outside the archive", hint=_HINT)
+    return posixpath.join(*parts) if parts else ""
+
+
+def _extract_tar(path: Path, dest: Path) -> None:
+    try:
+        tf = tarfile.open(path)  # noqa: SIM115 - closed below
+    except (tarfile.TarError, OSError) as exc:
+        raise BuildError(f"{path.name}: not a readable tar archive ({exc})", hint=_HINT) from exc
+    with tf:
+        members = tf.getmembers()
+        plan: list[tuple[tarfile.TarInfo, str]] = []
+        for member in members:
+            rel = _check_name(path.name, member.name)
+            if member.issym() or member.islnk():
+                raise BuildError(f"{path.name}: member {member.name!r} is a link "
+                                 f"(to {member.linkname!r})", hint=_HINT)
+            if not (member.isfile() or member.isdir()):
+                raise BuildError(f"{path.name}: member {member.name!r} is not a regular file",
+                                 hint=_HINT)
+            if rel:
+                plan.append((member, rel))
+        for member, rel in plan:
+            target = dest / rel
+            if member.isdir():
+                target.mkdir(parents=True, exist_ok=True)
+                continue
+            target.parent.mkdir(parents=True, exist_ok=True)
+            source = tf.extractfile(member)
+            if source is None:
+                continue
+            with source, open(target, "wb") as out:
+                shutil.copyfileobj(source, out)
+            os.chmod(target, 0o755 if member.mode & 0o111 else 0o644)
+
+
+def _extract_zip(path: Path, dest: Path) -> None:
+    try:
+        zf = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise BuildError(f"{path.name}: not a readable zip archive ({exc})", hint=_HINT) from exc
+    with zf:
+        plan: list[tuple[zipfile.ZipInfo, str]] = []
+        for info in zf.infolist():
+            rel = _check_name(path.name, info.filename)
+            mode = info.external_attr >> 16
+            if stat.S_ISLNK(mode):
+                raise BuildError(f"{path.name}: member {info.filename!r} is a link", hint=_HINT)
+            if rel:
+                plan.append((info, rel))
+        for info, rel in plan:
+            target = dest / rel
+            if info.is_dir():
+                target.mkdir(parents=True, exist_ok=True)
+                continue
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with zf.open(info) as source, open(target, "wb") as out:
+                shutil.copyfileobj(source, out)
+            if (info.external_attr >> 16) & 0o111:
+                os.chmod(target, 0o755)
+
+
+def extract_sdist(path: Path, dest: Path) -> Path:
+    """Unpack the sdist at ``path`` into ``dest``; return the project directory inside.
+
+    The project directory is the single top-level directory sdists have
+    (``name-version/``), or ``dest`` itself for an archive without one.
+    """
+    name = path.name
+    dest.mkdir(parents=True, exist_ok=True)
+    if name.endswith(".zip"):
+        _extract_zip(path, dest)
+    elif name.endswith((".tar.gz", ".tgz", ".tar.bz2", ".tar.xz", ".tar")):
+        _extract_tar(path, dest)
+    else:
+        raise BuildError(f"{name}: not an sdist (.tar.gz or .zip)",
+                         hint="pass a project directory or a source archive")
+    entries = list(dest.iterdir())
+    if len(entries) == 1 and entries[0].is_dir():
+        return entries[0]
+    return dest
+
+
+__all__ = ["extract_sdist"]

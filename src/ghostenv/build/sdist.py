@@ -1,0 +1,90 @@
+"""Metadata of index sdists for the resolver: fetch the archive once, ask its backend.
+
+:func:`sdist_metadata_builder` returns the callable ``IndexSource(sdist_metadata=...)``
+wants: given the sdist's :class:`~ghostenv.index.DistFile`, the METADATA bytes a
+``prepare_metadata_for_build_wheel`` produces. Downloaded sdists are kept under
+``<store>/sdists-v1/`` by their published sha256 (by URL when the index gives
+none), so a later build of the same sdist, or an offline run, reads the file
+from disk.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ghostenv.errors import HashMismatchError, NetworkError
+
+if TYPE_CHECKING:
+    from ghostenv.discover import Interpreter
+    from ghostenv.index import DistFile
+    from ghostenv.resolve.index_source import IndexSettings
+    from ghostenv.store import Store
+
+SDISTS = "sdists-v1"
+
+
+def fetch_sdist(file: DistFile, store: Store, settings: IndexSettings) -> Path:
+    """A local path holding ``file``'s bytes (checked against its sha256 when known)."""
+    from urllib.parse import unquote, urlsplit
+
+    from ghostenv.build.source import file_hash
+
+    if file.url.startswith("file:"):
+        path = Path(unquote(urlsplit(file.url).path))
+        if file.sha256 and file_hash(path) != file.sha256.lower():
+            raise HashMismatchError(f"{file.filename}: sha256 mismatch with the index")
+        return path
+    key = (file.sha256 or hashlib.sha256(file.url.encode()).hexdigest()).lower()
+    final = store.root / SDISTS / key[:2] / key / file.filename
+    if final.is_file():
+        return final
+    if settings.offline:
+        raise NetworkError(f"{file.filename} is not in the cache and --offline forbids "
+                           "downloading it", hint="run once online to fill the cache")
+    import httpx
+
+    final.parent.mkdir(parents=True, exist_ok=True)
+    temp = final.with_name(f".{file.filename}.{os.getpid()}.part")
+    digest = hashlib.sha256()
+    try:
+        with httpx.Client(follow_redirects=True, timeout=60.0) as client, \
+                client.stream("GET", file.url) as response:
+            if response.status_code != 200:
+                raise NetworkError(f"{file.url}: HTTP {response.status_code} downloading "
+                                   f"{file.filename}")
+            with temp.open("wb") as handle:
+                for chunk in response.iter_bytes(1 << 16):
+                    digest.update(chunk)
+                    handle.write(chunk)
+        if file.sha256 and digest.hexdigest() != file.sha256.lower():
+            raise HashMismatchError(f"{file.filename}: sha256 mismatch: expected "
+                                    f"{file.sha256.lower()}, got {digest.hexdigest()}",
+                                    hint="the file changed upstream or was corrupted; retry")
+        os.replace(temp, final)
+    except httpx.HTTPError as exc:
+        raise NetworkError(f"{file.url}: {type(exc).__name__}: {exc}",
+                           hint="check your connection and retry") from exc
+    finally:
+        temp.unlink(missing_ok=True)
+    return final
+
+
+def sdist_metadata_builder(interpreter: Interpreter, settings: IndexSettings, store: Store, *,
+                           log: Callable[[str], None] | None = None
+                           ) -> Callable[[DistFile], bytes]:
+    """The ``IndexSource(sdist_metadata=...)`` callback: METADATA of an sdist by PEP 517."""
+    from ghostenv.build.wheel import prepare_metadata
+
+    def build(file: DistFile) -> bytes:
+        path = fetch_sdist(file, store, settings)
+        return prepare_metadata(path, interpreter=interpreter, settings=settings, store=store,
+                                log=log)
+
+    return build
+
+
+__all__ = ["fetch_sdist", "sdist_metadata_builder"]

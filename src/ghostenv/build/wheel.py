@@ -1,0 +1,247 @@
+"""``build_wheel`` and ``prepare_metadata``: PEP 517/660 builds, cached by source hash.
+
+Flow for a source (project directory or sdist):
+
+1. hash it (:mod:`ghostenv.build.source`); a wheel already built from that
+   hash, with a tag the interpreter accepts, is returned at once -- no
+   resolution, no subprocess;
+2. otherwise resolve ``[build-system] requires`` for the interpreter and get a
+   (cached) build environment (:mod:`ghostenv.build.env`), ask the backend for
+   its extra requirements (``get_requires_for_build_wheel``/``_editable``) and
+   switch to the environment holding those too when there are any;
+3. call ``build_wheel``/``build_editable`` and move the wheel into
+   ``<store>/built-v1/<hash>/<kind>/``.
+
+Editable wheels point at the source directory, so their key includes its
+absolute path. Metadata (``prepare_metadata_for_build_wheel``, or the METADATA
+of a wheel when the backend lacks the hook) is cached beside the wheels.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import shutil
+import tempfile
+import zipfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ghostenv.errors import BuildError
+
+if TYPE_CHECKING:
+    from pyproject_hooks import BuildBackendHookCaller
+
+    from ghostenv.build.hooks import Runner
+    from ghostenv.discover import Interpreter
+    from ghostenv.resolve.index_source import IndexSettings
+    from ghostenv.store import Store
+
+BUILT = "built-v1"
+
+
+def _quiet(_text: str) -> None:
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class _Source:
+    """A source resolved to its cache key."""
+
+    path: Path
+    is_sdist: bool
+    digest: str
+
+
+def _identify(source: Path, editable: bool) -> _Source:
+    from ghostenv.build.source import file_hash, tree_hash
+
+    path = Path(os.path.abspath(source))
+    if path.is_file():
+        if editable:
+            raise BuildError(f"{path.name}: an editable build needs a project directory, "
+                             "not an sdist", hint="pass the project directory")
+        return _Source(path, True, file_hash(path))
+    if not path.is_dir():
+        raise BuildError(f"{path}: no such project directory or sdist")
+    digest = tree_hash(path)
+    if editable:  # the wheel points at this very directory
+        digest = hashlib.sha256(f"{digest}\0{path}".encode()).hexdigest()
+    return _Source(path, False, digest)
+
+
+def _cache_dir(store: Store, digest: str, kind: str) -> Path:
+    return store.root / BUILT / digest[:2] / digest / kind
+
+
+def _cached_wheel(folder: Path, interpreter: Interpreter) -> Path | None:
+    """A wheel in ``folder`` whose tags the interpreter accepts."""
+    from packaging.utils import InvalidWheelFilename, parse_wheel_filename
+
+    if not folder.is_dir():
+        return None
+    supported = set(interpreter.tags())
+    for wheel in sorted(folder.glob("*.whl")):
+        try:
+            tags = parse_wheel_filename(wheel.name)[3]
+        except InvalidWheelFilename:
+            continue
+        if tags & supported:
+            return wheel
+    return None
+
+
+@contextlib.contextmanager
+def _backend(src: _Source, *, hook_kind: str, interpreter: Interpreter, settings: IndexSettings,
+             store: Store, log: Callable[[str], None]
+             ) -> Iterator[tuple[BuildBackendHookCaller, Runner, str, str, Path]]:
+    """Unpack (sdists), read [build-system], prepare the environment, yield the hook caller.
+
+    Yields ``(caller, runner, package, backend, workdir)``; ``workdir`` is a
+    temporary directory (removed afterwards) on the store's file system.
+    """
+    from pyproject_hooks import BuildBackendHookCaller
+
+    from ghostenv.build.env import build_environment, resolve_pins
+    from ghostenv.build.extract import extract_sdist
+    from ghostenv.build.hooks import Runner, call_hook
+    from ghostenv.build.source import read_build_system
+
+    store.tmp.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix="build-", dir=store.tmp))
+    try:
+        project = extract_sdist(src.path, work / "src") if src.is_sdist else src.path
+        system = read_build_system(project)
+        package = src.path.name if src.is_sdist else system.name
+        pins = resolve_pins(system.requires, interpreter=interpreter, settings=settings, log=log)
+        env = build_environment(pins, interpreter=interpreter, settings=settings, store=store,
+                                log=log)
+        log(f"{package}: backend {system.backend} in {env.root}"
+            + (" (reused)" if env.reused else ""))
+        runner = Runner(env.root, env.scripts, log)
+
+        def caller_for(python: Path) -> BuildBackendHookCaller:
+            return BuildBackendHookCaller(str(project), system.backend,
+                                          backend_path=list(system.backend_path) or None,
+                                          runner=runner, python_executable=str(python))
+
+        caller = caller_for(env.python)
+        hook = f"get_requires_for_build_{hook_kind}"
+        getter = (caller.get_requires_for_build_editable if hook_kind == "editable"
+                  else caller.get_requires_for_build_wheel)
+        extra = call_hook(package, system.backend, hook, runner, getter)
+        wanted = {*system.requires}
+        if extra and not set(extra) <= wanted:
+            log(f"{package}: backend also requires {', '.join(extra)}")
+            pins = resolve_pins([*system.requires, *extra], interpreter=interpreter,
+                                settings=settings, log=log)
+            env = build_environment(pins, interpreter=interpreter, settings=settings,
+                                    store=store, log=log)
+            runner = Runner(env.root, env.scripts, log)
+            caller = caller_for(env.python)
+        yield caller, runner, package, system.backend, work
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def build_wheel(source: Path, *, interpreter: Interpreter, settings: IndexSettings, store: Store,
+                editable: bool = False, log: Callable[[str], None] | None = None) -> Path:
+    """Build (or find in the cache) a wheel of ``source`` for ``interpreter``; return its path.
+
+    ``source`` is a project directory or an sdist (.tar.gz/.zip). With
+    ``editable`` a PEP 660 wheel is built for the directory. The returned path
+    is inside the store's build cache: copy it, do not move it.
+    """
+    from filelock import FileLock
+
+    from ghostenv.build.hooks import call_hook
+
+    log = log or _quiet
+    kind = "editable" if editable else "wheel"
+    src = _identify(Path(source), editable)
+    folder = _cache_dir(store, src.digest, kind)
+    hit = _cached_wheel(folder, interpreter)
+    if hit is not None:
+        log(f"{src.path.name}: cached {kind} {hit.name}")
+        return hit
+    folder.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(folder / ".lock")):
+        hit = _cached_wheel(folder, interpreter)
+        if hit is not None:
+            return hit
+        with _backend(src, hook_kind=kind, interpreter=interpreter, settings=settings,
+                      store=store, log=log) as (caller, runner, package, backend, work):
+            out = work / "out"
+            out.mkdir()
+            if editable:
+                name = call_hook(package, backend, "build_editable", runner,
+                                 lambda: caller.build_editable(str(out)))
+            else:
+                name = call_hook(package, backend, "build_wheel", runner,
+                                 lambda: caller.build_wheel(str(out)))
+            built = out / str(name)
+            if not built.is_file() or not built.name.endswith(".whl"):
+                raise BuildError(f"{package}: build backend `{backend}` reported {name!r}, "
+                                 "which is not a wheel it wrote")
+            final = folder / built.name
+            os.replace(built, final)
+            log(f"{package}: built {final.name}")
+            return final
+
+
+def _metadata_from_wheel(wheel: Path) -> bytes:
+    with zipfile.ZipFile(wheel) as zf:
+        names = [n for n in zf.namelist()
+                 if n.count("/") == 1 and n.endswith(".dist-info/METADATA")]
+        if not names:
+            raise BuildError(f"{wheel.name}: the built wheel has no .dist-info/METADATA")
+        return zf.read(names[0])
+
+
+def prepare_metadata(source: Path, *, interpreter: Interpreter, settings: IndexSettings,
+                     store: Store, log: Callable[[str], None] | None = None) -> bytes:
+    """Core metadata (METADATA bytes) of ``source`` as its backend would build it.
+
+    Uses ``prepare_metadata_for_build_wheel``; a backend without it builds the
+    wheel (``pyproject_hooks`` does the fallback) and its METADATA is read.
+    Cached by source hash; a wheel already built from the source answers too.
+    """
+    from filelock import FileLock
+
+    from ghostenv.build.hooks import call_hook
+    from ghostenv.fsutil import write_atomic
+
+    log = log or _quiet
+    src = _identify(Path(source), editable=False)
+    cached = _cache_dir(store, src.digest, "metadata") / "METADATA"
+    if cached.is_file():
+        return cached.read_bytes()
+    wheel = _cached_wheel(_cache_dir(store, src.digest, "wheel"), interpreter)
+    if wheel is not None:
+        data = _metadata_from_wheel(wheel)
+        write_atomic(cached, data)
+        return data
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(cached.parent / ".lock")):
+        if cached.is_file():
+            return cached.read_bytes()
+        with _backend(src, hook_kind="wheel", interpreter=interpreter, settings=settings,
+                      store=store, log=log) as (caller, runner, package, backend, work):
+            out = work / "metadata"
+            out.mkdir()
+            name = call_hook(package, backend, "prepare_metadata_for_build_wheel", runner,
+                             lambda: caller.prepare_metadata_for_build_wheel(str(out)))
+            path = out / str(name) / "METADATA"
+            if not path.is_file():
+                raise BuildError(f"{package}: build backend `{backend}` wrote no METADATA "
+                                 f"in {name}")
+            data = path.read_bytes()
+        write_atomic(cached, data)
+        log(f"{package}: metadata prepared")
+        return data
+
+
+__all__ = ["build_wheel", "prepare_metadata"]
