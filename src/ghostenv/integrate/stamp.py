@@ -1,0 +1,220 @@
+"""Stamps that let a tool integration skip work on an environment that is already right.
+
+nox (``-R``) and tox re-run the same install steps against an environment
+that already holds their result; pip then spends seconds concluding that
+nothing is to be done. The integrations record, inside the environment, what
+each step was asked (a *fingerprint*) and which distributions it left behind;
+a later identical step whose distributions are all still there is skipped
+after reading one small JSON file and listing site-packages.
+
+The state lives in ``<env>/.ghostenv/state.json`` so that deleting the
+environment deletes it. Stdlib only: the skip path must stay cheap.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import re
+import time
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+STATE_DIR = ".ghostenv"
+STATE_FILE = "state.json"
+LOG_FILE = "events.jsonl"
+#: Files whose content decides what building a local project produces.
+_PROJECT_FILES = ("pyproject.toml", "setup.py", "setup.cfg")
+#: Directories never part of a project's source when stamping a local path.
+_SKIP_DIRS = frozenset({".git", ".hg", ".nox", ".tox", ".venv", "venv", "build", "dist",
+                        "__pycache__", ".mypy_cache", ".ruff_cache", ".pytest_cache",
+                        "node_modules"})
+#: Options of pip-style install arguments that take a file argument.
+_FILE_OPTIONS = frozenset({"-r", "--requirement", "-c", "--constraint"})
+
+
+def normalize(name: str) -> str:
+    """PEP 503 normalized distribution name."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def installed(env: Path) -> dict[str, str]:
+    """``normalized name -> version`` of the distributions in ``env`` (dist-info names only).
+
+    Reads directory names, never files: a few hundred microseconds for a
+    typical test environment.
+    """
+    found: dict[str, str] = {}
+    for site in _site_dirs(env):
+        try:
+            entries = os.listdir(site)
+        except OSError:
+            continue
+        for entry in entries:
+            if entry.endswith(".dist-info"):
+                name, _, version = entry[: -len(".dist-info")].partition("-")
+                found[normalize(name)] = version
+    return found
+
+
+def _site_dirs(env: Path) -> Iterator[Path]:
+    for lib in ("lib", "lib64"):
+        try:
+            names = os.listdir(env / lib)
+        except OSError:
+            continue
+        for name in names:
+            if name.startswith(("python", "pypy")):
+                yield env / lib / name / "site-packages"
+        return
+    yield env / "Lib" / "site-packages"
+
+
+def _tree_stamp(root: Path, limit: int = 5000) -> str:
+    """Newest mtime and file count under ``root`` (source tree of a local requirement)."""
+    newest = 0
+    count = 0
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = [d for d in dirnames if d not in _SKIP_DIRS and not d.endswith(".egg-info")]
+        for name in filenames:
+            with contextlib.suppress(OSError):
+                newest = max(newest, os.stat(os.path.join(dirpath, name)).st_mtime_ns)
+            count += 1
+            if count >= limit:
+                return f"{newest}:{count}+"
+    return f"{newest}:{count}"
+
+
+def _file_digest(path: Path) -> str:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return "missing"
+
+
+def _local_dir(arg: str, cwd: Path) -> Path | None:
+    """The directory a requirement argument names, if it is a local path (``.``, ``./x[e]``)."""
+    base = arg.split("[", 1)[0]
+    if base.startswith("file:"):
+        from urllib.parse import unquote, urlparse
+
+        base = unquote(urlparse(base).path)
+    if not (base.startswith((".", "/", "~")) or os.sep in base):
+        return None
+    path = (cwd / Path(base).expanduser()).resolve()
+    return path if path.is_dir() else None
+
+
+def fingerprint(args: Iterable[str], *, cwd: Path, extra: Mapping[str, str] = {}) -> str:
+    """A digest of what an install step asks for, including what local files say.
+
+    Requirement strings are taken literally. ``-r``/``-c`` files contribute
+    their content; an editable local project its metadata files (its code is
+    linked, not copied); a non-editable local path the newest mtime of its
+    source tree. ``extra`` adds context such as the index URL and interpreter.
+    """
+    digest = hashlib.sha256()
+    items = list(args)
+    editable_next = False
+    file_next = False
+    for arg in items:
+        digest.update(b"\0arg:" + arg.encode())
+        if file_next:
+            digest.update(_file_digest(cwd / arg).encode())
+            file_next = False
+        elif arg in _FILE_OPTIONS:
+            file_next = True
+            continue
+        elif arg in ("-e", "--editable"):
+            editable_next = True
+            continue
+        else:
+            local = _local_dir(arg, cwd)
+            if local is not None:
+                if editable_next:
+                    for name in _PROJECT_FILES:
+                        digest.update(_file_digest(local / name).encode())
+                else:
+                    digest.update(_tree_stamp(local).encode())
+        editable_next = False
+    for key in sorted(extra):
+        digest.update(f"\0{key}={extra[key]}".encode())
+    return digest.hexdigest()
+
+
+class EnvState:
+    """The stamps recorded in one environment, read once and written atomically."""
+
+    def __init__(self, env: Path) -> None:
+        self.env = Path(env)
+        self.dir = self.env / STATE_DIR
+        self.path = self.dir / STATE_FILE
+        try:
+            data = json.loads(self.path.read_text("utf-8"))
+        except (OSError, ValueError):
+            data = {}
+        self.data: dict[str, Any] = data if isinstance(data, dict) else {}
+
+    def steps(self) -> dict[str, Any]:
+        steps = self.data.setdefault("steps", {})
+        assert isinstance(steps, dict)
+        return steps
+
+    def fresh(self, key: str, fp: str, have: Mapping[str, str] | None = None) -> bool:
+        """True when step ``key`` last ran with fingerprint ``fp`` and its results are present.
+
+        The results are the distributions the step added or changed; each must
+        still be installed at the recorded version (another step or a human may
+        have removed or replaced one since).
+        """
+        step = self.steps().get(key)
+        if not isinstance(step, dict) or step.get("fingerprint") != fp:
+            return False
+        left = step.get("dists", {})
+        if not isinstance(left, dict):
+            return False
+        if not left:
+            return True
+        current = installed(self.env) if have is None else have
+        return all(current.get(name) == version for name, version in left.items())
+
+    def record(self, key: str, fp: str, before: Mapping[str, str],
+               after: Mapping[str, str], **info: Any) -> None:
+        """Remember step ``key``: its fingerprint and what it changed (``after`` - ``before``)."""
+        changed = {n: v for n, v in after.items() if before.get(n) != v}
+        self.steps()[key] = {"fingerprint": fp, "dists": changed, **info}
+        self.save()
+
+    def owned(self, kind: str) -> set[str]:
+        """Names of the distributions steps whose key starts with ``kind`` put in the env."""
+        names: set[str] = set()
+        for key, step in self.steps().items():
+            if key.startswith(kind) and isinstance(step, dict):
+                names |= set(step.get("dists", {}))
+        return names
+
+    def save(self) -> None:
+        self.dir.mkdir(parents=True, exist_ok=True)
+        tmp = self.dir / f".{STATE_FILE}.{os.getpid()}"
+        tmp.write_text(json.dumps(self.data, indent=1, sort_keys=True), "utf-8")
+        os.replace(tmp, self.path)
+
+    def log(self, event: str, **fields: Any) -> None:
+        """Append one event (JSON line) to ``<env>/.ghostenv/events.jsonl`` for tests and users."""
+        self.dir.mkdir(parents=True, exist_ok=True)
+        line = json.dumps({"event": event, "time": round(time.time(), 3), **fields},
+                          sort_keys=True)
+        with open(self.dir / LOG_FILE, "a", encoding="utf-8") as handle:
+            handle.write(line + "\n")
+
+
+def read_events(env: Path) -> list[dict[str, Any]]:
+    """Every event logged in ``env`` (oldest first); empty when none."""
+    try:
+        text = (Path(env) / STATE_DIR / LOG_FILE).read_text("utf-8")
+    except OSError:
+        return []
+    return [json.loads(line) for line in text.splitlines() if line.strip()]

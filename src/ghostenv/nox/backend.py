@@ -1,0 +1,174 @@
+"""The nox environment class: ghostenv's venv factory instead of ``virtualenv``/``venv``.
+
+It subclasses nox's own ``VirtualEnv`` so that every ``isinstance`` check in
+nox (``session.install`` accepts only its known environment types) passes,
+and overrides only creation and reuse:
+
+- creating writes the venv directly (:func:`ghostenv.materialize.venv.create_venv`,
+  a few milliseconds, no subprocess, no pip or setuptools seeded);
+- with ``reuse_existing`` an environment ghostenv made for the same Python
+  minor version is kept as it is; the install steps decide themselves
+  whether they have anything to do.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+import nox.virtualenv
+from nox.virtualenv import InterpreterNotFound, VirtualEnv
+
+from ghostenv.integrate.stamp import EnvState
+
+BACKEND = "ghostenv"
+logger = logging.getLogger("nox")
+
+
+class GhostenvEnv(VirtualEnv):
+    """A nox session environment created and filled by ghostenv."""
+
+    def __init__(
+        self,
+        location: str,
+        interpreter: str | None = None,
+        *,
+        download_python: Literal["auto", "never", "always"] = "auto",
+        reuse_existing: bool = False,
+        venv_backend: str = BACKEND,
+        venv_params: Sequence[str] = (),
+    ) -> None:
+        # nox's constructor accepts only its own backend names; pass one, then say ours.
+        super().__init__(location, interpreter, download_python=download_python,
+                         reuse_existing=reuse_existing, venv_backend="venv",
+                         venv_params=venv_params)
+        self._venv_backend = venv_backend
+        self.install_calls = 0
+        """How many ``session.install`` calls this run made (names their stamps)."""
+
+    @property
+    def allowed_globals(self) -> tuple[str, ...]:
+        return ()
+
+    @property
+    def venv_backend(self) -> str:
+        return self._venv_backend
+
+    def _check_reused_environment_type(self) -> bool:
+        config = self._read_pyvenv_cfg()
+        return config is not None and BACKEND in config
+
+    def _same_python(self) -> bool:
+        """Does the existing environment's Python match the request (by minor version)?
+
+        Only what pyvenv.cfg says is compared: probing an interpreter would cost
+        a process start on every ``-R`` run.
+        """
+        config = self._read_pyvenv_cfg() or {}
+        have = ".".join(config.get("version_info", "").split(".")[:2])
+        want = self.interpreter
+        if want is None:
+            return have == f"{sys.version_info[0]}.{sys.version_info[1]}"
+        text = want.removeprefix("python").removeprefix("cpython")
+        parts = text.split(".")
+        if len(parts) >= 2 and parts[0].isdigit() and parts[1].isdigit():
+            return have == f"{parts[0]}.{parts[1]}"
+        return bool(have)  # a path or an implementation name: trust the reuse request
+
+    def _reusable(self) -> bool:
+        return (
+            self.reuse_existing
+            and Path(self.location, "pyvenv.cfg").is_file()
+            and self._check_reused_environment_type()
+            and self._check_reused_environment_links()
+            and self._same_python()
+        )
+
+    def create(self) -> bool:
+        """Create the environment, or reuse it; True when it is new."""
+        started = time.perf_counter()
+        nox_dir = Path(self.location).parent
+        with contextlib.suppress(AttributeError, OSError):
+            nox.virtualenv._ensure_gitignore(nox_dir)
+            nox.virtualenv._ensure_cachedir_tag(nox_dir)
+        if self._reusable():
+            logger.debug(f"Reusing existing virtual environment at {self.location_name}.")
+            self._reused = True
+            ms = (time.perf_counter() - started) * 1000
+            EnvState(Path(self.location)).log("create", reused=True, ms=round(ms, 3))
+            return False
+
+        from ghostenv.discover import find_interpreter
+        from ghostenv.errors import GhostenvError
+        from ghostenv.materialize.venv import create_venv
+        from ghostenv.paths import user_cache_dir
+
+        try:
+            interp = find_interpreter(self.interpreter or sys.executable, user_cache_dir())
+        except GhostenvError as exc:
+            logger.debug(f"ghostenv: {exc.message}")
+            raise InterpreterNotFound(self.interpreter or sys.executable) from exc
+        self._resolved = str(interp.path)
+        logger.info(f"Creating virtual environment (ghostenv) using python{interp.python_version}"
+                    f" in {self.location_name}")
+        create_venv(self.location, interp, clear=True, prompt=Path(self.location).name,
+                    command=f"ghostenv (nox backend) --python {interp.path}")
+        ms = (time.perf_counter() - started) * 1000
+        EnvState(Path(self.location)).log("create", reused=False, ms=round(ms, 3),
+                                          python=interp.version_str)
+        return True
+
+
+def _install(self: Any, *args: str, **kwargs: Any) -> None:
+    """``Session.install`` for ghostenv envs: ``ghostenv install``, skipped when unchanged."""
+    venv = self._runner.venv
+    if not isinstance(venv, GhostenvEnv):
+        _ORIGINAL_INSTALL(self, *args, **kwargs)
+        return
+    if not args:
+        msg = "At least one argument required to install()."
+        raise ValueError(msg)
+    if self._runner.global_config.no_install and venv._reused:
+        EnvState(Path(venv.location)).log("install", skipped=True, ms=0.0, reason="no-install")
+        return
+    from ghostenv.errors import GhostenvError
+    from ghostenv.integrate.steps import install_step
+
+    silent = kwargs.get("silent")
+    if silent is None:
+        silent = not self._runner.global_config.verbose
+    key = f"install#{venv.install_calls}"
+    venv.install_calls += 1
+
+    def run(command: list[str]) -> object:
+        return self.run_install(*command, env=kwargs.get("env"),
+                                include_outer_env=kwargs.get("include_outer_env", True),
+                                silent=silent, success_codes=kwargs.get("success_codes"),
+                                external=True)
+
+    try:
+        result = install_step(Path(venv.location), list(args), key=key, cwd=Path.cwd(), run=run)
+    except GhostenvError as exc:
+        self.error(f"ghostenv: {exc.message}" + (f" ({exc.hint})" if exc.hint else ""))
+    if result.skipped:
+        logger.info(f"ghostenv: {' '.join(args)} unchanged, install skipped "
+                    f"({result.ms:.1f} ms)")
+
+
+_ORIGINAL_INSTALL: Any = None
+
+
+def register() -> None:
+    """Add the ``ghostenv`` backend to nox and route its installs (idempotent)."""
+    global _ORIGINAL_INSTALL  # noqa: PLW0603 - one patch per process, remembered once
+    from nox.sessions import Session
+
+    nox.virtualenv.ALL_VENVS[BACKEND] = GhostenvEnv
+    if _ORIGINAL_INSTALL is None:
+        _ORIGINAL_INSTALL = Session.install
+        Session.install = _install  # type: ignore[method-assign]

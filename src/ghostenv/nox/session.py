@@ -1,0 +1,50 @@
+"""``ghostenv.nox.sync(session, ...)``: the project's locked groups in a nox session."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from ghostenv.integrate.stamp import EnvState
+from ghostenv.nox.backend import GhostenvEnv
+
+logger = logging.getLogger("nox")
+
+
+def sync(session: Any, groups: Sequence[str] | None = None, extras: Sequence[str] = (), *,
+         all_groups: bool = False, all_extras: bool = False,
+         project: str | Path | None = None) -> None:
+    """Materialize what uv.lock selects for ``groups`` and ``extras`` into the session's env.
+
+    ``groups`` defaults to ``["dev"]`` (as ``uv sync`` does). ``project`` is the
+    directory holding pyproject.toml and uv.lock (default: where nox runs, the
+    noxfile's directory). Nothing happens when the lock, the selection and the
+    environment's locked packages are unchanged since the last sync; otherwise
+    only the difference is installed or removed. Packages that
+    ``session.install`` put in the environment are never removed.
+    """
+    venv = session.virtualenv
+    if not isinstance(venv, GhostenvEnv):
+        session.error("ghostenv.nox.sync() needs a session with venv_backend=\"ghostenv\"")
+    if session._runner.global_config.no_install and venv._reused:
+        EnvState(Path(venv.location)).log("sync", skipped=True, ms=0.0, reason="no-install")
+        return
+    from ghostenv.errors import GhostenvError
+    from ghostenv.integrate.steps import sync_step
+
+    root = Path(project) if project is not None else Path.cwd()
+    chosen = ("dev",) if groups is None else tuple(groups)
+    try:
+        result = sync_step(Path(venv.location), root, groups=chosen, extras=tuple(extras),
+                           all_groups=all_groups, all_extras=all_extras,
+                           progress=logger.debug)
+    except GhostenvError as exc:
+        session.error(f"ghostenv: {exc.message}" + (f" ({exc.hint})" if exc.hint else ""))
+    if result.skipped:
+        logger.info(f"ghostenv: uv.lock unchanged, sync skipped ({result.ms:.1f} ms)")
+        return
+    parts = [f"+{name}" for name in result.changed] + [f"-{name}" for name in result.removed]
+    summary = " ".join(parts) if parts else "nothing to change"
+    logger.info(f"ghostenv: synced uv.lock in {result.ms:.0f} ms: {summary}")

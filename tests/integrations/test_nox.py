@@ -1,0 +1,153 @@
+"""The nox backend with the real nox: ``python -m nox -f fixture/noxfile.py``.
+
+The fixture project (fixtures/projects/nox-basic) is copied to tmp_path and
+locked by the real uv against the fixture index. Whether a step did work is
+read from ghostenv's own event log in the session environment
+(``.ghostenv/events.jsonl``), never from timings.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ghostenv.integrate.stamp import read_events
+
+REPO = Path(__file__).resolve().parents[2]
+FIXTURE = REPO / "fixtures" / "projects" / "nox-basic"
+UV = Path(sys.executable).parent / "uv"
+
+
+def uv_lock(project: Path, index: Any, cache: Path) -> None:
+    if not UV.exists():
+        pytest.skip("uv is not installed next to the test interpreter")
+    proc = subprocess.run(
+        [str(UV), "lock", "--no-config", "--index-url", index.simple_url,
+         "--python", sys.executable, "--cache-dir", str(cache)],
+        cwd=project, capture_output=True, text=True, timeout=300, check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+
+
+def run_nox(project: Path, *args: str, env: dict[str, str] | None = None
+            ) -> subprocess.CompletedProcess[str]:
+    full = {**os.environ, **(env or {})}
+    full.pop("FORCE_COLOR", None)
+    full.pop("VIRTUAL_ENV", None)
+    return subprocess.run(
+        [sys.executable, "-m", "nox", "-f", str(project / "noxfile.py"), *args],
+        cwd=project, env=full, capture_output=True, text=True, timeout=300, check=False,
+    )
+
+
+def reports(output: str) -> list[tuple[tuple[int, int], dict[str, str]]]:
+    """The ``REPORT`` lines the fixture sessions print: (python version, {dist: version})."""
+    found = []
+    for match in re.finditer(r"^REPORT \((\d+), (\d+)\) (\[.*\])$", output, re.M):
+        pairs = json.loads(match.group(3).replace("(", "[").replace(")", "]").replace("'", '"'))
+        found.append(((int(match.group(1)), int(match.group(2))),
+                      {re.sub(r"[-_.]+", "-", n).lower(): v for n, v in pairs}))
+    return found
+
+
+def events(env: Path, kind: str) -> list[dict[str, Any]]:
+    return [e for e in read_events(env) if e["event"] == kind]
+
+
+@pytest.fixture
+def project(tmp_path: Path, fixture_index: Any, cache_dir: Path) -> Path:
+    root = tmp_path / "nox-basic"
+    shutil.copytree(FIXTURE, root)
+    uv_lock(root, fixture_index, tmp_path / "uv-cache")
+    return root
+
+
+def _env(project: Path, session: str) -> Path:
+    return project / ".nox" / session
+
+
+def test_sync_first_run_reuse_and_lock_change(project: Path, fixture_index: Any) -> None:
+    first = run_nox(project, "-s", "locked")
+    assert first.returncode == 0, first.stdout + first.stderr
+    env = _env(project, "locked")
+    [(_, dists)] = reports(first.stdout + first.stderr)
+    assert {"alpha", "beta", "gamma", "epsilon-tool"} <= set(dists)
+    assert "pip" not in dists
+    assert "setuptools" not in dists
+    [sync1] = events(env, "sync")
+    assert not sync1["skipped"]
+    assert {item.split("==")[0] for item in sync1["installed"]} == set(dists)
+
+    # -R (reuse + --no-install): nothing is even checked.
+    again = run_nox(project, "-R", "-s", "locked")
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert events(env, "sync")[-1] == {**events(env, "sync")[-1], "skipped": True,
+                                       "reason": "no-install"}
+    # --reuse-venv=yes (installs run): the environment is reused and the gate skips the sync,
+    # without one index request.
+    fixture_index.reset()
+    again = run_nox(project, "--reuse-venv=yes", "-s", "locked")
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "uv.lock unchanged, sync skipped" in again.stderr
+    assert [c["reused"] for c in events(env, "create")] == [False, True, True]
+    sync2 = events(env, "sync")[-1]
+    assert sync2["skipped"]
+    assert "reason" not in sync2
+    assert fixture_index.requests == []
+
+    # The lock changes (alpha pinned back, its test group loses epsilon-tool): only the
+    # difference is applied.
+    text = (project / "pyproject.toml").read_text()
+    text = text.replace('dependencies = ["alpha"]', 'dependencies = ["alpha==1.0.0"]')
+    text = text.replace('test = ["epsilon-tool"]', "test = []")
+    (project / "pyproject.toml").write_text(text)
+    uv_lock(project, fixture_index, project.parent / "uv-cache")
+    third = run_nox(project, "--reuse-venv=yes", "-s", "locked")
+    assert third.returncode == 0, third.stdout + third.stderr
+    sync3 = events(env, "sync")[-1]
+    assert not sync3["skipped"]
+    assert sync3["installed"] == ["alpha==1.0.0"]
+    assert sync3["removed"] == ["epsilon-tool==1.0.0"]
+    [(_, dists3)] = reports(third.stdout + third.stderr)
+    assert dists3["alpha"] == "1.0.0"
+    assert "epsilon-tool" not in dists3
+    assert dists3["beta"] == dists["beta"]
+
+
+def _pythons() -> list[str]:
+    root = Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv") / "versions"
+    found = []
+    for minor in ("3.10", "3.11", "3.12", "3.13"):
+        if any(p.name.startswith(minor + ".") for p in root.glob("*")):
+            found.append(minor)
+    return found
+
+
+def test_parametrized_pythons(project: Path) -> None:
+    pythons = _pythons()
+    if len(pythons) < 2:
+        pytest.skip("needs at least two of Python 3.10-3.13 from pyenv")
+    proc = run_nox(project, "-s", "locked", env={"FIXTURE_PYTHONS": ",".join(pythons)})
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    seen = reports(proc.stdout + proc.stderr)
+    assert [f"{v[0]}.{v[1]}" for v, _ in seen] == pythons
+    for _, dists in seen:
+        assert {"alpha", "beta", "gamma", "epsilon-tool"} <= set(dists)
+    for python in pythons:
+        env = _env(project, f"locked-{python.replace('.', '-')}")
+        assert not events(env, "sync")[-1]["skipped"]
+    again = run_nox(project, "--reuse-venv=yes", "-s", "locked",
+                    env={"FIXTURE_PYTHONS": ",".join(pythons)})
+    assert again.returncode == 0, again.stdout + again.stderr
+    for python in pythons:
+        env = _env(project, f"locked-{python.replace('.', '-')}")
+        assert events(env, "sync")[-1]["skipped"]
+        assert events(env, "create")[-1]["reused"]
