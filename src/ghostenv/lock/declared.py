@@ -1,0 +1,193 @@
+"""The root package's ``[package.metadata]``: what pyproject.toml declares, as uv records it.
+
+uv compares this table with the project on every ``--locked``/``--check`` (the
+satisfies fast path), so it must hold the declared requirements faithfully:
+``requires-dist`` (dependencies plus every optional dependency with
+``extra == '<name>'`` appended to its marker), ``provides-extras`` in
+declaration order, and ``requires-dev`` (every group, include-group expanded,
+empty groups kept). Specifiers are sorted by (version, operator) and joined by
+``","``; markers are written in uv's canonical spelling when
+:mod:`ghostenv.resolve.markers` is available, else in a close approximation
+(python_version spelled as python_full_version, single quotes) that means
+the same, which is all uv's comparison needs (it normalizes both sides).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from packaging.markers import Marker
+from packaging.requirements import Requirement as PepRequirement
+from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
+
+from ghostenv.errors import ProjectError
+from ghostenv.lock.model import PackageMetadata, Requirement
+from ghostenv.project.model import Project
+
+#: uv's order of marker variables (spec §7): versions before strings, extra last.
+_VARIABLE_RANK = {
+    name: i
+    for i, name in enumerate(
+        (
+            "implementation_version",
+            "python_full_version",
+            "python_version",
+            "os_name",
+            "sys_platform",
+            "platform_system",
+            "platform_machine",
+            "platform_python_implementation",
+            "platform_release",
+            "platform_version",
+            "implementation_name",
+            "extra",
+        )
+    )
+}
+
+
+def normalize_marker(text: str) -> str | None:
+    """``text`` in uv's spelling (None when always true)."""
+    import importlib
+
+    try:
+        markers = importlib.import_module("ghostenv.resolve.markers")
+    except ImportError:
+        return _approximate(text)
+    try:
+        out = markers.normalize_marker(text)
+    except NotImplementedError:  # pragma: no cover - a partial implementation
+        return _approximate(text)
+    return None if out is None else str(out)
+
+
+def _python_atom(op: str, value: str) -> str:
+    """``python_version <op> 'X.Y'`` as the python_full_version atom uv writes."""
+    try:
+        release = Version(value).release
+    except InvalidVersion:
+        return f"python_version {op} '{value}'"
+    major, minor = release[0], release[1] if len(release) > 1 else 0
+    nxt = f"{major}.{minor + 1}"
+    here = f"{major}.{minor}"
+    return {
+        "<": f"python_full_version < '{here}'",
+        ">=": f"python_full_version >= '{here}'",
+        ">": f"python_full_version >= '{nxt}'",
+        "<=": f"python_full_version < '{nxt}'",
+        "==": f"python_full_version == '{here}.*'",
+        "!=": f"python_full_version != '{here}.*'",
+    }.get(op, f"python_version {op} '{value}'")
+
+
+_SYSTEMS = {
+    "Windows": "win32",
+    "Darwin": "darwin",
+    "Linux": "linux",
+    "AIX": "aix",
+    "Emscripten": "emscripten",
+    "Android": "android",
+}
+
+
+def _atom(item: tuple[object, object, object]) -> str:
+    left, op, right = item
+    lval, oval, rval = str(left), str(op), str(right)
+    if type(left).__name__ == "Variable" and type(right).__name__ == "Value":
+        if lval == "python_version" and oval in ("<", ">=", ">", "<=", "==", "!="):
+            return _python_atom(oval, rval)
+        if lval == "platform_system" and oval in ("==", "!=") and rval in _SYSTEMS:
+            return f"sys_platform {oval} '{_SYSTEMS[rval]}'"
+        if lval == "extra":
+            rval = canonicalize_name(rval)
+        quote = '"' if "'" in rval else "'"
+        return f"{lval} {oval} {quote}{rval}{quote}"
+    quote = '"' if "'" in lval else "'"
+    return f"{quote}{lval}{quote} {oval} {rval}"
+
+
+def _render(items: Sequence[object]) -> str:
+    out: list[str] = []
+    for item in items:
+        if isinstance(item, str):
+            out.append(item)
+        elif isinstance(item, list):
+            out.append(f"({_render(item)})")
+        else:
+            out.append(_atom(item))  # type: ignore[arg-type]
+    return " ".join(out)
+
+
+def _approximate(text: str) -> str | None:
+    marker = Marker(text)
+    return _render(marker._markers) or None
+
+
+def _specifier(req: PepRequirement) -> str | None:
+    specs = list(req.specifier)
+    if not specs:
+        return None
+
+    def key(spec: object) -> tuple[Version, str]:
+        version = str(getattr(spec, "version", "")).replace(".*", "")
+        try:
+            return (Version(version), str(getattr(spec, "operator", "")))
+        except InvalidVersion:
+            return (Version("0"), str(spec))
+
+    return ",".join(str(s) for s in sorted(specs, key=key))
+
+
+def requirement(req: PepRequirement, extra: str | None = None) -> Requirement:
+    """One declared requirement as a ``requires-dist``/``requires-dev`` table."""
+    if req.url:
+        raise ProjectError(
+            f"`{req}`: direct URL requirements cannot be locked by ghostenv yet",
+            hint="use `uv lock` for this project, or depend on a released version",
+        )
+    marker_text = str(req.marker) if req.marker is not None else None
+    if extra is not None:
+        tail = f"extra == '{extra}'"
+        marker_text = f"({marker_text}) and {tail}" if marker_text else tail
+    marker = normalize_marker(marker_text) if marker_text else None
+    extras = tuple(sorted(canonicalize_name(e) for e in req.extras))
+    return Requirement(
+        name=canonicalize_name(req.name),
+        extras=extras or None,
+        marker=marker,
+        specifier=_specifier(req),
+    )
+
+
+def _marker_key(marker: str | None) -> tuple[int, int, str]:
+    if marker is None:
+        return (0, 0, "")
+    head = marker.lstrip("(").split(" ", 1)[0].strip("'\"")
+    return (1, _VARIABLE_RANK.get(head, len(_VARIABLE_RANK)), marker)
+
+
+def sort_requirements(reqs: Iterable[Requirement]) -> tuple[Requirement, ...]:
+    """uv's order: name, extras, groups, marker (approximating its decision-diagram order)."""
+    return tuple(
+        sorted(
+            reqs,
+            key=lambda r: (r.name.encode(), r.extras or (), r.groups or (), _marker_key(r.marker)),
+        )
+    )
+
+
+def root_metadata(project: Project) -> PackageMetadata:
+    """``[package.metadata]`` of the project being locked."""
+    dist = [requirement(r) for r in project.dependencies]
+    for extra, reqs in project.optional_dependencies:
+        dist += [requirement(r, extra) for r in reqs]
+    dev = tuple(
+        (group, sort_requirements(requirement(r) for r in reqs))
+        for group, reqs in sorted(project.groups)
+    )
+    return PackageMetadata(
+        requires_dist=sort_requirements(dist),
+        provides_extras=project.extras() or None,
+        requires_dev=dev or None,
+    )
