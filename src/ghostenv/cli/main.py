@@ -37,6 +37,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "venv": ("ghostenv.cli.venv", "create a virtual environment (no subprocess, a few ms)"),
     "wheel-meta": ("ghostenv.cli.wheel_meta", "show a wheel's METADATA, reading few bytes"),
     "export": ("ghostenv.cli.export", "print uv.lock as a hash-pinned requirements.txt"),
+    "lock": ("ghostenv.cli.lock", "write or check uv.lock (universal, in uv's format)"),
     "sync": ("ghostenv.cli.sync", "install uv.lock into the project's .venv (--frozen only)"),
 }
 
