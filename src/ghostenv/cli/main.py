@@ -38,6 +38,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "wheel-meta": ("ghostenv.cli.wheel_meta", "show a wheel's METADATA, reading few bytes"),
     "export": ("ghostenv.cli.export", "print uv.lock as a hash-pinned requirements.txt"),
     "lock": ("ghostenv.cli.lock", "write or check uv.lock (universal, in uv's format)"),
+    "ci": ("ghostenv.cli.ci", "CI helpers: an offline cache key for the store (cache-key)"),
     "sync": ("ghostenv.cli.sync", "install uv.lock into the project's .venv (--frozen only)"),
 }
 
