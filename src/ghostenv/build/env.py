@@ -65,24 +65,75 @@ def target_for(interpreter: Interpreter) -> Target:
                   frozenset(interpreter.tags()))
 
 
+def _memo_path(requirements: Sequence[str], interpreter: Interpreter, settings: IndexSettings,
+               store: Store) -> Path:
+    parts = [interpreter.key, str(interpreter.base_executable), settings.index_url,
+             *settings.extra_index_urls, "--", *settings.find_links, "--", *sorted(requirements)]
+    key = hashlib.sha256("\n".join(parts).encode()).hexdigest()[:32]
+    return store.root / ENVS / "resolved" / f"{key}.json"
+
+
+def _load_memo(path: Path) -> list[Pin] | None:
+    from ghostenv.index import DistFile
+
+    try:
+        doc = json.loads(path.read_text("utf-8"))
+        return [Pin(p["name"], p["version"],
+                    DistFile(filename=p["filename"], url=p["url"], hashes=dict(p["hashes"])))
+                for p in doc["pins"]]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
 def resolve_pins(requirements: Sequence[str], *, interpreter: Interpreter,
-                 settings: IndexSettings, log: Callable[[str], None]) -> list[Pin]:
-    """Resolve build requirements for ``interpreter``, wheels only."""
+                 settings: IndexSettings, store: Store, log: Callable[[str], None]) -> list[Pin]:
+    """Resolve build requirements for ``interpreter``, wheels only.
+
+    The last resolution of the same requirements (same interpreter, same
+    indexes) is remembered in the store and used when the index cannot be
+    asked: ``--offline``, or the index is unreachable. That is what makes a
+    build offline possible once its backend was used online, even when the
+    backend came from a find-links directory whose index pages were 404s
+    (which the HTTP cache does not keep).
+    """
+    from ghostenv.errors import GhostenvError
+    from ghostenv.fsutil import write_atomic
     from ghostenv.resolve.index_source import IndexSource
     from ghostenv.resolve.python import Options, resolve
 
     if not requirements:
         return []
+    memo = _memo_path(requirements, interpreter, settings, store)
+    if settings.offline:
+        remembered = _load_memo(memo)
+        if remembered is not None:
+            log(f"build requirements {', '.join(requirements)}: last resolution (offline)")
+            return remembered
     target = target_for(interpreter)
     options = Options(only_binary=frozenset({":all:"}))
-    with IndexSource(settings, target, log=log) as source:
-        pins = resolve(source, list(requirements), target, options)
-        out = []
-        for name, version in sorted(pins.items()):
-            file = source.best_wheel(name, version)
-            if file is None:  # pragma: no cover - only_binary guarantees a wheel
-                raise NetworkError(f"{name}=={version}: no wheel for {interpreter.key}")
-            out.append(Pin(str(name), str(version), file))
+    try:
+        with IndexSource(settings, target, log=log) as source:
+            pins = resolve(source, list(requirements), target, options)
+            out = []
+            for name, version in sorted(pins.items()):
+                file = source.best_wheel(name, version)
+                if file is None:  # pragma: no cover - only_binary guarantees a wheel
+                    raise NetworkError(f"{name}=={version}: no wheel for {interpreter.key}")
+                out.append(Pin(str(name), str(version), file))
+    except NetworkError:
+        remembered = _load_memo(memo)
+        if remembered is None:
+            raise
+        log(f"build requirements {', '.join(requirements)}: index unreachable, "
+            "using the last resolution")
+        return remembered
+    except GhostenvError as exc:
+        exc.message = f"build requirements {', '.join(requirements)}: {exc.message}"
+        raise
+    doc = {"requirements": list(requirements),
+           "pins": [{"name": p.name, "version": p.version, "filename": p.file.filename,
+                     "url": p.file.url, "hashes": dict(p.file.hashes)} for p in out]}
+    write_atomic(memo, json.dumps(doc, indent=1).encode())
     return out
 
 

@@ -116,7 +116,8 @@ def _backend(src: _Source, *, hook_kind: str, interpreter: Interpreter, settings
         project = extract_sdist(src.path, work / "src") if src.is_sdist else src.path
         system = read_build_system(project)
         package = src.path.name if src.is_sdist else system.name
-        pins = resolve_pins(system.requires, interpreter=interpreter, settings=settings, log=log)
+        pins = resolve_pins(system.requires, interpreter=interpreter, settings=settings,
+                            store=store, log=log)
         env = build_environment(pins, interpreter=interpreter, settings=settings, store=store,
                                 log=log)
         log(f"{package}: backend {system.backend} in {env.root}"
@@ -137,7 +138,7 @@ def _backend(src: _Source, *, hook_kind: str, interpreter: Interpreter, settings
         if extra and not set(extra) <= wanted:
             log(f"{package}: backend also requires {', '.join(extra)}")
             pins = resolve_pins([*system.requires, *extra], interpreter=interpreter,
-                                settings=settings, log=log)
+                                settings=settings, store=store, log=log)
             env = build_environment(pins, interpreter=interpreter, settings=settings,
                                     store=store, log=log)
             runner = Runner(env.root, env.scripts, log)
