@@ -288,14 +288,17 @@ class IndexClient:
             host = urlsplit(file.url).netloc
             lock = self._probe_locks.setdefault(host, asyncio.Lock())
             data = None
-            if host not in self._probe:
+            decided = host in self._probe
+            if not decided:
                 async with lock:  # the first file of a host decides for all the others
                     if host not in self._probe:
                         data = await self._try_metadata(file)
                         self._probe[host] = data is not None
-                    elif self._probe[host]:
-                        data = await self._try_metadata(file)
-            elif self._probe[host]:
+                        decided = False
+                    else:
+                        decided = True
+            # the others probe concurrently once the host is known to serve them
+            if decided and self._probe[host]:
                 data = await self._try_metadata(file)
                 self._score(host, data is not None)
             if data is not None:

@@ -19,9 +19,9 @@ import threading
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
-from ghostenv.errors import GhostenvError, ResolutionError
+from ghostenv.errors import ResolutionError
 
 if TYPE_CHECKING:
     from packaging.version import Version
@@ -48,6 +48,26 @@ class IndexSettings:
     concurrency: int = 50
 
 
+class Lookahead(Protocol):
+    """What :meth:`IndexSource.prefetch` needs to fetch further ahead than pages.
+
+    Both methods run on the index thread, never block, and only guess: a wrong
+    guess costs one fetch, never a wrong answer (the solver asks again).
+    """
+
+    def choose(self, name: str) -> Version | None:
+        """The version the solver will most likely pick for ``name`` (its page is known)."""
+        ...
+
+    def follow(self, name: str, version: Version, metadata: Metadata) -> Sequence[str]:
+        """Projects to fetch next once ``metadata`` of the likely version is known."""
+        ...
+
+
+#: How many projects one resolution may fetch on speculation (a bound, not a tuning knob:
+#: the graphs seen in practice are far smaller; a wrong guess must not fetch the world).
+SPECULATION_LIMIT = 2000
+
 #: Builds core metadata for a source distribution when its PKG-INFO cannot be trusted
 #: (a PEP 517 ``prepare_metadata_for_build_wheel``); receives the sdist's DistFile.
 SdistMetadata = Callable[["DistFile"], bytes]
@@ -59,6 +79,9 @@ class IndexSource:
     ``target`` decides which wheel metadata is read from (one the target can
     install, else any); ``None`` means "any platform" (universal resolution).
     """
+
+    #: :meth:`prefetch` takes a ``lookahead`` (read by PythonProvider).
+    accepts_lookahead = True
 
     def __init__(self, settings: IndexSettings, target: Target | None = None, *,
                  log: Callable[[str], None] | None = None,
@@ -74,7 +97,10 @@ class IndexSource:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._client: IndexClient | None = None
-        self._page_futures: dict[str, Any] = {}
+        # loop-thread state: one task per page, the speculation in flight
+        self._page_tasks: dict[str, asyncio.Task[ProjectPage]] = {}
+        self._speculating: set[asyncio.Task[None]] = set()
+        self._speculated: set[str] = set()
 
     # -- lifecycle ---------------------------------------------------------------------
     def __enter__(self) -> IndexSource:
@@ -105,12 +131,19 @@ class IndexSource:
         if self._client is not None:
             # closing must not hide the error that got us here
             with contextlib.suppress(Exception):
-                self._run(self._client.__aexit__(None, None, None))
+                self._run(self._shutdown())
         loop.call_soon_threadsafe(loop.stop)
         if self._thread is not None:
             self._thread.join(timeout=5)
         loop.close()
         self._loop = None
+
+    async def _shutdown(self) -> None:
+        pending = [*self._speculating, *self._page_tasks.values()]
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+        await self.client.__aexit__(None, None, None)
 
     def _run(self, coro: Coroutine[Any, Any, T]) -> T:
         assert self._loop is not None, "use IndexSource as a context manager"
@@ -129,21 +162,21 @@ class IndexSource:
         norm = normalize_name(name)
         found = self._pages.get(norm)
         if found is None:
-            future = self._page_futures.get(norm)
-            if future is None:
-                future = self._schedule_page(norm)
-            try:
-                found = future.result()
-            except GhostenvError:
-                raise
+            found = self._run(self._page_async(norm))
             self._pages[norm] = found
         return found
 
-    def _schedule_page(self, norm: str) -> Any:
-        assert self._loop is not None
-        future = asyncio.run_coroutine_threadsafe(self._project(norm), self._loop)
-        self._page_futures[norm] = future
-        return future
+    def _page_task(self, norm: str) -> asyncio.Task[ProjectPage]:
+        """The one fetch of ``norm``'s page (loop thread only)."""
+        task = self._page_tasks.get(norm)
+        if task is None:
+            task = asyncio.get_running_loop().create_task(self._project(norm))
+            self._page_tasks[norm] = task
+        return task
+
+    async def _page_async(self, norm: str) -> ProjectPage:
+        # shielded: a caller giving up must not cancel the fetch others share
+        return await asyncio.shield(self._page_task(norm))
 
     async def _project(self, norm: str) -> ProjectPage:
         """A missing project is a project without versions: the solver reports it as such."""
@@ -155,50 +188,111 @@ class IndexSource:
         except ProjectNotFound:
             return ProjectPage(name=norm, files=())
 
-    def prefetch(self, names: Sequence[str]) -> None:
-        """Start fetching the pages of ``names`` (the solver's hint); never blocks."""
+    def prefetch(self, names: Sequence[str], *, lookahead: Lookahead | None = None) -> None:
+        """Start fetching the pages of ``names`` (the solver's hint); never blocks.
+
+        With a ``lookahead`` (the resolver's provider) the fetch goes on by itself:
+        once a page arrives, the metadata of the version ``lookahead.choose`` names is
+        fetched and parsed, and the projects ``lookahead.follow`` names from it are
+        fetched the same way, so the dependency graph streams in while the solver
+        works instead of one round trip per decision.
+        """
         from ghostenv.index.models import normalize_name
 
-        for name in names:
-            norm = normalize_name(name)
-            if norm not in self._pages and norm not in self._page_futures:
-                self._schedule_page(norm)
+        assert self._loop is not None, "use IndexSource as a context manager"
+        norms = [normalize_name(n) for n in names]
+        if lookahead is None:
+            norms = [n for n in norms if n not in self._pages and n not in self._page_tasks]
+        if norms:
+            self._loop.call_soon_threadsafe(self._start, norms, lookahead)
+
+    def _start(self, norms: list[str], lookahead: Lookahead | None) -> None:
+        """Loop thread: schedule pages, and speculation when there is a lookahead."""
+        for norm in norms:
+            self._page_task(norm)
+            if lookahead is not None and len(self._speculated) < SPECULATION_LIMIT:
+                self._speculated.add(norm)
+                task = asyncio.get_running_loop().create_task(self._speculate(norm, lookahead))
+                self._speculating.add(task)
+                task.add_done_callback(self._speculating.discard)
+
+    async def _speculate(self, norm: str, lookahead: Lookahead) -> None:
+        """Page, likely version, its metadata, then the same for what it depends on."""
+        try:
+            page = await self._page_async(norm)
+            self._pages.setdefault(norm, page)
+            version = lookahead.choose(norm)
+            if version is None:
+                return
+            key = (norm, str(version))
+            found = self._metadata.get(key)
+            if found is None:
+                file = self.best_wheel(norm, version)
+                if file is None:
+                    return  # sdists may need a build: only the solver decides to pay for one
+                data = await self.client.metadata_bytes(file)
+                found = self._metadata.setdefault(key, _parse(data, file.filename))
+            follow = [n for n in lookahead.follow(norm, version, found)
+                      if n not in self._speculated]
+            if follow:
+                self._start(follow, lookahead)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # a guess: the solver's own request reports the error
+            return
 
     # -- Source protocol ---------------------------------------------------------------
     def versions(self, name: str) -> Sequence[Candidate]:
-        from packaging.specifiers import InvalidSpecifier, SpecifierSet
-        from packaging.utils import InvalidSdistFilename, parse_sdist_filename
+        """One :class:`Candidate` per version on the page.
 
-        from ghostenv.errors import WheelError
+        Hot on big pages (hypothesis: 8,000 files, botocore: 5,000), so the version
+        and the compressed tag triple are cut out of the filename with string splits
+        and each distinct version or requires-python text is parsed once; the full
+        wheel-name check is left to the one file that gets downloaded.
+        """
+        from packaging.specifiers import InvalidSpecifier, SpecifierSet
+        from packaging.version import InvalidVersion
+        from packaging.version import Version as V
+
         from ghostenv.index.models import normalize_name
         from ghostenv.resolve.python import Candidate
-        from ghostenv.wheel.filename import parse_wheel_name
 
         norm = normalize_name(name)
         cached = self._candidates.get(norm)
         if cached is not None:
             return cached
+        parsed: dict[str, Version | None] = {}
         grouped: dict[Version, list[DistFile]] = {}
+        tags: dict[Version, set[str]] = {}
         for file in self.page(norm).files:
-            try:
-                if file.is_wheel:
-                    version = parse_wheel_name(file.filename).version
-                else:
-                    version = parse_sdist_filename(file.filename)[1]
-            except (WheelError, InvalidSdistFilename, ValueError):
+            text, tag = _split_filename(file.filename)
+            if text is None:
+                continue
+            if text in parsed:
+                version = parsed[text]
+            else:
+                try:
+                    version = parsed[text] = V(text)
+                except InvalidVersion:
+                    version = parsed[text] = None
+            if version is None:
                 continue
             grouped.setdefault(version, []).append(file)
+            if tag is not None:
+                tags.setdefault(version, set()).add(tag)
+        specs: dict[str, SpecifierSet | None] = {}
         out = []
         for version, files in grouped.items():
             self._files[(norm, str(version))] = files
-            wheels = [f for f in files if f.is_wheel]
-            tags = tuple(sorted({t for f in wheels for t in parse_wheel_name(f.filename).tags}))
             requires = next((f.requires_python for f in files if f.requires_python), None)
-            try:
-                spec = SpecifierSet(requires) if requires else None
-            except InvalidSpecifier:
-                spec = None
-            out.append(Candidate(version=version, requires_python=spec, wheel_tags=tags,
+            spec = specs.get(requires) if requires else None
+            if requires and requires not in specs:
+                try:
+                    spec = specs[requires] = SpecifierSet(requires)
+                except InvalidSpecifier:
+                    spec = specs[requires] = None
+            out.append(Candidate(version=version, requires_python=spec,
+                                 wheel_tags=tuple(sorted(tags.get(version, ()))),
                                  has_sdist=any(not f.is_wheel for f in files),
                                  yanked=all(bool(f.yanked) for f in files)))
         self._candidates[norm] = out
@@ -228,7 +322,6 @@ class IndexSource:
 
     def metadata(self, name: str, version: Version) -> Metadata:
         from ghostenv.index.models import normalize_name
-        from ghostenv.resolve.python import Metadata
 
         norm = normalize_name(name)
         key = (norm, str(version))
@@ -246,10 +339,7 @@ class IndexSource:
             data = self._sdist_metadata(sdist)
             file = sdist
         self.log(f"metadata {file.filename}")
-        requires, extras = lenient_requirements(data, file.filename)
-        found = Metadata(requires, extras)
-        self._metadata[key] = found
-        return found
+        return self._metadata.setdefault(key, _parse(data, file.filename))
 
     def _sdist_metadata(self, sdist: DistFile) -> bytes:
         """PKG-INFO when it is trustworthy (2.2+, nothing dynamic), else a PEP 517 build."""
@@ -270,32 +360,33 @@ class IndexSource:
         return built
 
 
-def lenient_requirements(data: bytes, source: str) -> tuple[tuple[Any, ...], tuple[str, ...]]:
-    """Requires-Dist and Provides-Extra of core metadata, as old real files have them.
+_SDIST_EXTS = (".tar.gz", ".zip", ".tar.bz2", ".tgz", ".tar.xz")
 
-    The strict parser (:func:`ghostenv.wheel.metadata.parse_metadata`) rejects
-    metadata that pip and uv install without complaint (a License-File under 2.1,
-    ``Metadata-Version: 2.0``); the resolver only needs two fields, so it reads
-    those and skips requirement lines that do not parse, as pip does.
+
+def _split_filename(filename: str) -> tuple[str | None, str | None]:
+    """(version text, compressed tag triple or None for an sdist); (None, None) if neither.
+
+    ``name-1.0(-build)?-py3-none-any.whl`` and ``name-1.0.tar.gz`` (the version is after
+    the last hyphen, as ``packaging.utils.parse_sdist_filename`` reads it).
     """
-    from email.parser import BytesHeaderParser
+    if filename.endswith(".whl"):
+        parts = filename[:-4].split("-")
+        if len(parts) not in (5, 6):
+            return None, None
+        return parts[1], "-".join(parts[-3:])
+    for ext in _SDIST_EXTS:
+        if filename.endswith(ext):
+            stem = filename[: -len(ext)]
+            if "-" not in stem:
+                return None, None
+            return stem.rpartition("-")[2], None
+    return None, None
 
-    from packaging.requirements import InvalidRequirement, Requirement
-    from packaging.utils import canonicalize_name
 
-    try:
-        from ghostenv.wheel.metadata import parse_metadata
+def _parse(data: bytes, source: str) -> Metadata:
+    """The two fields the resolver needs, read as leniently as pip and uv read them."""
+    from ghostenv.resolve.python import Metadata
+    from ghostenv.wheel.metadata import parse_metadata
 
-        core = parse_metadata(data, source=source)
-        return core.requires_dist, core.provides_extra
-    except GhostenvError:
-        pass
-    headers = BytesHeaderParser().parsebytes(data)
-    requires = []
-    for line in headers.get_all("Requires-Dist") or []:
-        try:
-            requires.append(Requirement(str(line)))
-        except InvalidRequirement:
-            continue
-    extras = tuple(canonicalize_name(str(e)) for e in headers.get_all("Provides-Extra") or [])
-    return tuple(requires), extras
+    core = parse_metadata(data, source=source, lenient=True)
+    return Metadata(core.requires_dist, core.provides_extra)

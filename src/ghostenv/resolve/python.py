@@ -151,6 +151,7 @@ class PythonProvider:
         self._versions: dict[str, list[Candidate]] = {}
         self._memo: dict[tuple[str, VersionSet], tuple[Version, ...]] = {}
         self.examined = 0
+        self._lookahead = _Lookahead(self)
 
     # -- requirements --------------------------------------------------------
     def requirements(
@@ -267,12 +268,32 @@ class PythonProvider:
         return (0 if "[" in package else 1, count)
 
     def prefetch(self, requests: Iterable[tuple[str, VersionSet]]) -> None:
-        """Pass the hint on to sources that can fetch ahead (an async index client)."""
+        """Pass the hint on to sources that can fetch ahead (an async index client).
+
+        A source whose ``prefetch`` accepts a ``lookahead`` (IndexSource) also gets
+        :class:`_Lookahead`, so it can fetch the likely candidate's metadata and go on
+        down the graph by itself.
+        """
         hook = getattr(self.source, "prefetch", None)
         if hook is None:
             return
-        names = [canonicalize_name(split_extra(package)[0]) for package, _ in requests]
-        hook(sorted(set(names)))
+        names = []
+        for package, versions in requests:
+            names.append(self._lookahead.want(package, versions)[0])
+        names = sorted(set(names))
+        if getattr(self.source, "accepts_lookahead", False):
+            hook(names, lookahead=self._lookahead)
+        else:
+            hook(names)
+
+    def likely(self, name: str, versions: VersionSet) -> Version | None:
+        """The version the solver would try first for ``name`` in ``versions``, if usable."""
+        by_version = {c.version: c for c in self._candidates(canonicalize_name(name))}
+        for version in self.candidates(name, versions):
+            candidate = by_version.get(version)
+            if candidate is not None and self._unusable(canonicalize_name(name), candidate) is None:
+                return version
+        return None
 
     # -- hints -----------------------------------------------------------------
     def hints(self, failure: Incompatibility) -> list[str]:
@@ -294,6 +315,45 @@ class PythonProvider:
                     f"{name}=={yanked[0].version} matches but was yanked; pin it with == to use it"
                 )
         return found
+
+
+class _Lookahead:
+    """Guesses for the index thread: what the solver will likely pick and need next.
+
+    Runs on the source's event-loop thread while the solver runs on its own; it
+    only reads the provider's memo tables (values are immutable and equal however
+    many times they are computed), so no lock is needed.
+    """
+
+    def __init__(self, provider: PythonProvider) -> None:
+        self.provider = provider
+        self.wanted: dict[str, VersionSet] = {}
+        self.extras: dict[str, set[str]] = {}
+
+    def want(self, package: str, versions: VersionSet) -> tuple[str, str | None]:
+        """Record that ``package`` is needed within ``versions``; its normalized name."""
+        base, extra = split_extra(package)
+        name = canonicalize_name(base)
+        before = self.wanted.get(name)
+        both = versions if before is None else before & versions
+        # conflicting hints: the latest one (from the solver's real state) wins
+        self.wanted[name] = versions if both.is_empty else both
+        if extra is not None:
+            self.extras.setdefault(name, set()).add(canonicalize_name(extra))
+        return name, extra
+
+    def choose(self, name: str) -> Version | None:
+        return self.provider.likely(name, self.wanted.get(name, VersionSet.full()))
+
+    def follow(self, name: str, version: Version, metadata: Metadata) -> list[str]:
+        provider = self.provider
+        deps = provider.requirements(metadata.requires_dist)
+        for extra in sorted(self.extras.get(name, ())):
+            deps.update(provider.requirements(
+                [r for r in metadata.requires_dist if r.marker is not None], extra=extra))
+        names = {self.want(package, versions)[0] for package, versions in deps.items()}
+        names.discard(name)
+        return sorted(names)
 
 
 def _evaluate(marker: Marker, env: Mapping[str, str]) -> bool:

@@ -44,13 +44,24 @@ class CoreMetadata:
         }
 
 
-def parse_metadata(data: bytes, *, source: str = "METADATA") -> CoreMetadata:
-    """Parse METADATA bytes; invalid fields raise WheelError naming ``source``."""
+def parse_metadata(data: bytes, *, source: str = "METADATA",
+                   lenient: bool = False) -> CoreMetadata:
+    """Parse METADATA bytes; invalid fields raise WheelError naming ``source``.
+
+    ``lenient=True`` accepts what pip and uv install without complaint although
+    strict validation refuses it (a ``License-File`` under Metadata-Version 2.1,
+    ``Metadata-Version: 2.0``, one malformed ``Requires-Dist`` line among good
+    ones): the file is validated strictly first, and only when that fails are the
+    fields read one by one, skipping requirement lines that do not parse as pip
+    does. Name and version must still be readable.
+    """
     from packaging.metadata import InvalidMetadata, Metadata
 
     try:
         meta = Metadata.from_email(data, validate=True)
     except (ExceptionGroup, InvalidMetadata, ValueError) as exc:
+        if lenient:
+            return _parse_lenient(data, source, exc)
         detail = "; ".join(str(e) for e in getattr(exc, "exceptions", [exc]))
         raise WheelError(f"{source}: invalid core metadata: {detail}",
                          hint="the distribution's METADATA is malformed") from exc
@@ -62,5 +73,45 @@ def parse_metadata(data: bytes, *, source: str = "METADATA") -> CoreMetadata:
         provides_extra=tuple(str(e) for e in (meta.provides_extra or ())),
         dynamic=tuple(meta.dynamic or ()),
         metadata_version=meta.metadata_version,
+        raw=data,
+    )
+
+
+def _parse_lenient(data: bytes, source: str, strict_error: Exception) -> CoreMetadata:
+    """Field-by-field reading for :func:`parse_metadata` (``lenient=True``)."""
+    from packaging.metadata import parse_email
+    from packaging.requirements import InvalidRequirement, Requirement
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+    from packaging.utils import canonicalize_name
+    from packaging.version import InvalidVersion, Version
+
+    raw, _unparsed = parse_email(data)
+    name, version = raw.get("name"), raw.get("version")
+    try:
+        if not name or not version:
+            raise InvalidVersion("no Name or Version field")
+        parsed_version = Version(version)
+    except InvalidVersion as exc:
+        raise WheelError(f"{source}: invalid core metadata: {exc}",
+                         hint="the distribution's METADATA is malformed") from strict_error
+    requires: list[Requirement] = []
+    for line in raw.get("requires_dist", []):
+        try:
+            requires.append(Requirement(line))
+        except InvalidRequirement:
+            continue
+    try:
+        text = raw.get("requires_python")
+        requires_python = SpecifierSet(text) if text else None
+    except InvalidSpecifier:
+        requires_python = None
+    return CoreMetadata(
+        name=name,
+        version=parsed_version,
+        requires_python=requires_python,
+        requires_dist=tuple(requires),
+        provides_extra=tuple(canonicalize_name(e) for e in raw.get("provides_extra", [])),
+        dynamic=tuple(raw.get("dynamic", [])),
+        metadata_version=raw.get("metadata_version", ""),
         raw=data,
     )

@@ -1,0 +1,129 @@
+"""IndexSource on the real fixture index: pipelining, fast version listing, lenient metadata."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+from packaging.requirements import Requirement
+from packaging.version import Version
+
+from ghostenv.errors import WheelError
+from ghostenv.resolve.index_source import IndexSettings, IndexSource, _split_filename
+from ghostenv.resolve.python import Options, PythonProvider, Target, resolve
+from ghostenv.resolve.version_set import VersionSet
+from ghostenv.wheel.metadata import parse_metadata
+
+TARGET = Target.linux("3.12")
+
+
+def _wait_for(predicate: Any, timeout: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def test_lookahead_fetches_dependencies_and_their_metadata_unasked(make_index: Any) -> None:
+    """One hint about alpha streams in alpha, then beta and gamma with their metadata."""
+    server = make_index()
+    with IndexSource(IndexSettings(index_url=server.simple_url), TARGET) as source:
+        provider = PythonProvider(source, TARGET, direct=[Requirement("alpha")])
+        provider.prefetch([("alpha", VersionSet.full())])
+
+        def paths() -> list[str]:
+            return [r.path for r in server.requests]
+
+        # nobody asked for beta or gamma: the lookahead followed alpha's metadata by itself
+        assert _wait_for(lambda: any("gamma-1.0.0" in p and p.endswith(".metadata")
+                                     for p in paths()))
+        assert _wait_for(lambda: any("beta-1.2.0" in p and p.endswith(".metadata")
+                                     for p in paths()))
+        # the likely version skips the yanked 1.1.0 and the prerelease/Python-excluded 2.0.0rc1
+        assert not any("beta-1.1.0" in p or "beta-2.0.0rc1" in p for p in paths())
+        before = len(server.requests)
+        # the solver's own questions are now answered without a request
+        assert source.metadata("beta", Version("1.2.0")).requires_dist == ()
+        alpha = source.metadata("alpha", Version("1.1.0"))
+        assert str(alpha.requires_dist[0]) == "beta>=1.1"
+        assert len(server.requests) == before
+
+
+def test_pipelined_resolution_waits_less_than_one_round_trip_per_fetch(make_index: Any) -> None:
+    """With 0.15 s per request, alpha's graph (3 pages + 3 metadata) costs ~4 round trips."""
+    server = make_index(latency=0.15)
+    start = time.perf_counter()
+    with IndexSource(IndexSettings(index_url=server.simple_url), TARGET) as source:
+        pins = resolve(source, ["alpha"], TARGET, Options(only_binary=frozenset({":all:"})))
+    elapsed = time.perf_counter() - start
+    assert {str(k): str(v) for k, v in pins.items()} == {
+        "alpha": "1.1.0", "beta": "1.2.0", "gamma": "1.0.0"}
+    assert elapsed < 6 * 0.15, elapsed  # a request-at-a-time resolution needs 6
+
+
+def test_versions_from_filenames(make_index: Any) -> None:
+    server = make_index()
+    with IndexSource(IndexSettings(index_url=server.simple_url), TARGET) as source:
+        by_version = {str(c.version): c for c in source.versions("Beta")}
+        gamma = next(c for c in source.versions("gamma") if str(c.version) == "1.0.0")
+    assert set(by_version) == {"0.9.0", "1.0.0", "1.1.0", "1.2.0", "2.0.0rc1"}
+    assert by_version["1.1.0"].yanked
+    assert str(by_version["2.0.0rc1"].requires_python) == ">=3.99"
+    assert "py3-none-any" in by_version["1.0.0"].wheel_tags
+    assert "cp312-cp312-manylinux_2_17_x86_64.manylinux2014_x86_64" in gamma.wheel_tags
+
+
+@pytest.mark.parametrize(("filename", "expected"), [
+    ("a-1.0-py3-none-any.whl", ("1.0", "py3-none-any")),
+    ("a-1.0-1build-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl",
+     ("1.0", "cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64")),
+    ("foo-bar-2.0.post1.tar.gz", ("2.0.post1", None)),
+    ("pkg-3.zip", ("3", None)),
+    ("broken.whl", (None, None)),
+    ("README", (None, None)),
+    ("nohyphen.tar.gz", (None, None)),
+])
+def test_split_filename(filename: str, expected: tuple[str | None, str | None]) -> None:
+    assert _split_filename(filename) == expected
+
+
+SIX_1_17 = b"""Metadata-Version: 2.1
+Name: six
+Version: 1.17.0
+License-File: LICENSE
+Requires-Python: >=2.7, !=3.0.*, !=3.1.*, !=3.2.*
+
+Six is a Python 2 and 3 compatibility library.
+"""
+
+REQUESTS_2_9_2 = b"""Metadata-Version: 2.0
+Name: requests
+Version: 2.9.2
+Requires-Dist: certifi (>=2017.4.17)
+Requires-Dist: this is not a requirement !!
+Provides-Extra: Security
+Requires-Dist: pyOpenSSL (>=0.13); extra == 'security'
+"""
+
+
+def test_lenient_metadata_reads_real_old_files() -> None:
+    for data in (SIX_1_17, REQUESTS_2_9_2):
+        with pytest.raises(WheelError):
+            parse_metadata(data, source="METADATA")
+    six = parse_metadata(SIX_1_17, lenient=True)
+    assert (six.name, str(six.version), six.metadata_version) == ("six", "1.17.0", "2.1")
+    assert six.requires_python is not None
+    assert six.requires_python.contains("3.11")
+    old = parse_metadata(REQUESTS_2_9_2, lenient=True)
+    assert [str(r) for r in old.requires_dist] == [
+        "certifi>=2017.4.17", 'pyOpenSSL>=0.13; extra == "security"']
+    assert old.provides_extra == ("security",)
+
+
+def test_lenient_metadata_still_needs_name_and_version() -> None:
+    with pytest.raises(WheelError, match="PKG: invalid core metadata"):
+        parse_metadata(b"Metadata-Version: 2.0\nName: x\nVersion: not a version\n",
+                       source="PKG", lenient=True)
