@@ -12,6 +12,7 @@ store is never edited through an environment.
 from __future__ import annotations
 
 import base64
+import contextlib
 import csv
 import hashlib
 import io
@@ -24,8 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from ghostenv.errors import InstallError, StoreError, WheelError
-from ghostenv.materialize.link import Linker, LinkMode
-from ghostenv.store import Store, WheelManifest
+from ghostenv.materialize.link import Linker, LinkMode, place
+from ghostenv.store import ManifestFile, Store, WheelManifest
 
 SCHEME_KEYS = ("purelib", "platlib", "scripts", "headers", "data")
 #: Files the installer writes itself; the wheel's own copies (if any) are ignored.
@@ -49,33 +50,6 @@ def check_tags(manifest: WheelManifest, supported_tags: Collection[str]) -> None
             "by the target interpreter",
             hint="pick a wheel built for this Python and platform, or build from the sdist",
         )
-
-
-class _Guard:
-    """Checks that targets stay inside their scheme directory, symlinks included.
-
-    Member paths were already checked lexically when the wheel was stored (no
-    ``..``, not absolute); what remains is a symlinked directory in the
-    environment pointing elsewhere, so each parent directory is resolved once.
-    """
-
-    def __init__(self, wheel: str) -> None:
-        self.wheel = wheel
-        self._real: dict[str, str] = {}
-        self._ok: set[tuple[str, str]] = set()
-
-    def check(self, base: Path, target: Path, entry: str) -> None:
-        parent = os.path.dirname(target)
-        key = (str(base), parent)
-        if key in self._ok:
-            return
-        real_base = self._real.get(key[0]) or self._real.setdefault(key[0],
-                                                                    os.path.realpath(base))
-        if os.path.commonpath([real_base, os.path.realpath(parent)]) != real_base:
-            raise WheelError(f"{self.wheel}: entry {entry!r} would be written outside {base}",
-                             hint="the wheel (or a symlink in the environment) points elsewhere")
-        if os.path.isdir(parent):
-            self._ok.add(key)
 
 
 def _b64_sha256(data: bytes) -> str:
@@ -113,13 +87,74 @@ def launcher(interpreter: str, target: str) -> bytes:
     return _shebang(interpreter) + body.encode()
 
 
-def _write(path: Path, data: bytes, mode: int = 0o644) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.with_name(f".{path.name}.ghostenv-tmp")
-    with open(temp, "wb") as handle:
-        handle.write(data)
-    os.chmod(temp, mode)
+def _write(path: str, data: bytes, mode: int = 0o644) -> None:
+    """Write a generated file through a temp name and a rename.
+
+    Never written in place: the old file may be a hardlink into the store,
+    and opening it for writing (as root, read-only bits do not stop that)
+    would change the store for every environment.
+    """
+    temp = f"{path}.ghostenv-tmp"
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    try:
+        os.write(fd, data)
+    finally:
+        os.close(fd)
+    if mode & 0o111:
+        os.chmod(temp, mode)  # the umask may have taken the x bits
     os.replace(temp, path)
+
+
+def _make_dirs(dirs: Mapping[str, str], wheel: str) -> None:
+    """Create every directory a wheel needs, refusing symlinks that lead out of their base.
+
+    ``dirs`` maps each directory to its scheme base. Member paths were checked
+    lexically when the wheel was stored (no ``..``, not absolute); what is left
+    is a symlinked directory already in the environment pointing elsewhere. A
+    directory this call creates is safe when its parent is, so only directories
+    that existed before cost a check (one ``lstat``), and only symlinks a
+    ``realpath``. Parents come before children because shorter paths sort first.
+    """
+    real_bases: dict[str, str] = {}
+    for directory in sorted(dirs, key=len):
+        base = dirs[directory]
+        if directory == base:
+            os.makedirs(base, exist_ok=True)
+            continue
+        try:
+            os.mkdir(directory)
+            continue
+        except FileExistsError:
+            pass
+        if os.path.islink(directory):
+            real_base = real_bases.get(base) or real_bases.setdefault(base,
+                                                                      os.path.realpath(base))
+            real = os.path.realpath(directory)
+            if os.path.commonpath([real_base, real]) != real_base:
+                raise WheelError(f"{wheel}: {directory} is a symlink leading outside {base}",
+                                 hint="the environment has a symlink that points elsewhere; "
+                                      "remove it")
+        elif not os.path.isdir(directory):
+            raise InstallError(f"{wheel}: {directory} exists and is not a directory",
+                               hint="remove that file from the environment and retry")
+
+
+def _with_parents(dirs: dict[str, str]) -> dict[str, str]:
+    """Add the missing ancestors (up to each base) so they are created in order."""
+    out = dict(dirs)
+    for directory, base in dirs.items():
+        current = directory
+        while current != base and len(current) > len(base):
+            current = current.rpartition("/")[0]
+            if current in out:
+                break
+            out[current] = base
+    return out
+
+
+def _b64_hex(sha256: str) -> str:
+    return "sha256=" + base64.urlsafe_b64encode(bytes.fromhex(sha256)).rstrip(b"=").decode(
+        "ascii")
 
 
 def install_wheel(
@@ -133,61 +168,103 @@ def install_wheel(
     requested: bool = False,
     direct_url: Mapping[str, Any] | None = None,
     installer: str = "ghostenv",
+    share_record: bool = True,
 ) -> InstallResult:
     """Materialize ``manifest`` into the environment described by ``scheme``.
 
     ``supported_tags`` (``"cp312-cp312-manylinux_2_17_x86_64"`` style strings)
     are checked first; pass None only when the caller already chose a
     compatible wheel.
+
+    The work is plain syscalls on strings (no ``pathlib`` per file): one
+    ``mkdir`` per directory, one ``link`` per file once the mode for this
+    (store, environment) filesystem pair is known. With ``share_record``,
+    RECORD and INSTALLER -- identical in every environment of the same layout
+    unless the wheel has launchers -- are stored as objects and linked like
+    the wheel's own files, so ten environments do not hold ten copies.
     """
     if supported_tags is not None:
         check_tags(manifest, supported_tags)
     missing = [k for k in SCHEME_KEYS if k not in scheme]
     if missing:
         raise InstallError(f"scheme for {manifest.name} lacks {', '.join(missing)}")
-    paths = {k: Path(scheme[k]) for k in SCHEME_KEYS}
+    paths = {k: os.path.abspath(os.fspath(scheme[k])) for k in SCHEME_KEYS}
     root = paths["purelib"] if manifest.root_is_purelib else paths["platlib"]
     linker = linker or Linker()
     python = os.fspath(interpreter)
     wheel = manifest.filename
     data_prefix = manifest.data_dir + "/"
+    cut = len(data_prefix)
     generated = {f"{manifest.dist_info}/{name}" for name in _GENERATED}
-    record: list[tuple[Path, str, int]] = []
-    modes: Counter[str] = Counter()
-    made_dirs: set[Path] = set()
+    objects = os.fspath(store.objects)
+    rel_base: dict[str, str] = {"root": ""}
 
-    guard = _Guard(wheel)
+    def rel(part: str) -> str:
+        found = rel_base.get(part)
+        if found is None:
+            found = rel_base[part] = os.path.relpath(paths[part], root).replace(os.sep, "/") + "/"
+        return found
+
+    # 1. where every file goes, and the directories that takes
+    placed: list[tuple[str, ManifestFile, str, str]] = []  # (part, item, target, record path)
+    dirs: dict[str, str] = {root: root}
     for item in manifest.files:
-        if item.path in generated:
+        path = item.path
+        if path in generated:
             continue
-        if item.path.startswith(data_prefix):
-            part, _, rest = item.path[len(data_prefix):].partition("/")
+        if path.startswith(data_prefix):
+            part, _, rest = path[cut:].partition("/")
             if part not in paths or not rest:
-                raise WheelError(f"{wheel}: unknown .data scheme part in {item.path!r}")
+                raise WheelError(f"{wheel}: unknown .data scheme part in {path!r}")
             base = paths[part]
-            target = base / rest
+            placed.append((part, item, f"{base}/{rest}", rel(part) + rest))
         else:
-            part, base = "root", root
-            target = root / item.path
-        guard.check(base, target, item.path)
-        if target.parent not in made_dirs:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            made_dirs.add(target.parent)
-            guard.check(base, target, item.path)  # again, now that the directories exist
-        source = store.object_path(item.sha256)
-        if part == "scripts":
-            data = source.read_bytes()
-            if data.startswith(b"#!python"):
-                _, _, tail = data.partition(b"\n")
-                data = _shebang(python) + tail
-            _write(target, data, 0o755)
-            record.append((target, _b64_sha256(data), len(data)))
-            modes["written"] += 1
-            continue
+            part, base, rest = "root", root, path
+            placed.append((part, item, f"{root}/{path}", path))
+        parent = f"{base}/{rest}".rpartition("/")[0]
+        if parent not in dirs:
+            dirs[parent] = base
+    scripts = (*manifest.console_scripts, *manifest.gui_scripts)
+    for name, _entry in scripts:
+        if "/" in name or name in ("", ".", ".."):
+            raise WheelError(f"{wheel}: entry point name {name!r} is not a file name")
+    if scripts:
+        dirs.setdefault(paths["scripts"], paths["scripts"])
+    dist_info = f"{root}/{manifest.dist_info}"
+    dirs.setdefault(dist_info, root)
+    _make_dirs(_with_parents(dirs), wheel)
+
+    # 2. link (or, for .data/scripts, rewrite) every file
+    record: list[tuple[str, str, int]] = []
+    modes: Counter[str] = Counter()
+    fast: LinkMode | None = None
+    for part, item, target, record_path in placed:
+        sha = item.sha256
+        source = f"{objects}/{sha[:2]}/{sha[2:4]}/{sha[4:]}"
         try:
-            used = linker.link(source, target, writable=item.executable)
+            if part == "scripts":
+                with open(source, "rb") as handle:
+                    data = handle.read()
+                if data.startswith(b"#!python"):
+                    data = _shebang(python) + data.partition(b"\n")[2]
+                _write(target, data, 0o755)
+                record.append((record_path, _b64_sha256(data), len(data)))
+                modes["written"] += 1
+                continue
+            if fast is not None and not item.executable:
+                try:
+                    place(source, target, fast)
+                    used = fast
+                except OSError as exc:
+                    if isinstance(exc, FileNotFoundError):
+                        raise
+                    used = linker.link(source, target)
+            else:
+                used = linker.link(source, target, writable=item.executable)
+                if not item.executable:
+                    fast = used
         except FileNotFoundError as exc:
-            if source.exists():
+            if os.path.exists(source):
                 raise
             raise StoreError(f"{wheel}: store object for {item.path} is missing ({source})",
                              hint="the store was pruned or repaired meanwhile; add the wheel "
@@ -195,42 +272,62 @@ def install_wheel(
         if item.executable and used in (LinkMode.CLONE, LinkMode.COPY):
             os.chmod(target, 0o755)
         modes[used.value] += 1
-        digest = "sha256=" + base64.urlsafe_b64encode(
-            bytes.fromhex(item.sha256)).rstrip(b"=").decode("ascii")
-        record.append((target, digest, item.size))
+        record.append((record_path, _b64_hex(sha), item.size))
 
-    for name, entry in (*manifest.console_scripts, *manifest.gui_scripts):
-        if "/" in name or name in ("", ".", ".."):
-            raise WheelError(f"{wheel}: entry point name {name!r} is not a file name")
-        target = paths["scripts"] / name
-        guard.check(paths["scripts"], target, name)
-        target.parent.mkdir(parents=True, exist_ok=True)
+    # 3. launchers and the installer's own files
+    scripts_rel = rel("scripts") if scripts else ""
+    for name, entry in scripts:
         data = launcher(python, entry)
-        _write(target, data, 0o755)
-        record.append((target, _b64_sha256(data), len(data)))
+        _write(f"{paths['scripts']}/{name}", data, 0o755)
+        record.append((scripts_rel + name, _b64_sha256(data), len(data)))
         modes["written"] += 1
 
-    dist_info = root / manifest.dist_info
     extra: list[tuple[str, bytes]] = [("INSTALLER", f"{installer}\n".encode())]
     if requested:
         extra.append(("REQUESTED", b""))
     if direct_url is not None:
         extra.append(("direct_url.json", json.dumps(dict(direct_url), sort_keys=True).encode()))
     for name, data in extra:
-        _write(dist_info / name, data)
-        record.append((dist_info / name, _b64_sha256(data), len(data)))
+        if share_record and name == "INSTALLER":
+            _link_generated(store, linker, data, f"{dist_info}/{name}")
+        else:
+            _write(f"{dist_info}/{name}", data)
+        record.append((f"{manifest.dist_info}/{name}", _b64_sha256(data), len(data)))
 
-    _write(dist_info / "RECORD", _record_text(record, root, dist_info / "RECORD"))
-    return InstallResult(dist_info=dist_info, files=len(record) + 1, modes=modes)
+    text = _record_text(record, f"{manifest.dist_info}/RECORD")
+    if share_record:
+        _link_generated(store, linker, text, f"{dist_info}/RECORD")
+    else:
+        _write(f"{dist_info}/RECORD", text)
+    return InstallResult(dist_info=Path(dist_info), files=len(record) + 1, modes=modes)
 
 
-def _record_text(rows: list[tuple[Path, str, int]], root: Path, record: Path) -> bytes:
+def _link_generated(store: Store, linker: Linker, data: bytes, target: str) -> None:
+    """Put installer-written bytes in the store (once) and link them like wheel files.
+
+    Written to a temp name and renamed, so a reader (or a crash) never sees a
+    RECORD that is half there: its presence marks a complete install.
+    """
+    if linker.requested in (LinkMode.COPY, LinkMode.SYMLINK):
+        _write(target, data)  # a symlink would dangle after a prune; a copy gains nothing
+        return
+    sha = hashlib.sha256(data).hexdigest()
+    source = os.fspath(store.object_path(sha))
+    if not os.path.exists(source):
+        store.put_bytes(data)
+    temp = f"{target}.ghostenv-tmp"
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(temp)
+    linker.link(source, temp)
+    os.replace(temp, target)
+
+
+def _record_text(rows: list[tuple[str, str, int]], record: str) -> bytes:
     """RECORD as CSV, paths relative to the directory holding the dist-info (as pip writes)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    for path, digest, size in rows:
-        writer.writerow([Path(os.path.relpath(path, root)).as_posix(), digest, size])
-    writer.writerow([Path(os.path.relpath(record, root)).as_posix(), "", ""])
+    writer.writerows(rows)
+    writer.writerow([record, "", ""])
     return out.getvalue().encode("utf-8")
 
 

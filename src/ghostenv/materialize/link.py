@@ -36,7 +36,10 @@ class LinkMode(enum.StrEnum):
     SYMLINK = "symlink"
 
 
-def clone_file(src: Path, dst: Path) -> None:
+StrPath = str | os.PathLike[str]
+
+
+def clone_file(src: StrPath, dst: StrPath) -> None:
     """Reflink ``src`` to a new file ``dst``; OSError when the filesystem cannot."""
     if sys.platform == "darwin":
         _clonefile_macos(src, dst)
@@ -56,7 +59,7 @@ def clone_file(src: Path, dst: Path) -> None:
         os.close(fd)
 
 
-def _clonefile_macos(src: Path, dst: Path) -> None:
+def _clonefile_macos(src: StrPath, dst: StrPath) -> None:
     import ctypes
 
     libc = ctypes.CDLL(None, use_errno=True)
@@ -65,7 +68,7 @@ def _clonefile_macos(src: Path, dst: Path) -> None:
         raise OSError(code, os.strerror(code), str(dst))
 
 
-def copy_file(src: Path, dst: Path) -> None:
+def copy_file(src: StrPath, dst: StrPath) -> None:
     """Copy bytes in the kernel where possible (``copy_file_range``, then ``sendfile``)."""
     with open(src, "rb") as source, open(dst, "xb") as target:
         size = os.fstat(source.fileno()).st_size
@@ -92,7 +95,7 @@ def copy_file(src: Path, dst: Path) -> None:
     os.chmod(dst, os.stat(dst).st_mode | 0o200)  # store objects are read-only; copies are not
 
 
-def place(src: Path, dst: Path, mode: LinkMode) -> None:
+def place(src: StrPath, dst: StrPath, mode: LinkMode) -> None:
     """Put ``src`` at ``dst`` with exactly ``mode``; an existing ``dst`` is replaced."""
     try:
         _place(src, dst, mode)
@@ -101,7 +104,7 @@ def place(src: Path, dst: Path, mode: LinkMode) -> None:
         _place(src, dst, mode)
 
 
-def _place(src: Path, dst: Path, mode: LinkMode) -> None:
+def _place(src: StrPath, dst: StrPath, mode: LinkMode) -> None:
     if mode is LinkMode.CLONE:
         clone_file(src, dst)
         os.chmod(dst, 0o644)
@@ -145,14 +148,44 @@ class Linker:
     """
 
     def __init__(self, requested: LinkMode | None = None,
-                 on_fallback: Callable[[str], None] | None = None) -> None:
+                 on_fallback: Callable[[str], None] | None = None, *,
+                 memo: Path | None = None) -> None:
         self.requested = requested if requested is not None else mode_from_env()
         self.on_fallback = on_fallback
         self._known: dict[tuple[int, int, tuple[LinkMode, ...]], LinkMode] = {}
         self.fallbacks: list[str] = []
         self._devs: dict[str, int] = {}
+        self._memo = memo
+        if memo is not None:
+            self._load(memo)
 
-    def link(self, src: Path, dst: Path, *, writable: bool = False) -> LinkMode:
+    def _load(self, memo: Path) -> None:
+        """Probe results of earlier runs: ``{"dev:dev:chain": mode}`` (bad files are ignored)."""
+        import json
+
+        try:
+            doc = json.loads(memo.read_text("utf-8"))
+            for key, value in doc.items():
+                src, dst, chain = key.split(":", 2)
+                modes = tuple(LinkMode(m) for m in chain.split(","))
+                self._known[(int(src), int(dst), modes)] = LinkMode(value)
+        except (OSError, ValueError, AttributeError):
+            return
+
+    def _save(self) -> None:
+        """Remember the probes per (store fs, target fs) pair, so the next run skips them."""
+        if self._memo is None:
+            return
+        import json
+
+        from ghostenv.fsutil import write_atomic
+
+        doc = {f"{s}:{d}:{','.join(m.value for m in chain)}": mode.value
+               for (s, d, chain), mode in self._known.items()}
+        with contextlib.suppress(OSError):
+            write_atomic(self._memo, json.dumps(doc, sort_keys=True).encode())
+
+    def link(self, src: StrPath, dst: StrPath, *, writable: bool = False) -> LinkMode:
         """Place ``src`` at ``dst``; returns the mode that was used.
 
         ``writable`` (e.g. an executable that needs its own mode bits) rules
@@ -176,8 +209,12 @@ class Linker:
                 continue
             if known is None:
                 self._known[key] = mode
+                self._save()
                 if mode is not chain[0]:
                     self._report(chain[0], mode, first_error)
+            elif mode is not known:
+                self._known[key] = mode  # the filesystem changed since it was probed
+                self._save()
             return mode
         raise AssertionError("unreachable: the last mode either worked or raised")
 

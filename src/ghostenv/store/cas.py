@@ -20,8 +20,7 @@ import os
 import shutil
 import tempfile
 import time
-import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -29,8 +28,7 @@ from typing import IO
 from ghostenv.errors import HashMismatchError, StoreError, WheelError
 from ghostenv.fsutil import write_atomic
 from ghostenv.store.manifest import WheelManifest
-from ghostenv.store.refs import environments, forget, track
-from ghostenv.store.wheelfile import read_wheel
+from ghostenv.store.refs import environments, forget, installed_wheels, track
 
 OBJECTS = "objects-v1"
 WHEELS = "wheels-v1"
@@ -184,14 +182,23 @@ class Store:
         """Where the manifest of the wheel with this digest is stored."""
         return self.wheels / wheel_sha256[:2] / f"{wheel_sha256}.json"
 
-    def get_manifest(self, wheel_sha256: str) -> WheelManifest | None:
-        """The stored manifest, or None when the wheel was never added (or its manifest is bad)."""
+    def get_manifest(self, wheel_sha256: str, *, check_objects: bool = True
+                     ) -> WheelManifest | None:
+        """The stored manifest, or None when the wheel was never added (or its manifest is bad).
+
+        ``check_objects`` also confirms every object still exists (one ``stat``
+        each). The install engine skips that: a missing object surfaces as a
+        :class:`StoreError` while linking, and the engine then adds the wheel
+        again -- cheaper than a thousand ``stat`` calls on every warm install.
+        """
         path = self.manifest_path(wheel_sha256)
         try:
-            manifest = WheelManifest.from_json(path.read_text("utf-8"))
-        except (FileNotFoundError, ValueError, KeyError, TypeError):
+            with open(path, encoding="utf-8") as handle:
+                manifest = WheelManifest.from_json(handle.read())
+        except (FileNotFoundError, NotADirectoryError, ValueError, KeyError, TypeError):
             return None
-        if not all(self.has(f.sha256) for f in manifest.files):
+        if check_objects and not all(os.path.exists(self.object_path(f.sha256))
+                                     for f in manifest.files):
             return None  # objects were cleaned or found corrupt: unpack again
         return manifest
 
@@ -203,8 +210,6 @@ class Store:
         (:class:`HashMismatchError`), then its entries are validated (paths,
         RECORD hashes; :class:`WheelError`) while being written as objects.
         """
-        from filelock import FileLock
-
         wheel = Path(wheel)
         name = filename or wheel.name
         wheel_sha = _hash_file(wheel)
@@ -214,6 +219,16 @@ class Store:
                 f"got {wheel_sha}",
                 hint="the wheel does not match the lock or index; re-download or re-lock",
             )
+        return self._unpack(wheel, wheel_sha, name)
+
+    def _unpack(self, wheel: Path, wheel_sha: str, name: str) -> WheelManifest:
+        """Store the members of a wheel whose digest is already known; write its manifest."""
+        import zipfile
+
+        from filelock import FileLock
+
+        from ghostenv.store.wheelfile import read_wheel
+
         existing = self.get_manifest(wheel_sha)
         if existing is not None:
             return existing
@@ -240,6 +255,10 @@ class Store:
                         temp.unlink()
             write_atomic(self.manifest_path(wheel_sha), manifest.to_json().encode())
         return manifest
+
+    def add_downloaded(self, wheel: Path, wheel_sha256: str, filename: str) -> WheelManifest:
+        """Unpack a wheel whose sha256 the caller computed (and checked) while downloading it."""
+        return self._unpack(Path(wheel), wheel_sha256.lower(), filename)
 
     def add_wheel_stream(self, chunks: Iterable[bytes], filename: str, *,
                          expected_sha256: str | None = None) -> WheelManifest:
@@ -268,7 +287,7 @@ class Store:
                          "re-lock",
                 )
             os.replace(temp, wheel)
-            return self.add_wheel(wheel, expected_sha256=actual, filename=filename)
+            return self._unpack(wheel, actual, filename)  # hashed while it arrived
         finally:
             temp.unlink(missing_ok=True)
             wheel.unlink(missing_ok=True)
@@ -300,9 +319,17 @@ class Store:
         live = sum(1 for env in environments(self.root) if env.alive)
         return StoreInfo(objects=count, bytes=total, wheels=wheels, environments=live)
 
-    def track(self, env: Path, wheel_sha256s: Iterable[str], *, replace: bool = False) -> None:
-        """Record that environment ``env`` uses these stored wheels (for :meth:`prune`)."""
-        track(self.root, env, wheel_sha256s, replace=replace)
+    def track(self, env: Path, wheel_sha256s: Iterable[str], *, replace: bool = False,
+              installed: Mapping[str, str] | None = None) -> None:
+        """Record that environment ``env`` uses these stored wheels (for :meth:`prune`).
+
+        ``installed`` maps normalized names to the wheel each was installed from.
+        """
+        track(self.root, env, wheel_sha256s, replace=replace, installed=installed)
+
+    def installed_wheels(self, env: Path) -> dict[str, str]:
+        """What :meth:`track` recorded as ``installed`` for ``env``."""
+        return installed_wheels(self.root, env)
 
     def prune(self, *, keep: Iterable[str] = ()) -> PruneReport:
         """Remove wheels no live environment uses (nor ``keep``), then unreferenced objects.

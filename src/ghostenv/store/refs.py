@@ -14,7 +14,7 @@ import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,26 +39,53 @@ def _record_path(root: Path, env: Path) -> Path:
     return root / ENVS / f"{key}.json"
 
 
-def track(root: Path, env: Path, wheels: Iterable[str], *, replace: bool = False) -> EnvRecord:
-    """Record that ``env`` uses ``wheels`` (added to what it used, or replacing it)."""
-    from filelock import FileLock
+def track(root: Path, env: Path, wheels: Iterable[str], *, replace: bool = False,
+          installed: Mapping[str, str] | None = None) -> EnvRecord:
+    """Record that ``env`` uses ``wheels`` (added to what it used, or replacing it).
+
+    ``installed`` (normalized name -> wheel sha256) is kept beside, so the next
+    install plan can tell "same version, different wheel" apart. No fsync: the
+    record is a hint for ``prune``; losing the newest one in a crash only
+    means a prune may remove wheels an environment was linked from, which the
+    environment does not need (its files are links of their own).
+    """
+    import fcntl
 
     env = Path(os.path.abspath(env))
     path = _record_path(root, env)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with FileLock(str(path.with_suffix(".lock"))):
+    lock_fd = os.open(path.with_suffix(".lock"), os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(lock_fd, fcntl.LOCK_EX)
         current: set[str] = set()
+        names: dict[str, str] = {}
         if not replace:
-            with contextlib.suppress(FileNotFoundError, ValueError, KeyError):
-                current = set(json.loads(path.read_text("utf-8"))["wheels"])
+            with contextlib.suppress(FileNotFoundError, ValueError, KeyError, TypeError):
+                doc = json.loads(path.read_text("utf-8"))
+                current = set(doc["wheels"])
+                names = dict(doc.get("installed") or {})
+        if installed is not None:
+            names.update(installed)
         record = EnvRecord(env, frozenset(current | set(wheels)))
         fd, name = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump({"path": str(env), "wheels": sorted(record.wheels)}, handle)
-            handle.flush()
-            os.fsync(handle.fileno())
+            json.dump({"path": str(env), "wheels": sorted(record.wheels),
+                       "installed": dict(sorted(names.items()))}, handle)
         os.replace(name, path)
+    finally:
+        os.close(lock_fd)  # closing releases the lock
     return record
+
+
+def installed_wheels(root: Path, env: Path) -> dict[str, str]:
+    """Normalized name -> sha256 of the wheel ghostenv last installed it from, in ``env``."""
+    path = _record_path(root, Path(os.path.abspath(env)))
+    try:
+        with open(path, encoding="utf-8") as handle:
+            doc = json.load(handle)
+        return dict(doc.get("installed") or {})
+    except (OSError, ValueError, TypeError, AttributeError):
+        return {}
 
 
 def environments(root: Path) -> Iterator[EnvRecord]:
