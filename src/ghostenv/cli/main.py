@@ -39,7 +39,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "export": ("ghostenv.cli.export", "print uv.lock as a hash-pinned requirements.txt"),
     "lock": ("ghostenv.cli.lock", "write or check uv.lock (universal, in uv's format)"),
     "ci": ("ghostenv.cli.ci", "CI helpers: an offline cache key for the store (cache-key)"),
-    "sync": ("ghostenv.cli.sync", "install uv.lock into the project's .venv (--frozen only)"),
+    "sync": ("ghostenv.cli.sync", "make the project's .venv match uv.lock (no-op: a few stats)"),
+    "run": ("ghostenv.cli.run", "run a command in the project's environment (synced first)"),
+    "status": ("ghostenv.cli.status", "print `fresh` or why the project's environment is stale"),
+    "build": ("ghostenv.cli.build", "build a wheel or PEP 660 editable wheel (PEP 517, cached)"),
+    "ghost": ("ghostenv.cli.ghost", "the locked environment of a git revision: path or run CMD"),
 }
 
 

@@ -1,0 +1,231 @@
+"""Project Ghost: the locked environment of any git revision, without touching the worktree.
+
+``pyproject.toml`` and ``uv.lock`` are read from the object database with
+``git show REV:./uv.lock`` (paths relative to the project directory), and the
+lock is materialized from the content-addressed store into a cached
+environment under ``<cache>/ghost/v1/envs/``. The directory name is the
+sha256 of the lock's bytes plus the interpreter, so every commit that shares
+a lock shares one environment, and going back to a lock seen before costs no
+install at all.
+
+Two paths, like the gate of ``sync``:
+
+- :func:`lookup` is stdlib-only. ``git rev-parse REV:./uv.lock`` names the
+  lock's blob, which *is* a content hash; a small file
+  ``by-blob/<blob>-<python>`` remembers which environment that blob was
+  materialized into. A hit costs one ``git`` process and two ``stat`` calls.
+- :func:`materialize` does the work on a miss: parse the lock, find the
+  interpreter, :func:`ghostenv.workflow.sync.sync_environment` into the
+  environment, then write a completion marker and the blob entry (in that
+  order, so a half-built environment is never looked up).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import subprocess
+    from collections.abc import Callable, Mapping, Sequence
+    from pathlib import Path
+
+    from ghostenv.discover import Interpreter
+
+#: Bumped when the layout under ``ghost/`` changes; old trees are simply ignored.
+LAYOUT = "v1"
+#: Written into an environment once it is complete.
+MARKER = ".ghostenv-ghost"
+
+
+def ghost_root(cache_dir: Path) -> Path:
+    """Where ghost environments and their blob index live."""
+    return cache_dir / "ghost" / LAYOUT
+
+
+def _entry_path(cache_dir: str, blob: str, python: str | None) -> str:
+    return os.path.join(cache_dir, "ghost", LAYOUT, "by-blob", f"{blob}-{_python_key(python)}")
+
+
+def _python_key(python: str | None) -> str:
+    """A file-name-safe key for the ``--python`` request as given (``""`` = from the lock)."""
+    if not python:
+        return "default"
+    import hashlib
+
+    return hashlib.sha256(python.encode()).hexdigest()[:12]
+
+
+def _git(project: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
+    import subprocess
+
+    try:
+        return subprocess.run(["git", *args], cwd=project, capture_output=True, check=False)
+    except FileNotFoundError:
+        from ghostenv.errors import UsageError
+
+        raise UsageError("`git` was not found on PATH",
+                         hint="ghostenv ghost reads revisions with git; install it") from None
+    except NotADirectoryError:
+        from ghostenv.errors import UsageError
+
+        raise UsageError(f"{project}: not a directory") from None
+
+
+def _git_stdout(cwd: str, args: list[str]) -> str | None:
+    """``git ARGS`` output, or None on any failure: ``posix_spawn`` + a pipe, no subprocess.
+
+    The ``subprocess`` module (and what it imports) costs more than the git
+    call itself on the lookup path, which is otherwise a couple of syscalls.
+    """
+    spawn = getattr(os, "posix_spawnp", None)
+    if spawn is None:
+        return None
+    read_end, write_end = os.pipe()
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        pid = spawn("git", ["git", "-C", cwd, *args], os.environ, file_actions=[
+            (os.POSIX_SPAWN_CLOSE, read_end),
+            (os.POSIX_SPAWN_DUP2, write_end, 1),
+            (os.POSIX_SPAWN_DUP2, devnull, 2),
+        ])
+    except OSError:
+        os.close(read_end)
+        return None
+    finally:
+        os.close(write_end)
+        os.close(devnull)
+    chunks = []
+    while data := os.read(read_end, 1 << 16):
+        chunks.append(data)
+    os.close(read_end)
+    _, status = os.waitpid(pid, 0)
+    if os.waitstatus_to_exitcode(status) != 0:
+        return None
+    return b"".join(chunks).decode("utf-8", "replace").strip() or None
+
+
+def lock_blob(project: str | os.PathLike[str], rev: str) -> str | None:
+    """The git blob id of ``uv.lock`` at ``rev`` (None when git cannot name it)."""
+    return _git_stdout(os.fspath(project) or ".",
+                       ["rev-parse", "--verify", "--quiet", f"{rev}:./uv.lock"])
+
+
+def lookup(project: str | os.PathLike[str], rev: str, cache_dir: str | os.PathLike[str],
+           python: str | None = None) -> str | None:
+    """The complete environment already made for ``rev``'s lock, or None.
+
+    Stdlib ``os`` only: this is the whole cost of a second ``ghostenv ghost``.
+    """
+    blob = lock_blob(project, rev)
+    if blob is None:
+        return None
+    try:
+        with open(_entry_path(os.fspath(cache_dir), blob, python), encoding="utf-8") as handle:
+            env = handle.read().strip()
+    except OSError:
+        return None
+    return env if os.path.isfile(os.path.join(env, MARKER)) else None
+
+
+def show(project: Path, rev: str, name: str) -> bytes:
+    """The bytes of ``name`` (relative to ``project``) at revision ``rev``."""
+    from ghostenv.errors import ProjectError
+
+    proc = _git(project, "show", f"{rev}:./{name}")
+    if proc.returncode != 0:
+        message = proc.stderr.decode(errors="replace").strip().splitlines()
+        detail = message[-1] if message else "git show failed"
+        exists = _git(project, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}")
+        if exists.returncode != 0:
+            raise ProjectError(f"{project}: `{rev}` is not a git revision here ({detail})",
+                               hint="give a commit, branch or tag: `ghostenv ghost HEAD~3`")
+        raise ProjectError(f"{project}: no {name} at revision `{rev}` ({detail})",
+                           hint="ghostenv ghost needs a committed uv.lock at that revision")
+    return proc.stdout
+
+
+def environment_dir(cache_dir: Path, lock_bytes: bytes, interpreter: Interpreter) -> Path:
+    """The environment for one lock content and one interpreter (same lock = same dir)."""
+    import hashlib
+
+    lock_key = hashlib.sha256(lock_bytes).hexdigest()[:24]
+    where = hashlib.sha256(os.fsencode(str(interpreter.path))).hexdigest()[:8]
+    return ghost_root(cache_dir) / "envs" / f"{lock_key}-{interpreter.key}-{where}"
+
+
+def materialize(project: Path, rev: str, cache_dir: Path, *, python: str | None = None,
+                progress: Callable[[str], None] = lambda _text: None) -> Path:
+    """Make (or reuse) the environment of ``rev``'s uv.lock and return its directory."""
+    from pathlib import Path
+
+    from ghostenv.discover import find_interpreter
+    from ghostenv.fsutil import write_atomic
+    from ghostenv.lock.export import ExportOptions
+    from ghostenv.lock.read import loads
+    from ghostenv.store import Store
+    from ghostenv.workflow.sync import sync_environment
+
+    project = project.resolve()
+    lock_bytes = show(project, rev, "uv.lock")
+    lock = loads(lock_bytes.decode("utf-8"), filename=f"{rev}:uv.lock")
+    name = _project_name(project, rev)
+    interpreter = find_interpreter(python or lock.requires_python or None, cache_dir)
+    env = environment_dir(cache_dir, lock_bytes, interpreter)
+    if not (env / MARKER).is_file():
+        env.parent.mkdir(parents=True, exist_ok=True)
+        report = sync_environment(lock, project, env, interpreter, Store(cache_dir / "store"),
+                                  options=ExportOptions(), keep=(name,) if name else (),
+                                  prompt=f"ghost-{name or 'env'}", progress=progress)
+        progress(f"materialized {len(report.installed)} packages into {env} "
+                 f"in {report.install_ms:.0f} ms")
+        write_atomic(env / MARKER, f"{rev}\n{interpreter.path}\n".encode())
+    blob = lock_blob(project, rev)
+    if blob is not None:
+        entry = Path(_entry_path(os.fspath(cache_dir), blob, python))
+        entry.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(entry, f"{env}\n".encode())
+    return env
+
+
+def _project_name(project: Path, rev: str) -> str | None:
+    """The project's name at ``rev`` (kept out of exact-sync removal), if it has a pyproject."""
+    from ghostenv.errors import ProjectError
+    from ghostenv.project.read import parse_project
+
+    try:
+        text = show(project, rev, "pyproject.toml").decode("utf-8")
+    except ProjectError:
+        return None
+    return parse_project(text, project / "pyproject.toml").name
+
+
+def command_environment(env: str | os.PathLike[str],
+                        base: Mapping[str, str] | None = None) -> dict[str, str]:
+    """``os.environ`` as an activated ``env`` would have it (bin first on PATH, VIRTUAL_ENV)."""
+    environ = dict(os.environ if base is None else base)
+    scripts = os.path.join(env, "Scripts" if sys.platform == "win32" else "bin")
+    environ["PATH"] = os.pathsep.join([str(scripts), *filter(None, [environ.get("PATH")])])
+    environ["VIRTUAL_ENV"] = os.fspath(env)
+    environ.pop("PYTHONHOME", None)
+    return environ
+
+
+def exec_in(env: str | os.PathLike[str], command: Sequence[str]) -> int:
+    """Run ``command`` in ``env`` in place of this process; returns only if it cannot start.
+
+    exec (not a child process) so the command's exit status, signals and
+    terminal are exactly its own: ``git bisect run`` reads that status.
+    """
+    environ = command_environment(env)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    try:
+        os.execvpe(command[0], list(command), environ)
+    except FileNotFoundError:
+        sys.stderr.write(f"error: `{command[0]}` was not found in {os.fspath(env)} or on PATH\n")
+        return 127
+    except PermissionError:
+        sys.stderr.write(f"error: `{command[0]}` is not executable\n")
+        return 126

@@ -1,0 +1,216 @@
+"""``ghostenv ghost``: environments of git revisions, from a real repo whose lock changes.
+
+A temporary git repository gets six commits; five locks differ (written by the
+real ``uv lock`` against the fixture index), the sixth only changes code.
+``check.py`` in the repo fails once beta 1.2.0 is locked, so ``git bisect run``
+must land on the commit that bumped beta.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import run_ghostenv
+
+UV = Path(sys.executable).parent / "uv"
+GHOSTENV = [sys.executable, "-m", "ghostenv"]
+
+#: (dependencies, commit message); check.py fails from the 4th on (beta 1.2.0).
+HISTORY = [
+    (["beta==0.9.0"], "beta 0.9"),
+    (["beta==1.0.0"], "beta 1.0"),
+    (["beta==1.0.0", "gamma"], "add gamma"),
+    (["beta==1.2.0", "gamma"], "beta 1.2 (breaks check.py)"),
+    (["alpha==1.1.0"], "alpha 1.1"),
+    (["alpha==1.1.0"], "code only"),
+]
+CHECK = """\
+import importlib.metadata, sys
+beta = importlib.metadata.version("beta")
+print("beta", beta, "python", sys.prefix)
+sys.exit(1 if beta == "1.2.0" else 0)
+"""
+
+
+def _git(repo: Path, *args: str) -> str:
+    proc = subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True, check=False,
+                          env={**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t",
+                               "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t"})
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout.strip()
+
+
+def _pyproject(deps: list[str]) -> str:
+    listed = ", ".join(f'"{d}"' for d in deps)
+    return (f'[project]\nname = "ghostdemo"\nversion = "0.1.0"\nrequires-python = ">=3.11"\n'
+            f"dependencies = [{listed}]\n\n[tool.uv]\npackage = false\n")
+
+
+@pytest.fixture(scope="module")
+def repo(tmp_path_factory: pytest.TempPathFactory, fixture_index: Any) -> tuple[Path, list[str]]:
+    """The repository and its commit ids, oldest first."""
+    if not UV.exists():
+        pytest.skip("uv is not installed next to the test interpreter")
+    root = tmp_path_factory.mktemp("ghost") / "repo"
+    root.mkdir()
+    _git(root, "init", "-q", "-b", "main")
+    (root / "check.py").write_text(CHECK)
+    commits: list[str] = []
+    for i, (deps, message) in enumerate(HISTORY):
+        (root / "pyproject.toml").write_text(_pyproject(deps))
+        (root / "code.py").write_text(f"STEP = {i}\n")
+        proc = subprocess.run(
+            [str(UV), "lock", "--no-config", "--index-url", fixture_index.simple_url,
+             "--python", sys.executable, "--cache-dir", str(root.parent / "uv-cache")],
+            cwd=root, capture_output=True, text=True, timeout=300, check=False)
+        assert proc.returncode == 0, proc.stderr
+        _git(root, "add", "pyproject.toml", "uv.lock", "check.py", "code.py")
+        _git(root, "commit", "-q", "-m", message)
+        commits.append(_git(root, "rev-parse", "HEAD"))
+    return root, commits
+
+
+def _ghost(repo: Path, cache: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return run_ghostenv("ghost", "--python", sys.executable, *args, cwd=repo,
+                        env={"GHOSTENV_CACHE_DIR": str(cache)})
+
+
+def _beta(env: Path) -> str:
+    code = "import importlib.metadata as m; print(m.version('beta'))"
+    return subprocess.run([str(env / "bin" / "python"), "-c", code], capture_output=True,
+                          text=True, check=True).stdout.strip()
+
+
+def test_ghost_prints_env_per_lock_and_leaves_worktree_alone(
+        repo: tuple[Path, list[str]], tmp_path: Path) -> None:
+    root, commits = repo
+    cache = tmp_path / "cache"
+    before = _git(root, "status", "--porcelain", "--ignored")
+    envs = []
+    for commit in commits:
+        proc = _ghost(root, cache, commit)
+        assert proc.returncode == 0, proc.stderr
+        envs.append(Path(proc.stdout.strip()))
+    assert [_beta(e) for e in envs] == ["0.9.0", "1.0.0", "1.0.0", "1.2.0", "1.2.0", "1.2.0"]
+    assert len(set(envs)) == 5, "one environment per distinct lock"
+    assert envs[4] == envs[5], "a commit with the same lock reuses the environment"
+    assert all(str(e).startswith(str(cache)) for e in envs)
+    assert _git(root, "status", "--porcelain", "--ignored") == before
+    assert not (root / ".venv").exists()
+    # a branch name and HEAD~N resolve like any revision
+    assert Path(_ghost(root, cache, "HEAD~3").stdout.strip()) == envs[2]
+
+
+def test_ghost_runs_a_command_and_passes_its_exit_code(
+        repo: tuple[Path, list[str]], tmp_path: Path) -> None:
+    root, commits = repo
+    cache = tmp_path / "cache"
+    good = _ghost(root, cache, commits[0], "--", "python", "check.py")
+    assert good.returncode == 0, good.stderr
+    assert good.stdout.startswith("beta 0.9.0 python ")
+    assert str(cache) in good.stdout  # the env's own interpreter ran it
+    bad = _ghost(root, cache, commits[3], "--", "python", "check.py")
+    assert bad.returncode == 1
+    assert bad.stdout.startswith("beta 1.2.0 ")
+    # second time: the fast path, same answer
+    again = _ghost(root, cache, commits[3], "--", "python", "check.py")
+    assert again.returncode == 1
+    missing = _ghost(root, cache, commits[0], "--", "no-such-command-xyz")
+    assert missing.returncode == 127
+    assert "no-such-command-xyz" in missing.stderr
+
+
+def test_ghost_errors_name_the_revision(repo: tuple[Path, list[str]], tmp_path: Path) -> None:
+    root, _commits = repo
+    cache = tmp_path / "cache"
+    proc = _ghost(root, cache, "no-such-branch")
+    assert proc.returncode != 0
+    assert "`no-such-branch` is not a git revision" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    empty = root.parent / "empty"
+    empty.mkdir()
+    _git(empty, "init", "-q", "-b", "main")
+    (empty / "x").write_text("x")
+    _git(empty, "add", "x")
+    _git(empty, "commit", "-q", "-m", "x")
+    nolock = _ghost(empty, cache, "HEAD")
+    assert nolock.returncode != 0
+    assert "no uv.lock at revision `HEAD`" in nolock.stderr
+
+
+def test_git_bisect_run_finds_the_commit_that_broke(
+        repo: tuple[Path, list[str]], tmp_path: Path) -> None:
+    root, commits = repo
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", str(root), str(clone)], check=True)
+    env = {**os.environ, "GHOSTENV_CACHE_DIR": str(tmp_path / "cache")}
+    subprocess.run(["git", "bisect", "start", commits[-1], commits[0]], cwd=clone, check=True,
+                   capture_output=True, env=env)
+    proc = subprocess.run(
+        ["git", "bisect", "run", *GHOSTENV, "ghost", "HEAD", "--python", sys.executable,
+         "--", "python", "check.py"],
+        cwd=clone, capture_output=True, text=True, env=env, check=False, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert f"{commits[3]} is the first bad commit" in proc.stdout
+
+
+def test_timing_warm_store(repo: tuple[Path, list[str]], tmp_path: Path) -> None:
+    """Warm store: each new lock's env in < 300 ms; a lock seen before in < 50 ms (wall)."""
+    root, commits = repo
+    cache = tmp_path / "cache"
+    for commit in commits:  # warm the store
+        assert _ghost(root, cache, commit).returncode == 0
+    shutil.rmtree(cache / "ghost")
+    env = {**os.environ, "GHOSTENV_CACHE_DIR": str(cache)}
+
+    def timed(commit: str) -> float:
+        start = time.perf_counter()
+        subprocess.run([*GHOSTENV, "ghost", commit, "--python", sys.executable], cwd=root,
+                       env=env, check=True, capture_output=True)
+        return (time.perf_counter() - start) * 1000
+
+    fresh = [timed(c) for c in commits[:5]]
+    seen = [timed(c) for c in commits]
+    print(f"\nghost new lock (warm store) ms: {[round(x) for x in fresh]}")
+    print(f"ghost lock seen before ms: {[round(x) for x in seen]}")
+    # generous bounds for a loaded 2-core CI box; the REPORT has the quiet-machine figures
+    assert max(fresh) < 3000
+    assert min(seen) < 500
+
+
+def test_fast_path_answers_a_known_lock_with_os_only(
+        repo: tuple[Path, list[str]], tmp_path: Path) -> None:
+    """What ``ghostenv.entry`` calls before argparse: a hit prints the env, a miss says None."""
+    root, commits = repo
+    cache = tmp_path / "cache"
+    made = _ghost(root, cache, commits[1])
+    assert made.returncode == 0, made.stderr
+    code = (
+        "import sys\n"
+        "from ghostenv.cli.ghost import fast\n"
+        "code = fast(sys.argv[1:])\n"
+        "heavy = {'argparse', 'subprocess', 'pathlib', 'ghostenv.cli.main'} & set(sys.modules)\n"
+        "assert not heavy, heavy\n"
+        "print('->', code)\n"
+    )
+    env = {**os.environ, "GHOSTENV_CACHE_DIR": str(cache)}
+
+    def fast(*args: str) -> str:
+        proc = subprocess.run([sys.executable, "-c", code, *args], cwd=root, env=env,
+                              capture_output=True, text=True, check=False)
+        assert proc.returncode == 0, proc.stderr
+        return proc.stdout
+
+    hit = fast(commits[1], "--python", sys.executable)
+    assert hit == f"{made.stdout.strip()}\n-> 0\n"
+    assert fast("--python", sys.executable, commits[2]) == "-> None\n"  # never made
+    assert fast(commits[1]) == "-> None\n"  # another --python is another environment
+    assert fast(commits[1], "--bogus") == "-> None\n"  # not understood: the full CLI decides
