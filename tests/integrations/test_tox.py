@@ -1,0 +1,91 @@
+"""The tox 4 plugin with the real tox on a fixture project (fixtures/projects/tox-basic).
+
+The plugin is found the way an installed ghostenv offers it: through the
+``tox`` entry-point group. Until pyproject.toml declares it, the test puts a
+dist-info holding just that entry point on tox's PYTHONPATH.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.integrations.test_nox import events, reports, uv_lock
+
+REPO = Path(__file__).resolve().parents[2]
+FIXTURE = REPO / "fixtures" / "projects" / "tox-basic"
+
+pytest.importorskip("tox", reason="tox is not installed in the test environment")
+
+
+def _entry_point_dir(tmp_path: Path) -> Path:
+    """A directory whose only content declares ``ghostenv.tox.plugin`` in the ``tox`` group."""
+    from importlib.metadata import entry_points
+
+    if any(ep.value == "ghostenv.tox.plugin" for ep in entry_points(group="tox")):
+        return tmp_path  # declared by the installed ghostenv already
+    dist = tmp_path / "eps" / "ghostenv_tox_plugin-0.dist-info"
+    dist.mkdir(parents=True)
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: ghostenv-tox-plugin\n"
+                                   "Version: 0\n")
+    (dist / "entry_points.txt").write_text("[tox]\nghostenv = ghostenv.tox.plugin\n")
+    return dist.parent
+
+
+def run_tox(project: Path, eps: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ}
+    env.pop("FORCE_COLOR", None)
+    env.pop("VIRTUAL_ENV", None)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(eps), env.get("PYTHONPATH")]))
+    return subprocess.run(
+        [sys.executable, "-m", "tox", "-c", str(project / "tox.ini"), *args],
+        cwd=project, env=env, capture_output=True, text=True, timeout=300, check=False,
+    )
+
+
+@pytest.fixture
+def project(tmp_path: Path, fixture_index: Any, cache_dir: Path) -> Path:
+    root = tmp_path / "tox-basic"
+    shutil.copytree(FIXTURE, root)
+    uv_lock(root, fixture_index, tmp_path / "uv-cache")
+    return root
+
+
+def test_lock_runner_syncs_then_skips_then_applies_the_difference(
+        project: Path, tmp_path: Path, fixture_index: Any) -> None:
+    eps = _entry_point_dir(tmp_path)
+    first = run_tox(project, eps, "-e", "locked")
+    assert first.returncode == 0, first.stdout + first.stderr
+    env = project / ".tox" / "locked"
+    [(_, dists)] = reports(first.stdout)
+    assert set(dists) == {"alpha", "beta", "gamma", "epsilon-tool"}  # no pip, no setuptools
+    [create] = events(env, "create")
+    assert not create["reused"]
+    [sync1] = events(env, "sync")
+    assert len(sync1["installed"]) == 4
+
+    fixture_index.reset()
+    again = run_tox(project, eps, "-e", "locked")
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "uv.lock unchanged, sync skipped" in again.stdout + again.stderr
+    assert len(events(env, "create")) == 1
+    assert events(env, "sync")[-1]["skipped"]
+    assert fixture_index.requests == []
+
+    text = (project / "pyproject.toml").read_text()
+    (project / "pyproject.toml").write_text(
+        text.replace('dependencies = ["alpha"]', 'dependencies = ["alpha==1.0.0"]'))
+    uv_lock(project, fixture_index, tmp_path / "uv-cache")
+    third = run_tox(project, eps, "-e", "locked")
+    assert third.returncode == 0, third.stdout + third.stderr
+    sync3 = events(env, "sync")[-1]
+    assert sync3["installed"] == ["alpha==1.0.0"]
+    assert sync3["removed"] == []
+    [(_, dists3)] = reports(third.stdout)
+    assert dists3 == {**dists, "alpha": "1.0.0"}
