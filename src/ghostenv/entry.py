@@ -1,12 +1,18 @@
-"""The process entry point, kept to ``sys`` alone.
+"""The process entry point, kept to the standard library.
 
-Every ghostenv run starts here, so this module decides what can be answered
-without building the argparse tree: ``--version`` today, the up-to-date gate
-of ``sync``/``run`` later. Everything else is handed to :mod:`ghostenv.cli.main`.
+Every ghostenv run starts here, so this module answers what it can before the
+argparse tree (and the ~20-30 ms of imports behind it) exists: ``--version``,
+and the up-to-date gate of ``sync``, ``sync --check``, ``status`` and ``run``.
+When the gate says the environment is fresh, ``sync`` prints one line and
+``run`` replaces this process with the command (``os.execvpe``), so a no-op
+costs a Python start-up plus a few ``stat`` calls. Anything unusual (an
+option this parser does not know, a stale environment, no project) is handed
+to :mod:`ghostenv.cli.main` with the original arguments.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 
 # typing and collections.abc cost several ms to import; the fast path reads them
@@ -15,15 +21,149 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
+_FLAGS = {
+    "--all-groups": "all_groups",
+    "--no-default-groups": "no_default_groups",
+    "--no-dev": "no_dev",
+    "--all-extras": "all_extras",
+    "--no-install-project": "no_install_project",
+    "--frozen": "frozen",
+    "--locked": "locked",
+    "--inexact": "inexact",
+    "--exact": "exact",
+    "--check": "check",
+    "-q": "quiet",
+    "--quiet": "quiet",
+}
+_VALUES = {"--group": "group", "--extra": "extra", "--python": "python", "-p": "python",
+           "--project": "project"}
+#: Options each fast-path command accepts (anything else falls through to argparse).
+_ALLOWED = {
+    "sync": frozenset(_FLAGS.values()) - {"exact"} | {"group", "extra", "python", "project"},
+    "status": frozenset(_FLAGS.values()) - {"exact", "inexact", "check"}
+    | {"group", "extra", "python", "project"},
+    "run": frozenset(_FLAGS.values()) - {"inexact", "check"}
+    | {"group", "extra", "python", "project"},
+}
+
+
+def _parse(args: list[str]) -> tuple[str, dict[str, list[str]], list[str]] | None:
+    """``(command, options, command line to run)`` or None when argparse must decide."""
+    i = 0
+    opts: dict[str, list[str]] = {}
+    while i < len(args) and args[i] in ("-q", "--quiet"):
+        opts["quiet"] = ["1"]
+        i += 1
+    if i >= len(args) or args[i] not in _ALLOWED:
+        return None
+    command = args[i]
+    allowed = _ALLOWED[command]
+    i += 1
+    while i < len(args):
+        arg = args[i]
+        if command == "run" and (arg == "--" or not arg.startswith("-")):
+            return command, opts, args[i + 1:] if arg == "--" else args[i:]
+        name, eq, value = arg.partition("=")
+        if name in _VALUES and _VALUES[name] in allowed:
+            if not eq:
+                i += 1
+                if i >= len(args):
+                    return None
+                value = args[i]
+            if not value or value.startswith("-"):
+                return None
+            opts.setdefault(_VALUES[name], []).append(value)
+        elif not eq and arg in _FLAGS and _FLAGS[arg] in allowed:
+            opts[_FLAGS[arg]] = ["1"]
+        else:
+            return None
+        i += 1
+    if command == "run":
+        return None  # no command given: let argparse say so
+    return command, opts, []
+
+
+def _fast(args: list[str], started: float) -> int | None:
+    """Answer ``sync``/``status``/``run`` from the gate, or None to fall through."""
+    parsed = _parse(args)
+    if parsed is None or os.name != "posix":
+        return None
+    command, opts, cmdline = parsed
+    if ("frozen" in opts and "locked" in opts) or len(opts.get("python", ())) > 1:
+        return None
+    from ghostenv.workflow import gate
+
+    project_opt = opts.get("project")
+    if project_opt:
+        project = os.path.abspath(project_opt[-1])
+        if not os.path.isfile(os.path.join(project, "pyproject.toml")):
+            return None
+    else:
+        found = gate.find_project()
+        if found is None:
+            return None
+        project = found
+    env_dir = gate.environment_dir(project)
+    selection = gate.Selection(
+        groups=opts.get("group", ()), extras=opts.get("extra", ()),
+        all_groups="all_groups" in opts, no_default_groups="no_default_groups" in opts,
+        no_dev="no_dev" in opts, all_extras="all_extras" in opts,
+        no_install_project="no_install_project" in opts,
+        python=opts["python"][0] if "python" in opts else None,
+        checked="frozen" not in opts,
+        exact="inexact" not in opts if command == "sync" else "exact" in opts,
+    )
+    check_only = command == "status" or "check" in opts
+    reason = gate.check(project, env_dir, selection, refresh=not check_only)
+    if check_only:
+        sys.stdout.write(f"{reason or 'fresh'}\n")
+        return 0 if reason is None else 1
+    if reason is not None:
+        return None
+    if command == "sync":
+        if "quiet" not in opts:
+            import time
+
+            state = gate.load(env_dir)
+            count = state.count if state is not None else 0
+            took = (time.perf_counter() - started) * 1000
+            noun = "package" if count == 1 else "packages"
+            sys.stderr.write(f"Audited {count} {noun} in {took:.2f}ms\n")
+        return 0
+    return _exec(env_dir, cmdline)
+
+
+def _exec(env_dir: str, cmdline: list[str]) -> int | None:
+    """Replace this process with ``cmdline`` run inside the environment at ``env_dir``."""
+    program = cmdline[0]
+    if program.endswith(".py") and os.path.isfile(program):
+        try:
+            with open(program, encoding="utf-8") as handle:
+                if "# /// script" in handle.read():
+                    return None  # PEP 723 metadata: the script gets its own environment
+        except (OSError, UnicodeDecodeError):
+            return None
+        cmdline = [os.path.join(env_dir, "bin", "python"), *cmdline]
+    from ghostenv.workflow.run import exec_in
+
+    return exec_in([env_dir], cmdline)
+
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ghostenv with ``argv`` (default: ``sys.argv[1:]``) and return the exit code."""
+    import time
+
+    started = time.perf_counter()
     args = list(sys.argv[1:] if argv is None else argv)
     if args == ["--version"]:
         from ghostenv import __version__
 
         sys.stdout.write(f"ghostenv {__version__}\n")
         return 0
+    if args and os.environ.get("GHOSTENV_NO_GATE", "") in ("", "0"):
+        code = _fast(args, started)
+        if code is not None:
+            return code
     from ghostenv.cli.main import main as cli_main
 
     return cli_main(args)

@@ -94,7 +94,7 @@ def test_sync_installs_locked_versions_and_scripts(project: Path, tmp_path: Path
 
     again = _sync(project, cache)
     assert again.returncode == 0, again.stderr
-    assert re.search(r"^Installed 0 packages in \d+ms$", again.stderr, re.M), again.stderr
+    assert re.search(r"^Audited 4 packages in [\d.]+ms$", again.stderr, re.M), again.stderr
 
 
 def test_warm_store_needs_no_download(project: Path, tmp_path: Path, fixture_index: Any) -> None:
@@ -141,20 +141,61 @@ def test_hash_mismatch_is_one_error(project: Path, tmp_path: Path) -> None:
     assert "sha256" in errors[0]
 
 
-def test_without_frozen_says_locking_is_missing(project: Path, tmp_path: Path) -> None:
-    proc = run_ghostenv("sync", cwd=project, env={"GHOSTENV_CACHE_DIR": str(tmp_path / "c")})
-    assert proc.returncode == 2
-    assert "locking is not implemented yet" in proc.stderr
-    assert not (project / ".venv").exists()
+def test_without_frozen_a_satisfying_lock_is_used_as_is(project: Path, tmp_path: Path,
+                                                        fixture_index: Any) -> None:
+    before = (project / "uv.lock").read_bytes()
+    proc = run_ghostenv("sync", "--python", sys.executable, cwd=project,
+                        env={"GHOSTENV_CACHE_DIR": str(tmp_path / "c")})
+    assert proc.returncode == 0, proc.stderr
+    assert (project / "uv.lock").read_bytes() == before
+    assert _installed(project / ".venv") == _locked_versions(project)
 
 
-def test_project_with_build_system_warns(project: Path, tmp_path: Path) -> None:
+def test_locked_fails_when_the_lock_must_change(project: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    assert _sync(project, cache).returncode == 0
+    (project / "pyproject.toml").write_text(PYPROJECT.replace(', "epsilon-tool"', ', "delta"'))
+    before = (project / "uv.lock").read_bytes()
+    proc = run_ghostenv("sync", "--locked", "--python", sys.executable, cwd=project,
+                        env={"GHOSTENV_CACHE_DIR": str(cache)})
+    assert proc.returncode == 1, proc.stderr
+    assert re.search(r"^error: .*uv\.lock needs to be updated", proc.stderr, re.M), proc.stderr
+    assert (project / "uv.lock").read_bytes() == before
+    # --frozen syncs the lock as it is: epsilon-tool stays, delta is not installed
+    frozen = _sync(project, cache)
+    assert frozen.returncode == 0, frozen.stderr
+    assert "epsilon-tool" in _installed(project / ".venv")
+    assert "delta" not in _installed(project / ".venv")
+
+
+def test_project_with_build_system_is_installed_editable(project: Path, tmp_path: Path,
+                                                         fixture_index: Any) -> None:
+    from tests.support.index_plugin import packse_dir
+
+    links = packse_dir() / "index" / "vendor" / "build"
+    if not (links / "hatchling-1.20.0-py3-none-any.whl").is_file():
+        pytest.skip(f"hatchling wheel not found in {links}")
     pyproject = project / "pyproject.toml"
     pyproject.write_text(pyproject.read_text() + '\n[build-system]\nrequires = ["hatchling"]\n'
                          'build-backend = "hatchling.build"\n')
-    proc = _sync(project, tmp_path / "cache")
+    (project / "demo").mkdir()
+    (project / "demo" / "__init__.py").write_text("VALUE = 1\n")
+    _lock(project, fixture_index, tmp_path)
+    env = {"GHOSTENV_CACHE_DIR": str(tmp_path / "cache"), "GHOSTENV_FIND_LINKS": str(links),
+           "GHOSTENV_INDEX_URL": fixture_index.simple_url}
+    proc = run_ghostenv("sync", "--python", sys.executable, cwd=project, env=env)
     assert proc.returncode == 0, proc.stderr
-    assert re.search(r"^warning: .*`demo`.* not installed", proc.stderr, re.M), proc.stderr
+    assert "built demo (editable)" in proc.stderr, proc.stderr
+    python = str(project / ".venv" / "bin" / "python")
+    code = "import demo; print(demo.__file__, demo.VALUE)"
+    out = subprocess.run([python, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == [str(project / "demo" / "__init__.py"), "1"]
+    (project / "demo" / "__init__.py").write_text("VALUE = 2\n")  # editable: seen at once
+    out = subprocess.run([python, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split()[1] == "2"
+    assert run_ghostenv("status", cwd=project, env=env).stdout == "fresh\n"
+    again = run_ghostenv("sync", "--python", sys.executable, cwd=project, env=env)
+    assert re.search(r"^Audited 5 packages", again.stderr, re.M), again.stderr
 
 
 @pytest.mark.network
@@ -205,6 +246,7 @@ def test_interrupted_install_is_completed(project: Path, tmp_path: Path) -> None
     alpha = next(site.glob("alpha-*.dist-info"))
     (alpha / "RECORD").unlink()  # what a sync killed inside install_wheel leaves
     (site / "alpha" / "__init__.py").unlink()
+    (project / ".venv" / ".ghostenv-gate").unlink()  # dropped before a sync changes anything
     proc = _sync(project, cache)
     assert proc.returncode == 0, proc.stderr
     assert re.search(r"^Installed 1 package in", proc.stderr, re.M), proc.stderr
@@ -234,8 +276,10 @@ def test_concurrent_syncs_both_complete(project: Path, tmp_path: Path) -> None:
              for _ in range(2)]
     outputs = [p.communicate(timeout=300)[1] for p in procs]
     assert [p.returncode for p in procs] == [0, 0], outputs
-    counts = sorted(int(re.search(r"Installed (\d+)", o).group(1)) for o in outputs)  # type: ignore[union-attr]
-    assert counts == [0, 4], outputs
+    # the second one either waited for the first and found the env fresh, or ran after it
+    assert sum("Installed 4 packages" in o for o in outputs) == 1, outputs
+    assert sum(bool(re.search(r"^(Installed 0|Audited 4) packages", o, re.M))
+               for o in outputs) == 1, outputs
     assert _installed(project / ".venv") == _locked_versions(project)
 
 
@@ -250,4 +294,16 @@ def test_uv_and_ghostenv_accept_each_others_environment(project: Path, tmp_path:
     assert "Checked 4 packages" in uv.stderr, uv.stderr  # nothing reinstalled, nothing removed
     again = _sync(project, cache)
     assert again.returncode == 0, again.stderr
+    # uv's check changed nothing in the environment, so the gate still calls it fresh
+    assert re.search(r"^Audited 4 packages in", again.stderr, re.M), again.stderr
+    # an environment uv made: not ghostenv's, synced once (nothing to install), then fresh
+    shutil.rmtree(project / ".venv")
+    uv = subprocess.run(
+        [str(UV), "sync", "--frozen", "--no-config", "--python", sys.executable,
+         "--cache-dir", str(tmp_path / "uv-cache")],
+        cwd=project, capture_output=True, text=True, timeout=300, check=False)
+    assert uv.returncode == 0, uv.stderr
+    status = run_ghostenv("status", cwd=project, env={"GHOSTENV_CACHE_DIR": str(cache)})
+    assert (status.returncode, status.stdout) == (1, ".venv was not synced by ghostenv\n")
+    again = _sync(project, cache)
     assert re.search(r"^Installed 0 packages in", again.stderr, re.M), again.stderr

@@ -1,9 +1,9 @@
-"""``ghostenv sync --frozen``: materialize the project's uv.lock into its environment.
+"""``ghostenv sync``: make the project's environment match its uv.lock.
 
-Only the frozen mode exists so far: the lock is used as is. Without
-``--frozen`` ghostenv would have to lock first, which it cannot do yet, so it
-says that and exits 2 instead of silently syncing a possibly stale lock.
-Stdlib-only at import time.
+The no-op case is answered by the gate in :mod:`ghostenv.entry` before this
+module is imported; arriving here means the environment is stale, or an
+option the fast path does not parse was given (then the gate is asked again,
+which costs well under a millisecond). Stdlib-only at import time.
 """
 
 from __future__ import annotations
@@ -19,83 +19,129 @@ from ghostenv.errors import UsageError
 
 if TYPE_CHECKING:
     from ghostenv.cli.output import Context
+    from ghostenv.workflow.gate import Selection
+    from ghostenv.workflow.sync import SyncReport
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--frozen", action="store_true",
-                        help="use uv.lock as is, without checking it against pyproject.toml")
-    parser.add_argument("--project", type=Path, default=Path("."), metavar="DIR",
-                        help="project directory (default: .)")
+def add_selection_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options shared by ``sync``, ``run`` and ``status``: what to install, from which lock."""
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--frozen", action="store_true",
+                      help="use uv.lock as is, without checking it against pyproject.toml")
+    mode.add_argument("--locked", action="store_true",
+                      help="fail (exit 1) if uv.lock would have to change")
+    parser.add_argument("--project", type=Path, default=None, metavar="DIR",
+                        help="project directory (default: the nearest with a pyproject.toml)")
     parser.add_argument("-p", "--python", metavar="REQUEST", default=None,
                         help="interpreter: 3.12, >=3.10, cpython@3.11, pypy, or a path")
     parser.add_argument("--group", action="append", default=[], metavar="G",
                         help="include a dependency group (repeatable; `dev` is on by default)")
     parser.add_argument("--all-groups", action="store_true", help="include every group")
+    parser.add_argument("--no-default-groups", action="store_true",
+                        help="leave out the default groups (`dev`, or tool.uv.default-groups)")
     parser.add_argument("--no-dev", action="store_true", help="leave out the `dev` group")
     parser.add_argument("--extra", action="append", default=[], metavar="E",
                         help="include an optional-dependency extra (repeatable)")
     parser.add_argument("--all-extras", action="store_true", help="include every extra")
+    parser.add_argument("--no-install-project", action="store_true",
+                        help="install the dependencies but not the project itself")
 
 
-def _environment_path(root: Path) -> Path:
-    for var in ("GHOSTENV_PROJECT_ENVIRONMENT", "UV_PROJECT_ENVIRONMENT"):
-        value = os.environ.get(var)
-        if value:
-            path = Path(value).expanduser()
-            return path if path.is_absolute() else root / path
-    return root / ".venv"
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_selection_arguments(parser)
+    parser.add_argument("--inexact", action="store_true",
+                        help="keep packages the lock does not list")
+    parser.add_argument("--check", action="store_true",
+                        help="print `fresh` or why the environment is stale; exit 0/1; change "
+                             "nothing")
+
+
+def project_dir(args: argparse.Namespace) -> Path:
+    """``--project`` or the nearest directory at or above cwd with a pyproject.toml."""
+    from ghostenv.errors import ProjectError
+    from ghostenv.workflow.gate import find_project
+
+    if args.project is not None:
+        root: Path = args.project.resolve()
+        if not (root / "pyproject.toml").is_file():
+            raise ProjectError(f"{root}: no pyproject.toml",
+                               hint="pass --project with a project directory")
+        return root
+    found = find_project()
+    if found is None:
+        raise ProjectError(f"no pyproject.toml in {Path.cwd()} or any parent directory",
+                           hint="run inside a project, or pass --project DIR")
+    return Path(found).resolve()
+
+
+def selection(args: argparse.Namespace, *, exact: bool) -> Selection:
+    from ghostenv.workflow.gate import Selection
+
+    if args.all_extras and args.extra:
+        raise UsageError("--extra and --all-extras cannot be used together")
+    return Selection(groups=args.group, all_groups=args.all_groups,
+                     no_default_groups=args.no_default_groups, no_dev=args.no_dev,
+                     extras=args.extra, all_extras=args.all_extras,
+                     no_install_project=args.no_install_project, python=args.python,
+                     checked=not args.frozen, exact=exact)
+
+
+def summary(report: SyncReport) -> str:
+    """The one line a sync prints when it changed something (or had to look)."""
+    count = len(report.installed)
+    noun = "package" if count == 1 else "packages"
+    parts = [f"Installed {count} {noun} in {report.install_ms:.0f}ms"]
+    if report.removed:
+        parts.append(f"removed {len(report.removed)}")
+    if report.downloaded:
+        parts.append(f"downloaded {report.downloaded} in {report.download_ms:.0f}ms")
+    if report.built:
+        parts.append(f"built {', '.join(report.built)}")
+    return parts[0] + (f" ({', '.join(parts[1:])})" if parts[1:] else "")
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
-    if not args.frozen:
-        ctx.error("locking is not implemented yet, so `ghostenv sync` needs --frozen",
-                  hint="run `uv lock` to update uv.lock, then `ghostenv sync --frozen`")
-        return 2
-    if args.all_extras and args.extra:
-        raise UsageError("--extra and --all-extras cannot be used together")
-
-    from ghostenv.discover import find_interpreter
-    from ghostenv.lock.export import ExportOptions
-    from ghostenv.lock.read import read_lock
-    from ghostenv.project.read import read_project
-    from ghostenv.store import Store
-    from ghostenv.workflow.sync import sync_environment
+    from ghostenv.workflow import gate
 
     started = time.perf_counter()
-    root = args.project.resolve()
-    project = read_project(root)
-    lock = read_lock(root / "uv.lock")
-    request = args.python
-    if request is None and project.requires_python is not None:
-        request = str(project.requires_python)
-    interpreter = find_interpreter(request, ctx.cache_dir)
-    groups = tuple(dict.fromkeys(([] if args.no_dev else ["dev"]) + args.group))
-    options = ExportOptions(extras=tuple(args.extra), all_extras=args.all_extras,
-                            groups=groups, all_groups=args.all_groups)
-    store = Store(ctx.cache_dir / "store")
-    report = sync_environment(lock, root, _environment_path(root), interpreter, store,
-                              options=options,
-                              keep=(project.name,), prompt=project.name,
-                              progress=ctx.debug)
+    root = project_dir(args)
+    env_dir = Path(gate.environment_dir(str(root)))
+    sel = selection(args, exact=not args.inexact)
+    reason = gate.check(str(root), str(env_dir), sel, refresh=not args.check)
+    if args.check:
+        sys.stdout.write(f"{reason or 'fresh'}\n")
+        return 0 if reason is None else 1
+    if reason is None:
+        if not ctx.quiet:
+            state = gate.load(str(env_dir))
+            count = state.count if state is not None else 0
+            took = (time.perf_counter() - started) * 1000
+            sys.stderr.write(f"Audited {count} package{'' if count == 1 else 's'} "
+                             f"in {took:.2f}ms\n")
+        return 0
+    ctx.debug(f"{os.path.relpath(env_dir)} is stale: {reason}")
+    report = sync_project(root, env_dir, sel, ctx, locked=args.locked)
+    if not ctx.quiet:
+        sys.stderr.write(summary(report) + "\n")
+        ctx.debug(f"sync took {(time.perf_counter() - started) * 1000:.0f} ms in all")
+    return 0
+
+
+def sync_project(root: Path, env_dir: Path, sel: Selection, ctx: Context, *,
+                 locked: bool) -> SyncReport:
+    """Lock if needed, sync, record the gate (shared by ``sync`` and ``run``)."""
+    from ghostenv.workflow.sync import sync_project as do_sync
+
+    report = do_sync(root, env_dir, sel, cache_dir=ctx.cache_dir, offline=ctx.offline,
+                     locked=locked, progress=ctx.debug)
     if report.recreated is not None:
-        ctx.warn(f"recreated {_environment_path(root)}: {report.recreated}")
+        ctx.warn(f"recreated {env_dir}: {report.recreated}")
+    if report.locked is not None:
+        ctx.info(report.locked)
     for name in report.removed:
         ctx.debug(f" - {name}")
     for name in report.installed:
         ctx.debug(f" + {name}")
-    if not project.virtual:
-        ctx.warn(f"the project `{project.name}` itself is not installed: building it "
-                 "(editable) is not supported yet")
-    total_ms = (time.perf_counter() - started) * 1000
-    if not ctx.quiet:
-        count = len(report.installed)
-        noun = "package" if count == 1 else "packages"
-        parts = [f"Installed {count} {noun} in {report.install_ms:.0f}ms"]
-        if report.removed:
-            parts.append(f"removed {len(report.removed)}")
-        if report.downloaded:
-            parts.append(f"downloaded {report.downloaded} in {report.download_ms:.0f}ms")
-        line = parts[0] + (f" ({', '.join(parts[1:])})" if parts[1:] else "")
-        sys.stderr.write(line + "\n")
-        ctx.debug(f"sync took {total_ms:.0f} ms in all")
-    return 0
+    for warning in report.warnings:
+        ctx.warn(warning)
+    return report

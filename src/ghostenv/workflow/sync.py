@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -28,7 +29,10 @@ if TYPE_CHECKING:
     from ghostenv.lock.export import ExportOptions
     from ghostenv.lock.model import Artifact, Lock, Package
     from ghostenv.materialize.venv import VenvLayout
+    from ghostenv.project.model import Project
+    from ghostenv.resolve.index_source import IndexSettings
     from ghostenv.store import Store, WheelManifest
+    from ghostenv.workflow.gate import Selection
 
 #: Parallel downloads; enough to hide latency on one HTTP/2 connection.
 DOWNLOADS = 16
@@ -58,6 +62,13 @@ class SyncReport:
     download_ms: float = 0.0
     recreated: str | None = None
     warnings: list[str] = field(default_factory=list)
+    total: int = 0
+    """Packages the environment holds for the lock (installed now or before)."""
+    built: list[str] = field(default_factory=list)
+    locked: str | None = None
+    """What locking did, when sync had to lock first."""
+    python: Path | None = None
+    site_packages: tuple[Path, ...] = ()
 
 
 def normalize(name: str) -> str:
@@ -230,6 +241,7 @@ def sync_environment(
     keep: tuple[str, ...] = (),
     prompt: str | None = None,
     progress: Callable[[str], None] = lambda _text: None,
+    exact: bool = True,
 ) -> SyncReport:
     """Create or refresh the venv at ``env_path`` and make it match ``lock`` exactly.
 
@@ -238,6 +250,13 @@ def sync_environment(
     environment are serialized by a file lock in the store, so two processes
     both end with the complete environment.
     """
+    with env_lock(store, env_path):
+        return sync_locked(lock, lock_dir, env_path, interpreter, store, options=options,
+                           keep=keep, prompt=prompt, progress=progress, exact=exact)
+
+
+def env_lock(store: Store, env_path: Path) -> AbstractContextManager[object]:
+    """A cross-process lock for one environment (a file in the store, keyed by its path)."""
     import hashlib
 
     from filelock import FileLock
@@ -245,12 +264,10 @@ def sync_environment(
     locks = store.root / "locks"
     locks.mkdir(parents=True, exist_ok=True)
     key = hashlib.sha256(os.fsencode(os.path.abspath(env_path))).hexdigest()[:32]
-    with FileLock(str(locks / f"env-{key}.lock")):
-        return _sync_locked(lock, lock_dir, env_path, interpreter, store, options=options,
-                            keep=keep, prompt=prompt, progress=progress)
+    return FileLock(str(locks / f"env-{key}.lock"))
 
 
-def _sync_locked(
+def sync_locked(
     lock: Lock,
     lock_dir: Path,
     env_path: Path,
@@ -261,12 +278,16 @@ def _sync_locked(
     keep: tuple[str, ...],
     prompt: str | None,
     progress: Callable[[str], None],
+    exact: bool = True,
 ) -> SyncReport:
+    """:func:`sync_environment` for a caller already holding :func:`env_lock`."""
+    from ghostenv import plugins
     from ghostenv.lock.export import select_packages
     from ghostenv.materialize.install import install_wheel
     from ghostenv.materialize.uninstall import uninstall
     from ghostenv.materialize.venv import create_venv
 
+    plugins.before_sync(env_path, lock_dir / "uv.lock")
     report = SyncReport()
     tags = [str(t) for t in interpreter.tags()]
     packages = select_packages(lock, options, interpreter.markers)
@@ -276,7 +297,10 @@ def _sync_locked(
     if stale is not None:
         report.recreated = stale
     layout = create_venv(env_path, interpreter, clear=stale is not None, prompt=prompt,
-                         command=f"ghostenv sync --python {interpreter.path}")
+                         command=f"ghostenv sync --python {interpreter.base_executable}")
+    report.python = layout.python
+    report.site_packages = tuple(dict.fromkeys((layout.purelib, layout.platlib)))
+    report.total = len(plans)
     have = installed_dists(layout)
     wanted = {normalize(p.name): p for p in plans}
     keep_names = {normalize(k) for k in keep}
@@ -286,7 +310,7 @@ def _sync_locked(
         plan = wanted.get(name)
         if plan is not None and _same_version(version, plan.version):
             continue
-        if plan is None and name in keep_names:
+        if plan is None and (name in keep_names or not exact):
             continue
         if not version and plan is not None:
             continue  # half-installed: installing again replaces its files
@@ -333,4 +357,186 @@ def _sync_locked(
                 + [p.sha256 for p in plans if p.sha256 and p.name not in manifests],
                 replace=True)
     report.install_ms = (time.perf_counter() - start) * 1000 - report.download_ms
+    plugins.after_sync(env_path, report.installed, report.removed)
     return report
+
+
+# --- the project-level sync: lock check, interpreter, selection, editable project, gate ---
+
+
+def sync_project(
+    root: Path,
+    env_dir: Path,
+    selection: Selection,
+    *,
+    cache_dir: Path,
+    offline: bool = False,
+    locked: bool = False,
+    progress: Callable[[str], None] = lambda _text: None,
+) -> SyncReport:
+    """What ``ghostenv sync`` does once the gate said the environment is stale.
+
+    The gate's record is dropped before anything in the environment changes and
+    written again only at the end, so a sync killed halfway (Ctrl-C, SIGKILL)
+    leaves an environment the next gate check calls stale, and the next sync
+    completes it. Everything runs under the environment's lock; the gate is
+    asked again once the lock is held, so of two concurrent syncs the second
+    finds the first one's work and stops.
+    """
+    from ghostenv.project.read import read_project
+    from ghostenv.store import Store
+    from ghostenv.workflow import gate
+
+    project = read_project(root)
+    lock, lock_message = _current_lock(root, project, frozen=not selection.checked,
+                                       locked=locked, cache_dir=cache_dir, offline=offline)
+    interpreter = _choose_interpreter(project, env_dir, selection.python, cache_dir)
+    options = _export_options(project, selection)
+    store = Store(cache_dir / "store")
+    with env_lock(store, env_dir):
+        if gate.check(str(root), str(env_dir), selection) is None:
+            state = gate.load(str(env_dir))
+            return SyncReport(total=state.count if state is not None else 0,
+                              locked=lock_message)
+        gate.forget(str(env_dir))
+        install_project = not project.virtual and not selection.no_install_project
+        report = sync_locked(lock, root, env_dir, interpreter, store, options=options,
+                             keep=(project.name,), prompt=project.name, progress=progress,
+                             exact=selection.exact)
+        report.locked = lock_message
+        if install_project:
+            _install_editable(project, root, report, interpreter, store, cache_dir=cache_dir,
+                              offline=offline)
+        assert report.python is not None
+        gate.record(str(root), str(env_dir), selection, interpreter=str(report.python),
+                    site_packages=[str(p) for p in report.site_packages],
+                    count=report.total + (1 if install_project else 0))
+    return report
+
+
+def _current_lock(root: Path, project: Project, *, frozen: bool, locked: bool, cache_dir: Path,
+                  offline: bool) -> tuple[Lock, str | None]:
+    """The lock to sync from, after locking when it no longer satisfies the project.
+
+    ``frozen``: taken as is. ``locked``: a lock that would change is an error.
+    Otherwise a lock that satisfies pyproject.toml is used without resolving
+    (as uv does), and a stale or missing one is re-locked first.
+    """
+    from ghostenv.lock.read import read_lock
+    from ghostenv.lock.satisfies import satisfies
+
+    path = root / "uv.lock"
+    if frozen:
+        if not path.is_file():
+            raise LockError(f"{path}: no lock to sync with --frozen",
+                            hint="run `ghostenv lock` first, or sync without --frozen")
+        return read_lock(path), None
+    reason = "uv.lock missing" if not path.is_file() else satisfies(read_lock(path), project)
+    if reason is None:
+        return read_lock(path), None
+    if locked:
+        raise LockError(f"{path} needs to be updated: {reason}",
+                        hint="run `ghostenv lock`, or sync with --frozen to use it as is")
+    from ghostenv.workflow.lock import lock_project
+
+    outcome = lock_project(root, settings=index_settings(project, cache_dir=cache_dir,
+                                                         offline=offline),
+                           mode="write", cache_dir=cache_dir)
+    message = f"Locked uv.lock ({reason})" if outcome.changed else None
+    return read_lock(path), message
+
+
+def index_settings(project: Project, *, cache_dir: Path, offline: bool) -> IndexSettings:
+    """Where to resolve and fetch: GHOSTENV_INDEX_URL / UV_INDEX_URL or PyPI, replaced by
+    the project's own indexes when it names any (as ``ghostenv lock`` does); find-links
+    from GHOSTENV_FIND_LINKS / UV_FIND_LINKS (space- or comma-separated)."""
+    from ghostenv.resolve.index_source import DEFAULT_INDEX, IndexSettings
+    from ghostenv.workflow.lock import project_settings
+
+    links = os.environ.get("GHOSTENV_FIND_LINKS") or os.environ.get("UV_FIND_LINKS") or ""
+    base = IndexSettings(
+        index_url=os.environ.get("GHOSTENV_INDEX_URL") or os.environ.get("UV_INDEX_URL")
+        or DEFAULT_INDEX, find_links=tuple(links.replace(",", " ").split()),
+        cache_dir=cache_dir, offline=offline)
+    return project_settings(project, base)
+
+
+def _choose_interpreter(project: Project, env_dir: Path, request: str | None,
+                        cache_dir: Path) -> Interpreter:
+    """``--python`` when given; else the environment's own interpreter while it still
+    satisfies requires-python (as uv); else the first one that does."""
+    from ghostenv.discover import find_interpreter
+    from ghostenv.errors import InterpreterError
+
+    if request is None:
+        env_python = env_dir / "bin" / "python"
+        if (env_dir / "pyvenv.cfg").is_file() and env_python.exists():
+            try:
+                interp = find_interpreter(str(env_python), cache_dir)
+            except InterpreterError:
+                interp = None
+            if interp is not None and (project.requires_python is None or
+                                       project.requires_python.contains(
+                                           interp.version_str, prereleases=True)):
+                return interp
+        if project.requires_python is not None:
+            request = str(project.requires_python)
+    return find_interpreter(request, cache_dir)
+
+
+def _export_options(project: Project, selection: Selection) -> ExportOptions:
+    """The lock packages to select: uv's default `dev` group plus what was asked."""
+    from ghostenv.errors import UsageError
+    from ghostenv.lock.export import ExportOptions
+
+    known_groups = {normalize(name) for name, _ in project.groups}
+    for group in selection.groups:
+        if normalize(group) not in known_groups:
+            raise UsageError(f"group `{group}` is not defined in {project.path}'s "
+                             "[dependency-groups]",
+                             hint=f"defined: {', '.join(sorted(known_groups)) or 'none'}")
+    known_extras = {normalize(name) for name, _ in project.optional_dependencies}
+    for extra in selection.extras:
+        if normalize(extra) not in known_extras:
+            raise UsageError(f"extra `{extra}` is not defined in {project.path}'s "
+                             "[project.optional-dependencies]",
+                             hint=f"defined: {', '.join(sorted(known_extras)) or 'none'}")
+    groups = [] if selection.no_default_groups or selection.no_dev else ["dev"]
+    groups += selection.groups
+    return ExportOptions(extras=selection.extras, all_extras=selection.all_extras,
+                         groups=tuple(dict.fromkeys(groups)), all_groups=selection.all_groups)
+
+
+def _install_editable(project: Project, root: Path, report: SyncReport,
+                      interpreter: Interpreter, store: Store, *, cache_dir: Path,
+                      offline: bool) -> None:
+    """Build the project's PEP 660 editable wheel (through ghostenv.build) and install it."""
+    try:
+        from ghostenv.build import build_wheel
+    except ImportError:
+        report.warnings.append(f"the project `{project.name}` itself is not installed: building "
+                               "it (editable) is not supported yet")
+        return
+    from ghostenv.materialize.install import install_wheel
+    from ghostenv.materialize.uninstall import uninstall
+    from ghostenv.materialize.venv import layout_for
+
+    layout = layout_for(report.site_packages[0].parents[2], interpreter)
+    started = time.perf_counter()
+    wheel = build_wheel(root, interpreter=interpreter,
+                        settings=index_settings(project, cache_dir=cache_dir, offline=offline),
+                        store=store, editable=True)
+    manifest = store.add_wheel(wheel)
+    for name, (_version, dist_info) in installed_dists(layout).items():
+        if name == normalize(project.name):
+            uninstall(dist_info, env_root=layout.root)
+    scheme = {"purelib": str(layout.purelib), "platlib": str(layout.platlib),
+              "scripts": str(layout.scripts), "data": str(layout.root),
+              "headers": str(layout.root / "include" / "site" /
+                             f"python{interpreter.python_version}" / manifest.name)}
+    install_wheel(manifest, store, scheme, interpreter=layout.python, supported_tags=None,
+                  requested=True,
+                  direct_url={"url": root.as_uri(), "dir_info": {"editable": True}})
+    report.built.append(f"{project.name} (editable)")
+    report.installed.append(f"{project.name}=={project.version or ''}")
+    report.install_ms += (time.perf_counter() - started) * 1000
