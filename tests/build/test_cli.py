@@ -1,0 +1,60 @@
+"""``ghostenv build`` end to end (subprocess), with the inline and failing in-tree backends."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from tests.conftest import run_ghostenv
+from tests.support.index_server import IndexServer
+
+
+def _args(index: IndexServer, links: Path) -> list[str]:
+    return ["--python", "3.12", "--index-url", index.simple_url, "--find-links", str(links)]
+
+
+def test_build_prints_the_wheel_and_caches(project: Callable[[str], Path], cache_dir: Path,
+                                           fixture_index: IndexServer, backend_links: Path,
+                                           tmp_path: Path) -> None:
+    source = project("build-inline")
+    log = tmp_path / "hooks.log"
+    env = {"GHOSTENV_TEST_BACKEND_LOG": str(log)}
+    proc = run_ghostenv("build", str(source), *_args(fixture_index, backend_links), env=env,
+                        check=True)
+    wheel = source / "dist" / "binline-0.1.0-py3-none-any.whl"
+    assert proc.stdout.strip() == str(wheel)
+    assert wheel.is_file()
+    assert "Built binline-0.1.0-py3-none-any.whl" in proc.stderr
+    calls = log.read_text()
+    out = tmp_path / "out"
+    proc = run_ghostenv("build", str(source), "--out-dir", str(out),
+                        *_args(fixture_index, backend_links), env=env, check=True)
+    assert (out / wheel.name).read_bytes() == wheel.read_bytes()
+    assert log.read_text() == calls  # the backend did not run again
+
+
+def test_build_editable(project: Callable[[str], Path], cache_dir: Path,
+                        fixture_index: IndexServer, backend_links: Path, tmp_path: Path) -> None:
+    source = project("build-hatchling")
+    proc = run_ghostenv("build", str(source), "--editable", "-o", str(tmp_path / "o"),
+                        *_args(fixture_index, backend_links), check=True)
+    path = Path(proc.stdout.strip())
+    assert path.name == "bhatch-2.0.0-py3-none-any.whl"
+    assert path.parent == tmp_path / "o"
+
+
+def test_build_failure_is_one_error_line(project: Callable[[str], Path], cache_dir: Path,
+                                         fixture_index: IndexServer,
+                                         backend_links: Path) -> None:
+    source = project("build-failing")
+    proc = run_ghostenv("build", str(source), *_args(fixture_index, backend_links))
+    assert proc.returncode == 1
+    assert "Traceback" not in proc.stderr.split("hint:")[0]
+    first = proc.stderr.splitlines()[0]
+    assert first.startswith("error: bfailing: build backend `failing_backend` failed in "
+                            "build_wheel")
+    assert first.endswith("RuntimeError: bfailing: the compiler exploded")
+    assert "warning: something looks off" not in proc.stderr  # only with -v
+    verbose = run_ghostenv("build", "-v", str(source), *_args(fixture_index, backend_links))
+    assert verbose.returncode == 1
+    assert "warning: something looks off" in verbose.stderr
