@@ -35,6 +35,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "cp": ("ghostenv.cli.cp", "clone a file or tree with a link mode and report what it cost"),
     "python": ("ghostenv.cli.python", "list interpreters or find the one a request selects"),
     "venv": ("ghostenv.cli.venv", "create a virtual environment (no subprocess, a few ms)"),
+    "install": ("ghostenv.cli.install", "pip install into an environment, through the store"),
     "wheel-meta": ("ghostenv.cli.wheel_meta", "show a wheel's METADATA, reading few bytes"),
     "export": ("ghostenv.cli.export", "print uv.lock as a hash-pinned requirements.txt"),
     "lock": ("ghostenv.cli.lock", "write or check uv.lock (universal, in uv's format)"),
@@ -44,6 +45,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "status": ("ghostenv.cli.status", "print `fresh` or why the project's environment is stale"),
     "build": ("ghostenv.cli.build", "build a wheel or PEP 660 editable wheel (PEP 517, cached)"),
     "ghost": ("ghostenv.cli.ghost", "the locked environment of a git revision: path or run CMD"),
+    "hooks": ("ghostenv.cli.hooks", "install git hooks that resync .venv after checkout/merge"),
 }
 
 

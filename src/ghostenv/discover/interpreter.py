@@ -50,6 +50,8 @@ class Interpreter:
     paths: dict[str, str] = field(compare=False)
     config_vars: dict[str, Any] = field(compare=False)
     source: str = ""
+    #: Wheel tags as strings, computed once when the probe ran and cached with it.
+    tag_cache: tuple[str, ...] = field(default=(), compare=False)
 
     @classmethod
     def from_probe(cls, path: str | Path, data: dict[str, Any], *, source: str = "") -> Interpreter:
@@ -77,6 +79,7 @@ class Interpreter:
             paths=rel,
             config_vars=dict(data.get("config_vars") or {}),
             source=source,
+            tag_cache=tuple(data.get("ghostenv_tags") or ()),
         )
 
     @property
@@ -132,6 +135,16 @@ class Interpreter:
         result = list(tags.generic_tags(interp_tag, [*abi_list, "none"], platforms))
         result += list(tags.compatible_tags((major, minor), interp_tag, platforms))
         return result
+
+    def tag_strings(self) -> list[str]:
+        """:meth:`tags` as strings, most specific first, from the probe cache when it has them.
+
+        Computing tags costs ~20 ms (``packaging.tags`` walks glibc and the
+        manylinux rules); the cached list costs nothing.
+        """
+        if self.tag_cache:
+            return list(self.tag_cache)
+        return [str(t) for t in self.tags()]
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-friendly view, used by ``ghostenv python ... --json``."""

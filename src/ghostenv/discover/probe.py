@@ -172,14 +172,25 @@ def probe_cached(path: str, cache_dir: Path | None) -> tuple[dict[str, Any], boo
     if entry is not None:
         try:
             cached = json.loads(entry.read_text("utf-8"))
-            if cached.get("key") == key:
+            if cached.get("key") == key and "ghostenv_tags" in cached["probe"]:
                 return cached["probe"], True
         except (OSError, ValueError, KeyError, AttributeError):
             pass
     data = run_probe(path)
+    data["ghostenv_tags"] = _tags_of(path, data)
     if entry is not None:
         _write_atomic(entry, json.dumps({"key": key, "probe": data}))
     return data, False
+
+
+def _tags_of(path: str, data: dict[str, Any]) -> list[str]:
+    """The wheel tags of a freshly probed interpreter (kept in the cache entry)."""
+    from ghostenv.discover.interpreter import Interpreter
+
+    try:
+        return [str(t) for t in Interpreter.from_probe(path, data).tags()]
+    except (KeyError, TypeError, ValueError):
+        return []
 
 
 def _write_atomic(target: Path, text: str) -> None:

@@ -1,0 +1,105 @@
+"""``ghostenv install`` through the real CLI against the fixture index."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import run_ghostenv
+from tests.support.index_plugin import REPO, packse_dir
+from tests.support.index_server import IndexServer
+
+PY = "3.12"
+
+
+def install(env: Path, index: IndexServer, *args: str, check: bool = True,
+            cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return run_ghostenv("install", "--venv", str(env), "--python", PY, "--index-url",
+                        index.simple_url, *args, check=check, cwd=cwd)
+
+
+def versions(env: Path) -> dict[str, str]:
+    code = ("import importlib.metadata as m, json;"
+            "print(json.dumps({d.metadata['Name'].lower(): d.version for d in m.distributions()}))")
+    out = subprocess.run([str(env / "bin" / "python"), "-c", code], capture_output=True,
+                         text=True, check=True).stdout
+    return dict(json.loads(out))
+
+
+def files_requested(index: IndexServer) -> list[str]:
+    return [r.path for r in index.requests if r.path.startswith("/files/")]
+
+
+def test_install_resolves_for_the_env_and_keeps_what_satisfies(
+        tmp_path: Path, cache_dir: Path, fixture_index: IndexServer) -> None:
+    env = tmp_path / "env"
+    first = install(env, fixture_index, "alpha")
+    assert "Installed 3 packages" in first.stderr
+    assert versions(env) == {"alpha": "1.1.0", "beta": "1.2.0", "gamma": "1.0.0"}
+    assert (env / "lib" / "python3.12" / "site-packages" / "alpha-1.1.0.dist-info"
+            / "REQUESTED").exists()
+    assert not (env / "lib" / "python3.12" / "site-packages" / "beta-1.2.0.dist-info"
+                / "REQUESTED").exists()
+
+    fixture_index.reset()
+    again = install(env, fixture_index, "alpha")
+    assert again.stderr.startswith("Audited 3 packages"), again.stderr
+    assert files_requested(fixture_index) == []
+
+    # an explicit older pin replaces the installed version, the rest stays
+    down = install(env, fixture_index, "beta==1.0.0", "-v")
+    assert "~ beta 1.2.0 -> 1.0.0" in down.stderr
+    assert versions(env)["beta"] == "1.0.0"
+    assert versions(env)["alpha"] == "1.1.0"
+
+
+def test_requirements_file_constraints_and_no_deps(
+        tmp_path: Path, cache_dir: Path, fixture_index: IndexServer) -> None:
+    (tmp_path / "c.txt").write_text("beta<1.2  # not the newest\n")
+    (tmp_path / "r.txt").write_text("# comment\n-c c.txt\nalpha==1.0.0\n")
+    env = tmp_path / "env"
+    install(env, fixture_index, "-r", str(tmp_path / "r.txt"))
+    assert versions(env) == {"alpha": "1.0.0", "beta": "1.0.0", "gamma": "1.0.0"}
+
+    other = tmp_path / "other"
+    install(other, fixture_index, "alpha", "--no-deps")
+    assert versions(other) == {"alpha": "1.1.0"}
+
+
+def test_local_wheel_and_unknown_project(tmp_path: Path, cache_dir: Path,
+                                         fixture_index: IndexServer,
+                                         fixture_wheels: Path) -> None:
+    env = tmp_path / "env"
+    wheel = tmp_path / "gamma-1.0.0-py3-none-any.whl"
+    shutil.copy(fixture_wheels / wheel.name, wheel)
+    install(env, fixture_index, str(wheel))
+    site = env / "lib" / "python3.12" / "site-packages"
+    direct = json.loads((site / "gamma-1.0.0.dist-info" / "direct_url.json").read_text())
+    assert direct["url"] == wheel.as_uri()
+
+    bad = install(env, fixture_index, "no-such-project", check=False)
+    assert bad.returncode == 1
+    assert bad.stderr.startswith("error: ")
+    assert "no-such-project" in bad.stderr
+    assert "Traceback" not in bad.stderr
+
+
+def test_editable_project(tmp_path: Path, cache_dir: Path, fixture_index: IndexServer) -> None:
+    links = packse_dir() / "index" / "vendor" / "build"
+    if not (links / "hatchling-1.20.0-py3-none-any.whl").is_file():
+        pytest.skip(f"backend wheels not found in {links}")
+    project = tmp_path / "build-hatchling"
+    shutil.copytree(REPO / "fixtures" / "projects" / "build-hatchling", project)
+    env = tmp_path / "env"
+    install(env, fixture_index, "--find-links", str(links), "-e", str(project))
+    site = env / "lib" / "python3.12" / "site-packages"
+    direct = json.loads((site / "bhatch-2.0.0.dist-info" / "direct_url.json").read_text())
+    assert direct == {"url": project.as_uri(), "dir_info": {"editable": True}}
+    (project / "bhatch" / "__init__.py").write_text("EDITED = 'yes'\n")
+    out = subprocess.run([str(env / "bin" / "python"), "-c", "import bhatch; print(bhatch.EDITED)"],
+                         capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "yes"
