@@ -1,0 +1,767 @@
+"""Marker algebra for universal resolution: a reduced ordered decision diagram.
+
+Universal resolution carries markers instead of evaluating them, so it needs
+to answer "can these two conditions hold at once?", "is this always true?",
+and to print a condition the way uv prints it (uv.lock is compared byte for
+byte). Truth tables do not scale and packaging's ``Marker`` has no algebra, so
+markers become decision diagrams: one node per variable, edges labelled with
+disjoint ranges of that variable's values (PEP 440 versions for
+``python_full_version``, strings for ``sys_platform`` and friends, booleans for
+``extra``, ``in`` and ``contains`` tests). Nodes are interned and reduced, so a
+function has exactly one diagram for the fixed variable order and equivalence
+is identity.
+
+The variable order, the ``python_version`` -> ``python_full_version`` and
+``platform_system`` -> ``sys_platform`` rewrites and the known-impossible
+pairs (``os_name == 'nt' and sys_platform == 'linux'``) follow uv 0.13, because
+the printed form (paths of the diagram turned into DNF, then simplified and
+sorted) depends on them. See ``ghostenv.resolve.marker_text`` for printing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from packaging.markers import Marker
+from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
+
+__all__ = [
+    "FALSE",
+    "TRUE",
+    "Bound",
+    "Interval",
+    "MarkerTree",
+    "parse_marker",
+]
+
+# -- values, bounds and intervals -------------------------------------------
+# A bound is (value, inclusive); None stands for -inf / +inf.
+Bound = tuple[Any, bool] | None
+Interval = tuple[Bound, Bound]
+FULL: Interval = (None, None)
+
+STRING_KEYS = (
+    "os_name",
+    "sys_platform",
+    "platform_system",
+    "platform_machine",
+    "platform_python_implementation",
+    "platform_release",
+    "platform_version",
+    "implementation_name",
+)
+VERSION_KEYS = ("implementation_version", "python_full_version")
+_ALIASES = {
+    "os.name": "os_name",
+    "sys.platform": "sys_platform",
+    "platform.version": "platform_version",
+    "platform.machine": "platform_machine",
+    "platform.python_implementation": "platform_python_implementation",
+    "python_implementation": "platform_python_implementation",
+}
+_SYSTEM_TO_PLATFORM = {
+    "Windows": "win32",
+    "Darwin": "darwin",
+    "Linux": "linux",
+    "AIX": "aix",
+    "Emscripten": "emscripten",
+    "Android": "android",
+}
+
+# A variable is a tuple whose natural order is the diagram order:
+#   (0, i)            version key VERSION_KEYS[i]
+#   (1, i)            string key STRING_KEYS[i]
+#   (2, i, value)     "<key> in <value>"   (boolean)
+#   (3, i, value)     "<value> in <key>"   (boolean)
+#   (4, name)         extra == name        (boolean)
+Var = tuple[Any, ...]
+
+
+def _is_bool(var: Var) -> bool:
+    return bool(var[0] >= 2)
+
+
+def _start_key(bound: Bound) -> tuple[Any, ...]:
+    if bound is None:
+        return (0,)
+    return (1, bound[0], 0 if bound[1] else 1)
+
+
+def _is_empty(interval: Interval) -> bool:
+    lo, hi = interval
+    if lo is None or hi is None:
+        return False
+    if lo[0] > hi[0]:
+        return True
+    return bool(lo[0] == hi[0] and not (lo[1] and hi[1]))
+
+
+def _intersect(a: Interval, b: Interval) -> Interval:
+    lo = _max_lo(a[0], b[0])
+    hi = _min_hi(a[1], b[1])
+    return (lo, hi)
+
+
+def _max_lo(x: Bound, y: Bound) -> Bound:
+    if x is None:
+        return y
+    if y is None:
+        return x
+    if x[0] != y[0]:
+        return x if x[0] > y[0] else y
+    return x if not x[1] else y  # exclusive is tighter
+
+
+def _min_hi(x: Bound, y: Bound) -> Bound:
+    if x is None:
+        return y
+    if y is None:
+        return x
+    if x[0] != y[0]:
+        return x if x[0] < y[0] else y
+    return x if not x[1] else y
+
+
+def _adjacent(left: Interval, right: Interval) -> bool:
+    """``left`` ends exactly where ``right`` starts (one side inclusive)."""
+    end, start = left[1], right[0]
+    return end is not None and start is not None and end[0] == start[0] and end[1] != start[1]
+
+
+def ranges_complement(intervals: Iterable[Interval]) -> list[Interval]:
+    """Complement of a sorted list of disjoint intervals."""
+    result: list[Interval] = []
+    cursor: Bound = None
+    started = False
+    for lo, hi in intervals:
+        if lo is not None:
+            upper: Bound = (lo[0], not lo[1])
+            if not started:
+                result.append((None, upper))
+            elif cursor is not None and not _is_empty((cursor, upper)):
+                result.append((cursor, upper))
+        started = True
+        if hi is None:
+            return result
+        cursor = (hi[0], not hi[1])
+    if not started:
+        return [FULL]
+    result.append((cursor, None))
+    return result
+
+
+def ranges_union(intervals: Iterable[Interval]) -> list[Interval]:
+    """Sorted, merged union of intervals."""
+    ordered = sorted((i for i in intervals if not _is_empty(i)), key=lambda i: _start_key(i[0]))
+    result: list[Interval] = []
+    for interval in ordered:
+        if result:
+            last = result[-1]
+            if _overlaps_or_touches(last, interval):
+                hi = last[1] if _hi_key(last[1]) >= _hi_key(interval[1]) else interval[1]
+                result[-1] = (last[0], hi)
+                continue
+        result.append(interval)
+    return result
+
+
+def _hi_key(bound: Bound) -> tuple[Any, ...]:
+    if bound is None:
+        return (2,)
+    return (1, bound[0], 1 if bound[1] else 0)
+
+
+def _overlaps_or_touches(left: Interval, right: Interval) -> bool:
+    if left[1] is None or right[0] is None:
+        return True
+    end, start = left[1], right[0]
+    if end[0] > start[0]:
+        return True
+    if end[0] == start[0]:
+        return bool(end[1] or start[1])
+    return False
+
+
+def _edges_from(true_ranges: list[Interval]) -> tuple[tuple[Interval, int], ...]:
+    edges = [(i, TRUE) for i in true_ranges] + [(i, FALSE) for i in ranges_complement(true_ranges)]
+    edges.sort(key=lambda e: _start_key(e[0][0]))
+    return tuple(edges)
+
+
+# -- the node table ------------------------------------------------------------
+TRUE = 0
+FALSE = 1
+# node id -> (var, edges); for range variables edges is ((interval, child), ...) sorted by
+# start, for boolean variables (high, low).
+_NODES: list[tuple[Var, Any]] = [((-1,), None), ((-1,), None)]
+_UNIQUE: dict[tuple[Var, Any], int] = {}
+_AND: dict[tuple[int, int], int] = {}
+_AND_RAW: dict[tuple[int, int], int] = {}
+_NOT: dict[int, int] = {TRUE: FALSE, FALSE: TRUE}
+
+
+def _node(var: Var, edges: Any) -> int:
+    """Intern a node, merging adjacent equal edges and eliding a node with one outcome."""
+    if _is_bool(var):
+        high, low = edges
+        if high == low:
+            return int(high)
+        key: tuple[Var, Any] = (var, (high, low))
+    else:
+        merged: list[tuple[Interval, int]] = []
+        for interval, child in edges:
+            if merged and merged[-1][1] == child and _adjacent(merged[-1][0], interval):
+                merged[-1] = ((merged[-1][0][0], interval[1]), child)
+            else:
+                merged.append((interval, child))
+        if all(child == merged[0][1] for _, child in merged):
+            return merged[0][1]
+        key = (var, tuple(merged))
+    found = _UNIQUE.get(key)
+    if found is None:
+        found = _UNIQUE[key] = len(_NODES)
+        _NODES.append(key)
+    return found
+
+
+def _children(node: int) -> list[int]:
+    var, edges = _NODES[node]
+    if _is_bool(var):
+        return list(edges)
+    return [child for _, child in edges]
+
+
+def _map(node: int, f: Callable[[int], int]) -> int:
+    var, edges = _NODES[node]
+    if _is_bool(var):
+        return _node(var, (f(edges[0]), f(edges[1])))
+    return _node(var, tuple((interval, f(child)) for interval, child in edges))
+
+
+def _apply(var: Var, left: Any, right: Any, f: Callable[[int, int], int]) -> int:
+    if _is_bool(var):
+        return _node(var, (f(left[0], right[0]), f(left[1], right[1])))
+    combined: list[tuple[Interval, int]] = []
+    for interval, child in left:
+        for other, other_child in right:
+            overlap = _intersect(interval, other)
+            if not _is_empty(overlap):
+                combined.append((overlap, f(child, other_child)))
+    combined.sort(key=lambda e: _start_key(e[0][0]))
+    return _node(var, tuple(combined))
+
+
+def _negate(node: int) -> int:
+    found = _NOT.get(node)
+    if found is None:
+        found = _NOT[node] = _map(node, _negate)
+        _NOT[found] = node
+    return found
+
+
+def _and_raw(x: int, y: int) -> int:
+    """Conjunction without the known-impossible pairs (used to build them)."""
+    return _conj(x, y, _AND_RAW, checked=False)
+
+
+def _or_raw(x: int, y: int) -> int:
+    return _negate(_and_raw(_negate(x), _negate(y)))
+
+
+def _and(x: int, y: int) -> int:
+    return _conj(x, y, _AND, checked=True)
+
+
+def _or(x: int, y: int) -> int:
+    return _negate(_and(_negate(x), _negate(y)))
+
+
+def _conj(x: int, y: int, memo: dict[tuple[int, int], int], *, checked: bool) -> int:
+    if x == TRUE:
+        return y
+    if y in (TRUE, x):
+        return x
+    if FALSE in (x, y):
+        return FALSE
+    key = (x, y) if x < y else (y, x)
+    found = memo.get(key)
+    if found is not None:
+        return found
+    (xv, xe), (yv, ye) = _NODES[x], _NODES[y]
+
+    def sub(a: int, b: int) -> int:
+        return _conj(a, b, memo, checked=checked)
+
+    if xv < yv:
+        result = _map(x, lambda c: sub(c, y))
+    elif yv < xv:
+        result = _map(y, lambda c: sub(x, c))
+    else:
+        result = _apply(xv, xe, ye, sub)
+    # uv knows some pairs never hold together (os_name == 'nt' on linux, ...).
+    if (
+        checked
+        and result != FALSE
+        and _conflicting(xv)
+        and _conflicting(yv)
+        and _and_raw(result, _negate(_exclusions())) == FALSE
+    ):
+        result = FALSE
+    memo[key] = result
+    return result
+
+
+# -- expressions -----------------------------------------------------------------
+def _string_node(key: str, op: str, value: str) -> int:
+    if key == "platform_system" and value in _SYSTEM_TO_PLATFORM:
+        key, value = "sys_platform", _SYSTEM_TO_PLATFORM[value]
+    index = STRING_KEYS.index(key)
+    var = (1, index)
+    if op in ("in", "not in"):
+        return _bool_node((2, index, value), op == "in")
+    ordered = key in ("platform_release", "platform_version")
+    true: list[Interval]
+    if op == "==":
+        true = [((value, True), (value, True))]
+    elif op == "!=":
+        true = ranges_complement([((value, True), (value, True))])
+    elif op in (">", "<") and not ordered:
+        true = []
+    elif op in (">=", "<=") and not ordered:
+        true = [((value, True), (value, True))]
+    elif op == ">":
+        true = [((value, False), None)]
+    elif op == ">=":
+        true = [((value, True), None)]
+    elif op == "<":
+        true = [(None, (value, False))]
+    elif op == "<=":
+        true = [(None, (value, True))]
+    else:  # "~=" and "===" on strings: uv ignores them
+        return TRUE
+    if not true:
+        return FALSE
+    return _node(var, _edges_from(true))
+
+
+def _bool_node(var: Var, value: bool) -> int:
+    return _node(var, (TRUE, FALSE) if value else (FALSE, TRUE))
+
+
+def _release(text: str) -> Version:
+    version = Version(text)
+    return Version(".".join(str(p) for p in version.release))
+
+
+def _bump(version: Version, position: int) -> Version:
+    release = list(version.release[: position + 1])
+    while len(release) <= position:
+        release.append(0)
+    release[position] += 1
+    return Version(".".join(map(str, release)))
+
+
+def version_ranges(op: str, text: str) -> list[Interval]:
+    """The versions (release-only, like uv) a specifier admits, as sorted intervals."""
+    if op in ("==", "!=") and text.endswith(".*"):
+        base = _release(text[:-2])
+        star: list[Interval] = [((base, True), (_bump(base, len(base.release) - 1), False))]
+        return star if op == "==" else ranges_complement(star)
+    if op == "~=":
+        base = _release(text)
+        return [((base, True), (_bump(base, len(base.release) - 2), False))]
+    version = _release(text)
+    point: list[Interval] = [((version, True), (version, True))]
+    table: dict[str, list[Interval]] = {
+        "==": point,
+        "===": point,
+        "!=": ranges_complement(point),
+        ">=": [((version, True), None)],
+        ">": [((version, False), None)],
+        "<=": [(None, (version, True))],
+        "<": [(None, (version, False))],
+    }
+    return table[op]
+
+
+def _python_version_node(op: str, text: str) -> int:
+    """``python_version`` (X.Y) rewritten over ``python_full_version``, as uv does."""
+    version = _release(text)
+    if len(version.release) > 2 or "*" in text:
+        return _version_node("python_full_version", op, text)
+    if len(version.release) == 1:
+        version = Version(f"{version.release[0]}.0")
+    nxt = _bump(version, 1)
+    rewritten = {
+        "==": ("==", f"{version}.*"),
+        "!=": ("!=", f"{version}.*"),
+        ">": (">=", str(nxt)),
+        "<=": ("<", str(nxt)),
+    }
+    new_op, new_text = rewritten.get(op, (op, str(version)))
+    return _version_node("python_full_version", new_op, new_text)
+
+
+def _version_node(key: str, op: str, text: str) -> int:
+    return _node((0, VERSION_KEYS.index(key)), _edges_from(version_ranges(op, text)))
+
+
+_FLIP = {
+    "<": ">",
+    ">": "<",
+    "<=": ">=",
+    ">=": "<=",
+    "==": "==",
+    "!=": "!=",
+    "~=": "~=",
+    "===": "===",
+}
+
+
+def _expression(lhs: Any, op: str, rhs: Any) -> int:
+    left_is_var = type(lhs).__name__ == "Variable"
+    right_is_var = type(rhs).__name__ == "Variable"
+    if left_is_var and right_is_var:
+        raise ValueError("a marker compares two variables")
+    if op in ("in", "not in") and right_is_var:
+        # '<value>' in <key>: the "contains" test
+        key = _ALIASES.get(rhs.value, rhs.value)
+        if key in STRING_KEYS:
+            return _bool_node((3, STRING_KEYS.index(key), lhs.value), op == "in")
+        raise ValueError(f"unsupported marker: {lhs.value!r} {op} {key}")
+    if right_is_var:
+        lhs, rhs, op = rhs, lhs, _FLIP[op]
+    key = _ALIASES.get(lhs.value, lhs.value)
+    value = str(rhs.value)
+    if key == "extra":
+        try:
+            name = canonicalize_name(value, validate=True)
+        except Exception:
+            return FALSE
+        if op == "==":
+            return _bool_node((4, name), True)
+        if op == "!=":
+            return _bool_node((4, name), False)
+        return FALSE
+    if key == "python_version":
+        if op in ("in", "not in"):
+            nodes = [_python_version_node("==", v) for v in value.split()]
+            node = FALSE
+            for n in nodes:
+                node = _or_raw(node, n)
+            return node if op == "in" else _negate(node)
+        return _python_version_node(op, value)
+    if key in VERSION_KEYS:
+        if op in ("in", "not in"):
+            node = FALSE
+            for v in value.split():
+                node = _or_raw(node, _version_node(key, "==", v))
+            return node if op == "in" else _negate(node)
+        return _version_node(key, op, value)
+    if key in STRING_KEYS:
+        return _string_node(key, op, value)
+    raise ValueError(f"unknown marker variable {key}")
+
+
+def _build(items: Any) -> int:
+    """packaging's parsed marker list: items joined by 'and'/'or', 'and' binding tighter."""
+    if isinstance(items, tuple):
+        lhs, op, rhs = items
+        return _expression(lhs, op.value, rhs)
+    groups: list[int] = []
+    current = TRUE
+    for item in items:
+        if item == "or":
+            groups.append(current)
+            current = TRUE
+        elif item == "and":
+            continue
+        else:
+            current = _and(current, _build(item))
+    groups.append(current)
+    result = FALSE
+    for group in groups:
+        result = _or(result, group)
+    return result
+
+
+# -- known-impossible combinations (uv's "exclusions") ---------------------------
+@cache
+def _exclusions() -> int:
+    def eq(key: str, value: str) -> int:
+        return _string_node(key, "==", value)
+
+    pairs = [
+        (eq("os_name", "nt"), eq("sys_platform", "linux")),
+        (eq("os_name", "nt"), eq("sys_platform", "darwin")),
+        (eq("os_name", "nt"), eq("sys_platform", "ios")),
+        (eq("os_name", "posix"), eq("sys_platform", "win32")),
+    ]
+    systems = ["FreeBSD", "NetBSD", "OpenBSD", "SunOS", "iOS", "iPadOS"]
+    platforms = [
+        "aix",
+        "android",
+        "emscripten",
+        "ios",
+        "linux",
+        "darwin",
+        "win32",
+        "cygwin",
+        "wasi",
+    ]
+    for system in systems:
+        for platform in platforms:
+            if platform == "ios" and system in ("iOS", "iPadOS"):
+                continue
+            pairs.append((eq("platform_system", system), eq("sys_platform", platform)))
+    tree = FALSE
+    for a, b in pairs:
+        tree = _or_raw(tree, _and_raw(a, b))
+    return tree
+
+
+def _conflicting(var: Var) -> bool:
+    """os_name, sys_platform and platform_system take part in known-impossible pairs."""
+    return bool(var[0] == 1 and var[1] <= 2)
+
+
+# -- restrictions ------------------------------------------------------------------
+def _python_var() -> Var:
+    return (0, 1)
+
+
+def _simplify_python(node: int, allowed: Interval, memo: dict[int, int]) -> int:
+    """uv's ``simplify_python_versions``: drop python ranges outside ``allowed`` and
+    stretch the remaining outer edges to -inf/+inf (the bounds are known to hold)."""
+    if node in (TRUE, FALSE):
+        return node
+    found = memo.get(node)
+    if found is not None:
+        return found
+    var, edges = _NODES[node]
+    if var != _python_var():
+        result = _map(node, lambda c: _simplify_python(c, allowed, memo))
+    else:
+        kept = [
+            (overlap, child)
+            for interval, child in edges
+            if not _is_empty(overlap := _intersect(interval, allowed))
+        ]
+        if not kept:
+            result = FALSE
+        else:
+            kept[0] = ((None, kept[0][0][1]), kept[0][1])
+            kept[-1] = ((kept[-1][0][0], None), kept[-1][1])
+            result = _node(var, tuple(kept))
+    memo[node] = result
+    return result
+
+
+def _restrict(value: int, assumption: int, memo: dict[tuple[int, int], int]) -> int:
+    """``value`` where ``assumption`` holds; free to differ outside it (uv's ``restrict``)."""
+    if assumption == TRUE or value in (TRUE, FALSE):
+        return value
+    if assumption == FALSE:
+        return FALSE
+    if value == assumption:
+        return TRUE
+    if value == _negate(assumption):
+        return FALSE
+    key = (value, assumption)
+    found = memo.get(key)
+    if found is not None:
+        return found
+    (vv, ve), (av, ae) = _NODES[value], _NODES[assumption]
+    if vv < av:
+        result = _map(value, lambda c: _restrict(c, assumption, memo))
+    elif av < vv:
+        quantified = FALSE
+        for child in _children(assumption):
+            quantified = _or_raw(quantified, child)
+        result = _restrict(value, quantified, memo)
+    else:
+        fallback: list[int] = []
+
+        def first(v: int, a: int) -> int:
+            if a == FALSE:
+                return FALSE
+            r = _restrict(v, a, memo)
+            if not fallback:
+                fallback.append(r)
+            return r
+
+        _apply(vv, ve, ae, first)
+        if not fallback:
+            result = FALSE
+        else:
+            result = _apply(
+                vv, ve, ae, lambda v, a: fallback[0] if a == FALSE else _restrict(v, a, memo)
+            )
+    memo[key] = result
+    return result
+
+
+def _evaluate(node: int, env: Mapping[str, str], extras: frozenset[str]) -> bool:
+    while node not in (TRUE, FALSE):
+        var, edges = _NODES[node]
+        kind = var[0]
+        if kind == 4:
+            node = edges[0] if var[1] in extras else edges[1]
+            continue
+        if kind in (2, 3):
+            actual = env.get(STRING_KEYS[var[1]], "")
+            hit = actual in var[2] if kind == 2 else var[2] in actual
+            node = edges[0] if hit else edges[1]
+            continue
+        raw = env.get(VERSION_KEYS[var[1]] if kind == 0 else STRING_KEYS[var[1]], "")
+        value: Any = raw
+        if kind == 0:
+            try:
+                value = _release(raw)
+            except InvalidVersion:
+                return False
+        for interval, child in edges:
+            if _contains(interval, value):
+                node = child
+                break
+        else:  # pragma: no cover - edges cover the whole line
+            return False
+    return node == TRUE
+
+
+def _contains(interval: Interval, value: Any) -> bool:
+    lo, hi = interval
+    if lo is not None and (value < lo[0] or (value == lo[0] and not lo[1])):
+        return False
+    return not (hi is not None and (value > hi[0] or (value == hi[0] and not hi[1])))
+
+
+# -- the public value type -----------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class MarkerTree:
+    """An immutable marker; equal functions are equal objects (same interned node)."""
+
+    node: int
+
+    @classmethod
+    def true(cls) -> MarkerTree:
+        return _TRUE_TREE
+
+    @classmethod
+    def false(cls) -> MarkerTree:
+        return _FALSE_TREE
+
+    @classmethod
+    def python_range(cls, interval: Interval) -> MarkerTree:
+        """``python_full_version`` inside ``interval``."""
+        if interval == FULL:
+            return _TRUE_TREE
+        return cls(_node(_python_var(), _edges_from([interval])))
+
+    @property
+    def is_true(self) -> bool:
+        return self.node == TRUE
+
+    @property
+    def is_false(self) -> bool:
+        return self.node == FALSE
+
+    def __and__(self, other: MarkerTree) -> MarkerTree:
+        return MarkerTree(_and(self.node, other.node))
+
+    def __or__(self, other: MarkerTree) -> MarkerTree:
+        return MarkerTree(_or(self.node, other.node))
+
+    def __invert__(self) -> MarkerTree:
+        return MarkerTree(_negate(self.node))
+
+    def is_disjoint(self, other: MarkerTree) -> bool:
+        return _and(self.node, other.node) == FALSE
+
+    def implies(self, other: MarkerTree) -> bool:
+        return _and(self.node, _negate(other.node)) == FALSE
+
+    def simplify_python(self, allowed: Interval) -> MarkerTree:
+        """Assume python_full_version lies in ``allowed`` (requires-python)."""
+        if allowed == FULL:
+            return self
+        return MarkerTree(_simplify_python(self.node, allowed, {}))
+
+    def restrict(self, assumption: MarkerTree) -> MarkerTree:
+        return MarkerTree(_restrict(self.node, assumption.node, {}))
+
+    def with_extras(self, extras: Iterable[str] = ()) -> MarkerTree:
+        """Fix extra variables: names in ``extras`` true, all other extras false."""
+        return MarkerTree(_fix_extras(self.node, frozenset(extras), {}))
+
+    def mentions_extra(self) -> bool:
+        return _mentions(self.node, lambda var: var[0] == 4, set())
+
+    def python_bounds(self) -> Interval:
+        """The smallest python_full_version interval outside which the marker is false."""
+        if self.node in (TRUE, FALSE):
+            return FULL
+        var, edges = _NODES[self.node]
+        if var != _python_var():
+            return FULL
+        live = [interval for interval, child in edges if child != FALSE]
+        return (live[0][0], live[-1][1])
+
+    def evaluate(self, env: Mapping[str, str], extras: Iterable[str] = ()) -> bool:
+        return _evaluate(self.node, env, frozenset(canonicalize_name(e) for e in extras))
+
+    def __str__(self) -> str:
+        from ghostenv.resolve.marker_text import render
+
+        return render(self.node)
+
+    def __repr__(self) -> str:
+        return f"MarkerTree({str(self) or 'true'!r})"
+
+
+def _fix_extras(node: int, wanted: frozenset[str], memo: dict[int, int]) -> int:
+    if node in (TRUE, FALSE):
+        return node
+    found = memo.get(node)
+    if found is not None:
+        return found
+    var, edges = _NODES[node]
+    if var[0] == 4:
+        result = _fix_extras(edges[0] if var[1] in wanted else edges[1], wanted, memo)
+    else:
+        result = _map(node, lambda c: _fix_extras(c, wanted, memo))
+    memo[node] = result
+    return result
+
+
+def _mentions(node: int, test: Callable[[Var], bool], seen: set[int]) -> bool:
+    if node in (TRUE, FALSE) or node in seen:
+        return False
+    seen.add(node)
+    var = _NODES[node][0]
+    return test(var) or any(_mentions(c, test, seen) for c in _children(node))
+
+
+_TRUE_TREE = MarkerTree(TRUE)
+_FALSE_TREE = MarkerTree(FALSE)
+
+
+@cache
+def parse_marker(text: str | None) -> MarkerTree:
+    """Parse PEP 508 marker text (None or "" = always true)."""
+    if not text:
+        return _TRUE_TREE
+    return MarkerTree(_build(Marker(text)._markers))
+
+
+def from_marker(marker: Marker | None) -> MarkerTree:
+    return parse_marker(str(marker)) if marker is not None else _TRUE_TREE
+
+
+def node_table() -> list[tuple[Var, Any]]:
+    """The interned nodes (read-only use: rendering)."""
+    return _NODES
