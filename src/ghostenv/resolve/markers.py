@@ -15,7 +15,7 @@ The variable order, the ``python_version`` -> ``python_full_version`` and
 ``platform_system`` -> ``sys_platform`` rewrites and the known-impossible
 pairs (``os_name == 'nt' and sys_platform == 'linux'``) follow uv 0.13, because
 the printed form (paths of the diagram turned into DNF, then simplified and
-sorted) depends on them. See ``ghostenv.resolve.marker_text`` for printing.
+sorted) depends on them. See ``ghostenv.resolve.universal_marker_text`` for printing.
 """
 
 from __future__ import annotations
@@ -715,7 +715,7 @@ class MarkerTree:
         return _evaluate(self.node, env, frozenset(canonicalize_name(e) for e in extras))
 
     def __str__(self) -> str:
-        from ghostenv.resolve.marker_text import render
+        from ghostenv.resolve.universal_marker_text import render
 
         return render(self.node)
 
