@@ -11,7 +11,7 @@ in milliseconds.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -129,7 +129,9 @@ def wheel_matches_python(filename: str, requires_python: SpecifierSet) -> bool:
                     continue
                 return True  # unknown tag: allowed
             continue
-        match = re.match(r"^(?:cp|pypy|graalpy)(\d)(\d+)", abi)
+        # graalpy250_312_native: GraalPy 25.0 for Python 3.12
+        abi_py = "cp" + abi.split("_")[1] if abi.startswith("graalpy") and "_" in abi else abi
+        match = re.match(r"^(?:cp|pypy)(\d)(\d+)", abi_py)
         if match:
             if int(match.group(1)) == 2:
                 continue
@@ -155,15 +157,27 @@ def artifact(file: DistFile) -> Artifact:
 
 
 def select_files(
-    files: Sequence[DistFile], requires_python: SpecifierSet
+    files: Sequence[DistFile],
+    requires_python: SpecifierSet,
+    keep: Callable[[str], bool] | None = None,
 ) -> tuple[Artifact | None, tuple[Artifact, ...]]:
-    """``(sdist, wheels)`` as uv records them for one locked version."""
+    """``(sdist, wheels)`` as uv records them for one locked version.
+
+    ``keep(filename)`` may drop further wheels (platforms the package's markers
+    make unreachable, :mod:`ghostenv.lock.reach`).
+    """
     sdists = [f for f in files if not f.is_wheel]
     sdist = next((f for f in sdists if f.filename.endswith(".tar.gz")), None)
     if sdist is None and sdists:
         sdist = sdists[0]
     wheels = sorted(
-        (f for f in files if f.is_wheel and wheel_matches_python(f.filename, requires_python)),
+        (
+            f
+            for f in files
+            if f.is_wheel
+            and wheel_matches_python(f.filename, requires_python)
+            and (keep is None or keep(f.filename))
+        ),
         key=lambda f: f.filename,
     )
     return (

@@ -21,6 +21,7 @@ The choices that are uv's and not the resolver's live here:
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from functools import partial
 from typing import TYPE_CHECKING
 
 from packaging.specifiers import SpecifierSet
@@ -31,6 +32,7 @@ from ghostenv.lock.artifacts import select_files
 from ghostenv.lock.canonical import canonicalize
 from ghostenv.lock.declared import root_metadata
 from ghostenv.lock.model import Dependency, Lock, Package, Source
+from ghostenv.lock.reach import wheel_filter
 from ghostenv.project.model import Project
 
 if TYPE_CHECKING:
@@ -109,9 +111,14 @@ def build_lock(
             for (name, version, marker), extras in merged.items()
         )
 
+    keep = wheel_filter(resolution, files)
     packages: list[Package] = []
     for resolved in resolution.packages:
-        sdist, wheels = select_files(files(resolved.name, resolved.version), requires_python)
+        sdist, wheels = select_files(
+            files(resolved.name, resolved.version),
+            requires_python,
+            partial(keep, resolved.name, resolved.version),
+        )
         if sdist is None and not wheels:
             raise LockError(
                 f"{resolved.name} {resolved.version}: the index lists no file for it",

@@ -55,8 +55,11 @@ def normalize_marker(text: str) -> str | None:
         markers = importlib.import_module("ghostenv.resolve.markers")
     except ImportError:
         return _approximate(text)
+    canonical = getattr(markers, "normalize_marker", None)
+    if canonical is None:
+        return _approximate(text)
     try:
-        out = markers.normalize_marker(text)
+        out = canonical(text)
     except NotImplementedError:  # pragma: no cover - a partial implementation
         return _approximate(text)
     return None if out is None else str(out)
@@ -107,21 +110,39 @@ def _atom(item: tuple[object, object, object]) -> str:
     return f"{quote}{lval}{quote} {oval} {rval}"
 
 
-def _render(items: Sequence[object]) -> str:
-    out: list[str] = []
+def _dnf(items: Sequence[object]) -> list[list[str]]:
+    """packaging's parsed marker as a list of clauses (OR of ANDs of atoms)."""
+    clauses: list[list[str]] = [[]]
+    pending: list[list[list[str]]] = []
     for item in items:
-        if isinstance(item, str):
-            out.append(item)
-        elif isinstance(item, list):
-            out.append(f"({_render(item)})")
+        if item == "or":
+            pending.append(clauses)
+            clauses = [[]]
+        elif item == "and":
+            continue
         else:
-            out.append(_atom(item))  # type: ignore[arg-type]
-    return " ".join(out)
+            part = _dnf(item) if isinstance(item, list) else [[_atom(item)]]  # type: ignore[arg-type]
+            clauses = [a + b for a in clauses for b in part]
+    pending.append(clauses)
+    return [clause for group in pending for clause in group]
+
+
+def _kind(atom: str) -> int:
+    head = atom.split(" ", 1)[0].strip("'\"")
+    if atom.startswith(("'", '"')):
+        head = atom.rsplit(" ", 1)[-1]
+    return _VARIABLE_RANK.get(head, len(_VARIABLE_RANK))
 
 
 def _approximate(text: str) -> str | None:
-    marker = Marker(text)
-    return _render(marker._markers) or None
+    """uv's shape without its solver: DNF, terms ordered by kind, ``extra`` last."""
+    clauses = [sorted(dict.fromkeys(c), key=_kind) for c in _dnf(Marker(text)._markers)]
+    unique = list(dict.fromkeys(tuple(c) for c in clauses if c))
+    if not unique:
+        return None
+    if len(unique) == 1:
+        return " and ".join(unique[0])
+    return " or ".join(f"({' and '.join(c)})" if len(c) > 1 else c[0] for c in unique)
 
 
 def _specifier(req: PepRequirement) -> str | None:
