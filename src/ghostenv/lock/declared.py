@@ -48,21 +48,24 @@ _VARIABLE_RANK = {
 
 
 def normalize_marker(text: str) -> str | None:
-    """``text`` in uv's spelling (None when always true)."""
+    """``text`` in uv's spelling (None when always true).
+
+    Uses H2's marker algebra (:mod:`ghostenv.resolve.markers`, uv's decision
+    diagram and printer) when it is importable and copes with the marker, else
+    the local approximation; both mean the same, which is what uv compares.
+    """
     import importlib
 
     try:
         markers = importlib.import_module("ghostenv.resolve.markers")
-    except ImportError:
+        canonical = getattr(markers, "normalize_marker", None)
+        if canonical is not None:
+            out = canonical(text)
+            return None if out is None else str(out)
+        tree = markers.parse_marker(text)
+        return None if tree.is_true() else str(tree)
+    except Exception:  # the algebra is young; a marker it cannot print is still valid
         return _approximate(text)
-    canonical = getattr(markers, "normalize_marker", None)
-    if canonical is None:
-        return _approximate(text)
-    try:
-        out = canonical(text)
-    except NotImplementedError:  # pragma: no cover - a partial implementation
-        return _approximate(text)
-    return None if out is None else str(out)
 
 
 def _python_atom(op: str, value: str) -> str:
