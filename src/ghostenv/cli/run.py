@@ -35,7 +35,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="remove packages the lock does not list (run is inexact by default)")
     parser.add_argument("--no-sync", action="store_true",
                         help="run in the environment as it is, without syncing it")
-    parser.add_argument("command", nargs=argparse.REMAINDER, metavar="CMD ARGS",
+    parser.add_argument("cmdline", nargs=argparse.REMAINDER, metavar="CMD ARGS",
                         help="the command and its arguments (a .py file runs with python)")
 
 
@@ -51,7 +51,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     from ghostenv.workflow import gate
     from ghostenv.workflow.run import exec_in
 
-    command = list(args.command)
+    command = list(args.cmdline)
     if command[:1] == ["--"]:
         command = command[1:]
     if not command:

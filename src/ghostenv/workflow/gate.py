@@ -78,6 +78,16 @@ class Selection:
         self.checked = checked
         self.exact = exact
 
+    def as_exact(self) -> Selection:
+        """The same selection with ``exact`` set (an inexact sync that found nothing
+        extraneous left an exact environment)."""
+        copy = Selection(groups=self.groups, extras=self.extras, python=self.python,
+                         checked=self.checked)
+        for flag in ("all_groups", "no_default_groups", "no_dev", "all_extras",
+                     "no_install_project"):
+            setattr(copy, flag, getattr(self, flag))
+        return copy
+
     def key(self) -> str:
         """The canonical form of what is selected (flags spelled in a fixed order)."""
         parts = [f"group={g}" for g in self.groups] + [f"extra={e}" for e in self.extras]

@@ -63,6 +63,8 @@ class SyncReport:
     recreated: str | None = None
     warnings: list[str] = field(default_factory=list)
     total: int = 0
+    extraneous: int = 0
+    """Packages an inexact sync left in place although the lock does not select them."""
     """Packages the environment holds for the lock (installed now or before)."""
     built: list[str] = field(default_factory=list)
     locked: str | None = None
@@ -310,7 +312,10 @@ def sync_locked(
         plan = wanted.get(name)
         if plan is not None and _same_version(version, plan.version):
             continue
-        if plan is None and (name in keep_names or not exact):
+        if plan is None and name in keep_names:
+            continue
+        if plan is None and not exact:
+            report.extraneous += 1
             continue
         if not version and plan is not None:
             continue  # half-installed: installing again replaces its files
@@ -408,6 +413,8 @@ def sync_project(
             _install_editable(project, root, report, interpreter, store, cache_dir=cache_dir,
                               offline=offline)
         assert report.python is not None
+        if report.extraneous == 0:
+            selection = selection.as_exact()
         gate.record(str(root), str(env_dir), selection, interpreter=str(report.python),
                     site_packages=[str(p) for p in report.site_packages],
                     count=report.total + (1 if install_project else 0))

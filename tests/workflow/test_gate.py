@@ -1,0 +1,250 @@
+"""The up-to-date gate through the real CLI: every stale reason, the fast path's imports,
+``run`` replacing the process, Ctrl-C during a sync.
+
+One uv lock (written by uv against the fixture index) and one warm store are
+shared by the module; each test syncs its own copy of the project (linking from
+the store, a few hundred ms) and then changes one thing for real.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ghostenv.workflow import gate
+from tests.conftest import run_ghostenv
+from tests.workflow.test_sync import PYPROJECT, UV, _installed, _lock
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory, fixture_index: Any) -> Path:
+    base = tmp_path_factory.mktemp("gate")
+    root = base / "demo"
+    root.mkdir()
+    (root / "pyproject.toml").write_text(PYPROJECT + '\n[dependency-groups]\ntest = ["zeta-big"]\n')
+    _lock(root, fixture_index, base)
+    return root
+
+
+@pytest.fixture(scope="module")
+def store_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("gate-cache")
+
+
+@pytest.fixture
+def env(store_cache: Path) -> dict[str, str]:
+    return {"GHOSTENV_CACHE_DIR": str(store_cache)}
+
+
+@pytest.fixture
+def synced(template: Path, tmp_path: Path, env: dict[str, str]) -> Path:
+    root = tmp_path / "demo"
+    shutil.copytree(template, root, ignore=shutil.ignore_patterns(".venv"))
+    proc = run_ghostenv("sync", "--python", sys.executable, cwd=root, env=env)
+    assert proc.returncode == 0, proc.stderr
+    return root
+
+
+def _status(root: Path, env: dict[str, str], *args: str) -> tuple[int, str]:
+    proc = run_ghostenv("status", *args, cwd=root, env=env)
+    assert not proc.stderr, proc.stderr
+    return proc.returncode, proc.stdout.strip()
+
+
+def test_store_schema_matches_the_store() -> None:
+    from ghostenv.store.cas import OBJECTS
+
+    assert gate.STORE_SCHEMA == OBJECTS
+
+
+def test_fresh_then_touch_is_fresh_after_one_hash(synced: Path, env: dict[str, str]) -> None:
+    assert _status(synced, env) == (0, "fresh")
+    check = run_ghostenv("sync", "--check", cwd=synced, env=env)
+    assert (check.returncode, check.stdout) == (0, "fresh\n")
+    state_file = synced / ".venv" / gate.STATE_NAME
+    before = state_file.read_text()
+    past = time.time_ns() - 5_000_000_000
+    for name in ("pyproject.toml", "uv.lock"):
+        path = synced / name
+        path.write_bytes(path.read_bytes())  # same bytes, a new mtime
+        os.utime(path, ns=(past, past))
+    assert _status(synced, env) == (0, "fresh")  # content hashed: same
+    assert state_file.read_text() == before  # status never writes
+    proc = run_ghostenv("sync", cwd=synced, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr.startswith("Audited 4 packages"), proc.stderr
+    after = gate.load(str(synced / ".venv"))
+    assert after is not None
+    st = os.stat(synced / "pyproject.toml")
+    assert after.inputs["pyproject.toml"][0] == f"{st.st_mtime_ns}:{st.st_size}:{st.st_ino}"
+
+
+def test_changed_dependency_is_stale(synced: Path, env: dict[str, str]) -> None:
+    pyproject = synced / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace('"epsilon-tool"', '"epsilon-tool>=0.1"'))
+    assert _status(synced, env) == (1, "pyproject.toml changed")
+    lock = synced / "uv.lock"
+    pyproject.write_text(pyproject.read_text().replace('"epsilon-tool>=0.1"', '"epsilon-tool"'))
+    assert _status(synced, env) == (0, "fresh")
+    lock.write_text(lock.read_text() + "\n")
+    assert _status(synced, env) == (1, "uv.lock changed")
+    lock.unlink()
+    assert _status(synced, env) == (1, "uv.lock removed")
+
+
+def test_missing_python_and_environment(synced: Path, env: dict[str, str]) -> None:
+    (synced / ".venv" / "bin" / "python").unlink()
+    assert _status(synced, env) == (1, ".venv/bin/python missing")
+    proc = run_ghostenv("sync", cwd=synced, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert _status(synced, env) == (0, "fresh")
+    shutil.rmtree(synced / ".venv")
+    assert _status(synced, env) == (1, ".venv missing")
+
+
+def test_pip_install_into_the_environment_is_seen(synced: Path, env: dict[str, str],
+                                                  fixture_index: Any) -> None:
+    python = synced / ".venv" / "bin" / "python"
+    proc = subprocess.run([str(UV), "pip", "install", "--python", str(python), "--index-url",
+                           fixture_index.simple_url, "--no-config", "zeta-big"],
+                          capture_output=True, text=True, check=False, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    code, reason = _status(synced, env)
+    assert (code, reason) == (1, ".venv/lib/python3.11/site-packages modified outside ghostenv")
+    sync = run_ghostenv("sync", cwd=synced, env=env)
+    assert "removed 1" in sync.stderr, sync.stderr
+    assert "zeta-big" not in _installed(synced / ".venv")
+    assert _status(synced, env) == (0, "fresh")
+
+
+def test_selection_and_mode_changes(synced: Path, env: dict[str, str]) -> None:
+    assert _status(synced, env, "--group", "test") == (
+        1, "selected groups, extras or options changed")
+    proc = run_ghostenv("sync", "--group", "test", cwd=synced, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert "Installed 1 package" in proc.stderr, proc.stderr
+    assert _status(synced, env, "--group", "test") == (0, "fresh")
+    assert _status(synced, env)[0] == 1
+    proc = run_ghostenv("sync", "--frozen", cwd=synced, env=env)
+    assert "removed 1" in proc.stderr, proc.stderr
+    assert _status(synced, env, "--frozen") == (0, "fresh")
+    assert _status(synced, env)[1].startswith("the last sync used --frozen")
+
+
+def test_changed_interpreter_is_stale(template: Path, tmp_path: Path,
+                                      env: dict[str, str]) -> None:
+    real = Path(os.path.realpath(sys._base_executable))  # type: ignore[attr-defined]
+    fake = tmp_path / "py"
+    (fake / "bin").mkdir(parents=True)
+    shutil.copy2(real, fake / "bin" / real.name)
+    (fake / "lib").symlink_to(real.parent.parent / "lib")
+    python = fake / "bin" / real.name
+    if subprocess.run([str(python), "-c", "import encodings"], check=False).returncode:
+        pytest.skip("this interpreter cannot run from a copy")
+    root = tmp_path / "demo"
+    shutil.copytree(template, root, ignore=shutil.ignore_patterns(".venv"))
+    proc = run_ghostenv("sync", "--python", str(python), cwd=root, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert _status(root, env) == (0, "fresh")
+    shutil.copy2(real, python.with_name("new"))  # an upgrade in place: a new file
+    os.replace(python.with_name("new"), python)
+    assert _status(root, env) == (1, f"interpreter {python} changed")
+    proc = run_ghostenv("sync", cwd=root, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert _status(root, env) == (0, "fresh")
+
+
+FORBIDDEN = ("httpx", "packaging", "argparse", "pluggy", "json", "re", "dataclasses", "typing")
+
+PROBE = """
+import os, sys
+from ghostenv.entry import main
+def fake_exec(file, args, env):
+    bad = [m for m in {forbidden!r} if m in sys.modules]
+    print("EXEC", file, args[1:], env["VIRTUAL_ENV"], env["PATH"].split(os.pathsep)[0], bad)
+    sys.stdout.flush()
+    os._exit(0)
+os.execvpe = fake_exec
+rc = main({argv!r})
+print("RC", rc, [m for m in {forbidden!r} if m in sys.modules])
+"""
+
+
+def _probe(root: Path, env: dict[str, str], argv: list[str]) -> str:
+    code = PROBE.format(forbidden=FORBIDDEN, argv=argv)
+    proc = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True,
+                          text=True, check=False, env={**os.environ, **env})
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout.strip()
+
+
+def test_fast_path_imports_nothing_heavy(synced: Path, env: dict[str, str]) -> None:
+    assert _probe(synced, env, ["sync"]) == "RC 0 []"
+    assert _probe(synced, env, ["status"]) == "fresh\nRC 0 []"
+    assert _probe(synced, env, ["sync", "--check", "--group", "test"]) == (
+        "selected groups, extras or options changed\nRC 1 []")
+    venv = str(synced / ".venv")
+    assert _probe(synced, env, ["run", "python", "-c", "pass"]) == (
+        f"EXEC python ['-c', 'pass'] {venv} {venv}/bin []")
+    # an option the fast path does not know goes to argparse
+    assert "'argparse'" in _probe(synced, env, ["-v", "sync"])
+
+
+def test_run_execs_with_exit_status_and_signals(synced: Path, env: dict[str, str]) -> None:
+    code = ("import os, sys; print(sys.prefix, os.environ['VIRTUAL_ENV']); import alpha; "
+            "sys.exit(7)")
+    proc = run_ghostenv("run", "python", "-c", code, cwd=synced, env=env)
+    venv = str(synced / ".venv")
+    assert proc.returncode == 7, proc.stderr
+    assert proc.stdout.split() == [venv, venv]
+    kill = run_ghostenv("run", "python", "-c", "import os, signal; os.kill(os.getpid(), "
+                        "signal.SIGTERM)", cwd=synced, env=env)
+    assert kill.returncode == -signal.SIGTERM  # the command was the process: no wrapper
+    (synced / "hello.py").write_text("import epsilon_tool, sys; print('hi', sys.argv[1:])\n")
+    script = run_ghostenv("run", "hello.py", "x", cwd=synced, env=env)
+    assert script.stdout == "hi ['x']\n", script.stderr
+    missing = run_ghostenv("run", "no-such-command-here", cwd=synced, env=env)
+    assert missing.returncode == 2
+    assert missing.stderr.startswith("error: failed to spawn `no-such-command-here`")
+
+
+def test_run_syncs_a_stale_environment_first(synced: Path, env: dict[str, str]) -> None:
+    shutil.rmtree(synced / ".venv")
+    proc = run_ghostenv("run", "python", "-c", "import alpha; print('ok')", cwd=synced, env=env)
+    assert (proc.returncode, proc.stdout) == (0, "ok\n"), proc.stderr
+    assert "Installed 4 packages" in proc.stderr
+    assert run_ghostenv("sync", "--check", cwd=synced, env=env).stdout == "fresh\n"
+
+
+def test_ctrl_c_during_sync_keeps_the_old_environment(synced: Path, fixture_index: Any,
+                                                      tmp_path: Path) -> None:
+    # A group whose package is not in this (new) store, served slowly: Ctrl-C lands mid-download.
+    env = {"GHOSTENV_CACHE_DIR": str(tmp_path / "cold")}
+    fixture_index.options.latency = 1.0
+    try:
+        child = subprocess.Popen([sys.executable, "-m", "ghostenv", "sync", "--group", "test"],
+                                 cwd=synced, env={**os.environ, **env}, stderr=subprocess.PIPE,
+                                 text=True)
+        time.sleep(0.8)
+        child.send_signal(signal.SIGINT)
+        _out, err = child.communicate(timeout=60)
+    finally:
+        fixture_index.options.latency = 0.0
+    assert child.returncode == 130, err
+    assert "interrupted" in err
+    old = subprocess.run([str(synced / ".venv" / "bin" / "python"), "-c",
+                          "import alpha, epsilon_tool"], capture_output=True, check=False)
+    assert old.returncode == 0, old.stderr  # the old environment still works
+    assert _status(synced, env, "--group", "test")[0] == 1
+    proc = run_ghostenv("sync", "--group", "test", cwd=synced, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert "zeta-big" in _installed(synced / ".venv")
+    assert _status(synced, env, "--group", "test") == (0, "fresh")
