@@ -22,9 +22,9 @@ change is skipped without starting a process (see :mod:`ghostenv.integrate`).
 
 from __future__ import annotations
 
-from ghostenv.nox.backend import GhostenvEnv, register
+from ghostenv.nox.backend import BACKEND, GhostenvEnv, register
 from ghostenv.nox.session import sync
 
 register()
 
-__all__ = ["GhostenvEnv", "register", "sync"]
+__all__ = ["BACKEND", "GhostenvEnv", "register", "sync"]
