@@ -151,3 +151,34 @@ def test_parametrized_pythons(project: Path) -> None:
         env = _env(project, f"locked-{python.replace('.', '-')}")
         assert events(env, "sync")[-1]["skipped"]
         assert events(env, "create")[-1]["reused"]
+
+
+def test_session_install_goes_through_ghostenv_and_is_skipped_on_reuse(
+        project: Path, fixture_index: Any) -> None:
+    env_vars = {"GHOSTENV_INDEX_URL": fixture_index.simple_url}
+    first = run_nox(project, "-s", "installs", env=env_vars)
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert "-m ghostenv install --venv" in first.stderr
+    env = _env(project, "installs")
+    [(_, dists)] = reports(first.stdout + first.stderr)
+    assert dists == {"alpha": "1.0.0", "beta": dists["beta"], "gamma": "1.0.0"}
+    assert not (env / "bin" / "pip").exists()
+    [install] = events(env, "install")
+    assert not install["skipped"]
+    assert sorted(c.split("==")[0] for c in install["changed"]) == ["alpha", "beta", "gamma"]
+
+    fixture_index.reset()
+    again = run_nox(project, "--reuse-venv=yes", "-s", "installs", env=env_vars)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "install skipped" in again.stderr
+    assert "-m ghostenv install" not in again.stderr  # no process started
+    assert events(env, "install")[-1]["skipped"]
+    assert fixture_index.requests == []
+
+    # Something else removed a package the step installed: the step runs again.
+    shutil.rmtree(next((env / "lib").glob("python*/site-packages/gamma-*.dist-info")))
+    third = run_nox(project, "--reuse-venv=yes", "-s", "installs", env=env_vars)
+    assert third.returncode == 0, third.stdout + third.stderr
+    assert not events(env, "install")[-1]["skipped"]
+    [(_, dists3)] = reports(third.stdout + third.stderr)
+    assert dists3 == dists

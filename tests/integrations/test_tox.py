@@ -89,3 +89,27 @@ def test_lock_runner_syncs_then_skips_then_applies_the_difference(
     assert sync3["removed"] == []
     [(_, dists3)] = reports(third.stdout)
     assert dists3 == {**dists, "alpha": "1.0.0"}
+
+
+def test_venv_runner_installs_deps_with_ghostenv(project: Path, tmp_path: Path,
+                                                 fixture_index: Any) -> None:
+    eps = _entry_point_dir(tmp_path)
+    os.environ["GHOSTENV_INDEX_URL"] = fixture_index.simple_url
+    try:
+        first = run_tox(project, eps, "-e", "plain")
+        assert first.returncode == 0, first.stdout + first.stderr
+        env = project / ".tox" / "plain"
+        [(_, dists)] = reports(first.stdout)
+        assert dists == {"gamma": "1.0.0"}  # and no pip, setuptools or wheel
+        [install] = events(env, "install")
+        assert install["changed"] == ["gamma==1.0.0"]
+        assert install["args"] == ["gamma"]
+
+        fixture_index.reset()
+        again = run_tox(project, eps, "-e", "plain")
+        assert again.returncode == 0, again.stdout + again.stderr
+        assert len(events(env, "install")) == 1  # tox's own cache and ours: nothing to do
+        assert len(events(env, "create")) == 1
+        assert fixture_index.requests == []
+    finally:
+        del os.environ["GHOSTENV_INDEX_URL"]

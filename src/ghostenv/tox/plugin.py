@@ -11,6 +11,7 @@ from its ``toxfile.py`` with ``from ghostenv.tox.plugin import tox_register_tox_
 
 from __future__ import annotations
 
+import glob
 import logging
 import sys
 from collections.abc import Sequence
@@ -112,6 +113,11 @@ class GhostenvVenvRunner(VirtualEnvRunner):
 
     def _default_pass_env(self) -> list[str]:
         return [*super()._default_pass_env(), "GHOSTENV_*"]
+
+    @property
+    def _allow_externals(self) -> list[str]:
+        # The installer runs ghostenv with tox's own interpreter, outside the environment.
+        return [*super()._allow_externals, glob.escape(sys.executable)]
 
 
 class GhostenvLockRunner(GhostenvVenvRunner):
