@@ -90,3 +90,27 @@ def test_term_relations() -> None:
     # a negative term is never contradicted by another negative one
     assert a_ge2.negate().relation(a_ge1.negate()) is Relation.SATISFIED
     assert str(a_ge2.negate()) == "not a>=2"
+
+
+@given(specs, specs)
+def test_slices_agree_with_membership(a: str, b: str) -> None:
+    """Bisection over sorted versions finds exactly the members, for unions and gaps too."""
+    ordered = sorted(VERSIONS)
+    for vs in (VersionSet.parse(a), VersionSet.parse(a) | ~VersionSet.parse(b)):
+        assert vs.filter_sorted(ordered) == [v for v in ordered if vs.contains(v)]
+
+
+def test_interned_by_spelling_and_memoized() -> None:
+    """Equal sets compare equal, but each spelling keeps its own text (reports never
+    depend on what was computed before), and repeated operations give the same object."""
+    one, one_zero = VersionSet.parse(">1"), VersionSet.parse(">1.0")
+    assert one == one_zero
+    assert hash(one) == hash(one_zero)
+    assert (str(one), str(one_zero)) == (">1", ">1.0")
+    assert VersionSet.parse(">1") is one
+    both = one & VersionSet.parse("<3")
+    assert both is one & VersionSet.parse("<3")
+    assert ~~one is one
+    assert VersionSet.singleton("1.0") == VersionSet.singleton(Version("1"))
+    assert str(VersionSet.singleton("1.0")) == "==1.0"
+    assert str(VersionSet.singleton(Version("1"))) == "==1"

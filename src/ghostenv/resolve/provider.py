@@ -60,6 +60,7 @@ class InMemoryProvider:
     lowest: bool = False
     examined: int = 0
     _memo: dict[tuple[str, VersionSet], Sequence[Version]] = field(default_factory=dict)
+    _sorted: dict[str, list[Version]] = field(default_factory=dict)
 
     def candidates(self, package: str, versions: VersionSet) -> Sequence[Version]:
         key = (package, versions)
@@ -69,9 +70,12 @@ class InMemoryProvider:
         return found
 
     def _candidates(self, package: str, versions: VersionSet) -> list[Version]:
-        known = self.registry.get(package, {})
-        pool = known if versions.is_full else (v for v in known if versions.contains(v))
-        found = sorted(pool, reverse=not self.lowest)
+        known = self._sorted.get(package)
+        if known is None:
+            known = self._sorted[package] = sorted(self.registry.get(package, {}))
+        found = versions.filter_sorted(known)
+        if not self.lowest:
+            found.reverse()
         preferred = self.preferences.get(package)
         if preferred is not None and preferred in found:
             found.remove(preferred)

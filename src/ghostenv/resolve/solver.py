@@ -11,6 +11,7 @@ selected" means there is no solution, and its derivation tree is the report.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -69,6 +70,8 @@ class Solver:
         # only grows until a backjump, so it stays contradicted until we go below that level.
         self._contradicted: dict[int, int] = {}
         self._known_dependencies: set[tuple[str, Version]] = set()
+        # (depender package, dependee term) -> the one dependency clause stating it
+        self._dependency_clauses: dict[tuple[str, Term], Incompatibility] = {}
         self._all_versions: dict[str, list[Version]] = {}
 
     def solve(self) -> Resolution:
@@ -92,24 +95,22 @@ class Solver:
 
         One clause over R1 | R2 says the same as both and lets conflict resolution
         rule out a whole run of versions sharing a dependency at once; the report
-        then reads "a>=2 depends on d" instead of one line per version.
+        then reads "a>=2 depends on d" instead of one line per version. The clauses
+        that may merge are found by key (depender, dependee term), not by a scan.
         """
         if isinstance(new.cause, UnavailableCause) and len(new.terms) == 1:
             return self._merge_unavailable(new)
         if not isinstance(new.cause, DependencyCause) or len(new.terms) != 2:
             return new
         depender, dependee = new.terms
-        for old in self.incompatibilities[dependee.package]:
-            if (
-                isinstance(old.cause, DependencyCause)
-                and len(old.terms) == 2
-                and old.terms[0].package == depender.package
-                and old.terms[1] == dependee
-            ):
-                for term in old.terms:
-                    self.incompatibilities[term.package].remove(old)
-                widened = Term(depender.package, depender.versions | old.terms[0].versions)
-                return Incompatibility.build([widened, dependee], DependencyCause())
+        key = (depender.package, dependee)
+        old = self._dependency_clauses.get(key)
+        if old is not None:
+            for term in old.terms:
+                self.incompatibilities[term.package].remove(old)
+            widened = Term(depender.package, depender.versions | old.terms[0].versions)
+            new = Incompatibility.build([widened, dependee], DependencyCause())
+        self._dependency_clauses[key] = new
         return new
 
     def _merge_unavailable(self, new: Incompatibility) -> Incompatibility:
@@ -255,15 +256,16 @@ class Solver:
         if known is None:
             known = sorted(self.provider.candidates(package, VersionSet.full()))
             self._all_versions[package] = known
-        if version not in known:
+        at = bisect_left(known, version)
+        if at == len(known) or known[at] != version:
             return this
-        at = known.index(version)
-        result = VersionSet.full()
+        # (prev, next) | this, with one parse: ">prev,<next" around the version
+        parts = []
         if at > 0:
-            result = result & (VersionSet.parse(f">{known[at - 1].public}") | this)
+            parts.append(f">{known[at - 1].public}")
         if at + 1 < len(known):
-            result = result & (VersionSet.parse(f"<{known[at + 1].public}") | this)
-        return result
+            parts.append(f"<{known[at + 1].public}")
+        return VersionSet.parse(",".join(parts)) | this if parts else VersionSet.full()
 
     def _dependency_incompatibilities(
         self, package: str, version: Version
