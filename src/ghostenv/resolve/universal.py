@@ -73,5 +73,14 @@ def resolve_universal(
     requires_python: SpecifierSet,
     options: Options | None = None,
 ) -> UniversalResolution:
-    """Resolve ``root`` for every environment ``requires_python`` admits."""
-    raise NotImplementedError("universal resolution is being written (H2)")
+    """Resolve ``root`` for every environment ``requires_python`` admits.
+
+    Raises :class:`~ghostenv.resolve.solver.SolveFailure` (a ResolutionError)
+    when one fork has no solution; the message names the fork.
+    """
+    from ghostenv.resolve.universal_forks import solve_forks
+    from ghostenv.resolve.universal_output import assemble
+
+    solved = solve_forks(source, root, requires_python, options or Options())
+    result: UniversalResolution = assemble(solved, root, requires_python)
+    return result

@@ -1,0 +1,213 @@
+"""Driving the solver fork by fork, the way uv's universal resolver does.
+
+One PubGrub state starts with the whole marker space. When the provider
+raises :class:`~ghostenv.resolve.universal_provider.Split`, the state is copied
+into each part (decisions made so far are kept, as in uv) and the parts are
+pushed on a stack ordered like uv's (higher Python floor, then more
+upper-bounded dependencies, is solved first). A finished fork's versions become
+preferences for the forks still to come, so the forks agree where they can.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from packaging.specifiers import SpecifierSet
+from packaging.utils import canonicalize_name
+from packaging.version import Version
+
+from ghostenv.resolve.incompatibility import ROOT, Incompatibility, NoVersionsCause, RootCause
+from ghostenv.resolve.markers import Interval, MarkerTree
+from ghostenv.resolve.python import Options, Source
+from ghostenv.resolve.solver import _ROOT_VERSION, SolveFailure, Solver
+from ghostenv.resolve.term import Term
+from ghostenv.resolve.universal_provider import (
+    VIRTUAL,
+    Dep,
+    Fork,
+    ForkProvider,
+    Shared,
+    Split,
+    _lower_bound,
+)
+from ghostenv.resolve.version_set import VersionSet
+
+__all__ = ["ForkResult", "Solved", "requires_python_interval", "root_packages", "solve_forks"]
+
+
+@dataclass(slots=True)
+class ForkResult:
+    env: MarkerTree
+    decisions: dict[str, Version]  # solver keys: name, name[extra], @virtual
+    edges: dict[tuple[str, Version], list[Dep]]
+
+
+@dataclass(slots=True)
+class Solved:
+    requires_python: Interval
+    forks: list[ForkResult] = field(default_factory=list)
+
+
+def requires_python_interval(spec: SpecifierSet) -> Interval:
+    """The Python range of a requires-python (lower bound and strict upper bounds)."""
+    lower = _lower_bound(spec)
+    upper: Version | None = None
+    inclusive = False
+    for item in spec:
+        if item.operator in ("<", "<="):
+            version = Version(item.version)
+            if upper is None or version < upper:
+                upper, inclusive = version, item.operator == "<="
+    return (
+        (lower, True) if lower is not None else None,
+        (upper, inclusive) if upper is not None else None,
+    )
+
+
+def root_packages(root: Any) -> dict[str, Any]:
+    """Virtual solver packages for the project: its dependencies, each extra, each group."""
+    roots = {"@project": tuple(root.dependencies)}
+    for extra in sorted(root.optional):
+        roots[f"@extra:{canonicalize_name(extra)}"] = tuple(root.optional[extra])
+    for group in sorted(root.groups):
+        roots[f"@group:{canonicalize_name(group)}"] = tuple(root.groups[group])
+    return roots
+
+
+class _ForkSolver(Solver):
+    """The solver, resumable after a split and able to decide a given package next."""
+
+    _forced: tuple[str, Version | None] | None = None
+
+    def run(self, fresh: bool, forced: tuple[str, Version | None] | None) -> dict[str, Version]:
+        if fresh:
+            root = Term(ROOT, VersionSet.singleton(_ROOT_VERSION), positive=False)
+            self._add(Incompatibility.build([root], RootCause()))
+            next_package: str | None = ROOT
+        else:
+            self._forced = forced
+            next_package = self._decide()
+        while next_package is not None:
+            self._propagate(next_package)
+            next_package = self._decide()
+        return {n: v for n, v in self.solution.decisions.items() if n != ROOT}
+
+    def _decide(self) -> str | None:
+        forced, self._forced = self._forced, None
+        if forced is None:
+            return super()._decide()
+        package, version = forced
+        term = next((t for t in self.solution.unsatisfied() if t.package == package), None)
+        if term is None:
+            return super()._decide()
+        if version is None or not term.versions.contains(version):
+            candidates = self.provider.candidates(package, term.versions)
+            if not candidates:
+                self._add(Incompatibility.build([term], NoVersionsCause()))
+                return package
+            version = candidates[0]
+        if (package, version) in self._known_dependencies:
+            self.solution.decide(package, version)
+            return package
+        self._known_dependencies.add((package, version))
+        conflict = False
+        for incompatibility in self._dependency_incompatibilities(package, version):
+            self._add(incompatibility)
+            conflict = conflict or all(
+                t.package == package or self.solution.satisfies(t) for t in incompatibility.terms
+            )
+        if not conflict:
+            self.solution.decide(package, version)
+        return package
+
+
+def _copy_state(obj: Any) -> Any:
+    new = copy.copy(obj)
+    for name, value in vars(obj).items():
+        if isinstance(value, defaultdict):
+            setattr(
+                new,
+                name,
+                defaultdict(value.default_factory, {k: list(v) for k, v in value.items()}),
+            )
+        elif isinstance(value, (list, dict, set)):
+            setattr(new, name, copy.copy(value))
+    return new
+
+
+def _clone(solver: _ForkSolver) -> _ForkSolver:
+    new = _copy_state(solver)
+    new.solution = _copy_state(solver.solution)
+    return new  # type: ignore[no-any-return]
+
+
+def _fork_order(fork: Fork) -> tuple[Any, ...]:
+    lower = fork.env.python_bounds()[0]
+    bounded = sum(1 for dep in fork.deps if dep.bounded_above)
+    return ((0,) if lower is None else (1, lower[0]), bounded)
+
+
+@dataclass(slots=True)
+class _Pending:
+    solver: _ForkSolver | None
+    env: MarkerTree
+    edges: dict[tuple[str, Version], list[Dep]]
+    forced: tuple[str, Version | None] | None = None
+    forced_deps: list[Dep] | None = None
+
+
+def solve_forks(
+    source: Source, root: Any, requires_python: SpecifierSet, options: Options
+) -> Solved:
+    interval = requires_python_interval(requires_python)
+    shared = Shared(
+        source=source,
+        options=options,
+        requires_python=interval,
+        rp_marker=MarkerTree.python_range(interval),
+        roots=root_packages(root),
+    )
+    requirements = {name: VersionSet.singleton(VIRTUAL) for name in shared.roots}
+    solved = Solved(interval)
+    stack = [_Pending(None, MarkerTree.true(), {})]
+    while stack:
+        pending = stack.pop()
+        forced_deps = None
+        if pending.forced is not None and pending.forced[1] is not None:
+            forced_deps = (pending.forced[0], pending.forced[1], pending.forced_deps or [])
+        provider = ForkProvider(shared, pending.env, pending.edges, forced_deps)
+        solver = pending.solver
+        fresh = solver is None
+        if solver is None:
+            solver = _ForkSolver(provider, requirements)
+        solver.provider = provider
+        try:
+            decisions = solver.run(fresh, pending.forced)
+        except Split as split:
+            for fork in sorted(split.forks, key=_fork_order):
+                child = _clone(solver)
+                if split.version is not None:
+                    child._known_dependencies.discard((split.package, split.version))
+                stack.append(
+                    _Pending(
+                        child,
+                        fork.env,
+                        dict(provider.edges),
+                        (split.package, split.version),
+                        fork.deps,
+                    )
+                )
+            continue
+        except SolveFailure as failure:
+            if not pending.env.is_true:
+                failure.message = f"no solution for split ({pending.env}): {failure.message}"
+                failure.args = (failure.message,)
+            raise
+        solved.forks.append(ForkResult(pending.env, decisions, provider.edges))
+        for key, version in decisions.items():
+            if not key.startswith("@") and "[" not in key:
+                shared.preferences.append((key, pending.env, version))
+    return solved

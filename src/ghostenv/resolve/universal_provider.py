@@ -1,0 +1,377 @@
+"""The solver's provider for one fork of a universal resolution.
+
+A fork is a marker region (``sys_platform == 'darwin'``, ``python_full_version
+>= '3.11'``, ...). Inside it a requirement applies when its marker is not
+disjoint from the fork's; nothing is evaluated for one machine. When the
+dependencies of a version disagree on one package under different markers, or
+when the best candidate needs a newer Python than the fork's floor, the
+provider raises :class:`Split` and the driver (``universal.py``) continues the
+solver state in each part, as uv does (its ``Forks::new`` and
+``fork_version_by_python_requirement``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from packaging.requirements import Requirement
+from packaging.specifiers import SpecifierSet
+from packaging.tags import parse_tag
+from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
+
+from ghostenv.resolve.markers import Interval, MarkerTree, from_marker
+from ghostenv.resolve.provider import Dependencies, Unavailable
+from ghostenv.resolve.python import Candidate, Options, Source, requirement_set, split_extra
+from ghostenv.resolve.version_set import VersionSet
+
+__all__ = ["VIRTUAL", "Dep", "Fork", "ForkProvider", "Shared", "Split", "split_forks"]
+
+VIRTUAL = Version("0")
+_HUGE = Version("99999999")
+
+
+@dataclass(frozen=True, slots=True)
+class Dep:
+    """One dependency of a version: ``key`` is ``name`` or ``name[extra]``."""
+
+    key: str
+    name: str
+    extra: str | None
+    versions: VersionSet
+    marker: MarkerTree
+
+    @property
+    def bounded_above(self) -> bool:
+        return not self.versions.is_empty and not self.versions.contains(_HUGE)
+
+
+@dataclass(slots=True)
+class Fork:
+    env: MarkerTree
+    deps: list[Dep] = field(default_factory=list)
+
+
+class Split(Exception):
+    """The current fork must split before ``package`` (``version``) can be decided.
+
+    ``forks`` carry the dependencies of ``version`` per part (a dependency fork);
+    for a requires-python fork ``version`` is None and the package is chosen
+    again in each part.
+    """
+
+    def __init__(self, package: str, version: Version | None, forks: list[Fork]) -> None:
+        super().__init__(package)
+        self.package = package
+        self.version = version
+        self.forks = forks
+
+
+@dataclass
+class Shared:
+    """State shared by every fork of one universal resolution."""
+
+    source: Source
+    options: Options
+    requires_python: Interval
+    rp_marker: MarkerTree
+    roots: Mapping[str, tuple[Requirement, ...]]  # virtual package -> requirements
+    # (name, fork marker, version): versions chosen by earlier forks, tried first (uv does).
+    preferences: list[tuple[str, MarkerTree, Version]] = field(default_factory=list)
+    versions: dict[str, list[Candidate]] = field(default_factory=dict)
+    requirements: dict[tuple[str, Version], tuple[Requirement, ...]] = field(default_factory=dict)
+
+
+def _python_floor(env: MarkerTree, shared: Shared) -> tuple[Version | None, Version | None]:
+    """The fork's Python range (lower inclusive, upper exclusive), None = open."""
+    lo, hi = shared.requires_python
+    elo, ehi = env.python_bounds()
+    lower = lo[0] if lo is not None else None
+    if elo is not None and (lower is None or elo[0] > lower):
+        lower = elo[0]
+    upper = hi[0] if hi is not None else None
+    if ehi is not None and (upper is None or ehi[0] < upper):
+        upper = ehi[0]
+    return lower, upper
+
+
+def _raises(marker: MarkerTree, floor: Version | None) -> bool:
+    """The marker only holds above the fork's Python floor (uv forks on those)."""
+    lower = marker.python_bounds()[0]
+    if lower is None:
+        return False
+    return floor is None or lower[0] > floor
+
+
+def split_forks(
+    deps: Sequence[Dep], env: MarkerTree, floor: Version | None, rp_marker: MarkerTree
+) -> list[Fork]:
+    """uv's ``Forks::new``: divide one version's dependencies into disjoint forks.
+
+    Dependencies on one name under one marker never fork (unless the marker
+    raises the Python floor); differing markers split the region, keeping the
+    not-matching rest as its own fork.
+    """
+    by_name: dict[str, list[Dep]] = {}
+    for dep in deps:
+        by_name.setdefault(dep.name, []).append(dep)
+    forks = [Fork(env)]
+    for name in sorted(by_name):
+        group = by_name[name]
+        first = group[0].marker
+        if all(dep.marker == first for dep in group) and not _raises(first, floor):
+            for dep in group:
+                for fork in forks:
+                    if not fork.env.is_disjoint(dep.marker):
+                        fork.deps.append(dep)
+            continue
+        for dep in group:
+            if env.is_disjoint(dep.marker):
+                continue
+            if dep.marker.is_true:
+                for fork in forks:
+                    fork.deps.append(dep)
+                continue
+            forker = dep.marker
+            new: list[Fork] = []
+            for fork in forks:
+                if fork.env.is_disjoint(forker):
+                    new.append(fork)
+                    continue
+                envs = []
+                if not fork.env.is_disjoint(~forker):
+                    envs.append(fork.env & ~forker)
+                envs.append(fork.env & forker)
+                forker = forker & ~fork.env
+                for part in envs:
+                    child = Fork(part, [d for d in fork.deps if not part.is_disjoint(d.marker)])
+                    if not part.is_disjoint(dep.marker):
+                        child.deps.append(dep)
+                    if not part.is_disjoint(rp_marker):
+                        new.append(child)
+            forks = new
+    return forks
+
+
+def _python_tag_ok(tag: str, lower: Version | None, upper: Version | None) -> bool:
+    """Could a wheel with this python tag run somewhere in [lower, upper)?"""
+    for parsed in parse_tag(tag):
+        interp, abi = parsed.interpreter, parsed.abi
+        if interp.startswith("py"):
+            digits = interp[2:]
+            if digits in ("3", "") or (digits.startswith("3") and len(digits) == 1):
+                return True
+            if digits.startswith("2") and len(digits) == 1:
+                continue
+            if digits.startswith("3"):
+                version = Version(f"3.{digits[1:]}")
+                if upper is None or version < upper:
+                    return True
+            continue
+        if interp[:2] in ("cp", "pp", "gp", "ip") and interp[2:3] == "3" and interp[3:].isdigit():
+            version = Version(f"3.{interp[3:]}")
+            floor_minor = Version(f"{lower.major}.{lower.minor}") if lower is not None else None
+            if abi == "abi3" or (interp[:2] != "cp" and abi == "none"):
+                if upper is None or version < upper:
+                    return True
+                continue
+            if (floor_minor is None or version >= floor_minor) and (
+                upper is None or version < upper
+            ):
+                return True
+    return False
+
+
+class ForkProvider:
+    """Candidates, dependencies and forking decisions for one fork."""
+
+    def __init__(
+        self,
+        shared: Shared,
+        env: MarkerTree,
+        edges: dict[tuple[str, Version], list[Dep]],
+        forced: tuple[str, Version, list[Dep]] | None = None,
+    ) -> None:
+        self.shared = shared
+        self.env = env
+        self.edges = edges
+        self.forced = forced
+        self.floor, self.ceiling = _python_floor(env, shared)
+        self._memo: dict[tuple[str, VersionSet], tuple[Version, ...]] = {}
+        self.examined = 0
+
+    # -- candidates ------------------------------------------------------------
+    def _candidates(self, name: str) -> list[Candidate]:
+        found = self.shared.versions.get(name)
+        if found is None:
+            found = sorted(self.shared.source.versions(name), key=lambda c: c.version, reverse=True)
+            self.shared.versions[name] = found
+        return found
+
+    def candidates(self, package: str, versions: VersionSet) -> Sequence[Version]:
+        if package.startswith("@"):
+            return (VIRTUAL,) if versions.contains(VIRTUAL) else ()
+        key = (package, versions)
+        found = self._memo.get(key)
+        if found is None:
+            found = self._memo[key] = tuple(self._ordered(package, versions))
+        return found
+
+    def _ordered(self, package: str, versions: VersionSet) -> list[Version]:
+        name = canonicalize_name(split_extra(package)[0])
+        policy = self.shared.options.prerelease
+        stable: list[Version] = []
+        pre: list[Version] = []
+        for candidate in self._candidates(name):
+            version = candidate.version
+            if candidate.yanked or not versions.contains(version):
+                continue
+            if version.is_prerelease and policy != "allow":
+                if policy == "disallow":
+                    continue
+                pre.append(version)
+            else:
+                stable.append(version)
+        if self.shared.options.resolution == "lowest":
+            stable.reverse()
+            pre.reverse()
+        ordered = stable + pre
+        preferred = [v for n, marker, v in self._preferences() if n == name]
+        for version in reversed(preferred):
+            if version in ordered:
+                ordered.remove(version)
+                ordered.insert(0, version)
+        return ordered
+
+    def _preferences(self) -> list[tuple[str, MarkerTree, Version]]:
+        locked = [(n, MarkerTree.true(), v) for n, v in self.shared.options.preferences.items()]
+        prefs = locked + self.shared.preferences
+        matching = [p for p in prefs if not p[1].is_disjoint(self.env)]
+        others = [p for p in prefs if p[1].is_disjoint(self.env)]
+        return matching + others
+
+    def priority(self, package: str, versions: VersionSet) -> tuple[int, ...]:
+        if package.startswith("@"):
+            return (-1, 0)
+        count = len(self.candidates(package, versions))
+        return (0 if "[" in package else 1, count)
+
+    def prefetch(self, requests: Iterable[tuple[str, VersionSet]]) -> None:
+        hook = getattr(self.shared.source, "prefetch", None)
+        if hook is None:
+            return
+        names = {canonicalize_name(split_extra(p)[0]) for p, _ in requests if not p.startswith("@")}
+        hook(sorted(names))
+
+    # -- dependencies ---------------------------------------------------------
+    def dependencies(self, package: str, version: Version) -> Dependencies:
+        self.examined += 1
+        if self.forced is not None and self.forced[:2] == (package, version):
+            deps = self.forced[2]
+            self.forced = None
+            return self._accept(package, version, deps)
+        if package.startswith("@"):
+            requirements = self.shared.roots[package]
+            deps = self._deps(requirements, None)
+            return self._maybe_split(package, version, deps)
+        base, extra = split_extra(package)
+        name = canonicalize_name(base)
+        candidate = next(c for c in self._candidates(name) if c.version == version)
+        reason = self._unusable(package, candidate)
+        if reason is not None:
+            return Unavailable(reason)
+        requirements = self._requirements(name, version)
+        deps = self._deps(requirements, extra)
+        result = self._maybe_split(package, version, deps)
+        if extra is not None and not isinstance(result, Unavailable):
+            result = dict(result)
+            result[name] = (
+                result[name] & VersionSet.singleton(version)
+                if name in result
+                else (VersionSet.singleton(version))
+            )
+        return result
+
+    def _requirements(self, name: str, version: Version) -> tuple[Requirement, ...]:
+        key = (name, version)
+        found = self.shared.requirements.get(key)
+        if found is None:
+            metadata = self.shared.source.metadata(name, version)
+            found = self.shared.requirements[key] = tuple(metadata.requires_dist)
+        return found
+
+    def _deps(self, requirements: Iterable[Requirement], extra: str | None) -> list[Dep]:
+        """Requirements as marker-carrying dependencies; ``extra`` = for ``name[extra]``."""
+        deps: list[Dep] = []
+        wanted = (canonicalize_name(extra),) if extra is not None else ()
+        for requirement in requirements:
+            raw = from_marker(requirement.marker)
+            marker = raw.with_extras(wanted)
+            if extra is not None and (marker.is_false or marker == raw.with_extras(())):
+                continue  # not about this extra: the base package already has it
+            marker = marker.simplify_python(self.shared.requires_python)
+            if marker.is_false:
+                continue
+            name = canonicalize_name(requirement.name)
+            versions = requirement_set(requirement)
+            deps.append(Dep(name, name, None, versions, marker))
+            for x in sorted(canonicalize_name(e) for e in requirement.extras):
+                deps.append(Dep(f"{name}[{x}]", name, x, versions, marker))
+        return deps
+
+    def _maybe_split(self, package: str, version: Version, deps: list[Dep]) -> Dependencies:
+        forks = split_forks(deps, self.env, self.floor, self.shared.rp_marker)
+        if len(forks) > 1:
+            raise Split(package, version, forks)
+        chosen = forks[0].deps if forks else []
+        return self._accept(package, version, chosen)
+
+    def _accept(self, package: str, version: Version, deps: list[Dep]) -> dict[str, VersionSet]:
+        self.edges[(package, version)] = deps
+        result: dict[str, VersionSet] = {}
+        for dep in deps:
+            result[dep.key] = result[dep.key] & dep.versions if dep.key in result else dep.versions
+        return result
+
+    def _unusable(self, package: str, candidate: Candidate) -> str | None:
+        spec = candidate.requires_python
+        needed = _lower_bound(spec) if spec is not None else None
+        if needed is not None and (self.floor is None or needed > self.floor):
+            if self.ceiling is not None and needed >= self.ceiling:
+                return f"requires Python{spec}"
+            # Newer Pythons may use this version: split the fork at ``needed`` (uv does).
+            below = MarkerTree.python_range((None, (needed, False)))
+            above = MarkerTree.python_range(((needed, True), None))
+            forks = [Fork(self.env & part) for part in (below, above)]
+            forks = [f for f in forks if not f.env.is_disjoint(self.shared.rp_marker)]
+            if len(forks) < 2:
+                return f"requires Python{spec}"
+            raise Split(package, None, forks)
+        name = canonicalize_name(split_extra(package)[0])
+        binary_ok = not ({name, ":all:"} & self.shared.options.no_binary)
+        source_ok = not ({name, ":all:"} & self.shared.options.only_binary)
+        if candidate.has_sdist and source_ok:
+            return None
+        if binary_ok and any(
+            _python_tag_ok(tag, self.floor, self.ceiling) for tag in candidate.wheel_tags
+        ):
+            return None
+        if candidate.wheel_tags and binary_ok:
+            return "has no wheel for the project's Python versions"
+        return "has no files that can be installed"
+
+
+def _lower_bound(spec: SpecifierSet) -> Version | None:
+    """The smallest Python a requires-python admits (upper bounds ignored, like uv)."""
+    needed: Version | None = None
+    for item in spec:
+        if item.operator not in (">=", ">", "==", "~=", "==="):
+            continue
+        try:
+            version = Version(item.version.removesuffix(".*"))
+        except InvalidVersion:
+            continue
+        if needed is None or version > needed:
+            needed = version
+    return needed
