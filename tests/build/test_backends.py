@@ -46,9 +46,9 @@ def test_backend_builds_a_wheel(case: tuple[str, str, str], project: Callable[[s
 
 def test_same_backend_reuses_the_build_environment(
         project: Callable[[str], Path], build_python: Interpreter,
-        build_settings: IndexSettings, tmp_path: Path) -> None:
+        build_settings: IndexSettings, shared_store: Store, tmp_path: Path) -> None:
     """A second project with the same backend links nothing new: its environment exists."""
-    store = Store(tmp_path / "store")
+    store = shared_store
     logs: list[str] = []
     hatch = project("build-hatchling")
     build_wheel(hatch, interpreter=build_python, settings=build_settings,
@@ -71,14 +71,16 @@ def test_same_backend_reuses_the_build_environment(
 
 def test_prepare_metadata_uses_the_hook(project: Callable[[str], Path],
                                         build_python: Interpreter,
-                                        build_settings: IndexSettings, tmp_path: Path) -> None:
-    store = Store(tmp_path / "store")
+                                        build_settings: IndexSettings,
+                                        shared_store: Store) -> None:
+    source = project("build-setuptools")
+    (source / "src" / "bsetup" / "unique.py").write_text(f"# {source}\n")  # never built before
     logs: list[str] = []
-    data = prepare_metadata(project("build-setuptools"), interpreter=build_python,
-                            settings=build_settings, store=store, log=logs.append)
+    data = prepare_metadata(source, interpreter=build_python, settings=build_settings,
+                            store=shared_store, log=logs.append)
     text = data.decode()
     assert "Name: bsetup" in text
     assert "Version: 1.0.0" in text
     assert "Requires-Dist: beta" in text
+    assert "bsetup: metadata prepared" in logs
     assert not any("built bsetup" in line for line in logs)  # no wheel was built
-    assert not list((store.root / "built-v1").glob("*/*/wheel/*.whl"))

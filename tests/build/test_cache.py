@@ -95,15 +95,15 @@ def test_missing_backend_names_it(tmp_path: Path, build_python: Interpreter,
 
 def test_offline_build_from_the_cache(project: Callable[[str], Path], build_python: Interpreter,
                                       build_settings: IndexSettings, tmp_path: Path,
-                                      fixture_index: IndexServer) -> None:
+                                      shared_store: Store, fixture_index: IndexServer) -> None:
     """Once the backend's pages and wheels are cached, a new source builds offline."""
     from dataclasses import replace
 
-    store = Store(tmp_path / "store")
+    store = shared_store
     settings = replace(build_settings, cache_dir=tmp_path / "cache")
     source = project("build-flit")
     build_wheel(source, interpreter=build_python, settings=settings, store=store)
-    (source / "bflit.py").write_text('"""Edited."""\n\nVALUE = "offline"\n')
+    (source / "bflit.py").write_text(f'"""Edited."""\n\nVALUE = "{tmp_path}"\n')
     before = len(fixture_index.requests)
     logs: list[str] = []
     built = build_wheel(source, interpreter=build_python, settings=replace(settings, offline=True),

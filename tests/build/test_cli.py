@@ -33,11 +33,13 @@ def test_build_prints_the_wheel_and_caches(project: Callable[[str], Path], cache
     assert log.read_text() == calls  # the backend did not run again
 
 
-def test_build_editable(project: Callable[[str], Path], cache_dir: Path,
+def test_build_editable(project: Callable[[str], Path], build_cache: Path,
                         fixture_index: IndexServer, backend_links: Path, tmp_path: Path) -> None:
     source = project("build-hatchling")
+    (source / "bhatch" / "cli.py").write_text(f"# {tmp_path}\n")  # a tree never built before
     proc = run_ghostenv("build", str(source), "--editable", "-o", str(tmp_path / "o"),
-                        *_args(fixture_index, backend_links), check=True)
+                        *_args(fixture_index, backend_links), check=True,
+                        env={"GHOSTENV_CACHE_DIR": str(build_cache)})  # backends ready
     path = Path(proc.stdout.strip())
     assert path.name == "bhatch-2.0.0-py3-none-any.whl"
     assert path.parent == tmp_path / "o"

@@ -81,7 +81,7 @@ def test_sdist_only_dependency_metadata_and_wheel(fixture_index: IndexServer,
                                                   build_settings: IndexSettings,
                                                   shared_store: Store, tmp_path: Path) -> None:
     """delta 0.6.0 ships only an sdist: its metadata is built (hatchling) and the wheel too."""
-    builder = sdist_metadata_builder(build_python, build_settings, Store(tmp_path / "store"))
+    builder = sdist_metadata_builder(build_python, build_settings, shared_store)
     with IndexSource(build_settings, target_for(build_python)) as source:
         sdist = next(f for f in source.files("delta", Version("0.6.0")) if not f.is_wheel)
         metadata = builder(sdist)
@@ -92,7 +92,7 @@ def test_sdist_only_dependency_metadata_and_wheel(fixture_index: IndexServer,
     from ghostenv.build import fetch_sdist
 
     fixture_index.reset()
-    local = fetch_sdist(sdist, Store(tmp_path / "store"), build_settings)
+    local = fetch_sdist(sdist, shared_store, build_settings)
     assert not fixture_index.requests
     wheel = build_wheel(local, interpreter=build_python, settings=build_settings,
                         store=shared_store)

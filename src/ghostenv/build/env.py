@@ -187,7 +187,7 @@ def build_environment(pins: Sequence[Pin], *, interpreter: Interpreter, settings
 
     from filelock import FileLock
 
-    from ghostenv.materialize.install import install_wheel
+    from ghostenv.materialize.install import compile_bytecode, install_wheel
     from ghostenv.materialize.venv import create_venv, layout_for
 
     key = env_key(pins, interpreter)
@@ -214,6 +214,10 @@ def build_environment(pins: Sequence[Pin], *, interpreter: Interpreter, settings
                       "headers": str(root / "include" / "site" / version_dir / manifest.name)}
             install_wheel(manifest, store, scheme, interpreter=layout.python,
                           supported_tags=None)
+        # Compiled once here, since an environment serves many builds and each hook is a new
+        # process (and PYTHONDONTWRITEBYTECODE would otherwise leave every import uncompiled).
+        compile_bytecode(layout.python, [p for site in {layout.purelib, layout.platlib}
+                                         for p in site.rglob("*.py")])
         store.track(root, [m.wheel_sha256 for m in manifests], replace=True)
         doc = {"interpreter": str(interpreter.path), "pins": list(names)}
         (root / MARKER).write_text(json.dumps(doc, indent=1) + "\n", "utf-8")
