@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from ghostenv.errors import LockError
+from ghostenv.lock.fast_toml import parse_canonical
 from ghostenv.lock.model import (
     SOURCE_KINDS,
     Artifact,
@@ -84,8 +85,15 @@ class _Locator:
 class _Reader:
     def __init__(self, text: str, filename: str) -> None:
         self.filename = filename
-        self.locator = _Locator(text)
         self.text = text
+        self._locator: _Locator | None = None
+
+    @property
+    def locator(self) -> _Locator:
+        """Built on the first error only: scanning every line costs more than parsing does."""
+        if self._locator is None:
+            self._locator = _Locator(self.text)
+        return self._locator
 
     def fail(
         self,
@@ -548,7 +556,10 @@ class _Reader:
 
     def lock(self) -> Lock:
         try:
-            doc = tomllib.loads(self.text)
+            # uv's own layout is read by the fast subset parser; anything else by tomllib
+            doc = parse_canonical(self.text)
+            if doc is None:
+                doc = tomllib.loads(self.text)
         except tomllib.TOMLDecodeError as exc:
             raise LockError(
                 f"{self.filename}: invalid TOML: {exc}",
