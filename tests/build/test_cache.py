@@ -93,7 +93,7 @@ def test_missing_backend_names_it(tmp_path: Path, build_python: Interpreter,
                     store=Store(tmp_path / "store"))
 
 
-def test_offline_build_from_the_cache(project: Callable[[str], Path], build_python: Interpreter,
+def test_offline_build_from_the_cache(project: Callable[[str], Path], *, build_python: Interpreter,
                                       build_settings: IndexSettings, tmp_path: Path,
                                       shared_store: Store, fixture_index: IndexServer) -> None:
     """Once the backend's pages and wheels are cached, a new source builds offline."""
