@@ -1,7 +1,8 @@
 """Project Ghost: the locked environment of any git revision, without touching the worktree.
 
-``pyproject.toml`` and ``uv.lock`` are read from the object database with
-``git show REV:./uv.lock`` (paths relative to the project directory), and the
+``uv.lock`` and ``pyproject.toml`` are read from the object database (one
+``git cat-file --batch`` for ``REV:./uv.lock`` and ``REV:./pyproject.toml``,
+paths relative to the project directory), and the
 lock is materialized from the content-addressed store into a cached
 environment under ``<cache>/ghost/v1/envs/``. The directory name is the
 sha256 of the lock's bytes plus the interpreter, so every commit that shares
@@ -14,7 +15,9 @@ Two paths, like the gate of ``sync``:
   lock's blob, which *is* a content hash; a small file
   ``by-blob/<blob>-<python>`` remembers which environment that blob was
   materialized into. A hit costs one ``git`` process and two ``stat`` calls.
-- :func:`materialize` does the work on a miss: parse the lock, find the
+- :func:`materialize` does the work on a miss: parse the lock (the
+  pyproject only gives the project's name: the lock alone decides what is
+  installed, exactly as ``sync --frozen`` at that commit would), find the
   interpreter, :func:`ghostenv.workflow.sync.sync_environment` into the
   environment, then write a completion marker and the blob entry (in that
   order, so a half-built environment is never looked up).
@@ -57,11 +60,13 @@ def _python_key(python: str | None) -> str:
     return hashlib.sha256(python.encode()).hexdigest()[:12]
 
 
-def _git(project: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
+def _git(project: Path, *args: str, stdin: str | None = None
+         ) -> subprocess.CompletedProcess[bytes]:
     import subprocess
 
     try:
-        return subprocess.run(["git", *args], cwd=project, capture_output=True, check=False)
+        return subprocess.run(["git", *args], cwd=project, capture_output=True, check=False,
+                              input=stdin.encode() if stdin is not None else None)
     except FileNotFoundError:
         from ghostenv.errors import UsageError
 
@@ -129,21 +134,38 @@ def lookup(project: str | os.PathLike[str], rev: str, cache_dir: str | os.PathLi
     return env if os.path.isfile(os.path.join(env, MARKER)) else None
 
 
-def show(project: Path, rev: str, name: str) -> bytes:
-    """The bytes of ``name`` (relative to ``project``) at revision ``rev``."""
+def read_revision(project: Path, rev: str) -> tuple[str, bytes, bytes | None]:
+    """``(blob id, bytes)`` of ``uv.lock`` and the bytes of ``pyproject.toml`` (or None) at ``rev``.
+
+    One ``git cat-file --batch`` process answers both paths, blob id included.
+    """
     from ghostenv.errors import ProjectError
 
-    proc = _git(project, "show", f"{rev}:./{name}")
+    wanted = [f"{rev}:./uv.lock", f"{rev}:./pyproject.toml"]
+    proc = _git(project, "cat-file", "--batch", stdin="".join(f"{w}\n" for w in wanted))
     if proc.returncode != 0:
-        message = proc.stderr.decode(errors="replace").strip().splitlines()
-        detail = message[-1] if message else "git show failed"
+        raise ProjectError(f"{project}: not inside a git repository",
+                           hint="ghostenv ghost reads revisions of the repository at --project")
+    out = proc.stdout
+    found: list[tuple[str, bytes] | None] = []
+    for _ in wanted:
+        line, _, out = out.partition(b"\n")
+        fields = line.split()
+        if len(fields) == 3 and fields[1] == b"blob":
+            size = int(fields[2])
+            found.append((fields[0].decode(), out[:size]))
+            out = out[size + 1:]
+        else:
+            found.append(None)
+    lock, pyproject = found
+    if lock is None:
         exists = _git(project, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}")
         if exists.returncode != 0:
-            raise ProjectError(f"{project}: `{rev}` is not a git revision here ({detail})",
+            raise ProjectError(f"{project}: `{rev}` is not a git revision here",
                                hint="give a commit, branch or tag: `ghostenv ghost HEAD~3`")
-        raise ProjectError(f"{project}: no {name} at revision `{rev}` ({detail})",
+        raise ProjectError(f"{project}: no uv.lock at revision `{rev}`",
                            hint="ghostenv ghost needs a committed uv.lock at that revision")
-    return proc.stdout
+    return lock[0], lock[1], pyproject[1] if pyproject is not None else None
 
 
 def environment_dir(cache_dir: Path, lock_bytes: bytes, interpreter: Interpreter) -> Path:
@@ -168,9 +190,9 @@ def materialize(project: Path, rev: str, cache_dir: Path, *, python: str | None 
     from ghostenv.workflow.sync import sync_environment
 
     project = project.resolve()
-    lock_bytes = show(project, rev, "uv.lock")
+    blob, lock_bytes, pyproject = read_revision(project, rev)
     lock = loads(lock_bytes.decode("utf-8"), filename=f"{rev}:uv.lock")
-    name = _project_name(project, rev)
+    name = _project_name(pyproject)
     interpreter = find_interpreter(python or lock.requires_python or None, cache_dir)
     env = environment_dir(cache_dir, lock_bytes, interpreter)
     if not (env / MARKER).is_file():
@@ -181,24 +203,27 @@ def materialize(project: Path, rev: str, cache_dir: Path, *, python: str | None 
         progress(f"materialized {len(report.installed)} packages into {env} "
                  f"in {report.install_ms:.0f} ms")
         write_atomic(env / MARKER, f"{rev}\n{interpreter.path}\n".encode())
-    blob = lock_blob(project, rev)
-    if blob is not None:
-        entry = Path(_entry_path(os.fspath(cache_dir), blob, python))
-        entry.parent.mkdir(parents=True, exist_ok=True)
-        write_atomic(entry, f"{env}\n".encode())
+    entry = Path(_entry_path(os.fspath(cache_dir), blob, python))
+    entry.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(entry, f"{env}\n".encode())
     return env
 
 
-def _project_name(project: Path, rev: str) -> str | None:
-    """The project's name at ``rev`` (kept out of exact-sync removal), if it has a pyproject."""
-    from ghostenv.errors import ProjectError
-    from ghostenv.project.read import parse_project
+def _project_name(pyproject: bytes | None) -> str | None:
+    """``[project] name`` (kept out of exact-sync removal, used in the prompt), if any.
 
-    try:
-        text = show(project, rev, "pyproject.toml").decode("utf-8")
-    except ProjectError:
+    Plain tomllib: the full project reader would import packaging's requirement
+    parser for a name. A malformed file is not this command's business.
+    """
+    import tomllib
+
+    if pyproject is None:
         return None
-    return parse_project(text, project / "pyproject.toml").name
+    try:
+        name = tomllib.loads(pyproject.decode("utf-8")).get("project", {}).get("name")
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError, AttributeError):
+        return None
+    return name if isinstance(name, str) else None
 
 
 def command_environment(env: str | os.PathLike[str],
