@@ -214,3 +214,60 @@ def test_fast_path_answers_a_known_lock_with_os_only(
     assert fast("--python", sys.executable, commits[2]) == "-> None\n"  # never made
     assert fast(commits[1]) == "-> None\n"  # another --python is another environment
     assert fast(commits[1], "--bogus") == "-> None\n"  # not understood: the full CLI decides
+
+
+LOCAL_PYPI = Path("/opt/pypi/simple")  # a machine's local mirror, when it has one
+
+
+@pytest.mark.network
+def test_git_bisect_run_with_pytest_from_the_locked_dev_group(
+        tmp_path: Path, fixture_index: Any) -> None:
+    """The issue's command as written: ``git bisect run ghostenv ghost HEAD -- pytest -x``.
+
+    pytest comes from each commit's own lock (its dev group), not from the
+    test runner's environment: the fixture index serves beta, PyPI (or a
+    local mirror of it) serves pytest and its dependencies.
+    """
+    if not UV.exists():
+        pytest.skip("uv is not installed next to the test interpreter")
+    extra = LOCAL_PYPI.as_uri() if (LOCAL_PYPI / "pytest").is_dir() else "https://pypi.org/simple"
+    root = tmp_path / "repo"
+    (root / "tests").mkdir(parents=True)
+    _git(root, "init", "-q", "-b", "main")
+    (root / "tests" / "test_beta.py").write_text(
+        "import importlib.metadata\n\n\ndef test_beta_is_not_broken():\n"
+        "    assert importlib.metadata.version('beta') != '1.2.0'\n")
+    commits = []
+    for i, beta in enumerate(["0.9.0", "1.0.0", "1.2.0", "1.2.0"]):
+        (root / "pyproject.toml").write_text(
+            f'[project]\nname = "bisected"\nversion = "0.1.0"\nrequires-python = ">=3.11"\n'
+            f'dependencies = ["beta=={beta}"]\n\n[dependency-groups]\ndev = ["pytest"]\n\n'
+            f"[tool.uv]\npackage = false\n")
+        (root / "code.py").write_text(f"STEP = {i}\n")
+        proc = subprocess.run(
+            [str(UV), "lock", "--no-config", "--index-url", fixture_index.simple_url,
+             "--extra-index-url", extra, "--python", sys.executable,
+             "--cache-dir", str(tmp_path / "uv-cache")],
+            cwd=root, capture_output=True, text=True, timeout=300, check=False)
+        if proc.returncode != 0 and extra.startswith("https") and "pytest" in proc.stderr:
+            pytest.skip(f"PyPI unreachable: {proc.stderr.strip()[-200:]}")
+        assert proc.returncode == 0, proc.stderr
+        _git(root, "add", ".")
+        _git(root, "commit", "-q", "-m", f"step {i}")
+        commits.append(_git(root, "rev-parse", "HEAD"))
+    env = {**os.environ, "GHOSTENV_CACHE_DIR": str(tmp_path / "cache")}
+    env.pop("PYTEST_ADDOPTS", None)
+    env.pop("PYTEST_CURRENT_TEST", None)
+    subprocess.run(["git", "bisect", "start", commits[-1], commits[0]], cwd=root, check=True,
+                   capture_output=True, env=env)
+    proc = subprocess.run(
+        ["git", "bisect", "run", *GHOSTENV, "ghost", "HEAD", "--python", sys.executable,
+         "--", "pytest", "-x", "-p", "no:cacheprovider"],
+        cwd=root, capture_output=True, text=True, env=env, check=False, timeout=600)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert f"{commits[2]} is the first bad commit" in proc.stdout
+    assert "1 failed" in proc.stdout  # pytest really ran
+    assert "1 passed" in proc.stdout
+    # ... from the ghost environments (two locks were tested: beta 1.0.0 and 1.2.0)
+    assert len(list((tmp_path / "cache" / "ghost").glob("v1/envs/*/bin/pytest"))) >= 2
+    assert f"rootdir: {root}" in proc.stdout
