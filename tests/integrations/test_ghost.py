@@ -271,3 +271,23 @@ def test_git_bisect_run_with_pytest_from_the_locked_dev_group(
     # ... from the ghost environments (two locks were tested: beta 1.0.0 and 1.2.0)
     assert len(list((tmp_path / "cache" / "ghost").glob("v1/envs/*/bin/pytest"))) >= 2
     assert f"rootdir: {root}" in proc.stdout
+
+
+def test_unbuildable_commit_is_skipped_during_bisect_only(
+        repo: tuple[Path, list[str]], tmp_path: Path) -> None:
+    root, commits = repo
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", str(root), str(clone)], check=True)
+    (clone / "uv.lock").write_text("version = 99\n")
+    _git(clone, "commit", "-q", "-am", "broken lock")
+    broken = _git(clone, "rev-parse", "HEAD")
+    cache = tmp_path / "cache"
+    plain = _ghost(clone, cache, broken, "--", "python", "check.py")
+    assert plain.returncode not in (0, 125)
+    assert "uv.lock" in plain.stderr
+    _git(clone, "bisect", "start", broken, commits[0])
+    during = _ghost(clone, cache, broken, "--", "python", "check.py")
+    assert during.returncode == 125, during.stderr
+    assert "skips this commit" in during.stderr
+    path_only = _ghost(clone, cache, broken)  # no command: an error like any other
+    assert path_only.returncode not in (0, 125)

@@ -3,7 +3,9 @@
 Prints the path of the environment that ``REV``'s uv.lock describes, or runs
 ``CMD`` in it (in place of ghostenv: the exit code is the command's). The
 worktree is never read or written, so ``git bisect run ghostenv ghost HEAD --
-pytest -x`` tests each bisected commit in its own locked environment.
+pytest -x`` tests each bisected commit in its own locked environment; during a
+bisect, a commit whose environment cannot be made exits 125 (git skips it)
+rather than being called bad.
 
 :func:`fast` is the stdlib-only path for an environment made before (one
 ``git rev-parse`` and a file read); ``ghostenv.entry`` may call it before
@@ -19,8 +21,13 @@ import sys
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
+    from pathlib import Path
 
     from ghostenv.cli.output import Context
+
+
+#: ``git bisect run`` reads 125 as "cannot test this commit": skip it.
+BISECT_SKIP = 125
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -108,7 +115,7 @@ def fast(argv: list[str]) -> int | None:
 def run(args: argparse.Namespace, ctx: Context) -> int:
     from pathlib import Path
 
-    from ghostenv.errors import UsageError
+    from ghostenv.errors import GhostenvError, UsageError
     from ghostenv.workflow.ghost import lookup, materialize
 
     parsed = _split(list(args.cmd))
@@ -120,7 +127,24 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     python = options.get("python", args.python)
     env: str | Path | None = lookup(project, args.rev, ctx.cache_dir, python)
     if env is None:
-        env = materialize(project, args.rev, ctx.cache_dir, python=python,
-                          progress=ctx.debug)
+        try:
+            env = materialize(project, args.rev, ctx.cache_dir, python=python,
+                              progress=ctx.debug)
+        except GhostenvError as exc:
+            if not command or not _bisecting(project):
+                raise
+            ctx.error(exc.message, exc.hint)
+            ctx.warn(f"no environment for {args.rev}: exit {BISECT_SKIP} so that "
+                     "`git bisect run` skips this commit instead of calling it bad")
+            return BISECT_SKIP
         ctx.debug(f"ghost environment for {args.rev}: {env}")
     return _finish(env, command)
+
+
+def _bisecting(project: Path) -> bool:
+    """Whether a ``git bisect`` is in progress in the repository holding ``project``."""
+    import subprocess
+
+    proc = subprocess.run(["git", "rev-parse", "--git-path", "BISECT_START"], cwd=project,
+                          capture_output=True, text=True, check=False)
+    return proc.returncode == 0 and (project / proc.stdout.strip()).is_file()
