@@ -26,6 +26,8 @@ from tests.conftest import run_ghostenv
 
 UV = Path(sys.executable).parent / "uv"
 
+# (no sdist-only packages: `uv sync` would have to build them, and the fixture index has no
+# build backend)
 PROJECTS = {
     "plain": """\
 [project]
@@ -39,14 +41,14 @@ dependencies = ["alpha", "epsilon-tool"]
 name = "demo-extras"
 version = "0.2.0"
 requires-python = ">=3.10"
-dependencies = ["alpha[fast]", "gamma; sys_platform == 'linux'"]
+dependencies = ["alpha[docs]", "gamma; sys_platform == 'linux'"]
 
 [project.optional-dependencies]
 docs = ["epsilon-tool"]
 
 [dependency-groups]
 dev = ["beta>=1.0", {include-group = "lint"}]
-lint = ["delta"]
+lint = ["gamma>=0.5"]
 """,
 }
 
