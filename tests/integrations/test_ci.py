@@ -109,8 +109,7 @@ def test_no_lock_is_one_clear_error(tmp_path: Path) -> None:
 
 def test_prune_ci_keeps_the_lock_and_built_wheels(project: Path, fixture_wheels: Path,
                                                   cache_dir: Path) -> None:
-    from ghostenv.discover import find_interpreter
-    from ghostenv.integrate.ci import ci_keep
+    from ghostenv.integrate.ci import prune_for_ci
     from ghostenv.store import Store
 
     run_ghostenv("sync", "--frozen", "--python", sys.executable, "--group", "test",
@@ -127,8 +126,7 @@ def test_prune_ci_keeps_the_lock_and_built_wheels(project: Path, fixture_wheels:
     shutil.copy(zeta, built / zeta.name)
     store.add_wheel(built / zeta.name)
 
-    interpreter = find_interpreter(sys.executable, cache_dir)
-    report = store.prune(keep=ci_keep(project, store, interpreter))
+    report = prune_for_ci(store, project, sys.executable, cache_dir)
     left = {(m.name.lower().replace("_", "-"), m.version) for m in store.iter_manifests()}
     assert left == locked | {("zeta-big", "1.0.0")}
     assert report.wheels == 1

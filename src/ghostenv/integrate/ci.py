@@ -18,18 +18,20 @@ and downloads only the difference.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ghostenv.errors import ProjectError
+from ghostenv.errors import GhostenvError, ProjectError
 
 if TYPE_CHECKING:
     from ghostenv.discover import Interpreter
     from ghostenv.lock.model import Lock
     from ghostenv.store import Store
+    from ghostenv.store.cas import PruneReport
 
 #: Bump when the meaning of the key changes (not when the store schema does: that is read).
 KEY_VERSION = "1"
@@ -152,3 +154,23 @@ def ci_keep(project_dir: Path, store: Store, interpreter: Interpreter) -> set[st
     """Wheel digests ``ghostenv cache prune --ci`` must keep: the lock's, and built ones."""
     lock = read_project_lock(project_dir)
     return lock_wheel_digests(lock, interpreter) | built_wheel_digests(store)
+
+
+def prune_for_ci(store: Store, project_dir: Path, python: str | None,
+                 cache_dir: Path) -> PruneReport:
+    """``ghostenv cache prune --ci``: prune ``store`` down to what a CI cache should carry.
+
+    ``python`` is an interpreter request (default: the project's requires-python,
+    as ``ghostenv sync`` picks it). Live environments keep their wheels too.
+    """
+    from ghostenv.discover import find_interpreter
+
+    request = python
+    if request is None:
+        from ghostenv.project.read import read_project
+
+        with contextlib.suppress(GhostenvError):
+            requires = read_project(project_dir).requires_python
+            request = None if requires is None else str(requires)
+    interpreter = find_interpreter(request, cache_dir)
+    return store.prune(keep=ci_keep(project_dir, store, interpreter))
