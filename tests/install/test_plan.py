@@ -54,7 +54,7 @@ def test_download_then_link_then_unchanged(env: VenvLayout, cache_dir: Path, tmp
     plan = plan_install(want, env, store, exact=True)
     assert [s.action for s in plan.steps] == [Action.DOWNLOAD] * 3
     report = apply_plan(plan, env, store, exact=True)
-    assert sorted(report.installed) == ["Epsilon_Tool==1.0.0", "alpha==1.0.0", "beta==1.0.0"]
+    assert sorted(report.installed) == ["alpha==1.0.0", "beta==1.0.0", "epsilon-tool==1.0.0"]
     assert report.downloaded == 3
     assert py(env, "import alpha, beta; print('ok')") == "ok"
     assert (env.scripts / "epsilon-tool").exists()

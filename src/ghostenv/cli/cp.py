@@ -24,8 +24,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("src", type=Path, help="file or directory to copy")
     parser.add_argument("dst", type=Path, help="new path (or an existing directory to copy into)")
     parser.add_argument(
-        "--mode", choices=("auto", "clone", "hardlink", "copy", "symlink"), default=None,
-        help="link mode (default: GHOSTENV_LINK_MODE, else auto: clone, then hardlink, then copy)",
+        "--mode", default=None, metavar="MODE",
+        help="auto, clone, hardlink, copy, symlink, or a plugin's mode (default: "
+             "GHOSTENV_LINK_MODE, else auto: clone, then hardlink, then copy)",
     )
 
 
@@ -57,11 +58,15 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         dst = dst / src.name
     if os.path.lexists(dst):
         raise UsageError(f"{dst}: already exists", hint="remove it or choose a new path")
+    requested: LinkMode | str | None
     if args.mode in (None, "auto"):
         requested = None if args.mode == "auto" else _env_mode()
     else:
-        requested = LinkMode(args.mode)
-    linker = Linker(requested, on_fallback=ctx.warn)
+        requested = str(args.mode).lower()
+    try:
+        linker = Linker(requested, on_fallback=ctx.warn)
+    except ValueError as exc:
+        raise UsageError(str(exc), hint="modes: auto, clone, hardlink, copy, symlink") from None
     dst.parent.mkdir(parents=True, exist_ok=True)
     before = _free_bytes(dst.parent)
     modes: Counter[str] = Counter()

@@ -251,7 +251,7 @@ def install_wheel(
                 record.append((record_path, _b64_sha256(data), len(data)))
                 modes["written"] += 1
                 continue
-            if fast is not None and not item.executable:
+            if fast is not None and not item.executable and linker.custom is None:
                 try:
                     place(source, target, fast)
                     used = fast

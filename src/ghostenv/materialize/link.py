@@ -117,15 +117,37 @@ def _place(src: StrPath, dst: StrPath, mode: LinkMode) -> None:
 
 
 def mode_from_env() -> LinkMode | None:
-    """``GHOSTENV_LINK_MODE`` as a mode (None when unset); ValueError names bad values."""
+    """``GHOSTENV_LINK_MODE`` as a mode (None when unset); ValueError names bad values.
+
+    A name that is not a built-in mode but a plugin provides is returned by
+    :func:`plugin_mode`, not here (here it is None: the default chain).
+    """
     value = os.environ.get(ENV_VAR, "").strip().lower()
     if not value:
         return None
     try:
         return LinkMode(value)
     except ValueError:
+        if plugin_mode(value) is not None:
+            return None
         choices = ", ".join(m.value for m in LinkMode)
         raise ValueError(f"{ENV_VAR}={value!r} is not one of {choices}") from None
+
+
+def plugin_mode(name: str) -> Callable[[Path, Path], None] | None:
+    """A plugin's ``place(src, dst)`` for a link mode name ghostenv does not have itself.
+
+    Only consulted for unknown names, so the usual path never loads the plugin machinery.
+    """
+    try:
+        LinkMode(name)
+    except ValueError:
+        pass
+    else:
+        return None
+    from ghostenv import plugins
+
+    return plugins.link_mode(name)
 
 
 def _chain(requested: LinkMode | None) -> tuple[LinkMode, ...]:
@@ -147,9 +169,25 @@ class Linker:
     through ``on_fallback``.
     """
 
-    def __init__(self, requested: LinkMode | None = None,
+    def __init__(self, requested: LinkMode | str | None = None,
                  on_fallback: Callable[[str], None] | None = None, *,
                  memo: Path | None = None) -> None:
+        #: A plugin's place function when ``requested`` (or GHOSTENV_LINK_MODE) names one.
+        self.custom: Callable[[Path, Path], None] | None = None
+        if isinstance(requested, str) and not isinstance(requested, LinkMode):
+            try:
+                requested = LinkMode(requested)
+            except ValueError:
+                self.custom = plugin_mode(requested)
+                if self.custom is None:
+                    choices = ", ".join(m.value for m in LinkMode)
+                    raise ValueError(f"link mode {requested!r} is not one of {choices} "
+                                     "(nor provided by a plugin)") from None
+                requested = None
+        elif requested is None:
+            env_name = os.environ.get(ENV_VAR, "").strip().lower()
+            if env_name and env_name not in {m.value for m in LinkMode}:
+                self.custom = plugin_mode(env_name)
         self.requested = requested if requested is not None else mode_from_env()
         self.on_fallback = on_fallback
         self._known: dict[tuple[int, int, tuple[LinkMode, ...]], LinkMode] = {}
@@ -189,8 +227,14 @@ class Linker:
         """Place ``src`` at ``dst``; returns the mode that was used.
 
         ``writable`` (e.g. an executable that needs its own mode bits) rules
-        out hardlinks and symlinks, which share the store's inode.
+        out hardlinks and symlinks, which share the store's inode. A plugin's
+        mode is reported as ``copy`` (it makes a file of its own).
         """
+        if self.custom is not None:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(dst)
+            self.custom(Path(src), Path(dst))
+            return LinkMode.COPY
         chain = _chain(self.requested)
         if writable:
             chain = tuple(m for m in chain if m in (LinkMode.CLONE, LinkMode.COPY)) or (

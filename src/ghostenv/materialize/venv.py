@@ -143,6 +143,7 @@ def create_venv(path: str | os.PathLike[str], interpreter: Interpreter, *, clear
     if root.exists() and not root.is_dir():
         raise InstallError(f"{root} exists and is not a directory",
                            hint="choose another path for the environment")
+    new = clear or not root.is_dir() or not layout.cfg.exists()
     if root.is_dir():
         if clear:
             import shutil
@@ -191,4 +192,8 @@ def create_venv(path: str | os.PathLike[str], interpreter: Interpreter, *, clear
                 .replace("__GHOSTENV_PROMPT__", _quote(name, style))
                 .replace("__GHOSTENV_BIN_NAME__", bin_name))
         _write(layout.scripts / tname, body)
+    if new:
+        from ghostenv import plugins
+
+        plugins.environment_created(layout.root, layout.python)
     return layout
