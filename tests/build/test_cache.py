@@ -46,10 +46,15 @@ def test_second_build_is_a_cache_hit(project: Callable[[str], Path], build_pytho
     assert b"Requires-Dist: beta>=1" in prepare_metadata(
         source, interpreter=build_python, settings=build_settings, store=store)
     assert len(_hooks(backend_log)) == 2
-    # An edit invalidates.
+    # An edit invalidates; the backend's extra requirements are remembered while the
+    # configuration files stay the same.
     (source / "binline" / "__init__.py").write_text("VALUE = 'edited'\n")
     build_wheel(source, interpreter=build_python, settings=build_settings, store=store)
-    assert _hooks(backend_log)[2:] == ["get_requires_for_build_wheel", "build_wheel"]
+    assert _hooks(backend_log)[2:] == ["build_wheel"]
+    with (source / "pyproject.toml").open("a") as handle:
+        handle.write("# config edit\n")
+    build_wheel(source, interpreter=build_python, settings=build_settings, store=store)
+    assert _hooks(backend_log)[3:] == ["get_requires_for_build_wheel", "build_wheel"]
 
 
 def test_prepare_metadata_falls_back_to_building(project: Callable[[str], Path],
