@@ -157,6 +157,7 @@ class _Pending:
     edges: dict[tuple[str, Version], list[Dep]]
     forced: tuple[str, Version | None] | None = None
     forced_deps: list[Dep] | None = None
+    order: dict[str, int] = field(default_factory=dict)
 
 
 def solve_forks(
@@ -178,7 +179,7 @@ def solve_forks(
         forced_deps = None
         if pending.forced is not None and pending.forced[1] is not None:
             forced_deps = (pending.forced[0], pending.forced[1], pending.forced_deps or [])
-        provider = ForkProvider(shared, pending.env, pending.edges, forced_deps)
+        provider = ForkProvider(shared, pending.env, pending.edges, forced_deps, pending.order)
         solver = pending.solver
         fresh = solver is None
         if solver is None:
@@ -189,8 +190,7 @@ def solve_forks(
         except Split as split:
             for fork in sorted(split.forks, key=_fork_order):
                 child = _clone(solver)
-                if split.version is not None:
-                    child._known_dependencies.discard((split.package, split.version))
+                child._known_dependencies.discard((split.package, split.candidate))
                 stack.append(
                     _Pending(
                         child,
@@ -198,6 +198,7 @@ def solve_forks(
                         dict(provider.edges),
                         (split.package, split.version),
                         fork.deps,
+                        dict(provider.order),
                     )
                 )
             continue

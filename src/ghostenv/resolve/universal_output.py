@@ -97,9 +97,14 @@ def assemble(solved: Solved, root: Any, requires_python: Any) -> Any:
         if not name.startswith("@"):
             versions.setdefault(name, set()).add(version)
 
+    # uv keeps ``extra`` on a dependency only when that extra of the target has dependencies.
+    extra_has_deps = {parent for (parent, _), marker in edges.items() if parent[2] is not None}
+
     outgoing: dict[Node, list[Any]] = {}
     for (parent, child), marker in edges.items():
         if parent not in live or child not in live:
+            continue
+        if child[2] is not None and child not in extra_has_deps:
             continue
         written = marker.restrict(reach[parent])
         text = _text(written, rp)

@@ -61,11 +61,14 @@ class Split(Exception):
     again in each part.
     """
 
-    def __init__(self, package: str, version: Version | None, forks: list[Fork]) -> None:
+    def __init__(
+        self, package: str, version: Version | None, forks: list[Fork], candidate: Version
+    ) -> None:
         super().__init__(package)
         self.package = package
         self.version = version
         self.forks = forks
+        self.candidate = candidate  # the version whose dependencies were being asked for
 
 
 @dataclass
@@ -192,10 +195,14 @@ class ForkProvider:
         env: MarkerTree,
         edges: dict[tuple[str, Version], list[Dep]],
         forced: tuple[str, Version, list[Dep]] | None = None,
+        order: dict[str, int] | None = None,
     ) -> None:
         self.shared = shared
         self.env = env
         self.edges = edges
+        # Package names in the order they were first seen as dependencies: uv decides
+        # the earliest-seen package first (pins before everything else).
+        self.order: dict[str, int] = order if order is not None else {}
         self.forced = forced
         self.floor, self.ceiling = _python_floor(env, shared)
         self._memo: dict[tuple[str, VersionSet], tuple[Version, ...]] = {}
@@ -253,9 +260,10 @@ class ForkProvider:
 
     def priority(self, package: str, versions: VersionSet) -> tuple[int, ...]:
         if package.startswith("@"):
-            return (-1, 0)
-        count = len(self.candidates(package, versions))
-        return (0 if "[" in package else 1, count)
+            return (-1, 0, 0)
+        name, extra = split_extra(package)
+        pinned = str(versions).startswith("==") and "," not in str(versions)
+        return (0 if pinned else 1, self.order.get(name, len(self.order)), 0 if extra else 1)
 
     def prefetch(self, requests: Iterable[tuple[str, VersionSet]]) -> None:
         hook = getattr(self.shared.source, "prefetch", None)
@@ -323,12 +331,14 @@ class ForkProvider:
     def _maybe_split(self, package: str, version: Version, deps: list[Dep]) -> Dependencies:
         forks = split_forks(deps, self.env, self.floor, self.shared.rp_marker)
         if len(forks) > 1:
-            raise Split(package, version, forks)
+            raise Split(package, version, forks, version)
         chosen = forks[0].deps if forks else []
         return self._accept(package, version, chosen)
 
     def _accept(self, package: str, version: Version, deps: list[Dep]) -> dict[str, VersionSet]:
         self.edges[(package, version)] = deps
+        for dep in deps:
+            self.order.setdefault(dep.name, len(self.order))
         result: dict[str, VersionSet] = {}
         for dep in deps:
             result[dep.key] = result[dep.key] & dep.versions if dep.key in result else dep.versions
@@ -347,7 +357,7 @@ class ForkProvider:
             forks = [f for f in forks if not f.env.is_disjoint(self.shared.rp_marker)]
             if len(forks) < 2:
                 return f"requires Python{spec}"
-            raise Split(package, None, forks)
+            raise Split(package, None, forks, candidate.version)
         name = canonicalize_name(split_extra(package)[0])
         binary_ok = not ({name, ":all:"} & self.shared.options.no_binary)
         source_ok = not ({name, ":all:"} & self.shared.options.only_binary)
