@@ -10,6 +10,7 @@ unpacks the affected wheels again.
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from ghostenv.cli.output import Context
 
@@ -20,7 +21,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub.add_parser("dir", help="print the cache directory")
     sub.add_parser("info", help="objects, bytes and wheels in the store")
     sub.add_parser("clean", help="remove the whole store")
-    sub.add_parser("prune", help="remove wheels and objects no live environment uses")
+    prune = sub.add_parser("prune", help="remove wheels and objects no live environment uses")
+    prune.add_argument("--ci", action="store_true",
+                       help="also keep what the project's uv.lock selects (and built wheels), "
+                            "for a CI cache")
+    prune.add_argument("--project", type=Path, default=Path("."), metavar="DIR",
+                       help="project whose lock --ci keeps (default: .)")
+    prune.add_argument("-p", "--python", default=None, metavar="REQUEST",
+                       help="interpreter the lock is selected for (default: requires-python)")
     verify = sub.add_parser("verify", help="re-hash every object and report corrupt ones")
     verify.add_argument("--remove", action="store_true", help="also delete corrupt objects")
 
@@ -44,7 +52,12 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         ctx.echo(f"environments: {info.environments}")
         return 0
     if args.action == "prune":
-        pruned = store.prune()
+        if args.ci:
+            from ghostenv.integrate.ci import prune_for_ci
+
+            pruned = prune_for_ci(store, args.project, args.python, cache_dir)
+        else:
+            pruned = store.prune()
         ctx.echo(f"removed {pruned.wheels} wheels, {pruned.objects} objects "
                  f"({pruned.bytes} bytes) from {store.root}")
         return 0
