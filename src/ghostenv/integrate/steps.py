@@ -48,12 +48,19 @@ def _pyvenv(env: Path) -> str:
         return ""
 
 
+def _pyvenv_values(env: Path) -> dict[str, str]:
+    return {key.strip(): value.strip() for key, sep, value in
+            (line.partition("=") for line in _pyvenv(env).splitlines()) if sep}
+
+
 def _base_executable(env: Path) -> str | None:
-    for line in _pyvenv(env).splitlines():
-        key, sep, value = line.partition("=")
-        if sep and key.strip() == "executable":
-            return value.strip()
-    return None
+    return _pyvenv_values(env).get("executable")
+
+
+def _interpreter_identity(env: Path) -> str:
+    """What in pyvenv.cfg names the interpreter (not the ``command`` line, which tools rewrite)."""
+    values = _pyvenv_values(env)
+    return "|".join(values.get(k, "") for k in ("implementation", "version_info", "executable"))
 
 
 def install_command(env: Path, args: Sequence[str]) -> list[str]:
@@ -108,7 +115,7 @@ def sync_step(env: Path, project_dir: Path, *, groups: Sequence[str] = ("dev",),
     digest = hashlib.sha256(lock_bytes)
     selection = f"groups={sorted(groups)}|extras={sorted(extras)}|all={all_groups},{all_extras}"
     digest.update(selection.encode())
-    digest.update(_pyvenv(env).split("command =")[0].encode())
+    digest.update(_interpreter_identity(env).encode())
     fp = digest.hexdigest()
     state = EnvState(env)
     before = installed(env)
