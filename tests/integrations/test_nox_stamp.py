@@ -1,0 +1,66 @@
+"""The install fingerprint and step records behind the nox/tox skip path (real files)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from ghostenv.integrate.stamp import EnvState, fingerprint, installed
+
+
+def _project(root: Path) -> Path:
+    (root / "proj" / "src").mkdir(parents=True)
+    (root / "proj" / "pyproject.toml").write_text("[project]\nname = 'p'\nversion = '1'\n")
+    (root / "proj" / "src" / "p.py").write_text("X = 1\n")
+    (root / "reqs.txt").write_text("alpha\n")
+    return root
+
+
+def test_fingerprint_follows_what_the_arguments_name(tmp_path: Path) -> None:
+    root = _project(tmp_path)
+    base = {
+        "req": fingerprint(["alpha", "beta>=1"], cwd=root),
+        "file": fingerprint(["-r", "reqs.txt"], cwd=root),
+        "editable": fingerprint(["-e", "./proj"], cwd=root),
+        "local": fingerprint(["./proj"], cwd=root),
+    }
+    assert len(set(base.values())) == 4
+    assert fingerprint(["alpha", "beta>=1"], cwd=root) == base["req"]
+    assert fingerprint(["alpha", "beta>=1"], cwd=root, extra={"index": "x"}) != base["req"]
+
+    (root / "unrelated.txt").write_text("x")
+    assert fingerprint(["-r", "reqs.txt"], cwd=root) == base["file"]
+    (root / "reqs.txt").write_text("alpha\ngamma\n")
+    assert fingerprint(["-r", "reqs.txt"], cwd=root) != base["file"]
+
+    # Editable: code edits do not matter (it is linked), metadata edits do.
+    source = root / "proj" / "src" / "p.py"
+    source.write_text("X = 2\n")
+    later = os.stat(source).st_mtime_ns + 10_000_000_000
+    os.utime(source, ns=(later, later))
+    assert fingerprint(["-e", "./proj"], cwd=root) == base["editable"]
+    assert fingerprint(["./proj"], cwd=root) != base["local"]  # a copy: code edits matter
+    (root / "proj" / "pyproject.toml").write_text("[project]\nname = 'p'\nversion = '2'\n")
+    assert fingerprint(["-e", "./proj"], cwd=root) != base["editable"]
+
+
+def test_step_is_fresh_only_while_its_results_are_installed(tmp_path: Path) -> None:
+    env = tmp_path / "env"
+    site = env / "lib" / "python3.12" / "site-packages"
+    site.mkdir(parents=True)
+    (site / "alpha-1.0.dist-info").mkdir()
+    before = installed(env)
+    (site / "beta-2.0.dist-info").mkdir()
+    (site / "Gamma_X-3.0.dist-info").mkdir()
+    after = installed(env)
+    assert after == {"alpha": "1.0", "beta": "2.0", "gamma-x": "3.0"}
+
+    state = EnvState(env)
+    state.record("install#0", "fp", before, after)
+    again = EnvState(env)  # read back from disk
+    assert again.fresh("install#0", "fp")
+    assert not again.fresh("install#0", "other")
+    assert not again.fresh("install#1", "fp")
+    assert again.owned("install") == {"beta", "gamma-x"}
+    (site / "beta-2.0.dist-info").rename(site / "beta-2.1.dist-info")
+    assert not again.fresh("install#0", "fp")
