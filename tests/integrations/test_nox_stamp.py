@@ -64,3 +64,15 @@ def test_step_is_fresh_only_while_its_results_are_installed(tmp_path: Path) -> N
     assert again.owned("install") == {"beta", "gamma-x"}
     (site / "beta-2.0.dist-info").rename(site / "beta-2.1.dist-info")
     assert not again.fresh("install#0", "fp")
+
+
+def test_event_log_stays_bounded(tmp_path: Path) -> None:
+    from ghostenv.integrate import stamp
+
+    state = EnvState(tmp_path)
+    for i in range(stamp.LOG_LIMIT // 40):
+        state.log("install", n=i, pad="x" * 20)
+    events = stamp.read_events(tmp_path)
+    assert (tmp_path / ".ghostenv" / "events.jsonl").stat().st_size <= stamp.LOG_LIMIT
+    assert events[-1]["n"] == stamp.LOG_LIMIT // 40 - 1
+    assert [e["n"] for e in events] == list(range(events[0]["n"], events[-1]["n"] + 1))

@@ -26,6 +26,8 @@ from typing import Any
 STATE_DIR = ".ghostenv"
 STATE_FILE = "state.json"
 LOG_FILE = "events.jsonl"
+#: The event log is cut to its newer half when it grows past this many bytes.
+LOG_LIMIT = 256 * 1024
 #: Files whose content decides what building a local project produces.
 _PROJECT_FILES = ("pyproject.toml", "setup.py", "setup.cfg")
 #: Directories never part of a project's source when stamping a local path.
@@ -207,8 +209,16 @@ class EnvState:
         self.dir.mkdir(parents=True, exist_ok=True)
         line = json.dumps({"event": event, "time": round(time.time(), 3), **fields},
                           sort_keys=True)
-        with open(self.dir / LOG_FILE, "a", encoding="utf-8") as handle:
+        path = self.dir / LOG_FILE
+        with open(path, "a", encoding="utf-8") as handle:
             handle.write(line + "\n")
+            size = handle.tell()
+        if size > LOG_LIMIT:  # keep the newer half, whole lines only
+            text = path.read_text("utf-8")
+            tail = text[len(text) // 2:]
+            tmp = self.dir / f".{LOG_FILE}.{os.getpid()}"
+            tmp.write_text(tail[tail.find("\n") + 1:], "utf-8")
+            os.replace(tmp, path)
 
 
 def read_events(env: Path) -> list[dict[str, Any]]:

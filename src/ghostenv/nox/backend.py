@@ -116,7 +116,11 @@ class GhostenvEnv(VirtualEnv):
         self._resolved = str(interp.path)
         logger.info(f"Creating virtual environment (ghostenv) using python{interp.python_version}"
                     f" in {self.location_name}")
+        unknown = [p for p in self.venv_params if p != "--system-site-packages"]
+        if unknown:
+            logger.warning(f"ghostenv: venv_params {unknown} are not supported and ignored")
         create_venv(self.location, interp, clear=True, prompt=Path(self.location).name,
+                    system_site_packages="--system-site-packages" in self.venv_params,
                     command=f"ghostenv (nox backend) --python {interp.path}")
         ms = (time.perf_counter() - started) * 1000
         EnvState(Path(self.location)).log("create", reused=False, ms=round(ms, 3),
