@@ -23,7 +23,7 @@ from resolvelib.resolvers import ResolutionImpossible, ResolutionTooDeep
 
 from ghostenv.resolve.provider import InMemoryProvider
 from ghostenv.resolve.solver import SolveFailure, solve
-from ghostenv.resolve.term import _relation
+from ghostenv.resolve.term import clear_relation_cache
 from ghostenv.resolve.version_set import VersionSet, clear_caches
 
 Raw = dict[str, dict[Version, dict[str, str]]]
@@ -97,7 +97,7 @@ CASES: list[Callable[[], Case]] = [
 def run_ghostenv(case: Case) -> tuple[bool, int, dict[str, str]]:
     # every repeat starts cold: no memoized set operation carried over from the last one
     clear_caches()
-    _relation.cache_clear()
+    clear_relation_cache()
     registry = {
         name: {v: {d: VersionSet.parse(s) for d, s in deps.items()} for v, deps in versions.items()}
         for name, versions in case.registry.items()

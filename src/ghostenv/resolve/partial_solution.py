@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from packaging.version import Version
 
 from ghostenv.resolve.incompatibility import Incompatibility
-from ghostenv.resolve.term import Relation, Term
+from ghostenv.resolve.term import Relation, Term, _relation
 from ghostenv.resolve.version_set import VersionSet
 
 __all__ = ["Assignment", "PartialSolution"]
@@ -86,10 +86,11 @@ class PartialSolution:
         return self._positive.get(package) or self._negative.get(package)
 
     def relation(self, term: Term) -> Relation:
-        known = self.known(term.package)
+        package = term.package
+        known = self._positive.get(package) or self._negative.get(package)
         if known is None:
             return Relation.INCONCLUSIVE
-        return term.relation(known)
+        return _relation(term, known)
 
     def satisfies(self, term: Term) -> bool:
         return self.relation(term) is Relation.SATISFIED

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from functools import lru_cache
 
 from ghostenv.resolve.version_set import VersionSet
 
-__all__ = ["Relation", "Term"]
+__all__ = ["Relation", "Term", "clear_relation_cache"]
 
 
 class Relation(enum.Enum):
@@ -23,11 +22,24 @@ class Relation(enum.Enum):
     INCONCLUSIVE = "inconclusive"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Term:
     package: str
     versions: VersionSet
     positive: bool = True
+
+    # by hand: the generated ones build two tuples per comparison, and propagation
+    # compares and hashes terms (memo keys) in its innermost loop
+    def __eq__(self, other: object) -> bool:
+        return self is other or (
+            isinstance(other, Term)
+            and self.positive is other.positive
+            and self.package == other.package
+            and self.versions == other.versions
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.package, self.versions, self.positive))
 
     def negate(self) -> Term:
         return Term(self.package, self.versions, not self.positive)
@@ -80,14 +92,35 @@ class Term:
         )
 
 
-@lru_cache(maxsize=65536)
+# (id(term), id(known)) -> (term, known, relation): the value keeps both terms alive, so
+# an id is never reused while its key is here. Terms are long-lived objects (clauses and
+# the partial solution's accumulated terms), so identity hits as often as equality would,
+# at the cost of two id() calls instead of hashing two terms.
+_RELATIONS: dict[tuple[int, int], tuple[Term, Term, Relation]] = {}
+_RELATIONS_MAX = 250_000
+
+
 def _relation(term: Term, known: Term) -> Relation:
     """Memoized: propagation asks the same question for every incompatibility of a package."""
+    key = (id(term), id(known))
+    hit = _RELATIONS.get(key)
+    if hit is not None:
+        return hit[2]
     if term.satisfied_by(known):
-        return Relation.SATISFIED
-    if term.intersect(known).is_empty:
-        return Relation.CONTRADICTED
-    return Relation.INCONCLUSIVE
+        found = Relation.SATISFIED
+    elif term.intersect(known).is_empty:
+        found = Relation.CONTRADICTED
+    else:
+        found = Relation.INCONCLUSIVE
+    if len(_RELATIONS) >= _RELATIONS_MAX:
+        _RELATIONS.clear()
+    _RELATIONS[key] = (term, known, found)
+    return found
+
+
+def clear_relation_cache() -> None:
+    """Forget memoized relations (benchmarks measure cold runs)."""
+    _RELATIONS.clear()
 
 
 def _describe(package: str, versions: VersionSet) -> str:

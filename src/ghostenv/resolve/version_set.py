@@ -5,15 +5,16 @@ with ``prereleases=True`` so membership is plain set membership: the prerelease
 *policy* is a decision of the Python layer (which candidates to offer), not of
 the algebra, and mixing policies would make ranges incomparable.
 
-Why interned: the solver asks the same few questions over and over (the same
+Why memoized: the solver asks the same few questions over and over (the same
 term intersected with the same assignment on every propagation), and one
-``VersionRange`` operation costs ~0.05-0.1 ms in pure Python. Every set with a
-given range *and spelling* is one object, and each operation is computed once
-per pair of operands (keyed by identity) and then looked up: a dict hit is
-~100x cheaper. The spelling is part of the key (``>1`` and ``>1.0`` are equal
-sets but print differently) so that what a report prints never depends on what
-the process computed before. Equality stays structural. The tables only grow;
-they are per process and hold a few thousand entries for a large resolution.
+``VersionRange`` operation costs 5-30 us in pure Python. Each operation is
+computed once per pair of operand *objects* and then looked up (a dict hit by
+identity is far cheaper); parsing and singletons are cached by text, so the
+same requirement is the same object. Keying by identity rather than equality
+keeps spellings apart (``>1`` and ``>1.0`` are equal sets but print
+differently), so what a report prints never depends on what the process
+computed before. Equality stays structural. The tables only grow; they are per
+process and hold a few thousand entries for a large resolution.
 """
 
 from __future__ import annotations
@@ -35,33 +36,21 @@ def _bound_text(bound: object) -> str:
     return str(inner)
 
 
-_INTERN: dict[tuple[VersionRange, tuple[str, ...]], VersionSet] = {}
-# keyed by (id(a), id(b)): interned sets live as long as the tables, so ids are stable
-_AND: dict[tuple[int, int], VersionSet] = {}
-_OR: dict[tuple[int, int], VersionSet] = {}
-_SUB: dict[tuple[int, int], VersionSet] = {}
-_SUBSET: dict[tuple[int, int], bool] = {}
-_DISJOINT: dict[tuple[int, int], bool] = {}
-
-
-def _spelling(version_range: VersionRange) -> tuple[str, ...]:
-    """The texts of the bound versions (what :meth:`VersionSet.__str__` prints)."""
-    out = []
-    for lower, upper in version_range._bounds:
-        out.append(_bound_text(lower))
-        out.append(_bound_text(upper))
-    return tuple(out)
+# Keyed by (id(a), id(b)); each value holds its operands too, so an id is never
+# reused by another object while its key is in the table.
+_AND: dict[tuple[int, int], tuple[VersionSet, VersionSet, VersionSet]] = {}
+_OR: dict[tuple[int, int], tuple[VersionSet, VersionSet, VersionSet]] = {}
+_SUB: dict[tuple[int, int], tuple[VersionSet, VersionSet, VersionSet]] = {}
+_SUBSET: dict[tuple[int, int], tuple[VersionSet, VersionSet, bool]] = {}
+_DISJOINT: dict[tuple[int, int], tuple[VersionSet, VersionSet, bool]] = {}
 _PARSED: dict[str, VersionSet] = {}
-_SINGLETONS: dict[str, VersionSet] = {}
+_SINGLETONS: dict[tuple[Version, tuple[int, ...]], VersionSet] = {}
 
 
 def clear_caches() -> None:
     """Forget every memoized operation and parse (benchmarks call this to measure cold)."""
     for table in (_AND, _OR, _SUB, _SUBSET, _DISJOINT, _PARSED, _SINGLETONS):
         table.clear()
-    _INTERN.clear()
-    _INTERN[(_FULL._range, _spelling(_FULL._range))] = _FULL
-    _INTERN[(_EMPTY._range, _spelling(_EMPTY._range))] = _EMPTY
     for kept in (_FULL, _EMPTY):
         kept._complement = None
 
@@ -76,37 +65,37 @@ def _outside(below: Callable[[Version], bool]) -> Callable[[Version], bool]:
 class VersionSet:
     """An immutable set of versions supporting union, intersection and complement.
 
-    Instances are interned (see the module docstring): build them with
-    ``VersionSet(range)``, :meth:`parse`, :meth:`singleton`, :meth:`full` or
-    :meth:`empty`, and compare them with ``==`` (identity underneath).
+    Build them with ``VersionSet(range)``, :meth:`parse`, :meth:`singleton`,
+    :meth:`full` or :meth:`empty`; operations are memoized (module docstring).
     """
 
-    __slots__ = ("_complement", "_empty", "_full", "_hash", "_range")
+    __slots__ = ("_complement", "_empty", "_full", "_hash", "_range", "_single")
 
     _range: VersionRange
     _hash: int
     _complement: VersionSet | None
     _empty: bool | None
     _full: bool | None
+    _single: Version | None  # the one member of a singleton(): set algebra by membership
 
     def __new__(cls, version_range: VersionRange) -> VersionSet:
-        key = (version_range, _spelling(version_range))
-        found = _INTERN.get(key)
-        if found is None:
-            found = object.__new__(cls)
-            found._range = version_range
-            found._hash = hash(version_range)
-            found._complement = None
-            found._empty = None
-            found._full = None
-            _INTERN[key] = found
+        found = object.__new__(cls)
+        found._range = version_range
+        found._hash = -1
+        found._complement = None
+        found._empty = None
+        found._full = None
+        found._single = None
         return found
 
     def __eq__(self, other: object) -> bool:
         return self is other or (isinstance(other, VersionSet) and self._range == other._range)
 
     def __hash__(self) -> int:
-        return self._hash
+        found = self._hash
+        if found == -1:
+            found = self._hash = hash(self._range)
+        return found
 
     def __reduce__(self) -> tuple[Any, ...]:
         # copies and pickles come back through the intern table
@@ -122,11 +111,17 @@ class VersionSet:
 
     @classmethod
     def singleton(cls, version: Version | str) -> VersionSet:
-        text = str(version)  # by spelling: Version("1.0") == Version("1")
-        found = _SINGLETONS.get(text)
+        if not isinstance(version, Version):
+            version = Version(version)
+        # by spelling: Version("1.0") == Version("1") but they print differently, and the
+        # release tuple keeps the trailing zeros (cheaper than str(version))
+        key = (version, version.release)
+        found = _SINGLETONS.get(key)
         if found is None:
             found = cls(VersionRange.singleton(version, prereleases=True))
-            _SINGLETONS[text] = found
+            found._single = version
+            found._empty = found._full = False
+            _SINGLETONS[key] = found
         return found
 
     @classmethod
@@ -141,23 +136,34 @@ class VersionSet:
             _PARSED[text] = found
         return found
 
+    # A decision is a singleton, and most questions the solver asks pair one with a
+    # range: membership (a few us) answers them without building a new range.
+
     def intersection(self, other: VersionSet) -> VersionSet:
         if self is other:
             return self
+        if self._single is not None:
+            return self if other.contains(self._single) else _EMPTY
+        if other._single is not None:
+            return other if self.contains(other._single) else _EMPTY
         key = (id(self), id(other))
-        found = _AND.get(key)
-        if found is None:
-            found = _AND[key] = VersionSet(self._range & other._range)
-        return found
+        hit = _AND.get(key)
+        if hit is None:
+            hit = _AND[key] = (self, other, VersionSet(self._range & other._range))
+        return hit[2]
 
     def union(self, other: VersionSet) -> VersionSet:
         if self is other:
             return self
+        if self._single is not None and other.contains(self._single):
+            return other
+        if other._single is not None and self.contains(other._single):
+            return self
         key = (id(self), id(other))
-        found = _OR.get(key)
-        if found is None:
-            found = _OR[key] = VersionSet(self._range | other._range)
-        return found
+        hit = _OR.get(key)
+        if hit is None:
+            hit = _OR[key] = (self, other, VersionSet(self._range | other._range))
+        return hit[2]
 
     def complement(self) -> VersionSet:
         found = self._complement
@@ -167,27 +173,35 @@ class VersionSet:
         return found
 
     def difference(self, other: VersionSet) -> VersionSet:
+        if self._single is not None:
+            return _EMPTY if other.contains(self._single) else self
         key = (id(self), id(other))
-        found = _SUB.get(key)
-        if found is None:
-            found = _SUB[key] = VersionSet(self._range - other._range)
-        return found
+        hit = _SUB.get(key)
+        if hit is None:
+            hit = _SUB[key] = (self, other, VersionSet(self._range - other._range))
+        return hit[2]
 
     def is_subset(self, other: VersionSet) -> bool:
         if self is other:
             return True
+        if self._single is not None:
+            return other.contains(self._single)
         key = (id(self), id(other))
-        found = _SUBSET.get(key)
-        if found is None:
-            found = _SUBSET[key] = self._range.is_subset(other._range)
-        return found
+        hit = _SUBSET.get(key)
+        if hit is None:
+            hit = _SUBSET[key] = (self, other, self._range.is_subset(other._range))
+        return hit[2]
 
     def is_disjoint(self, other: VersionSet) -> bool:
+        if self._single is not None:
+            return not other.contains(self._single)
+        if other._single is not None:
+            return not self.contains(other._single)
         key = (id(self), id(other))
-        found = _DISJOINT.get(key)
-        if found is None:
-            found = _DISJOINT[key] = self._range.is_disjoint(other._range)
-        return found
+        hit = _DISJOINT.get(key)
+        if hit is None:
+            hit = _DISJOINT[key] = (self, other, self._range.is_disjoint(other._range))
+        return hit[2]
 
     @property
     def is_empty(self) -> bool:
