@@ -76,3 +76,14 @@ def test_event_log_stays_bounded(tmp_path: Path) -> None:
     assert (tmp_path / ".ghostenv" / "events.jsonl").stat().st_size <= stamp.LOG_LIMIT
     assert events[-1]["n"] == stamp.LOG_LIMIT // 40 - 1
     assert [e["n"] for e in events] == list(range(events[0]["n"], events[-1]["n"] + 1))
+
+
+def test_local_archives_count_by_name_and_content_not_path(tmp_path: Path) -> None:
+    one, two = tmp_path / "1", tmp_path / "2"
+    for folder in (one, two):
+        folder.mkdir()
+        (folder / "demo-0.1.tar.gz").write_bytes(b"same bytes")
+    first = fingerprint(["--no-deps", str(one / "demo-0.1.tar.gz")], cwd=tmp_path)
+    assert fingerprint(["--no-deps", str(two / "demo-0.1.tar.gz")], cwd=tmp_path) == first
+    (two / "demo-0.1.tar.gz").write_bytes(b"new bytes")
+    assert fingerprint(["--no-deps", str(two / "demo-0.1.tar.gz")], cwd=tmp_path) != first

@@ -97,8 +97,8 @@ def _file_digest(path: Path) -> str:
         return "missing"
 
 
-def _local_dir(arg: str, cwd: Path) -> Path | None:
-    """The directory a requirement argument names, if it is a local path (``.``, ``./x[e]``)."""
+def _local_path(arg: str, cwd: Path) -> Path | None:
+    """The file or directory a requirement argument names, if it is local (``.``, ``./x[e]``)."""
     base = arg.split("[", 1)[0]
     if base.startswith("file:"):
         from urllib.parse import unquote, urlparse
@@ -107,22 +107,29 @@ def _local_dir(arg: str, cwd: Path) -> Path | None:
     if not (base.startswith((".", "/", "~")) or os.sep in base):
         return None
     path = (cwd / Path(base).expanduser()).resolve()
-    return path if path.is_dir() else None
+    return path if path.exists() else None
 
 
 def fingerprint(args: Iterable[str], *, cwd: Path, extra: Mapping[str, str] = {}) -> str:
     """A digest of what an install step asks for, including what local files say.
 
-    Requirement strings are taken literally. ``-r``/``-c`` files contribute
-    their content; an editable local project its metadata files (its code is
-    linked, not copied); a non-editable local path the newest mtime of its
-    source tree. ``extra`` adds context such as the index URL and interpreter.
+    Requirement strings are taken literally. ``-r``/``-c`` files and local
+    wheels or sdists contribute their content; an editable local project its
+    metadata files (its code is linked, not copied); a non-editable local
+    directory the newest mtime of its source tree. A local file counts by name
+    and content, not path: tox builds its package into a new directory each
+    run. ``extra`` adds context such as the index URL and interpreter.
     """
     digest = hashlib.sha256()
     items = list(args)
     editable_next = False
     file_next = False
     for arg in items:
+        local = None if file_next or arg.startswith("-") else _local_path(arg, cwd)
+        if local is not None and local.is_file():  # a wheel or sdist (tox's package)
+            digest.update(b"\0file:" + local.name.encode() + _file_digest(local).encode())
+            editable_next = False
+            continue
         digest.update(b"\0arg:" + arg.encode())
         if file_next:
             digest.update(_file_digest(cwd / arg).encode())
@@ -133,14 +140,11 @@ def fingerprint(args: Iterable[str], *, cwd: Path, extra: Mapping[str, str] = {}
         elif arg in ("-e", "--editable"):
             editable_next = True
             continue
-        else:
-            local = _local_dir(arg, cwd)
-            if local is not None:
-                if editable_next:
-                    for name in _PROJECT_FILES:
-                        digest.update(_file_digest(local / name).encode())
-                else:
-                    digest.update(_tree_stamp(local).encode())
+        elif local is not None and editable_next:
+            for name in _PROJECT_FILES:
+                digest.update(_file_digest(local / name).encode())
+        elif local is not None:
+            digest.update(_tree_stamp(local).encode())
         editable_next = False
     for key in sorted(extra):
         digest.update(f"\0{key}={extra[key]}".encode())
