@@ -126,3 +126,18 @@ def test_format_is_versioned(project: Path, cache_dir: Path, monkeypatch: pytest
     record_current(project, _verified(project), cache_dir)
     monkeypatch.setattr(current, "_version", lambda: "999")
     assert not lock_is_current(project, cache_dir)
+
+
+def test_fast_main_answers_only_what_it_knows(project: Path, cache_dir: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    from ghostenv.lock.current import fast_main
+
+    args = ["lock", "--project", str(project)]
+    assert fast_main(args) is None  # not known current: the full command decides
+    record_current(project, _verified(project), cache_dir)
+    assert fast_main(args) == 0
+    assert "up to date" in capsys.readouterr().err
+    assert fast_main(["lock", "--check", f"--project={project}"]) == 0
+    assert fast_main([*args, "--upgrade"]) is None
+    assert fast_main([*args, "-q"]) is None
+    assert fast_main(["sync", "--project", str(project)]) is None

@@ -201,4 +201,37 @@ def forget(
         return
 
 
-__all__ = ["forget", "lock_is_current", "record_current"]
+__all__ = ["fast_main", "forget", "lock_is_current", "record_current"]
+
+
+def fast_main(argv: list[str]) -> int | None:
+    """``ghostenv lock [--check|--locked] [--project DIR]`` answered before argparse is built.
+
+    For the process entry point (``ghostenv.entry``): returns 0 after printing
+    the same line the full command prints when the lock is known current, and
+    None for anything else (other options, or not known current), meaning
+    "run the normal command". Costs a few stat calls on top of Python's start.
+    """
+    if not argv or argv[0] != "lock":
+        return None
+    project = "."
+    rest = argv[1:]
+    i = 0
+    while i < len(rest):
+        arg = rest[i]
+        if arg in ("--check", "--locked"):
+            i += 1
+        elif arg == "--project" and i + 1 < len(rest):
+            project = rest[i + 1]
+            i += 2
+        elif arg.startswith("--project="):
+            project = arg.split("=", 1)[1]
+            i += 1
+        else:
+            return None
+    if not lock_is_current(project):
+        return None
+    import sys
+
+    sys.stderr.write("uv.lock is up to date\n")
+    return 0
