@@ -183,7 +183,6 @@ def materialize(project: Path, rev: str, cache_dir: Path, *, python: str | None 
     from pathlib import Path
 
     from ghostenv.discover import find_interpreter
-    from ghostenv.fsutil import write_atomic
     from ghostenv.lock.export import ExportOptions
     from ghostenv.lock.read import loads
     from ghostenv.store import Store
@@ -202,11 +201,21 @@ def materialize(project: Path, rev: str, cache_dir: Path, *, python: str | None 
                                   prompt=f"ghost-{name or 'env'}", progress=progress)
         progress(f"materialized {len(report.installed)} packages into {env} "
                  f"in {report.install_ms:.0f} ms")
-        write_atomic(env / MARKER, f"{rev}\n{interpreter.path}\n".encode())
-    entry = Path(_entry_path(os.fspath(cache_dir), blob, python))
-    entry.parent.mkdir(parents=True, exist_ok=True)
-    write_atomic(entry, f"{env}\n".encode())
+        _write_small(env / MARKER, f"{rev}\n{interpreter.path}\n")
+    _write_small(Path(_entry_path(os.fspath(cache_dir), blob, python)), f"{env}\n")
     return env
+
+
+def _write_small(path: Path, text: str) -> None:
+    """Write a marker or index entry atomically but without fsync.
+
+    Both are caches of facts that can be rebuilt: a crash losing one costs a
+    re-materialization, which is cheaper than two fsyncs on every new lock.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
 
 
 def _project_name(pyproject: bytes | None) -> str | None:
