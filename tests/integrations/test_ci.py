@@ -126,7 +126,9 @@ def test_prune_ci_keeps_the_lock_and_built_wheels(project: Path, fixture_wheels:
     shutil.copy(zeta, built / zeta.name)
     store.add_wheel(built / zeta.name)
 
-    report = prune_for_ci(store, project, sys.executable, cache_dir)
+    proc = run_ghostenv("cache", "prune", "--ci", "--project", str(project),
+                        "-p", sys.executable, check=True)
+    assert "removed 1 wheels" in proc.stdout + proc.stderr
     left = {(m.name.lower().replace("_", "-"), m.version) for m in store.iter_manifests()}
     assert left == locked | {("zeta-big", "1.0.0")}
-    assert report.wheels == 1
+    assert prune_for_ci(store, project, sys.executable, cache_dir).wheels == 0  # idempotent
