@@ -32,12 +32,25 @@ The record also names the ghostenv version, so an upgrade that changes what
 
 from __future__ import annotations
 
-import hashlib
 import os
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Mapping
+
+# The builtin sha256 imports in ~0.1 ms; hashlib (OpenSSL) costs 5-10 ms to import,
+# more than the whole check. Hashing only happens when a stat changed.
+if TYPE_CHECKING:
+    from hashlib import sha256 as _sha
+else:
+    try:
+        from _sha256 import sha256 as _sha  # CPython <= 3.11
+    except ImportError:
+        try:
+            from _sha2 import sha256 as _sha  # 3.12+
+        except ImportError:
+            from hashlib import sha256 as _sha
+
 
 #: A stat older than this (relative to the moment of recording) is trusted on its own.
 RACY_NS = 2_000_000_000
@@ -54,7 +67,7 @@ def _state_file(project_dir: str, cache_dir: str | os.PathLike[str] | None) -> s
         from ghostenv.paths import user_cache_dir
 
         cache_dir = user_cache_dir()
-    digest = hashlib.sha256(os.path.realpath(project_dir).encode()).hexdigest()[:32]
+    digest = _sha(os.path.realpath(project_dir).encode()).hexdigest()[:32]
     return os.path.join(os.fspath(cache_dir), "lock-state", f"{digest}.txt")
 
 
@@ -69,7 +82,7 @@ def _stat(path: str) -> list[int] | None:
 def _sha256(path: str) -> str | None:
     try:
         with open(path, "rb") as handle:
-            return hashlib.sha256(handle.read()).hexdigest()
+            return _sha(handle.read()).hexdigest()
     except OSError:
         return None
 
@@ -182,7 +195,7 @@ def record_current(
         path = os.path.join(root, rel)
         before = _stat(path)
         digest = _sha256(path)
-        if before is None or digest != hashlib.sha256(data).hexdigest() or _stat(path) != before:
+        if before is None or digest != _sha(data).hexdigest() or _stat(path) != before:
             return False
         record[rel] = (digest, before if _settled(before) else None)
     if "uv.lock" not in record or "pyproject.toml" not in record:
