@@ -254,19 +254,30 @@ def test_interrupted_install_is_completed(project: Path, tmp_path: Path) -> None
     assert (site / "alpha" / "__init__.py").is_file()
 
 
-def test_sdist_only_package_is_a_clear_error(project: Path, tmp_path: Path) -> None:
+def test_sdist_only_package_is_built_and_installed(project: Path, tmp_path: Path,
+                                                   fixture_index: Any) -> None:
+    from tests.support.index_plugin import packse_dir
+
+    links = packse_dir() / "index" / "vendor" / "build"
+    if not (links / "hatchling-1.20.0-py3-none-any.whl").is_file():
+        pytest.skip(f"hatchling wheel not found in {links}")
     lock = project / "uv.lock"
     text = lock.read_text()
     start = text.index("[[package]]\nname = \"beta\"")
     wheels = text.index("wheels = [", start)
     end = text.index("]\n", wheels) + 2
     lock.write_text(text[:wheels] + text[end:])
-    proc = _sync(project, tmp_path / "cache")
-    assert proc.returncode == 1, proc.stderr
-    errors = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
-    assert len(errors) == 1, proc.stderr
-    assert "beta" in errors[0]
-    assert "building is not supported yet" in errors[0]
+    env = {"GHOSTENV_CACHE_DIR": str(tmp_path / "cache"), "GHOSTENV_FIND_LINKS": str(links),
+           "GHOSTENV_INDEX_URL": fixture_index.simple_url}
+    proc = run_ghostenv("sync", "--frozen", "--python", sys.executable, cwd=project, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert "built beta" in proc.stderr, proc.stderr
+    assert _installed(project / ".venv") == _locked_versions(project)
+    shutil.rmtree(project / ".venv")
+    again = run_ghostenv("sync", "--frozen", "--python", sys.executable, "-v", cwd=project,
+                         env=env)
+    assert again.returncode == 0, again.stderr
+    assert "cached wheel beta-1.2.0-py3-none-any.whl" in again.stderr, again.stderr
 
 
 def test_concurrent_syncs_both_complete(project: Path, tmp_path: Path) -> None:

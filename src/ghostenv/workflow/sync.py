@@ -15,8 +15,7 @@ installing the project itself), git/path/directory dependencies.
 from __future__ import annotations
 
 import os
-import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,11 +27,11 @@ if TYPE_CHECKING:
     from ghostenv.discover import Interpreter
     from ghostenv.lock.export import ExportOptions
     from ghostenv.lock.model import Artifact, Lock, Package
-    from ghostenv.materialize.venv import VenvLayout
     from ghostenv.project.model import Project
     from ghostenv.resolve.index_source import IndexSettings
-    from ghostenv.store import Store, WheelManifest
+    from ghostenv.store import Store
     from ghostenv.workflow.gate import Selection
+    from ghostenv.workflow.plan import Wanted
 
 #: Parallel downloads; enough to hide latency on one HTTP/2 connection.
 DOWNLOADS = 16
@@ -40,13 +39,14 @@ DOWNLOADS = 16
 
 @dataclass(frozen=True, slots=True)
 class Planned:
-    """One selected package and the wheel chosen for it."""
+    """One selected package and the artifact chosen for it (a wheel, or an sdist to build)."""
 
     name: str
     version: str
     filename: str
     url: str
     sha256: str | None
+    sdist: bool = False
 
 
 @dataclass(slots=True)
@@ -63,9 +63,9 @@ class SyncReport:
     recreated: str | None = None
     warnings: list[str] = field(default_factory=list)
     total: int = 0
+    """Packages the environment holds for the lock (installed now or before)."""
     extraneous: int = 0
     """Packages an inexact sync left in place although the lock does not select them."""
-    """Packages the environment holds for the lock (installed now or before)."""
     built: list[str] = field(default_factory=list)
     locked: str | None = None
     """What locking did, when sync had to lock first."""
@@ -84,18 +84,24 @@ def _artifact_url(artifact: Artifact, base: Path) -> str:
         return artifact.url
     if artifact.path is not None:
         return (base / artifact.path).resolve().as_uri()
-    raise LockError(f"uv.lock: wheel {artifact.name} has neither url nor path")
+    raise LockError(f"uv.lock: artifact {artifact.name} has neither url nor path")
+
+
+def _digest(artifact: Artifact) -> str | None:
+    value = artifact.hash or ""
+    return value.split(":", 1)[1].lower() if value.startswith("sha256:") else None
 
 
 def choose_wheel(package: Package, tags: list[str], base: Path) -> Planned:
-    """The wheel of ``package`` whose best tag ranks highest for this interpreter."""
+    """The wheel of ``package`` whose best tag ranks highest for this interpreter,
+    else its sdist (to be built)."""
     from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 
     if package.source.kind not in ("registry", "url", "path"):
         raise BuildError(
             f"{package.name}: {package.source.kind} source `{package.source.value}` "
             "cannot be installed yet",
-            hint="ghostenv sync installs wheels from registries and URLs only for now",
+            hint="ghostenv sync installs wheels and sdists from registries and URLs only for now",
         )
     rank = {tag: i for i, tag in enumerate(tags)}
     best: tuple[int, Artifact] | None = None
@@ -109,37 +115,21 @@ def choose_wheel(package: Package, tags: list[str], base: Path) -> Planned:
         if score is not None and (best is None or score < best[0]):
             best = (score, wheel)
     if best is None:
+        sdist = package.sdist
+        if sdist is not None and (sdist.url is not None or sdist.path is not None):
+            return Planned(package.name, package.version or "", sdist.name or "",
+                           _artifact_url(sdist, base), _digest(sdist), sdist=True)
         if package.wheels:
             raise BuildError(
                 f"{package.name}=={package.version}: no wheel in uv.lock matches this "
-                f"interpreter ({tags[0] if tags else 'no tags'})",
-                hint="building from the sdist is not supported yet; pick another --python",
+                f"interpreter ({tags[0] if tags else 'no tags'}) and it has no sdist",
+                hint="pick another --python",
             )
-        raise BuildError(
-            f"{package.name}=={package.version}: uv.lock has only an sdist, and building is "
-            "not supported yet",
-            hint="use `uv sync` for this project until ghostenv can build sdists",
-        )
+        raise BuildError(f"{package.name}=={package.version}: uv.lock lists no wheel and no sdist",
+                         hint="re-lock with `ghostenv lock`")
     wheel = best[1]
-    digest = wheel.hash.split(":", 1)[1].lower() if wheel.hash and wheel.hash.startswith(
-        "sha256:") else None
     return Planned(package.name, package.version or "", wheel.name or "",
-                   _artifact_url(wheel, base), digest)
-
-
-def installed_dists(layout: VenvLayout) -> dict[str, tuple[str, Path]]:
-    """``normalized name -> (version, dist-info path)`` of what the environment holds."""
-    found: dict[str, tuple[str, Path]] = {}
-    for site in dict.fromkeys((layout.purelib, layout.platlib)):
-        if not site.is_dir():
-            continue
-        for entry in site.iterdir():
-            if entry.suffix == ".dist-info":
-                name, _, version = entry.name[: -len(".dist-info")].partition("-")
-                if not (entry / "RECORD").is_file():
-                    version = ""  # RECORD is written last: an interrupted install, redo it
-                found[normalize(name)] = (version, entry)
-    return found
+                   _artifact_url(wheel, base), _digest(wheel))
 
 
 def _foreign_interpreter(cfg: Path, interpreter: Interpreter) -> str | None:
@@ -169,67 +159,45 @@ def _foreign_interpreter(cfg: Path, interpreter: Interpreter) -> str | None:
     return None
 
 
-def _same_version(a: str, b: str) -> bool:
-    from packaging.version import InvalidVersion, Version
+def _fetch_sdist(plan: Planned, store: Store) -> Path:
+    """The sdist file of ``plan`` (kept in the store by its sha256; downloaded once)."""
+    import hashlib
+    from urllib.parse import unquote, urlparse
 
-    try:
-        return Version(a) == Version(b)
-    except InvalidVersion:
-        return a == b
-
-
-async def _fetch_all(plans: list[Planned], store: Store,
-                     progress: Callable[[str], None]) -> dict[str, WheelManifest]:
-    """Download every plan (one HTTP/2 client, bounded parallelism) straight into the store."""
-    import asyncio
-
+    if plan.url.startswith("file:"):
+        return Path(unquote(urlparse(plan.url).path))
+    folder = store.root / "sdists-v1" / (plan.sha256 or hashlib.sha256(
+        plan.url.encode()).hexdigest())
+    target = folder / plan.filename
+    if target.is_file():
+        return target
     import httpx
 
-    results: dict[str, WheelManifest] = {}
-    gate = asyncio.Semaphore(DOWNLOADS)
+    folder.mkdir(parents=True, exist_ok=True)
+    temp = folder / f".{plan.filename}.{os.getpid()}.part"
+    digest = hashlib.sha256()
+    try:
+        with httpx.stream("GET", plan.url, follow_redirects=True, timeout=30.0) as response:
+            if response.status_code != 200:
+                raise NetworkError(f"{plan.url}: HTTP {response.status_code} downloading "
+                                   f"{plan.filename}", hint="check the index, or re-lock")
+            with temp.open("wb") as handle:
+                for chunk in response.iter_bytes(1 << 16):
+                    digest.update(chunk)
+                    handle.write(chunk)
+        if plan.sha256 is not None and digest.hexdigest() != plan.sha256:
+            from ghostenv.errors import HashMismatchError
 
-    async def one(client: httpx.AsyncClient, plan: Planned) -> None:
-        async with gate:
-            if plan.url.startswith("file:"):
-                from urllib.parse import unquote, urlparse
-
-                path = Path(unquote(urlparse(plan.url).path))
-                results[plan.name] = await asyncio.to_thread(
-                    store.add_wheel, path, expected_sha256=plan.sha256, filename=plan.filename)
-                return
-            store.tmp.mkdir(parents=True, exist_ok=True)
-            temp = store.tmp / f"dl-{os.getpid()}-{id(plan)}-{plan.filename}"
-            try:
-                async with client.stream("GET", plan.url) as response:
-                    if response.status_code != 200:
-                        raise NetworkError(
-                            f"{plan.url}: HTTP {response.status_code} downloading {plan.filename}",
-                            hint="check the index is reachable, or re-lock")
-                    with temp.open("wb") as handle:
-                        async for chunk in response.aiter_bytes(1 << 16):
-                            handle.write(chunk)
-                progress(f"Downloaded {plan.filename}")
-                results[plan.name] = await asyncio.to_thread(
-                    store.add_wheel, temp, expected_sha256=plan.sha256, filename=plan.filename)
-            except httpx.HTTPError as exc:
-                raise NetworkError(f"{plan.url}: {type(exc).__name__}: {exc}",
-                                   hint="check your connection and retry") from exc
-            finally:
-                temp.unlink(missing_ok=True)
-
-    http2 = os.environ.get("GHOSTENV_HTTP2", "1") != "0"
-    client = httpx.AsyncClient(http2=http2, follow_redirects=True, timeout=httpx.Timeout(30.0))
-    async with client, asyncio.TaskGroup() as group:
-        for plan in plans:
-            group.create_task(one(client, plan))
-    return results
-
-
-def _unwrap(exc: BaseException) -> BaseException:
-    """The first real error inside (nested) exception groups from the task group."""
-    while isinstance(exc, BaseExceptionGroup):
-        exc = exc.exceptions[0]
-    return exc
+            raise HashMismatchError(f"{plan.filename}: sha256 {digest.hexdigest()} does not "
+                                    f"match uv.lock's {plan.sha256}",
+                                    hint="the index changed the file; re-lock")
+        os.replace(temp, target)
+    except httpx.HTTPError as exc:
+        raise NetworkError(f"{plan.url}: {type(exc).__name__}: {exc}",
+                           hint="check your connection and retry") from exc
+    finally:
+        temp.unlink(missing_ok=True)
+    return target
 
 
 def sync_environment(
@@ -281,19 +249,37 @@ def sync_locked(
     prompt: str | None,
     progress: Callable[[str], None],
     exact: bool = True,
+    extra: Sequence[Wanted] = (),
+    settings: IndexSettings | None = None,
+    offline: bool = False,
 ) -> SyncReport:
-    """:func:`sync_environment` for a caller already holding :func:`env_lock`."""
+    """:func:`sync_environment` for a caller already holding :func:`env_lock`.
+
+    ``extra``: more wheels to install with the lock's (the project's editable
+    wheel). ``settings``: where build requirements come from when a locked
+    package has only an sdist (built before the environment is touched).
+    """
     from ghostenv import plugins
     from ghostenv.lock.export import select_packages
-    from ghostenv.materialize.install import install_wheel
-    from ghostenv.materialize.uninstall import uninstall
     from ghostenv.materialize.venv import create_venv
+    from ghostenv.workflow.plan import Wanted, install_wanted, installed_dists
 
     plugins.before_sync(env_path, lock_dir / "uv.lock")
     report = SyncReport()
-    tags = [str(t) for t in interpreter.tags()]
+    tags = interpreter.tag_strings()
     packages = select_packages(lock, options, interpreter.markers)
     plans = [choose_wheel(p, tags, lock_dir) for p in packages]
+    wanted: list[Wanted] = []
+    for plan in plans:
+        if plan.sdist:
+            wheel = _build_sdist(plan, interpreter, store, settings, progress)
+            report.built.append(plan.name)
+            wanted.append(Wanted(plan.name, plan.version, wheel.name, path=wheel,
+                                 requested=True))
+        else:
+            wanted.append(Wanted(plan.name, plan.version, plan.filename, url=plan.url,
+                                 sha256=plan.sha256, requested=True))
+    wanted.extend(extra)
 
     stale = _foreign_interpreter(env_path / "pyvenv.cfg", interpreter)
     if stale is not None:
@@ -302,68 +288,37 @@ def sync_locked(
                          command=f"ghostenv sync --python {interpreter.base_executable}")
     report.python = layout.python
     report.site_packages = tuple(dict.fromkeys((layout.purelib, layout.platlib)))
-    report.total = len(plans)
-    have = installed_dists(layout)
-    wanted = {normalize(p.name): p for p in plans}
-    keep_names = {normalize(k) for k in keep}
-
-    start = time.perf_counter()
-    for name, (version, dist_info) in sorted(have.items()):
-        plan = wanted.get(name)
-        if plan is not None and _same_version(version, plan.version):
-            continue
-        if plan is None and name in keep_names:
-            continue
-        if plan is None and not exact:
-            report.extraneous += 1
-            continue
-        if not version and plan is not None:
-            continue  # half-installed: installing again replaces its files
-        uninstall(dist_info, env_root=layout.root)
-        if plan is None:
-            report.removed.append(f"{name}=={version}")
-    todo = [p for p in plans if not (normalize(p.name) in have and
-                                     _same_version(have[normalize(p.name)][0], p.version))]
-    report.unchanged = len(plans) - len(todo)
-
-    manifests: dict[str, WheelManifest] = {}
-    missing: list[Planned] = []
-    for plan in todo:
-        cached = store.get_manifest(plan.sha256) if plan.sha256 else None
-        if cached is not None:
-            manifests[plan.name] = cached
-        else:
-            missing.append(plan)
-    if missing:
-        import asyncio
-
-        fetch_start = time.perf_counter()
-        try:
-            manifests.update(asyncio.run(_fetch_all(missing, store, progress)))
-        except BaseExceptionGroup as group:
-            raise _unwrap(group) from None
-        report.downloaded = len(missing)
-        report.download_ms = (time.perf_counter() - fetch_start) * 1000
-
-    scheme = {
-        "purelib": str(layout.purelib),
-        "platlib": str(layout.platlib),
-        "scripts": str(layout.scripts),
-        "data": str(layout.root),
-    }
-    version_dir = f"python{interpreter.python_version}"
-    for plan in todo:
-        manifest = manifests[plan.name]
-        headers = layout.root / "include" / "site" / version_dir / manifest.name
-        install_wheel(manifest, store, {**scheme, "headers": str(headers)},
-                      interpreter=layout.python, supported_tags=None, requested=True)
-        report.installed.append(f"{plan.name}=={plan.version}")
-    store.track(layout.root, [m.wheel_sha256 for m in manifests.values()]
-                + [p.sha256 for p in plans if p.sha256 and p.name not in manifests],
-                replace=True)
-    report.install_ms = (time.perf_counter() - start) * 1000 - report.download_ms
+    report.total = len(wanted)
+    if not exact:
+        names = {normalize(w.name) for w in wanted} | {normalize(k) for k in keep}
+        report.extraneous = sum(1 for name in installed_dists(layout) if name not in names)
+    _plan, done = install_wanted(wanted, layout, store, exact=exact, keep=keep,
+                                 progress=progress, offline=offline)
+    report.installed = list(done.installed)
+    report.removed = list(done.removed)
+    report.downloaded = done.downloaded
+    report.unchanged = done.unchanged
+    report.install_ms = done.install_ms
+    report.download_ms = done.download_ms
+    for note in done.fallbacks:
+        progress(note)
     plugins.after_sync(env_path, report.installed, report.removed)
     return report
+
+
+def _build_sdist(plan: Planned, interpreter: Interpreter, store: Store,
+                 settings: IndexSettings | None, progress: Callable[[str], None]) -> Path:
+    """A wheel built from ``plan``'s sdist (cached in the store by the sdist's hash)."""
+    if settings is None:
+        raise BuildError(f"{plan.name}=={plan.version}: uv.lock has only an sdist, and this "
+                         "caller gave no index settings to build it with",
+                         hint="use `ghostenv sync` for this project")
+    from ghostenv.build import build_wheel
+
+    sdist = _fetch_sdist(plan, store)
+    progress(f"Building {plan.filename}")
+    return build_wheel(sdist, interpreter=interpreter, settings=settings, store=store,
+                       log=progress)
 
 
 # --- the project-level sync: lock check, interpreter, selection, editable project, gate ---
@@ -405,19 +360,23 @@ def sync_project(
                               locked=lock_message)
         gate.forget(str(env_dir))
         install_project = not project.virtual and not selection.no_install_project
+        settings = index_settings(project, cache_dir=cache_dir, offline=offline)
+        extra = [_editable_wanted(project, root, interpreter, store, settings=settings,
+                                  progress=progress)
+                 ] if install_project else []
         report = sync_locked(lock, root, env_dir, interpreter, store, options=options,
                              keep=(project.name,), prompt=project.name, progress=progress,
-                             exact=selection.exact)
+                             exact=selection.exact, extra=extra, settings=settings,
+                             offline=offline)
         report.locked = lock_message
         if install_project:
-            _install_editable(project, root, report, interpreter, store, cache_dir=cache_dir,
-                              offline=offline)
+            report.built.append(f"{project.name} (editable)")
         assert report.python is not None
         if report.extraneous == 0:
             selection = selection.as_exact()
         gate.record(str(root), str(env_dir), selection, interpreter=str(report.python),
                     site_packages=[str(p) for p in report.site_packages],
-                    count=report.total + (1 if install_project else 0))
+                    count=report.total)
     return report
 
 
@@ -514,36 +473,15 @@ def _export_options(project: Project, selection: Selection) -> ExportOptions:
                          groups=tuple(dict.fromkeys(groups)), all_groups=selection.all_groups)
 
 
-def _install_editable(project: Project, root: Path, report: SyncReport,
-                      interpreter: Interpreter, store: Store, *, cache_dir: Path,
-                      offline: bool) -> None:
-    """Build the project's PEP 660 editable wheel (through ghostenv.build) and install it."""
-    try:
-        from ghostenv.build import build_wheel
-    except ImportError:
-        report.warnings.append(f"the project `{project.name}` itself is not installed: building "
-                               "it (editable) is not supported yet")
-        return
-    from ghostenv.materialize.install import install_wheel
-    from ghostenv.materialize.uninstall import uninstall
-    from ghostenv.materialize.venv import layout_for
+def _editable_wanted(project: Project, root: Path, interpreter: Interpreter, store: Store, *,
+                     settings: IndexSettings, progress: Callable[[str], None]) -> Wanted:
+    """The project's PEP 660 editable wheel (built through ghostenv.build, cached by its
+    source), as one more wheel for the install plan."""
+    from ghostenv.build import build_wheel
+    from ghostenv.workflow.plan import Wanted
 
-    layout = layout_for(report.site_packages[0].parents[2], interpreter)
-    started = time.perf_counter()
-    wheel = build_wheel(root, interpreter=interpreter,
-                        settings=index_settings(project, cache_dir=cache_dir, offline=offline),
-                        store=store, editable=True)
-    manifest = store.add_wheel(wheel)
-    for name, (_version, dist_info) in installed_dists(layout).items():
-        if name == normalize(project.name):
-            uninstall(dist_info, env_root=layout.root)
-    scheme = {"purelib": str(layout.purelib), "platlib": str(layout.platlib),
-              "scripts": str(layout.scripts), "data": str(layout.root),
-              "headers": str(layout.root / "include" / "site" /
-                             f"python{interpreter.python_version}" / manifest.name)}
-    install_wheel(manifest, store, scheme, interpreter=layout.python, supported_tags=None,
-                  requested=True,
+    wheel = build_wheel(root, interpreter=interpreter, settings=settings, store=store,
+                        editable=True, log=progress)
+    version = wheel.name.split("-")[1]
+    return Wanted(project.name, version, wheel.name, path=wheel, requested=True,
                   direct_url={"url": root.as_uri(), "dir_info": {"editable": True}})
-    report.built.append(f"{project.name} (editable)")
-    report.installed.append(f"{project.name}=={project.version or ''}")
-    report.install_ms += (time.perf_counter() - started) * 1000
