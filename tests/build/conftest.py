@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -24,12 +25,35 @@ from tests.support.index_server import IndexServer
 PROJECTS = REPO / "fixtures" / "projects"
 
 
+@dataclass(frozen=True, slots=True)
+class Backends:
+    """Where the build backends come from: the vendored wheels, else the real PyPI."""
+
+    find_links: tuple[str, ...] = ()
+    extra_index_urls: tuple[str, ...] = ()
+
+    def cli_args(self) -> list[str]:
+        args: list[str] = []
+        for link in self.find_links:
+            args += ["--find-links", link]
+        for url in self.extra_index_urls:
+            args += ["--extra-index-url", url]
+        return args
+
+
 @pytest.fixture(scope="session")
-def backend_links() -> Path:
+def backends() -> Backends:
+    """The packse vendor dir when present (no network); else PyPI as an extra index."""
     path = packse_dir() / "index" / "vendor" / "build"
-    if not (path / "hatchling-1.20.0-py3-none-any.whl").is_file():
-        pytest.skip(f"backend wheels not found in {path} (set GHOSTENV_PACKSE_DIR)")
-    return path
+    if (path / "hatchling-1.20.0-py3-none-any.whl").is_file():
+        return Backends(find_links=(str(path),))
+    import httpx
+
+    try:
+        httpx.get("https://pypi.org/simple/hatchling/", timeout=15).raise_for_status()
+    except httpx.HTTPError as exc:
+        pytest.skip(f"no backend wheels: {path} is absent and PyPI is unreachable ({exc})")
+    return Backends(extra_index_urls=("https://pypi.org/simple/",))
 
 
 @pytest.fixture(scope="session")
@@ -51,9 +75,9 @@ def session_index(fixture_index: IndexServer) -> str:
 
 
 @pytest.fixture
-def build_settings(session_index: str, backend_links: Path, build_cache: Path) -> IndexSettings:
-    return IndexSettings(index_url=session_index, find_links=(str(backend_links),),
-                         cache_dir=build_cache)
+def build_settings(session_index: str, backends: Backends, build_cache: Path) -> IndexSettings:
+    return IndexSettings(index_url=session_index, find_links=backends.find_links,
+                         extra_index_urls=backends.extra_index_urls, cache_dir=build_cache)
 
 
 @pytest.fixture

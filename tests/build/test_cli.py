@@ -5,21 +5,22 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from tests.build.conftest import Backends
 from tests.conftest import run_ghostenv
 from tests.support.index_server import IndexServer
 
 
-def _args(index: IndexServer, links: Path) -> list[str]:
-    return ["--python", "3.12", "--index-url", index.simple_url, "--find-links", str(links)]
+def _args(index: IndexServer, backends: Backends) -> list[str]:
+    return ["--python", "3.12", "--index-url", index.simple_url, *backends.cli_args()]
 
 
 def test_build_prints_the_wheel_and_caches(project: Callable[[str], Path], cache_dir: Path,
-                                           fixture_index: IndexServer, backend_links: Path,
+                                           fixture_index: IndexServer, backends: Backends,
                                            tmp_path: Path) -> None:
     source = project("build-inline")
     log = tmp_path / "hooks.log"
     env = {"GHOSTENV_TEST_BACKEND_LOG": str(log)}
-    proc = run_ghostenv("build", str(source), *_args(fixture_index, backend_links), env=env,
+    proc = run_ghostenv("build", str(source), *_args(fixture_index, backends), env=env,
                         check=True)
     wheel = source / "dist" / "binline-0.1.0-py3-none-any.whl"
     assert proc.stdout.strip() == str(wheel)
@@ -28,17 +29,17 @@ def test_build_prints_the_wheel_and_caches(project: Callable[[str], Path], cache
     calls = log.read_text()
     out = tmp_path / "out"
     proc = run_ghostenv("build", str(source), "--out-dir", str(out),
-                        *_args(fixture_index, backend_links), env=env, check=True)
+                        *_args(fixture_index, backends), env=env, check=True)
     assert (out / wheel.name).read_bytes() == wheel.read_bytes()
     assert log.read_text() == calls  # the backend did not run again
 
 
 def test_build_editable(project: Callable[[str], Path], build_cache: Path,
-                        fixture_index: IndexServer, backend_links: Path, tmp_path: Path) -> None:
+                        fixture_index: IndexServer, backends: Backends, tmp_path: Path) -> None:
     source = project("build-hatchling")
     (source / "bhatch" / "cli.py").write_text(f"# {tmp_path}\n")  # a tree never built before
     proc = run_ghostenv("build", str(source), "--editable", "-o", str(tmp_path / "o"),
-                        *_args(fixture_index, backend_links), check=True,
+                        *_args(fixture_index, backends), check=True,
                         env={"GHOSTENV_CACHE_DIR": str(build_cache)})  # backends ready
     path = Path(proc.stdout.strip())
     assert path.name == "bhatch-2.0.0-py3-none-any.whl"
@@ -47,9 +48,9 @@ def test_build_editable(project: Callable[[str], Path], build_cache: Path,
 
 def test_build_failure_is_one_error_line(project: Callable[[str], Path], cache_dir: Path,
                                          fixture_index: IndexServer,
-                                         backend_links: Path) -> None:
+                                         backends: Backends) -> None:
     source = project("build-failing")
-    proc = run_ghostenv("build", str(source), *_args(fixture_index, backend_links))
+    proc = run_ghostenv("build", str(source), *_args(fixture_index, backends))
     assert proc.returncode == 1
     assert "Traceback" not in proc.stderr.split("hint:")[0]
     first = proc.stderr.splitlines()[0]
@@ -57,6 +58,6 @@ def test_build_failure_is_one_error_line(project: Callable[[str], Path], cache_d
                             "build_wheel")
     assert first.endswith("RuntimeError: bfailing: the compiler exploded")
     assert "warning: something looks off" not in proc.stderr  # only with -v
-    verbose = run_ghostenv("build", "-v", str(source), *_args(fixture_index, backend_links))
+    verbose = run_ghostenv("build", "-v", str(source), *_args(fixture_index, backends))
     assert verbose.returncode == 1
     assert "warning: something looks off" in verbose.stderr

@@ -96,7 +96,8 @@ def test_sdist_only_dependency_metadata_and_wheel(fixture_index: IndexServer,
     assert not fixture_index.requests
     wheel = build_wheel(local, interpreter=build_python, settings=build_settings,
                         store=shared_store)
-    assert wheel.name == "delta-0.6.0-py2.py3-none-any.whl"  # no requires-python
+    assert wheel.name.startswith("delta-0.6.0-")
+    assert wheel.name.endswith("-none-any.whl")
     with zipfile.ZipFile(wheel) as zf:
         assert "delta/__init__.py" in zf.namelist()
 

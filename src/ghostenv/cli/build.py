@@ -38,6 +38,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--refresh", action="store_true", help="revalidate every cached page")
 
 
+def _requires_python(source: Path) -> str | None:
+    """The project's requires-python, the default interpreter request (as sync does)."""
+    import tomllib
+
+    try:
+        doc = tomllib.loads((source / "pyproject.toml").read_text("utf-8"))
+    except (OSError, ValueError):
+        return None
+    value = doc.get("project", {}).get("requires-python")
+    return value if isinstance(value, str) else None
+
+
 def run(args: argparse.Namespace, ctx: Context) -> int:
     import shutil
 
@@ -49,7 +61,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
 
     started = time.perf_counter()
     source = Path(args.source).resolve()
-    interpreter = find_interpreter(args.python, ctx.cache_dir)
+    interpreter = find_interpreter(args.python or _requires_python(source), ctx.cache_dir)
     settings = IndexSettings(index_url=args.index_url,
                              extra_index_urls=tuple(args.extra_index_url),
                              find_links=tuple(args.find_links), cache_dir=ctx.cache_dir,
