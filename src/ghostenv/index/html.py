@@ -92,6 +92,7 @@ def parse_html(text: str, page_url: str, name: str = "") -> ProjectPage:
         if "data-yanked" in attrs:
             yanked = attrs["data-yanked"] or True
         core = attrs.get("data-core-metadata", attrs.get("data-dist-info-metadata"))
+        size = attrs.get("data-size")
         files.append(DistFile(
             filename=filename,
             url=url,
@@ -99,6 +100,9 @@ def parse_html(text: str, page_url: str, name: str = "") -> ProjectPage:
             requires_python=attrs.get("data-requires-python") or None,
             yanked=yanked,
             core_metadata=_metadata_attr(core),
+            # not in PEP 503, but PyPI and its mirrors emit them (uv.lock records both)
+            upload_time=attrs.get("data-upload-time") or None,
+            size=int(size) if size and size.isdigit() else None,
         ))
     return ProjectPage(
         name=normalize_name(name) if name else "",

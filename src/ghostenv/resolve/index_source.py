@@ -13,9 +13,7 @@ the metadata fallbacks behave the same everywhere.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import threading
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +22,9 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from ghostenv.errors import ResolutionError
 
 if TYPE_CHECKING:
+    import asyncio
+    import threading
+
     from packaging.version import Version
 
     from ghostenv.index import DistFile, ProjectPage
@@ -104,6 +105,9 @@ class IndexSource:
 
     # -- lifecycle ---------------------------------------------------------------------
     def __enter__(self) -> IndexSource:
+        import asyncio
+        import threading
+
         from ghostenv.index.client import IndexClient
 
         loop = asyncio.new_event_loop()
@@ -139,6 +143,8 @@ class IndexSource:
         self._loop = None
 
     async def _shutdown(self) -> None:
+        import asyncio
+
         pending = [*self._speculating, *self._page_tasks.values()]
         for task in pending:
             task.cancel()
@@ -146,6 +152,8 @@ class IndexSource:
         await self.client.__aexit__(None, None, None)
 
     def _run(self, coro: Coroutine[Any, Any, T]) -> T:
+        import asyncio
+
         assert self._loop is not None, "use IndexSource as a context manager"
         return asyncio.run_coroutine_threadsafe(coro, self._loop).result()
 
@@ -168,6 +176,8 @@ class IndexSource:
 
     def _page_task(self, norm: str) -> asyncio.Task[ProjectPage]:
         """The one fetch of ``norm``'s page (loop thread only)."""
+        import asyncio
+
         task = self._page_tasks.get(norm)
         if task is None:
             task = asyncio.get_running_loop().create_task(self._project(norm))
@@ -175,6 +185,8 @@ class IndexSource:
         return task
 
     async def _page_async(self, norm: str) -> ProjectPage:
+        import asyncio
+
         # shielded: a caller giving up must not cancel the fetch others share
         return await asyncio.shield(self._page_task(norm))
 
@@ -208,6 +220,8 @@ class IndexSource:
 
     def _start(self, norms: list[str], lookahead: Lookahead | None) -> None:
         """Loop thread: schedule pages, and speculation when there is a lookahead."""
+        import asyncio
+
         for norm in norms:
             self._page_task(norm)
             if lookahead is not None and len(self._speculated) < SPECULATION_LIMIT:
@@ -218,6 +232,8 @@ class IndexSource:
 
     async def _speculate(self, norm: str, lookahead: Lookahead) -> None:
         """Page, likely version, its metadata, then the same for what it depends on."""
+        import asyncio
+
         try:
             page = await self._page_async(norm)
             self._pages.setdefault(norm, page)
@@ -345,7 +361,15 @@ class IndexSource:
         """PKG-INFO when it is trustworthy (2.2+, nothing dynamic), else a PEP 517 build."""
         from email.parser import BytesHeaderParser
 
-        data = self._run(self.client.metadata_bytes(sdist))
+        from ghostenv.errors import BuildError
+
+        try:
+            data = self._run(self.client.metadata_bytes(sdist))
+        except BuildError:
+            # no PKG-INFO, or one that cannot be trusted (< 2.2, dynamic fields)
+            if self.sdist_metadata is None:
+                raise
+            return self.sdist_metadata(sdist)
         headers = BytesHeaderParser().parsebytes(data)
         raw = str(headers.get("Metadata-Version", "1.0"))
         try:
