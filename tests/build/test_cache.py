@@ -63,10 +63,15 @@ def test_prepare_metadata_falls_back_to_building(project: Callable[[str], Path],
                                                  backend_log: Path) -> None:
     """The inline backend has no prepare_metadata hook: the wheel is built and read."""
     store = Store(tmp_path / "store")
-    data = prepare_metadata(project("build-inline"), interpreter=build_python,
-                            settings=build_settings, store=store)
+    source = project("build-inline")
+    data = prepare_metadata(source, interpreter=build_python, settings=build_settings,
+                            store=store)
     assert b"Name: binline" in data
-    assert "build_wheel" in _hooks(backend_log)
+    assert _hooks(backend_log) == ["get_requires_for_build_wheel", "build_wheel"]
+    # That wheel was kept: building (the next step after resolving) runs nothing.
+    wheel = build_wheel(source, interpreter=build_python, settings=build_settings, store=store)
+    assert wheel.name == "binline-0.1.0-py3-none-any.whl"
+    assert _hooks(backend_log) == ["get_requires_for_build_wheel", "build_wheel"]
 
 
 def test_failing_backend_is_one_build_error(project: Callable[[str], Path],

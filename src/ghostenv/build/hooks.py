@@ -55,9 +55,17 @@ class Runner:
             raise subprocess.CalledProcessError(code, list(cmd))
 
 
+class MissingHook(Exception):
+    """Raised by :func:`call_hook` with ``missing_ok`` when the backend lacks the hook."""
+
+
 def call_hook(package: str, backend: str, hook: str, runner: Runner,
-              action: Callable[[], Any]) -> Any:
-    """Run one hook via ``action``; turn every backend failure into a BuildError."""
+              action: Callable[[], Any], *, missing_ok: bool = False) -> Any:
+    """Run one hook via ``action``; turn every backend failure into a BuildError.
+
+    With ``missing_ok`` a hook the backend does not define raises
+    :class:`MissingHook` instead, for callers that have a fallback.
+    """
     import pyproject_hooks
 
     where = f"{package}: build backend `{backend}`"
@@ -70,6 +78,8 @@ def call_hook(package: str, backend: str, hook: str, runner: Runner,
                          hint="check [build-system] requires and build-backend in "
                               "pyproject.toml") from None
     except pyproject_hooks.HookMissing as exc:
+        if missing_ok:
+            raise MissingHook(exc.hook_name) from None
         missing = ("the backend does not support PEP 660 editable builds; build a regular wheel"
                    if "editable" in hook else "the backend does not implement this hook")
         raise BuildError(f"{where} has no hook {exc.hook_name}", hint=missing) from None
@@ -82,4 +92,4 @@ def call_hook(package: str, backend: str, hook: str, runner: Runner,
                          hint=hint) from None
 
 
-__all__ = ["Runner", "call_hook"]
+__all__ = ["MissingHook", "Runner", "call_hook"]

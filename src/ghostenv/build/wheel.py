@@ -129,10 +129,13 @@ def _read_requires(path: Path) -> list[str] | None:
     return None
 
 
+#: (hook caller, runner, package label, backend name, temporary work directory)
+_Backend = tuple["BuildBackendHookCaller", "Runner", str, str, Path]
+
+
 @contextlib.contextmanager
 def _backend(src: _Source, *, hook_kind: str, interpreter: Interpreter, settings: IndexSettings,
-             store: Store, log: Callable[[str], None]
-             ) -> Iterator[tuple[BuildBackendHookCaller, Runner, str, str, Path]]:
+             store: Store, log: Callable[[str], None]) -> Iterator[_Backend]:
     """Unpack (sdists), read [build-system], prepare the environment, yield the hook caller.
 
     Yields ``(caller, runner, package, backend, workdir)``; ``workdir`` is a
@@ -200,7 +203,6 @@ def build_wheel(source: Path, *, interpreter: Interpreter, settings: IndexSettin
     """
     from filelock import FileLock
 
-    from ghostenv.build.hooks import call_hook
 
     log = log or _quiet
     kind = "editable" if editable else "wheel"
@@ -216,23 +218,33 @@ def build_wheel(source: Path, *, interpreter: Interpreter, settings: IndexSettin
         if hit is not None:
             return hit
         with _backend(src, hook_kind=kind, interpreter=interpreter, settings=settings,
-                      store=store, log=log) as (caller, runner, package, backend, work):
-            out = work / "out"
-            out.mkdir()
-            if editable:
-                name = call_hook(package, backend, "build_editable", runner,
-                                 lambda: caller.build_editable(str(out)))
-            else:
-                name = call_hook(package, backend, "build_wheel", runner,
-                                 lambda: caller.build_wheel(str(out)))
-            built = out / str(name)
-            if not built.is_file() or not built.name.endswith(".whl"):
-                raise BuildError(f"{package}: build backend `{backend}` reported {name!r}, "
-                                 "which is not a wheel it wrote")
-            final = folder / built.name
-            os.replace(built, final)
-            log(f"{package}: built {final.name}")
-            return final
+                      store=store, log=log) as backend:
+            return _build_into(folder, backend, editable=editable, log=log)
+
+
+def _build_into(folder: Path, backend: _Backend, *, editable: bool,
+                log: Callable[[str], None]) -> Path:
+    """Run build_wheel/build_editable and move the wheel into the cache ``folder``."""
+    from ghostenv.build.hooks import call_hook
+
+    caller, runner, package, name_of_backend, work = backend
+    out = work / ("out-editable" if editable else "out-wheel")
+    out.mkdir()
+    if editable:
+        name = call_hook(package, name_of_backend, "build_editable", runner,
+                         lambda: caller.build_editable(str(out)))
+    else:
+        name = call_hook(package, name_of_backend, "build_wheel", runner,
+                         lambda: caller.build_wheel(str(out)))
+    built = out / str(name)
+    if not built.is_file() or not built.name.endswith(".whl"):
+        raise BuildError(f"{package}: build backend `{name_of_backend}` reported {name!r}, "
+                         "which is not a wheel it wrote")
+    folder.mkdir(parents=True, exist_ok=True)
+    final = folder / built.name
+    os.replace(built, final)
+    log(f"{package}: built {final.name}")
+    return final
 
 
 def _metadata_from_wheel(wheel: Path) -> bytes:
@@ -254,7 +266,7 @@ def prepare_metadata(source: Path, *, interpreter: Interpreter, settings: IndexS
     """
     from filelock import FileLock
 
-    from ghostenv.build.hooks import call_hook
+    from ghostenv.build.hooks import MissingHook, call_hook
     from ghostenv.fsutil import write_atomic
 
     log = log or _quiet
@@ -272,16 +284,27 @@ def prepare_metadata(source: Path, *, interpreter: Interpreter, settings: IndexS
         if cached.is_file():
             return cached.read_bytes()
         with _backend(src, hook_kind="wheel", interpreter=interpreter, settings=settings,
-                      store=store, log=log) as (caller, runner, package, backend, work):
+                      store=store, log=log) as backend:
+            caller, runner, package, name_of_backend, work = backend
             out = work / "metadata"
             out.mkdir()
-            name = call_hook(package, backend, "prepare_metadata_for_build_wheel", runner,
-                             lambda: caller.prepare_metadata_for_build_wheel(str(out)))
-            path = out / str(name) / "METADATA"
-            if not path.is_file():
-                raise BuildError(f"{package}: build backend `{backend}` wrote no METADATA "
-                                 f"in {name}")
-            data = path.read_bytes()
+            try:
+                name = call_hook(package, name_of_backend, "prepare_metadata_for_build_wheel",
+                                 runner, lambda: caller.prepare_metadata_for_build_wheel(
+                                     str(out), _allow_fallback=False), missing_ok=True)
+            except MissingHook:
+                # No metadata hook: build the wheel, and keep it -- installing the package
+                # (the usual next step after resolving it) then needs no build at all.
+                log(f"{package}: no prepare_metadata_for_build_wheel, building the wheel")
+                wheel = _build_into(_cache_dir(store, src.digest, "wheel"), backend,
+                                    editable=False, log=log)
+                data = _metadata_from_wheel(wheel)
+            else:
+                path = out / str(name) / "METADATA"
+                if not path.is_file():
+                    raise BuildError(f"{package}: build backend `{name_of_backend}` wrote no "
+                                     f"METADATA in {name}")
+                data = path.read_bytes()
         write_atomic(cached, data)
         log(f"{package}: metadata prepared")
         return data
