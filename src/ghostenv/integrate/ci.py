@@ -82,7 +82,7 @@ def _slug(text: str) -> str:
 
 def cache_key(lock: Lock, interpreter: Interpreter) -> CacheKey:
     """The cache key for a store serving ``lock`` on ``interpreter``."""
-    tags = [str(t) for t in interpreter.tags()]
+    tags = interpreter.tag_strings()
     first = tags[0].split("-") if tags else ["py3", "none", "any"]
     abi = f"{first[0]}-{first[1]}"
     platform = _slug(interpreter.platform)
@@ -122,7 +122,7 @@ def lock_wheel_digests(lock: Lock, interpreter: Interpreter) -> set[str]:
     """sha256 of each wheel the lock selects for ``interpreter`` (every group and extra)."""
     from ghostenv.lock.export import ExportOptions, select_packages
 
-    tags = [str(t) for t in interpreter.tags()]
+    tags = interpreter.tag_strings()
     rank = {tag: i for i, tag in enumerate(tags)}
     options = ExportOptions(all_extras=True, all_groups=True)
     found: set[str] = set()
