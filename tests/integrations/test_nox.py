@@ -131,26 +131,36 @@ def _pythons() -> list[str]:
     return found
 
 
-def test_parametrized_pythons(project: Path) -> None:
+def test_parametrized_pythons(project: Path, fixture_index: Any) -> None:
     pythons = _pythons()
     if len(pythons) < 2:
         pytest.skip("needs at least two of Python 3.10-3.13 from pyenv")
-    proc = run_nox(project, "-s", "locked", env={"FIXTURE_PYTHONS": ",".join(pythons)})
+    env_vars = {"FIXTURE_PYTHONS": ",".join(pythons),
+                "GHOSTENV_INDEX_URL": fixture_index.simple_url}
+    # Every Python syncs the lock; the oldest and newest also install through `ghostenv install`
+    # (sessions named `installs-3.10` etc.; a resolve per Python costs ~2 s, so not all four).
+    ends = [f"installs-{pythons[0]}", f"installs-{pythons[-1]}"]
+    proc = run_nox(project, "-s", "locked", *ends, env=env_vars)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     seen = reports(proc.stdout + proc.stderr)
-    assert [f"{v[0]}.{v[1]}" for v, _ in seen] == pythons
-    for _, dists in seen:
-        assert {"alpha", "beta", "gamma", "epsilon-tool"} <= set(dists)
+    assert [f"{v[0]}.{v[1]}" for v, _ in seen] == [*pythons, pythons[0], pythons[-1]]
+    for _, dists in seen[: len(pythons)]:
+        assert set(dists) == {"alpha", "beta", "gamma", "epsilon-tool"}
+    for _, dists in seen[len(pythons):]:
+        assert set(dists) == {"alpha", "beta", "gamma"}
+        assert dists["alpha"] == "1.0.0"
     for python in pythons:
         env = _env(project, f"locked-{python.replace('.', '-')}")
         assert not events(env, "sync")[-1]["skipped"]
-    again = run_nox(project, "--reuse-venv=yes", "-s", "locked",
-                    env={"FIXTURE_PYTHONS": ",".join(pythons)})
+    again = run_nox(project, "--reuse-venv=yes", "-s", "locked", *ends, env=env_vars)
     assert again.returncode == 0, again.stdout + again.stderr
     for python in pythons:
         env = _env(project, f"locked-{python.replace('.', '-')}")
         assert events(env, "sync")[-1]["skipped"]
         assert events(env, "create")[-1]["reused"]
+    for python in (pythons[0], pythons[-1]):
+        env = _env(project, f"installs-{python.replace('.', '-')}")
+        assert [e["skipped"] for e in events(env, "install")] == [False, True]
 
 
 def test_session_install_goes_through_ghostenv_and_is_skipped_on_reuse(
