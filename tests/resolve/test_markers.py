@@ -7,6 +7,8 @@ the same markers (collected by locking a project whose dependencies carry them).
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -196,6 +198,18 @@ UV_TEXT = [
 ]
 
 
+UV_TEXT += [
+    ("python_version < '4'", "python_full_version < '4'"),
+    ("python_version >= '3'", "python_full_version >= '3'"),
+    ("python_version > '3'", "python_full_version >= '3.1'"),
+    ("python_version <= '3.7.8'", "python_full_version < '3.8'"),
+    ("python_version >= '3.10.2'", "python_full_version >= '3.11'"),
+    ("python_version == '3'", "python_full_version == '3.0.*'"),
+    ("python_full_version >= '3.10.0'", "python_full_version >= '3.10'"),
+    ("python_version >= '3.10' and python_version < '3.11'", "python_full_version == '3.10.*'"),
+]
+
+
 @pytest.mark.parametrize(("text", "expected"), UV_TEXT)
 def test_printed_like_uv(text: str, expected: str) -> None:
     assert str(parse_marker(text)) == expected
@@ -216,3 +230,83 @@ def test_true_false_and_requires_python() -> None:
     tree = parse_marker("python_version >= '3.11' and sys_platform == 'linux'")
     assert isinstance(tree, MarkerTree)
     assert tree.python_bounds()[0] == (Version("3.11"), True)
+
+
+def _uv() -> str | None:
+    import shutil
+    import sys
+    from pathlib import Path
+
+    found = shutil.which("uv") or str(Path(sys.executable).with_name("uv"))
+    return found if Path(found).exists() else None
+
+
+@pytest.mark.skipif(_uv() is None, reason="uv is not installed (test-only peer)")
+def test_printed_like_uv_on_random_markers(tmp_path: Path) -> None:
+    """Random markers through a real `uv lock` (offline, local wheels): same text as uv."""
+    import json
+    import random
+    import subprocess
+    import tomllib
+    import zipfile
+
+    rng = random.Random(20261121)
+    pool = [
+        "python_version < '3.11'",
+        "python_version >= '3.12'",
+        "python_version == '3.10'",
+        "python_full_version >= '3.11.2'",
+        "sys_platform == 'linux'",
+        "sys_platform != 'win32'",
+        "sys_platform == 'darwin'",
+        "platform_machine == 'arm64'",
+        "platform_machine != 'x86_64'",
+        "implementation_name == 'pypy'",
+        "platform_python_implementation == 'CPython'",
+        "os_name == 'nt'",
+        "platform_system == 'Windows'",
+    ]
+
+    def random_marker(depth: int = 0) -> str:
+        if depth >= 1 or rng.random() < 0.2:
+            return rng.choice(pool)
+        op = rng.choice(["and", "or"])
+        return f"({random_marker(depth + 1)}) {op} ({random_marker(depth + 1)})"
+
+    texts = [random_marker() for _ in range(40)]
+    links = tmp_path / "wheels"
+    links.mkdir()
+    for i in range(len(texts)):
+        with zipfile.ZipFile(links / f"dep{i}-1.0-py3-none-any.whl", "w") as whl:
+            info = f"dep{i}-1.0.dist-info"
+            whl.writestr(f"{info}/METADATA", f"Metadata-Version: 2.1\nName: dep{i}\nVersion: 1.0\n")
+            whl.writestr(
+                f"{info}/WHEEL", "Wheel-Version: 1.0\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+            )
+            whl.writestr(f"{info}/RECORD", "")
+    project = tmp_path / "p"
+    project.mkdir()
+    deps = ",\n".join(json.dumps(f"dep{i} ; {text}") for i, text in enumerate(texts))
+    (project / "pyproject.toml").write_text(
+        f'[project]\nname = "p"\nversion = "0.1"\nrequires-python = ">=3.9"\n'
+        f"dependencies = [\n{deps}\n]\n"
+    )
+    subprocess.run(
+        [str(_uv()), "lock", "--offline", "--no-index", "--find-links", str(links)],
+        cwd=project,
+        check=True,
+        capture_output=True,
+    )
+    lock = tomllib.loads((project / "uv.lock").read_text())
+    root = next(p for p in lock["package"] if p["name"] == "p")
+    written = {r["name"]: r.get("marker") for r in root["metadata"]["requires-dist"]}
+    mismatches = [
+        (text, written.get(f"dep{i}"), str(parse_marker(text)) or None)
+        for i, text in enumerate(texts)
+        if f"dep{i}" in written and written[f"dep{i}"] != (str(parse_marker(text)) or None)
+    ]
+    for m in mismatches:
+        print("IN  ", m[0])
+        print("UV  ", m[1])
+        print("OURS", m[2])
+    assert not mismatches, len(mismatches)

@@ -35,6 +35,7 @@ __all__ = [
     "Bound",
     "Interval",
     "MarkerTree",
+    "normalize_marker",
     "parse_marker",
 ]
 
@@ -353,8 +354,11 @@ def _bool_node(var: Var, value: bool) -> int:
 
 
 def _release(text: str) -> Version:
-    version = Version(text)
-    return Version(".".join(str(p) for p in version.release))
+    """Release segments only, trailing zeros dropped (uv prints ``3.10.0`` as ``3.10``)."""
+    release = list(Version(text).release)
+    while len(release) > 1 and release[-1] == 0:
+        release.pop()
+    return Version(".".join(map(str, release)))
 
 
 def _bump(version: Version, position: int) -> Version:
@@ -368,12 +372,13 @@ def _bump(version: Version, position: int) -> Version:
 def version_ranges(op: str, text: str) -> list[Interval]:
     """The versions (release-only, like uv) a specifier admits, as sorted intervals."""
     if op in ("==", "!=") and text.endswith(".*"):
-        base = _release(text[:-2])
-        star: list[Interval] = [((base, True), (_bump(base, len(base.release) - 1), False))]
+        exact = Version(text[:-2])
+        upper = _bump(exact, len(exact.release) - 1)
+        star: list[Interval] = [((_release(text[:-2]), True), (upper, False))]
         return star if op == "==" else ranges_complement(star)
     if op == "~=":
-        base = _release(text)
-        return [((base, True), (_bump(base, len(base.release) - 2), False))]
+        exact = Version(text)
+        return [((_release(text), True), (_bump(exact, len(exact.release) - 2), False))]
     version = _release(text)
     point: list[Interval] = [((version, True), (version, True))]
     table: dict[str, list[Interval]] = {
@@ -390,19 +395,26 @@ def version_ranges(op: str, text: str) -> list[Interval]:
 
 def _python_version_node(op: str, text: str) -> int:
     """``python_version`` (X.Y) rewritten over ``python_full_version``, as uv does."""
-    version = _release(text)
-    if len(version.release) > 2 or "*" in text:
+    if "*" in text or op == "~=":
         return _version_node("python_full_version", op, text)
-    if len(version.release) == 1:
-        version = Version(f"{version.release[0]}.0")
-    nxt = _bump(version, 1)
+    release = list(_release(text).release)
+    if len(release) > 2:
+        # python_version never has a third segment: == is impossible, != always true.
+        nxt = f"{release[0]}.{release[1] + 1}"
+        if op in ("==", "==="):
+            return FALSE
+        if op == "!=":
+            return TRUE
+        return _version_node("python_full_version", "<" if op in ("<", "<=") else ">=", nxt)
+    major, minor = [*release, 0][:2]
     rewritten = {
-        "==": ("==", f"{version}.*"),
-        "!=": ("!=", f"{version}.*"),
-        ">": (">=", str(nxt)),
-        "<=": ("<", str(nxt)),
+        "==": ("==", f"{major}.{minor}.*"),
+        "===": ("==", f"{major}.{minor}.*"),
+        "!=": ("!=", f"{major}.{minor}.*"),
+        ">": (">=", f"{major}.{minor + 1}"),
+        "<=": ("<", f"{major}.{minor + 1}"),
     }
-    new_op, new_text = rewritten.get(op, (op, str(version)))
+    new_op, new_text = rewritten.get(op, (op, text))
     return _version_node("python_full_version", new_op, new_text)
 
 
@@ -756,6 +768,12 @@ def parse_marker(text: str | None) -> MarkerTree:
     if not text:
         return _TRUE_TREE
     return MarkerTree(_build(Marker(text)._markers))
+
+
+def normalize_marker(text: str | None) -> str | None:
+    """uv's canonical spelling of a marker (not simplified against requires-python);
+    None when it always holds."""
+    return str(parse_marker(text)) or None
 
 
 def from_marker(marker: Marker | None) -> MarkerTree:

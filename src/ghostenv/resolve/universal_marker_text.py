@@ -280,17 +280,96 @@ def to_dnf(node: int) -> list[list[Term]]:
     return dnf
 
 
+# A factored expression: a term, ("and", [parts]) or ("or", [parts]).
+Expr = Any
+
+
+def _factorable(term: Term, group: list[list[Term]]) -> str | None:
+    """'first'/'last' when ``term`` sorts before/after every other term of its clauses."""
+    others = [t.kind for clause in group for t in clause if t != term]
+    if all(term.kind <= k for k in others):
+        return "first"
+    if all(term.kind >= k for k in others):
+        return "last"
+    return None
+
+
+def _factor(clauses: list[list[Term]]) -> tuple[list[Expr], bool]:
+    """uv 0.13.9 pulls a term shared by several clauses out in front of (or behind) them
+    when it sorts before (after) everything else in those clauses: the most shared
+    such term first; a group stays where its first clause was. Returns the
+    disjuncts and whether anything was factored."""
+    placed: dict[int, Expr] = {}
+    rest = list(enumerate(clauses))
+    factored = False
+    while True:
+        counts: dict[Term, int] = {}
+        for _, clause in rest:
+            for term in clause:
+                counts[term] = counts.get(term, 0) + 1
+        best = max(counts.values(), default=0)
+        if best < 2:
+            break
+        chosen = None
+        for term in dict.fromkeys(t for _, clause in rest for t in clause if counts[t] == best):
+            group = [[t for t in clause if t != term] for _, clause in rest if term in clause]
+            side = _factorable(term, group)
+            if side is not None:
+                chosen = (term, side)
+                break
+        if chosen is None:
+            break
+        term, side = chosen
+        members = [(i, clause) for i, clause in rest if term in clause]
+        inner, _ = _factor([[t for t in clause if t != term] for _, clause in members])
+        inner_expr: Expr = inner[0] if len(inner) == 1 else ("or", inner)
+        parts = [term, inner_expr] if side == "first" else [inner_expr, term]
+        placed[members[0][0]] = ("and", parts)
+        rest = [(i, clause) for i, clause in rest if term not in clause]
+        factored = True
+    for i, clause in rest:
+        placed[i] = clause[0] if len(clause) == 1 else ("and", list(clause))
+    return [placed[i] for i in sorted(placed)], factored
+
+
+def _show(expr: Expr, *, top: bool = False) -> str:
+    if isinstance(expr, Term):
+        return str(expr)
+    kind, parts = expr
+    if kind == "and":
+        shown = []
+        for part in parts:
+            if isinstance(part, tuple) and part[0] == "and":
+                shown.append(_show(part))
+            elif isinstance(part, tuple):
+                shown.append(f"({_show(part)})")
+            else:
+                shown.append(str(part))
+        return " and ".join(shown)
+    items = []
+    for part in parts:
+        text = _show(part)
+        nested_and = isinstance(part, tuple) and part[0] == "and"
+        items.append(f"({text})" if nested_and and not top else text)
+    return " or ".join(items)
+
+
+def _and(terms: list[Term]) -> str:
+    return " and ".join(map(str, terms))
+
+
 def render(node: int) -> str:
     """uv's canonical text for a marker; "" when it is always true."""
     if node == m.TRUE:
         return ""
     if node == m.FALSE:
-        return "python_full_version < '0' and python_full_version > '0'"
+        return "python_version < '0'"
     dnf = to_dnf(node)
     if len(dnf) == 1:
-        return " and ".join(map(str, dnf[0]))
-    parts = []
-    for clause in dnf:
-        text = " and ".join(map(str, clause))
-        parts.append(f"({text})" if len(clause) > 1 else text)
-    return " or ".join(parts)
+        return _and(dnf[0])
+    parts, factored = _factor(dnf)
+    if not factored:
+        return " or ".join(f"({_and(c)})" if len(c) > 1 else _and(c) for c in dnf)
+    if len(parts) == 1:
+        return _show(parts[0])
+    return _show(("or", parts), top=True)
