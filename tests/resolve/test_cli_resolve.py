@@ -33,8 +33,14 @@ def test_lowest_and_exact_yanked_pin(fixture_index: Any) -> None:
     assert chosen["gamma"][1].endswith("manylinux2014_x86_64.whl")
 
 
-def test_unsatisfiable_prints_the_derivation(fixture_index: Any) -> None:
+def test_sdist_only_versions_are_read_from_pkg_info(fixture_index: Any) -> None:
     proc = resolve(fixture_index, "alpha[fast]")
+    assert proc.returncode == 0, proc.stderr
+    assert "delta==0.6.0" in proc.stdout.splitlines()
+
+
+def test_unsatisfiable_prints_the_derivation(fixture_index: Any) -> None:
+    proc = resolve(fixture_index, "alpha[fast]", "--only-binary", "delta")
     assert proc.returncode == 1
     assert "delta has only a source distribution" in proc.stderr
     assert proc.stderr.rstrip().endswith("your requirements are unsatisfiable.")

@@ -1,9 +1,10 @@
 """``ghostenv resolve``: resolve requirements against an index and print the pins.
 
-Metadata comes from wheels only (PEP 658 files, else HTTP Range reads of the
-wheel); versions that ship only an sdist are reported as unusable until
-ghostenv can build them. Exit 1 with the numbered explanation when no set of
-versions satisfies the requirements.
+Metadata comes from wheels when there is one (PEP 658 files, else HTTP Range
+reads of the wheel), else from the sdist: its PKG-INFO when Metadata-Version
+>= 2.2 says the fields are static, else a PEP 517 metadata build (the build
+interpreter is found only when a build is needed). Exit 1 with the numbered
+explanation when no set of versions satisfies the requirements.
 """
 
 from __future__ import annotations
@@ -13,10 +14,11 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-
+    from collections.abc import Callable
 
     from ghostenv.cli.output import Context
     from ghostenv.index import DistFile
+    from ghostenv.resolve.index_source import IndexSettings
 
 DEFAULT_INDEX = "https://pypi.org/simple/"
 
@@ -117,6 +119,35 @@ def _file_doc(file: DistFile | None) -> dict[str, object] | None:
     return {"filename": file.filename, "url": file.url, "hashes": dict(file.hashes)}
 
 
+def _lazy_sdist_builder(settings: IndexSettings, ctx: Context,
+                        python: str) -> Callable[[DistFile], bytes]:
+    """IndexSource's ``sdist_metadata``: finds an interpreter and the store on first use.
+
+    Most resolutions never build (wheels, or a trustworthy PKG-INFO), so they never
+    pay for the interpreter probe. Metadata rarely depends on the building Python:
+    the target's version is preferred, any interpreter will do.
+    """
+    built: list[Callable[[DistFile], bytes]] = []
+
+    def build(file: DistFile) -> bytes:
+        if not built:
+            from ghostenv.build import sdist_metadata_builder
+            from ghostenv.discover.search import find_interpreter
+            from ghostenv.errors import InterpreterError
+            from ghostenv.store.cas import Store
+
+            try:
+                interpreter = find_interpreter(".".join(python.split(".")[:2]), ctx.cache_dir)
+            except InterpreterError:
+                interpreter = find_interpreter(None, ctx.cache_dir)
+            store = Store(ctx.cache_dir / "store")
+            built.append(sdist_metadata_builder(interpreter, settings, store,
+                                                log=lambda t: ctx.debug(t, 1)))
+        return built[0](file)
+
+    return build
+
+
 def run(args: argparse.Namespace, ctx: Context) -> int:
     from packaging.requirements import InvalidRequirement, Requirement
 
@@ -135,11 +166,10 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         raise UsageError(f"invalid requirement: {exc}") from exc
     python = args.python_version or ".".join(map(str, sys.version_info[:3]))
     target = Target.linux(python, _platforms(args.python_platform))
-    # ghostenv cannot build sdists yet: versions with only an sdist are reported as such.
     options = Options(
         prerelease=args.prerelease,
         resolution=args.resolution,
-        only_binary=_names(args.only_binary) | {":all:"},
+        only_binary=_names(args.only_binary),
         no_binary=_names(args.no_binary),
     )
     from ghostenv.resolve.index_source import IndexSettings, IndexSource
@@ -152,7 +182,9 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         offline=ctx.offline,
         refresh=args.refresh,
     )
-    with IndexSource(settings, target, log=lambda t: ctx.debug(t, 2)) as source:
+    builder = _lazy_sdist_builder(settings, ctx, python)
+    with IndexSource(settings, target, log=lambda t: ctx.debug(t, 2),
+                     sdist_metadata=builder) as source:
         try:
             pins = resolve(source, requirements, target, options)
         except SolveFailure as failure:
