@@ -92,24 +92,45 @@ def test_lock_runner_syncs_then_skips_then_applies_the_difference(
 
 
 def test_venv_runner_installs_deps_with_ghostenv(project: Path, tmp_path: Path,
-                                                 fixture_index: Any) -> None:
+                                                 fixture_index: Any,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     eps = _entry_point_dir(tmp_path)
-    os.environ["GHOSTENV_INDEX_URL"] = fixture_index.simple_url
-    try:
-        first = run_tox(project, eps, "-e", "plain")
-        assert first.returncode == 0, first.stdout + first.stderr
-        env = project / ".tox" / "plain"
-        [(_, dists)] = reports(first.stdout)
-        assert dists == {"gamma": "1.0.0"}  # and no pip, setuptools or wheel
-        [install] = events(env, "install")
-        assert install["changed"] == ["gamma==1.0.0"]
-        assert install["args"] == ["gamma"]
+    monkeypatch.setenv("GHOSTENV_INDEX_URL", fixture_index.simple_url)
+    first = run_tox(project, eps, "-e", "plain")
+    assert first.returncode == 0, first.stdout + first.stderr
+    env = project / ".tox" / "plain"
+    [(_, dists)] = reports(first.stdout)
+    assert dists == {"gamma": "1.0.0"}  # and no pip, setuptools or wheel
+    [install] = events(env, "install")
+    assert install["changed"] == ["gamma==1.0.0"]
+    assert install["args"] == ["gamma"]
 
-        fixture_index.reset()
-        again = run_tox(project, eps, "-e", "plain")
-        assert again.returncode == 0, again.stdout + again.stderr
-        assert len(events(env, "install")) == 1  # tox's own cache and ours: nothing to do
-        assert len(events(env, "create")) == 1
-        assert fixture_index.requests == []
-    finally:
-        del os.environ["GHOSTENV_INDEX_URL"]
+    fixture_index.reset()
+    again = run_tox(project, eps, "-e", "plain")
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert len(events(env, "install")) == 1  # tox's own cache and ours: nothing to do
+    assert len(events(env, "create")) == 1
+    assert fixture_index.requests == []
+
+
+def test_lock_runner_keeps_deps_across_lock_changes(project: Path, tmp_path: Path,
+                                                    fixture_index: Any,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    eps = _entry_point_dir(tmp_path)
+    monkeypatch.setenv("GHOSTENV_INDEX_URL", fixture_index.simple_url)
+    first = run_tox(project, eps, "-e", "locked-deps")
+    assert first.returncode == 0, first.stdout + first.stderr
+    [(_, dists)] = reports(first.stdout)
+    assert set(dists) == {"alpha", "beta", "gamma", "epsilon-tool", "zeta-big"}
+
+    text = (project / "pyproject.toml").read_text()
+    (project / "pyproject.toml").write_text(text.replace('test = ["epsilon-tool"]',
+                                                         "test = []"))
+    uv_lock(project, fixture_index, tmp_path / "uv-cache")
+    second = run_tox(project, eps, "-e", "locked-deps")
+    assert second.returncode == 0, second.stdout + second.stderr
+    env = project / ".tox" / "locked-deps"
+    sync = events(env, "sync")[-1]
+    assert sync["removed"] == ["epsilon-tool==1.0.0"]  # the exact sync spares zeta-big
+    [(_, dists2)] = reports(second.stdout)
+    assert set(dists2) == {"alpha", "beta", "gamma", "zeta-big"}
