@@ -61,3 +61,27 @@ def test_build_failure_is_one_error_line(project: Callable[[str], Path], cache_d
     verbose = run_ghostenv("build", "-v", str(source), *_args(fixture_index, backends))
     assert verbose.returncode == 1
     assert "warning: something looks off" in verbose.stderr
+
+
+def test_concurrent_builds_run_the_backend_once(project: Callable[[str], Path], cache_dir: Path,
+                                                fixture_index: IndexServer, backends: Backends,
+                                                tmp_path: Path) -> None:
+    """Two processes building one tree at once: one builds, the other waits and reuses."""
+    import os
+    import subprocess
+    import sys
+
+    source = project("build-inline")
+    log = tmp_path / "hooks.log"
+    env = {**os.environ, "GHOSTENV_TEST_BACKEND_LOG": str(log)}
+    cmd = [sys.executable, "-m", "ghostenv", "build", str(source), "-o", "{out}",
+           *_args(fixture_index, backends)]
+    procs = [subprocess.Popen([a.replace("{out}", str(tmp_path / f"o{i}")) for a in cmd],
+                              env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+             for i in range(2)]
+    for proc in procs:
+        _, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err
+    assert log.read_text().split().count("build_wheel") == 1
+    assert (tmp_path / "o0" / "binline-0.1.0-py3-none-any.whl").read_bytes() == (
+        tmp_path / "o1" / "binline-0.1.0-py3-none-any.whl").read_bytes()

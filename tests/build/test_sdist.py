@@ -133,9 +133,6 @@ def _untrusted_sdist(folder: Path) -> Path:
     return path
 
 
-@pytest.mark.xfail(raises=BuildError, strict=False,
-                   reason="IndexSource raises index.sdist's BuildError for an untrusted PKG-INFO "
-                          "before asking sdist_metadata (asked H1 in NOTES.md)")
 def test_resolver_builds_untrusted_sdist_metadata(build_python: Interpreter,
                                                   build_settings: IndexSettings,
                                                   shared_store: Store, tmp_path: Path) -> None:

@@ -85,12 +85,22 @@ def _cached_wheel(folder: Path, interpreter: Interpreter) -> Path | None:
 
     if not folder.is_dir():
         return None
-    supported = set(interpreter.tags())
-    for wheel in sorted(folder.glob("*.whl")):
+    wheels = sorted(folder.glob("*.whl"))
+    if not wheels:
+        return None
+    major, minor = interpreter.version[:2]
+    pure = {f"py{major}", f"py{major}{minor}"}
+    supported: set[object] | None = None
+    for wheel in wheels:
         try:
             tags = parse_wheel_filename(wheel.name)[3]
         except InvalidWheelFilename:
             continue
+        # The common case, a pure wheel, without computing every tag (~20 ms).
+        if any(t.abi == "none" and t.platform == "any" and t.interpreter in pure for t in tags):
+            return wheel
+        if supported is None:
+            supported = set(interpreter.tags())
         if tags & supported:
             return wheel
     return None
