@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -141,3 +142,56 @@ def _base_env() -> dict[str, str]:
     env = dict(os.environ)
     env.pop("PYTHONPATH", None)
     return env
+
+
+def test_plugin_link_mode_through_cp_and_environment_created_through_venv(
+        plugin_path: Path, tmp_path: Path, cache_dir: Path) -> None:
+    """The real CLI: `cp --mode demo-copy` links with the plugin; `venv` fires the hook."""
+    log = tmp_path / "log.txt"
+    tree = tmp_path / "tree"
+    (tree / "sub").mkdir(parents=True)
+    (tree / "a.txt").write_text("a")
+    (tree / "sub" / "b.txt").write_text("b")
+    env = _env(plugin_path, GHOSTENV_DEMO_LOG=str(log))
+    proc = run_ghostenv("cp", str(tree), str(tmp_path / "copy"), "--mode", "demo-copy", env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "copy" / "sub" / "b.txt").read_text() == "b"
+    assert sorted(log.read_text().split()) == ["a.txt", "b.txt"]
+    unknown = run_ghostenv("cp", str(tree), str(tmp_path / "x"), "--mode", "nope", env=env)
+    assert unknown.returncode == 2
+    assert "nope" in unknown.stderr
+
+    venv = tmp_path / "venv"
+    made = run_ghostenv("venv", str(venv), "--python", sys.executable, env=env)
+    assert made.returncode == 0, made.stderr
+    assert (venv / "demo-plugin.txt").read_text().startswith("created for ")
+    plain = run_ghostenv("venv", str(tmp_path / "venv2"), "--python", sys.executable)
+    assert plain.returncode == 0, plain.stderr
+    assert not (tmp_path / "venv2" / "demo-plugin.txt").exists()
+
+
+def test_sync_hooks_fire_around_a_real_sync_and_not_on_the_gate(
+        plugin_path: Path, tmp_path: Path, cache_dir: Path, fixture_index: Any) -> None:
+    uv = Path(sys.executable).parent / "uv"
+    if not uv.exists():
+        pytest.skip("uv is not installed next to the test interpreter")
+    project = tmp_path / "proj"
+    project.mkdir()
+    (project / "pyproject.toml").write_text(
+        '[project]\nname = "p"\nversion = "0.1.0"\nrequires-python = ">=3.11"\n'
+        'dependencies = ["beta==1.0.0"]\n\n[tool.uv]\npackage = false\n')
+    locked = subprocess.run(
+        [str(uv), "lock", "--no-config", "--index-url", fixture_index.simple_url, "--python",
+         sys.executable, "--cache-dir", str(tmp_path / "uv-cache")],
+        cwd=project, capture_output=True, text=True, check=False, timeout=300)
+    assert locked.returncode == 0, locked.stderr
+    log = tmp_path / "log.txt"
+    env = _env(plugin_path, GHOSTENV_DEMO_LOG=str(log), UV_PROJECT_ENVIRONMENT="")
+    first = run_ghostenv("sync", "--frozen", "--python", sys.executable, cwd=project, env=env)
+    assert first.returncode == 0, first.stderr
+    assert log.read_text().splitlines() == ["before_sync .venv uv.lock",
+                                            "after_sync .venv +beta==1.0.0 -"]
+    assert (project / ".venv" / "demo-plugin.txt").is_file()  # environment_created too
+    again = run_ghostenv("sync", "--frozen", "--python", sys.executable, cwd=project, env=env)
+    assert again.returncode == 0, again.stderr
+    assert len(log.read_text().splitlines()) == 2, "the up-to-date gate runs no plugin"
