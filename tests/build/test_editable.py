@@ -73,3 +73,24 @@ def test_editable_sdist_is_refused(tmp_path: Path, build_python: Interpreter,
     with pytest.raises(BuildError, match="editable build needs a project directory"):
         build_wheel(sdist, interpreter=build_python, settings=build_settings,
                     store=Store(tmp_path / "store"), editable=True)
+
+
+def test_editable_rebuilds_on_config_not_on_edits(project: Callable[[str], Path],
+                                                  build_python: Interpreter,
+                                                  build_settings: IndexSettings,
+                                                  shared_store: Store) -> None:
+    source = project("build-hatchling")
+    first = build_wheel(source, interpreter=build_python, settings=build_settings,
+                        store=shared_store, editable=True)
+    (source / "bhatch" / "__init__.py").write_text('VALUE = "edited"\n')
+    (source / "bhatch" / "more.py").write_text("X = 1\n")
+    assert build_wheel(source, interpreter=build_python, settings=build_settings,
+                       store=shared_store, editable=True) == first
+    (source / "newpkg").mkdir()  # a new top-level package: setuptools' finder must learn it
+    second = build_wheel(source, interpreter=build_python, settings=build_settings,
+                         store=shared_store, editable=True)
+    assert second != first
+    with (source / "pyproject.toml").open("a") as handle:
+        handle.write("# config edit\n")
+    assert build_wheel(source, interpreter=build_python, settings=build_settings,
+                       store=shared_store, editable=True) not in (first, second)

@@ -100,6 +100,35 @@ def tree_hash(root: Path) -> str:
     return digest.hexdigest()
 
 
+#: What an editable wheel depends on (uv's default ``cache-keys`` are the same three files).
+CONFIG_FILES = ("pyproject.toml", "setup.py", "setup.cfg")
+
+
+def editable_hash(root: Path) -> str:
+    """Key of an editable wheel of ``root``: its configuration, place and top-level names.
+
+    An editable wheel points at the tree (a ``.pth`` line or an import hook
+    mapping top-level packages), so editing a module never needs a rebuild;
+    what does is the build configuration, the directory it points at, and a
+    new top-level package (listed, not read: cheap on large trees).
+    """
+    digest = hashlib.sha256(b"ghostenv-editable-v1\0" + os.fsencode(os.path.abspath(root)))
+    for name in CONFIG_FILES:
+        try:
+            body = hashlib.sha256((root / name).read_bytes()).digest()
+        except OSError:
+            body = b"-"
+        digest.update(name.encode() + b"\0" + body)
+    for folder in (root, root / "src"):
+        try:
+            names = sorted(e.name for e in os.scandir(folder)
+                           if e.name not in _SKIP_DIRS and not e.name.endswith(".egg-info"))
+        except OSError:
+            continue
+        digest.update(b"\0".join(os.fsencode(n) for n in names) + b"\1")
+    return digest.hexdigest()
+
+
 def file_hash(path: Path) -> str:
     """sha256 of a file's bytes (an sdist's identity)."""
     digest = hashlib.sha256()
@@ -109,5 +138,5 @@ def file_hash(path: Path) -> str:
     return digest.hexdigest()
 
 
-__all__ = ["LEGACY_BACKEND", "LEGACY_REQUIRES", "BuildSystem", "file_hash", "read_build_system",
-           "tree_hash"]
+__all__ = ["CONFIG_FILES", "LEGACY_BACKEND", "LEGACY_REQUIRES", "BuildSystem", "editable_hash",
+           "file_hash", "read_build_system", "tree_hash"]

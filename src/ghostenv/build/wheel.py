@@ -12,9 +12,11 @@ Flow for a source (project directory or sdist):
 3. call ``build_wheel``/``build_editable`` and move the wheel into
    ``<store>/built-v1/<hash>/<kind>/``.
 
-Editable wheels point at the source directory, so their key includes its
-absolute path. Metadata (``prepare_metadata_for_build_wheel``, or the METADATA
-of a wheel when the backend lacks the hook) is cached beside the wheels.
+Editable wheels point at the source directory: their key is its absolute path,
+its configuration files and its top-level names, not its contents (editing a
+module needs no rebuild; see :func:`ghostenv.build.source.editable_hash`).
+Metadata (``prepare_metadata_for_build_wheel``, or the METADATA of a wheel when
+the backend lacks the hook) is cached beside the wheels.
 """
 
 from __future__ import annotations
@@ -59,7 +61,7 @@ class _Source:
 
 
 def _identify(source: Path, editable: bool) -> _Source:
-    from ghostenv.build.source import file_hash, tree_hash
+    from ghostenv.build.source import editable_hash, file_hash, tree_hash
 
     path = Path(os.path.abspath(source))
     if path.is_file():
@@ -69,10 +71,7 @@ def _identify(source: Path, editable: bool) -> _Source:
         return _Source(path, True, file_hash(path))
     if not path.is_dir():
         raise BuildError(f"{path}: no such project directory or sdist")
-    digest = tree_hash(path)
-    if editable:  # the wheel points at this very directory
-        digest = hashlib.sha256(f"{digest}\0{path}".encode()).hexdigest()
-    return _Source(path, False, digest)
+    return _Source(path, False, editable_hash(path) if editable else tree_hash(path))
 
 
 def _cache_dir(store: Store, digest: str, kind: str) -> Path:
@@ -106,11 +105,6 @@ def _cached_wheel(folder: Path, interpreter: Interpreter) -> Path | None:
     return None
 
 
-#: Files whose content decides what ``get_requires_for_build_*`` answers (setup_requires,
-#: backend plugins declared in pyproject.toml).
-_CONFIG_FILES = ("pyproject.toml", "setup.py", "setup.cfg")
-
-
 def _requires_memo(store: Store, env: str, system: BuildSystem, hook: str, project: Path) -> Path:
     """Where the answer of ``hook`` for this backend, environment and configuration is kept.
 
@@ -119,7 +113,9 @@ def _requires_memo(store: Store, env: str, system: BuildSystem, hook: str, proje
     or hatch plugin asks the backend again.
     """
     digest = hashlib.sha256(f"{env}\0{system.backend}\0{system.backend_path}\0{hook}".encode())
-    for name in _CONFIG_FILES:
+    from ghostenv.build.source import CONFIG_FILES
+
+    for name in CONFIG_FILES:
         try:
             data = (project / name).read_bytes()
         except OSError:
