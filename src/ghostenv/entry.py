@@ -36,14 +36,14 @@ _FLAGS = {
     "--quiet": "quiet",
 }
 _VALUES = {"--group": "group", "--extra": "extra", "--python": "python", "-p": "python",
-           "--project": "project"}
+           "--project": "project", "--with": "with"}
 #: Options each fast-path command accepts (anything else falls through to argparse).
 _ALLOWED = {
     "sync": frozenset(_FLAGS.values()) - {"exact"} | {"group", "extra", "python", "project"},
     "status": frozenset(_FLAGS.values()) - {"exact", "inexact", "check"}
     | {"group", "extra", "python", "project"},
     "run": frozenset(_FLAGS.values()) - {"inexact", "check"}
-    | {"group", "extra", "python", "project"},
+    | {"group", "extra", "python", "project", "with"},
 }
 
 
@@ -93,6 +93,8 @@ def _fast(args: list[str], started: float) -> int | None:
         return None
     from ghostenv.workflow import gate
 
+    if command == "run" and cmdline[0].endswith(".py") and _has_script_block(cmdline[0]):
+        return _run_script(opts, cmdline)
     project_opt = opts.get("project")
     if project_opt:
         project = os.path.abspath(project_opt[-1])
@@ -101,7 +103,7 @@ def _fast(args: list[str], started: float) -> int | None:
     else:
         found = gate.find_project()
         if found is None:
-            return None
+            return _run_with(opts, None, cmdline) if command == "run" and "with" in opts else None
         project = found
     env_dir = gate.environment_dir(project)
     selection = gate.Selection(
@@ -130,23 +132,73 @@ def _fast(args: list[str], started: float) -> int | None:
             noun = "package" if count == 1 else "packages"
             sys.stderr.write(f"Audited {count} {noun} in {took:.2f}ms\n")
         return 0
-    return _exec(env_dir, cmdline)
+    if "with" in opts:
+        return _run_with(opts, env_dir, cmdline)
+    return _exec([env_dir], cmdline)
 
 
-def _exec(env_dir: str, cmdline: list[str]) -> int | None:
-    """Replace this process with ``cmdline`` run inside the environment at ``env_dir``."""
-    program = cmdline[0]
-    if program.endswith(".py") and os.path.isfile(program):
-        try:
-            with open(program, encoding="utf-8") as handle:
-                if "# /// script" in handle.read():
-                    return None  # PEP 723 metadata: the script gets its own environment
-        except (OSError, UnicodeDecodeError):
-            return None
-        cmdline = [os.path.join(env_dir, "bin", "python"), *cmdline]
+def _has_script_block(path: str) -> bool:
+    """Whether ``path`` is a file with PEP 723 metadata (it gets its own environment)."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return "# /// script" in handle.read()
+    except (OSError, UnicodeDecodeError):
+        return False
+
+
+def _cache_dir() -> str | None:
+    """ghostenv's cache directory as :func:`ghostenv.paths.user_cache_dir` finds it on
+    Linux, without importing pathlib; None elsewhere (the full CLI decides)."""
+    override = os.environ.get("GHOSTENV_CACHE_DIR")
+    if override:
+        return os.path.expanduser(override)
+    if not sys.platform.startswith("linux"):
+        return None
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    base = xdg if xdg and os.path.isabs(xdg) else os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "ghostenv")
+
+
+def _run_with(opts: dict[str, list[str]], env_dir: str | None, cmdline: list[str]) -> int | None:
+    """``run --with``: the ephemeral environment built earlier for this request, if it holds."""
+    cache = _cache_dir()
+    if cache is None:
+        return None
+    from ghostenv.workflow.ephemeral_lookup import lookup
+
+    python = opts["python"][0] if "python" in opts else None
+    layer = lookup(opts["with"], python=python, base=env_dir, cache_dir=cache)
+    if layer is None:
+        return None
+    return _exec([layer] if env_dir is None else [layer, env_dir], cmdline)
+
+
+def _run_script(opts: dict[str, list[str]], cmdline: list[str]) -> int | None:
+    """``run script.py`` with PEP 723 metadata: its environment, if built before and still valid."""
+    cache = _cache_dir()
+    if cache is None or set(opts) - {"python", "quiet"}:
+        return None
+    from ghostenv.workflow.ephemeral_lookup import script_lookup
+
+    env = script_lookup(cmdline[0], python=opts["python"][0] if "python" in opts else None,
+                        cache_dir=cache)
+    if env is None:
+        return None
     from ghostenv.workflow.run import exec_in
 
-    return exec_in([env_dir], cmdline)
+    return exec_in([env], [os.path.join(env, "bin", "python"), *cmdline])
+
+
+def _exec(env_dirs: list[str], cmdline: list[str]) -> int | None:
+    """Replace this process with ``cmdline`` run inside ``env_dirs`` (first one on top)."""
+    program = cmdline[0]
+    if program.endswith(".py") and os.path.isfile(program):
+        if _has_script_block(program):
+            return None  # PEP 723 metadata: the script gets its own environment
+        cmdline = [os.path.join(env_dirs[0], "bin", "python"), *cmdline]
+    from ghostenv.workflow.run import exec_in
+
+    return exec_in(env_dirs, cmdline)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

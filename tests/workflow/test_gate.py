@@ -162,6 +162,7 @@ def test_changed_interpreter_is_stale(template: Path, tmp_path: Path,
     assert _status(root, env) == (0, "fresh")
 
 
+HEAVY = ("httpx", "packaging", "argparse", "pluggy", "dataclasses", "typing")
 FORBIDDEN = ("httpx", "packaging", "argparse", "pluggy", "json", "re", "dataclasses", "typing")
 
 PROBE = """
@@ -248,3 +249,35 @@ def test_ctrl_c_during_sync_keeps_the_old_environment(synced: Path, fixture_inde
     assert proc.returncode == 0, proc.stderr
     assert "zeta-big" in _installed(synced / ".venv")
     assert _status(synced, env, "--group", "test") == (0, "fresh")
+
+
+def test_run_with_layers_on_the_project_and_is_reused(synced: Path, env: dict[str, str],
+                                                      fixture_index: Any) -> None:
+    env = {**env, "GHOSTENV_INDEX_URL": fixture_index.simple_url}
+    code = ("import sys, os, alpha, zeta_big; print(os.environ['VIRTUAL_ENV'] != "
+            "os.environ['PATH'].split(os.pathsep)[1][:-4])")
+    first = run_ghostenv("run", "--with", "zeta-big", "python", "-c", code, cwd=synced, env=env)
+    assert first.returncode == 0, first.stderr
+    assert first.stdout == "True\n"  # the with-layer first, the project env second on PATH
+    assert "zeta-big" not in _installed(synced / ".venv")  # the project env is untouched
+    assert _status(synced, env) == (0, "fresh")
+    probe = _probe(synced, env, ["run", "--with", "zeta-big", "python", "-c", "pass"])
+    assert probe.startswith("EXEC python ['-c', 'pass'] "), probe  # second run: fast path
+    assert not any(f"'{m}'" in probe.rsplit(" [", 1)[1] for m in HEAVY), probe
+    layer = probe.split()[4]
+    assert layer != str(synced / ".venv")
+    assert probe.split()[5] == f"{layer}/bin"
+
+
+def test_run_pep723_script(tmp_path: Path, env: dict[str, str], fixture_index: Any) -> None:
+    env = {**env, "GHOSTENV_INDEX_URL": fixture_index.simple_url}
+    folder = tmp_path / "scripts"  # no pyproject.toml here or above
+    folder.mkdir()
+    script = folder / "tool.py"
+    script.write_text('# /// script\n# requires-python = ">=3.11"\n# dependencies = ["alpha"]\n'
+                      "# ///\nimport alpha, sys\nprint('tool', sys.argv[1:])\n")
+    first = run_ghostenv("run", "--python", sys.executable, "tool.py", "a", cwd=folder, env=env)
+    assert (first.returncode, first.stdout) == (0, "tool ['a']\n"), first.stderr
+    probe = _probe(folder, env, ["run", "--python", sys.executable, "tool.py", "b"])
+    assert probe.startswith("EXEC "), probe
+    assert not any(f"'{m}'" in probe.rsplit(" [", 1)[1] for m in HEAVY), probe

@@ -68,7 +68,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         root = project_dir(args)
     else:
         found = gate.find_project()
-        root = Path(found).resolve() if found is not None else None
+        root = Path(found) if found is not None else None
     env_dirs: list[str] = []
     if root is not None:
         env_dir = Path(gate.environment_dir(str(root)))
@@ -119,9 +119,7 @@ def _settings(ctx: Context) -> IndexSettings:
 
 def _with_environment(args: argparse.Namespace, ctx: Context, base: str | None) -> Path:
     try:
-        from ghostenv.workflow.ephemeral import (  # type: ignore[import-untyped, unused-ignore]
-            ephemeral_environment,
-        )
+        from ghostenv.workflow.ephemeral import ephemeral_environment
     except ImportError:
         raise UsageError("--with is not available yet in this ghostenv",
                          hint="install the requirement into the project instead") from None
@@ -132,11 +130,10 @@ def _with_environment(args: argparse.Namespace, ctx: Context, base: str | None) 
 
 def _script_environment(script: Path, args: argparse.Namespace, ctx: Context) -> Path:
     try:
-        from ghostenv.workflow.ephemeral import (  # type: ignore[import-untyped, unused-ignore]
-            script_environment,
-        )
+        from ghostenv.workflow.script import script_environment
     except ImportError:
         raise UsageError(f"{script}: PEP 723 scripts are not supported yet in this ghostenv",
                          hint="run it with `python` inside a synced project instead") from None
     interpreter = _interpreter(args, ctx, None) if args.python else None
-    return Path(script_environment(script, interpreter=interpreter, settings=_settings(ctx)))
+    return Path(script_environment(script, interpreter=interpreter, settings=_settings(ctx),
+                                   python_request=args.python))

@@ -62,7 +62,7 @@ def project_dir(args: argparse.Namespace) -> Path:
     from ghostenv.workflow.gate import find_project
 
     if args.project is not None:
-        root: Path = args.project.resolve()
+        root = Path(os.path.abspath(args.project))
         if not (root / "pyproject.toml").is_file():
             raise ProjectError(f"{root}: no pyproject.toml",
                                hint="pass --project with a project directory")
@@ -71,7 +71,8 @@ def project_dir(args: argparse.Namespace) -> Path:
     if found is None:
         raise ProjectError(f"no pyproject.toml in {Path.cwd()} or any parent directory",
                            hint="run inside a project, or pass --project DIR")
-    return Path(found).resolve()
+    # abspath, not resolve(): the gate's fast path names the project the same way
+    return Path(found)
 
 
 def selection(args: argparse.Namespace, *, exact: bool) -> Selection:
