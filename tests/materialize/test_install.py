@@ -143,7 +143,7 @@ def test_install_import_run_uninstall(tmp_path: Path, venv: Path) -> None:
 def test_hardlink_and_copy_modes(tmp_path: Path) -> None:
     store = Store(tmp_path / "store")
     manifest = store.add_wheel(_wheel(tmp_path, "linky"))
-    objects = {f.path: store.object_path(f.sha256) for f in manifest.files}
+    objects = {f.path: Path(store.member_path(f)) for f in manifest.files}
     for mode in (LinkMode.HARDLINK, LinkMode.COPY):
         root = tmp_path / mode.value
         scheme = {k: str(root / k) for k in ("purelib", "platlib", "scripts", "headers", "data")}
@@ -153,9 +153,12 @@ def test_hardlink_and_copy_modes(tmp_path: Path) -> None:
         same = init.stat().st_ino == objects["linky/__init__.py"].stat().st_ino
         assert same is (mode is LinkMode.HARDLINK)
         assert result.modes[mode.value] >= 3
-        # executables get their own inode even in hardlink mode (their mode bits differ)
+        # executables come from the store's executable tree: shared too, and executable
         tool = Path(scheme["purelib"]) / "linky" / "tool.sh"
-        assert tool.stat().st_ino != objects["linky/tool.sh"].stat().st_ino
+        same = tool.stat().st_ino == objects["linky/tool.sh"].stat().st_ino
+        assert same is (mode is LinkMode.HARDLINK)
+        assert os.access(tool, os.X_OK)
+        assert objects["linky/tool.sh"] != objects["linky/__init__.py"]
         _check_record(result.dist_info)
 
 

@@ -196,7 +196,6 @@ def install_wheel(
     data_prefix = manifest.data_dir + "/"
     cut = len(data_prefix)
     generated = {f"{manifest.dist_info}/{name}" for name in _GENERATED}
-    objects = os.fspath(store.objects)
     rel_base: dict[str, str] = {"root": ""}
 
     def rel(part: str) -> str:
@@ -234,45 +233,30 @@ def install_wheel(
     dirs.setdefault(dist_info, root)
     _make_dirs(_with_parents(dirs), wheel)
 
-    # 2. link (or, for .data/scripts, rewrite) every file
+    # 2. link (or, for .data/scripts, rewrite) every file. Executables wait until a plain
+    # file has shown which mode works: with hardlinks they link the store's executable twin.
     record: list[tuple[str, str, int]] = []
     modes: Counter[str] = Counter()
-    fast: LinkMode | None = None
+    state: dict[str, LinkMode] = {}
+    deferred: list[tuple[ManifestFile, str, str]] = []
     for part, item, target, record_path in placed:
-        sha = item.sha256
-        source = f"{objects}/{sha[:2]}/{sha[2:4]}/{sha[4:]}"
-        try:
-            if part == "scripts":
-                with open(source, "rb") as handle:
-                    data = handle.read()
-                if data.startswith(b"#!python"):
-                    data = _shebang(python) + data.partition(b"\n")[2]
-                _write(target, data, 0o755)
-                record.append((record_path, _b64_sha256(data), len(data)))
-                modes["written"] += 1
-                continue
-            if fast is not None and not item.executable and linker.custom is None:
-                try:
-                    place(source, target, fast)
-                    used = fast
-                except OSError as exc:
-                    if isinstance(exc, FileNotFoundError):
-                        raise
-                    used = linker.link(source, target)
-            else:
-                used = linker.link(source, target, writable=item.executable)
-                if not item.executable:
-                    fast = used
-        except FileNotFoundError as exc:
-            if os.path.exists(source):
-                raise
-            raise StoreError(f"{wheel}: store object for {item.path} is missing ({source})",
-                             hint="the store was pruned or repaired meanwhile; add the wheel "
-                                  "again (`ghostenv cache verify` checks the rest)") from exc
-        if item.executable and used in (LinkMode.CLONE, LinkMode.COPY):
-            os.chmod(target, 0o755)
+        if part == "scripts":
+            data = _read_object(store, item, wheel)
+            if data.startswith(b"#!python"):
+                data = _shebang(python) + data.partition(b"\n")[2]
+            _write(target, data, 0o755)
+            record.append((record_path, _b64_sha256(data), len(data)))
+            modes["written"] += 1
+        elif item.executable and "fast" not in state and linker.custom is None:
+            deferred.append((item, target, record_path))
+        else:
+            used = _link_member(store, linker, item, target, state=state, wheel=wheel)
+            modes[used.value] += 1
+            record.append((record_path, _b64_hex(item.sha256), item.size))
+    for item, target, record_path in deferred:
+        used = _link_member(store, linker, item, target, state=state, wheel=wheel)
         modes[used.value] += 1
-        record.append((record_path, _b64_hex(sha), item.size))
+        record.append((record_path, _b64_hex(item.sha256), item.size))
 
     # 3. launchers and the installer's own files
     scripts_rel = rel("scripts") if scripts else ""
@@ -300,6 +284,59 @@ def install_wheel(
     else:
         _write(f"{dist_info}/RECORD", text)
     return InstallResult(dist_info=Path(dist_info), files=len(record) + 1, modes=modes)
+
+
+def _read_object(store: Store, item: ManifestFile, wheel: str) -> bytes:
+    source = store.member_path(item)
+    try:
+        with open(source, "rb") as handle:
+            return handle.read()
+    except FileNotFoundError as exc:
+        raise _missing(wheel, item, source) from exc
+
+
+def _missing(wheel: str, item: ManifestFile, source: str) -> StoreError:
+    return StoreError(f"{wheel}: store object for {item.path} is missing ({source})",
+                      hint="the store was pruned or repaired meanwhile; add the wheel "
+                           "again (`ghostenv cache verify` checks the rest)")
+
+
+def _link_member(store: Store, linker: Linker, item: ManifestFile, target: str, *,
+                 state: dict[str, LinkMode], wheel: str) -> LinkMode:
+    """Link one member; ``state["fast"]`` remembers the mode a plain file got.
+
+    After the first plain file, plain files go straight to that mode's syscall
+    (``place``) without the linker's bookkeeping; an executable is hardlinked to
+    the store's executable twin when hardlinks work, else cloned or copied and
+    given its x bits.
+    """
+    source = store.member_path(item)
+    fast = state.get("fast")
+    try:
+        if item.executable and fast is LinkMode.HARDLINK and linker.custom is None:
+            if not os.path.exists(source):  # a store from before executables had a tree
+                source = store.executable_object(item.sha256)
+            place(source, target, LinkMode.HARDLINK)
+            return LinkMode.HARDLINK
+        if fast is not None and not item.executable and linker.custom is None:
+            try:
+                place(source, target, fast)
+                return fast
+            except FileNotFoundError:
+                raise
+            except OSError:
+                return linker.link(source, target)
+        used = linker.link(source, target, writable=item.executable)
+    except FileNotFoundError as exc:
+        if os.path.exists(source):
+            raise
+        raise _missing(wheel, item, source) from exc
+    if item.executable:
+        if used in (LinkMode.CLONE, LinkMode.COPY):
+            os.chmod(target, 0o755)
+    else:
+        state["fast"] = used
+    return used
 
 
 def _link_generated(store: Store, linker: Linker, data: bytes, target: str) -> None:

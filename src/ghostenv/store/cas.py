@@ -27,10 +27,12 @@ from typing import IO
 
 from ghostenv.errors import HashMismatchError, StoreError, WheelError
 from ghostenv.fsutil import write_atomic
-from ghostenv.store.manifest import WheelManifest
+from ghostenv.store.manifest import ManifestFile, WheelManifest
 from ghostenv.store.refs import environments, forget, installed_wheels, track
 
 OBJECTS = "objects-v1"
+#: Executable twins of objects (mode 0555), so executables are hardlinked too.
+EXEC_OBJECTS = "objects-x-v1"
 WHEELS = "wheels-v1"
 CHUNK = 1 << 20
 #: A temp file untouched this long belongs to a writer that died.
@@ -80,6 +82,7 @@ class Store:
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
         self.objects = self.root / OBJECTS
+        self.exec_objects = self.root / EXEC_OBJECTS
         self.wheels = self.root / WHEELS
         self.tmp = self.root / "tmp"
 
@@ -88,6 +91,49 @@ class Store:
     def object_path(self, sha256: str) -> Path:
         """Where the object with this digest lives (whether or not it exists)."""
         return self.objects / sha256[:2] / sha256[2:4] / sha256[4:]
+
+    def exec_object_path(self, sha256: str) -> str:
+        """Where the executable (``0555``) object with this digest lives."""
+        return os.path.join(self.exec_objects, sha256[:2], sha256[2:4], sha256[4:])
+
+    def member_path(self, member: ManifestFile) -> str:
+        """The object a wheel member is linked from: executables come from their own tree.
+
+        Environments hardlink objects, and a hardlink shares the mode bits: if
+        executables (every ``.so`` of a scientific wheel has its x bits) were
+        stored ``0444``, each environment would need a private copy of them --
+        that was most of the bytes ten environments cost. So the mode is part
+        of an object's identity: the same bytes executable and not are two files.
+        """
+        if member.executable:
+            return self.exec_object_path(member.sha256)
+        return os.fspath(self.object_path(member.sha256))
+
+    def executable_object(self, sha256: str) -> str:
+        """The executable object for ``sha256``, made from the plain one if missing.
+
+        Stores filled before executables had their own tree hold plain objects
+        only; the twin is cloned (or copied) once, made ``0555`` and renamed in.
+        """
+        final = self.exec_object_path(sha256)
+        if os.path.exists(final):
+            return final
+        from ghostenv.materialize.link import LinkMode, place
+
+        os.makedirs(os.path.dirname(final), exist_ok=True)
+        self.tmp.mkdir(parents=True, exist_ok=True)
+        temp = os.path.join(self.tmp, f"x-{os.getpid()}-{sha256[:16]}-{time.monotonic_ns()}")
+        try:
+            try:
+                place(self.object_path(sha256), temp, LinkMode.CLONE)
+            except OSError:
+                place(self.object_path(sha256), temp, LinkMode.COPY)
+            os.chmod(temp, 0o555)
+            os.replace(temp, final)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(temp)
+        return final
 
     def has(self, sha256: str) -> bool:
         """True when the object is present."""
@@ -99,14 +145,16 @@ class Store:
         return os.fdopen(fd, "wb"), Path(name)
 
     def put_stream(self, chunks: Iterable[bytes], *, expected_sha256: str | None = None,
-                   label: str = "<stream>", batch: list[tuple[Path, str]] | None = None) -> str:
+                   label: str = "<stream>", batch: list[tuple[Path, str, bool]] | None = None,
+                   executable: bool = False) -> str:
         """Store bytes arriving in chunks (a download), hashing while writing.
 
         A digest that disagrees with ``expected_sha256`` raises
         :class:`HashMismatchError` naming ``label`` and both digests; the
         partial temp file is removed either way. With ``batch``, the fsync and
         rename are left to :meth:`_commit_batch` (one sync for a whole wheel
-        instead of one per member).
+        instead of one per member). ``executable`` files go to the executable
+        tree (mode ``0555``), see :meth:`member_path`.
         """
         digest = hashlib.sha256()
         handle, temp = self._temp()
@@ -126,9 +174,9 @@ class Store:
                     hint="the file changed upstream or was corrupted; re-lock or retry",
                 )
             if batch is None:
-                self._commit(temp, actual)
+                self._commit(temp, actual, executable=executable)
             else:
-                batch.append((temp, actual))
+                batch.append((temp, actual, executable))
                 deferred = True
         finally:
             if not deferred:
@@ -136,7 +184,7 @@ class Store:
                     temp.unlink()
         return actual
 
-    def _commit_batch(self, batch: list[tuple[Path, str]]) -> None:
+    def _commit_batch(self, batch: list[tuple[Path, str, bool]]) -> None:
         """Make a batch of temp files durable with one sync, then rename each into place.
 
         Syncing before any rename keeps the crash guarantee of the one-by-one
@@ -146,10 +194,10 @@ class Store:
             return
         os.sync()
         try:
-            for temp, sha in batch:
-                self._commit(temp, sha, sync_dir=False)
+            for temp, sha, executable in batch:
+                self._commit(temp, sha, sync_dir=False, executable=executable)
         finally:
-            for temp, _ in batch:
+            for temp, _, _ in batch:
                 with contextlib.suppress(FileNotFoundError):
                     temp.unlink()
 
@@ -165,13 +213,14 @@ class Store:
                     yield block
         return self.put_stream(chunks(), expected_sha256=expected_sha256, label=str(path))
 
-    def _commit(self, temp: Path, sha256: str, *, sync_dir: bool = True) -> None:
-        final = self.object_path(sha256)
+    def _commit(self, temp: Path, sha256: str, *, sync_dir: bool = True,
+                executable: bool = False) -> None:
+        final = Path(self.exec_object_path(sha256)) if executable else self.object_path(sha256)
         if final.exists():
             return
         final.parent.mkdir(parents=True, exist_ok=True)
         # Objects are shared by hardlinks into environments: keep them read-only.
-        os.chmod(temp, 0o444)
+        os.chmod(temp, 0o555 if executable else 0o444)
         os.replace(temp, final)  # losing a race to an identical writer is fine
         if sync_dir:
             _fsync_dir(final.parent)
@@ -197,7 +246,7 @@ class Store:
                 manifest = WheelManifest.from_json(handle.read())
         except (FileNotFoundError, NotADirectoryError, ValueError, KeyError, TypeError):
             return None
-        if check_objects and not all(os.path.exists(self.object_path(f.sha256))
+        if check_objects and not all(os.path.exists(self.member_path(f))
                                      for f in manifest.files):
             return None  # objects were cleaned or found corrupt: unpack again
         return manifest
@@ -238,10 +287,10 @@ class Store:
             existing = self.get_manifest(wheel_sha)
             if existing is not None:
                 return existing
-            batch: list[tuple[Path, str]] = []
+            batch: list[tuple[Path, str, bool]] = []
 
-            def put(chunks: Iterable[bytes], *, label: str) -> str:
-                return self.put_stream(chunks, label=label, batch=batch)
+            def put(chunks: Iterable[bytes], *, label: str, executable: bool = False) -> str:
+                return self.put_stream(chunks, label=label, batch=batch, executable=executable)
 
             try:
                 with zipfile.ZipFile(wheel) as archive:
@@ -250,7 +299,7 @@ class Store:
             except zipfile.BadZipFile as exc:
                 raise WheelError(f"{name}: not a valid zip archive ({exc})") from exc
             finally:
-                for temp, _ in batch:  # a refused wheel leaves nothing behind
+                for temp, _, _ in batch:  # a refused wheel leaves nothing behind
                     with contextlib.suppress(FileNotFoundError):
                         temp.unlink()
             write_atomic(self.manifest_path(wheel_sha), manifest.to_json().encode())
@@ -302,12 +351,13 @@ class Store:
 
     # -- maintenance -------------------------------------------------------------
 
-    def iter_objects(self) -> Iterator[tuple[str, Path]]:
-        """(sha256, path) of every object file."""
-        if not self.objects.is_dir():
-            return
-        for path in self.objects.glob("*/*/*"):
-            yield path.parent.parent.name + path.parent.name + path.name, path
+    def iter_objects(self, *, executables: bool = False) -> Iterator[tuple[str, Path]]:
+        """(sha256, path) of every object file (with ``executables``, their twins too)."""
+        for tree in (self.objects, self.exec_objects) if executables else (self.objects,):
+            if not tree.is_dir():
+                continue
+            for path in tree.glob("*/*/*"):
+                yield path.parent.parent.name + path.parent.name + path.name, path
 
     def info(self) -> StoreInfo:
         """Count objects, their bytes and stored wheels."""
@@ -358,7 +408,7 @@ class Store:
                 path.unlink(missing_ok=True)
             removed_wheels += 1
         removed_objects = freed = 0
-        for sha, path in list(self.iter_objects()):
+        for sha, path in list(self.iter_objects(executables=True)):
             if sha not in needed:
                 freed += path.stat().st_size
                 path.unlink(missing_ok=True)
@@ -380,7 +430,7 @@ class Store:
                 with contextlib.suppress(OSError):
                     if temp.stat().st_mtime < cutoff:
                         temp.unlink()
-        for sha, path in self.iter_objects():
+        for sha, path in self.iter_objects(executables=True):
             checked += 1
             if _hash_file(path) != sha:
                 corrupt.append(sha)

@@ -111,7 +111,7 @@ def read_wheel(archive: zipfile.ZipFile, filename: str, wheel_sha256: str,
                         side.update(block)  # type: ignore[attr-defined]
                     yield block
 
-        sha = put_stream(chunks(), label=f"{filename}:{path}")
+        sha = put_stream(chunks(), label=f"{filename}:{path}", executable=bool(mode & 0o111))
         if expected is not None:
             actual = _b64(hasher.digest() if hasher is not None else bytes.fromhex(sha))
             if actual != expected[1]:

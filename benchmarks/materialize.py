@@ -1,0 +1,214 @@
+"""Fresh environment from a warm cache: ghostenv vs uv vs pip; disk cost of ten environments.
+
+For each workload of ``../shared/workloads`` (``web``, ``data``) the project is
+copied to a scratch directory and locked with uv; its pins come from
+``uv export``. Every contender fills its own cache once (not timed), then builds
+a brand-new environment ``--runs`` times, contenders interleaved run by run so
+that load from other processes falls on all of them alike (medians printed):
+
+- ``ghostenv sync --frozen`` vs ``uv sync --frozen`` (from uv.lock);
+- ``ghostenv install -r pins.txt`` vs ``uv venv`` + ``uv pip install -r pins.txt`` vs
+  ``python -m venv`` + ``pip install -r pins.txt`` (pip's own wheel cache warm);
+- the install engine alone, in-process (``ghostenv.workflow.plan``), for reference.
+
+``--disk`` then builds ten environments of the ``data`` workload with ghostenv into
+an empty store and compares ``du`` of store + ten environments with store + one.
+Needs the network (PyPI) for the first fill of each cache.
+
+    python benchmarks/materialize.py [--runs 5] [--python 3.12] [--workloads web data] [--disk]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+WORKLOADS = HERE.parent.parent / "shared" / "workloads"
+
+
+def _run(cmd: list[str], *, cwd: Path | None = None, env: dict[str, str] | None = None) -> None:
+    proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        raise SystemExit(f"failed: {' '.join(cmd)}\n{proc.stdout}\n{proc.stderr}")
+
+
+def _medians(actions: list[tuple[str, Callable[[int], None]]], runs: int
+             ) -> list[tuple[str, float]]:
+    """Median ms of each action, running them round-robin ``runs`` times."""
+    times: dict[str, list[float]] = {label: [] for label, _ in actions}
+    for i in range(runs):
+        for label, action in actions:
+            start = time.perf_counter()
+            action(i)
+            times[label].append((time.perf_counter() - start) * 1000)
+    return [(label, statistics.median(times[label])) for label, _ in actions]
+
+
+def _du(*paths: Path) -> int:
+    """Kilobytes ``du`` reports for the paths together (a hardlinked inode counts once)."""
+    out = subprocess.run(["du", "-sk", "-c", *map(str, paths)], capture_output=True, text=True,
+                         check=True).stdout
+    return int(out.strip().splitlines()[-1].split()[0])
+
+
+def bench_workload(name: str, runs: int, python: str, scratch: Path) -> list[tuple[str, float]]:
+    """Time every contender on one workload; returns (label, median ms)."""
+    from ghostenv.discover import find_interpreter
+
+    bindir = Path(sys.executable).parent
+    uv = str(bindir / "uv") if (bindir / "uv").exists() else "uv"
+    ghostenv = [sys.executable, "-m", "ghostenv"]
+    project = scratch / name
+    shutil.copytree(WORKLOADS / name, project)
+    cache = scratch / f"{name}-ghostenv-cache"
+    uv_cache = scratch / f"{name}-uv-cache"
+    pip_cache = scratch / f"{name}-pip-cache"
+    env = {**os.environ, "GHOSTENV_CACHE_DIR": str(cache), "UV_CACHE_DIR": str(uv_cache),
+           "PIP_CACHE_DIR": str(pip_cache), "UV_LINK_MODE": "hardlink"}
+    env.pop("VIRTUAL_ENV", None)
+    interp = find_interpreter(python, cache)
+    base = str(interp.base_executable)
+    _run([uv, "lock", "-q", "--python", base], cwd=project, env=env)
+    _run([uv, "export", "-q", "--frozen", "--no-hashes", "--no-emit-project", "--no-dev",
+          "-o", "pins.txt"], cwd=project, env=env)
+    pins = project / "pins.txt"
+    venv_dir = project / ".venv"
+
+    def fresh(path: Path) -> None:
+        shutil.rmtree(path, ignore_errors=True)
+
+    # fill each cache once
+    _run([*ghostenv, "sync", "--frozen", "--no-dev", "--python", base], cwd=project, env=env)
+    _run([uv, "sync", "-q", "--frozen", "--no-dev", "--python", base], cwd=project, env=env)
+    pip_env = scratch / f"{name}-pip-fill"
+    _run([base, "-m", "venv", str(pip_env)], env=env)
+    _run([str(pip_env / "bin" / "pip"), "install", "-q", "-r", str(pins)], env=env)
+
+    rows: list[tuple[str, float]] = []
+
+    def gsync(_i: int) -> None:
+        fresh(venv_dir)
+        _run([*ghostenv, "sync", "--frozen", "--no-dev", "--python", base], cwd=project, env=env)
+
+    def usync(_i: int) -> None:
+        fresh(venv_dir)
+        _run([uv, "sync", "-q", "--frozen", "--no-dev", "--python", base], cwd=project, env=env)
+
+
+    target = scratch / f"{name}-target"
+
+    def ginstall(_i: int) -> None:
+        fresh(target)
+        _run([*ghostenv, "install", "--venv", str(target), "--python", base, "-r", str(pins)],
+             env=env)
+
+    def uinstall(_i: int) -> None:
+        fresh(target)
+        _run([uv, "venv", "-q", "--python", base, str(target)], env=env)
+        _run([uv, "pip", "install", "-q", "--python", str(target / "bin" / "python"), "-r",
+              str(pins)], env=env)
+
+    def pinstall(_i: int) -> None:
+        fresh(target)
+        _run([base, "-m", "venv", str(target)], env=env)
+        _run([str(target / "bin" / "pip"), "install", "-q", "--disable-pip-version-check",
+              "-r", str(pins)], env=env)
+
+    rows += _medians([("ghostenv sync --frozen", gsync), ("uv sync --frozen", usync),
+                      ("ghostenv install -r pins", ginstall),
+                      ("uv venv + uv pip install -r pins", uinstall),
+                      ("engine in-process (plan+apply)", _engine(project, interp, cache))],
+                     runs)
+    rows += _medians([("python -m venv + pip install -r", pinstall)], max(1, runs // 3))
+    return rows
+
+
+def _engine(project: Path, interp: object, cache: Path) -> Callable[[int], None]:
+    """Only the install engine: venv factory + plan + apply, imports already paid."""
+    from ghostenv.lock.export import ExportOptions, select_packages
+    from ghostenv.lock.read import read_lock
+    from ghostenv.materialize.venv import create_venv
+    from ghostenv.store import Store
+    from ghostenv.workflow.plan import Wanted, install_wanted
+    from ghostenv.workflow.sync import choose_wheel
+
+    lock = read_lock(project / "uv.lock")
+    tags = interp.tag_strings()  # type: ignore[attr-defined]
+    packages = select_packages(lock, ExportOptions(groups=()), interp.markers)  # type: ignore[attr-defined]
+    wanted = []
+    for package in packages:
+        if package.source.kind not in ("registry", "url", "path"):
+            continue
+        chosen = choose_wheel(package, tags, project)
+        wanted.append(Wanted(chosen.name, chosen.version, chosen.filename, url=chosen.url,
+                             sha256=chosen.sha256, requested=True))
+    store = Store(cache / "store")
+    target = project / "engine-env"
+
+    def once(_i: int) -> None:
+        shutil.rmtree(target, ignore_errors=True)
+        layout = create_venv(target, interp)  # type: ignore[arg-type]
+        install_wanted(wanted, layout, store, exact=True)
+
+    return once
+
+
+def disk(python: str, scratch: Path, count: int = 10) -> tuple[int, int]:
+    """(kB of store + one env, kB of store + ``count`` envs) for the data workload."""
+    from ghostenv.discover import find_interpreter
+
+    project = scratch / "data-disk"
+    shutil.copytree(WORKLOADS / "data", project)
+    cache = scratch / "disk-cache"
+    env = {**os.environ, "GHOSTENV_CACHE_DIR": str(cache)}
+    base = str(find_interpreter(python, cache).base_executable)
+    bindir = Path(sys.executable).parent
+    uv = str(bindir / "uv") if (bindir / "uv").exists() else "uv"
+    _run([uv, "lock", "-q", "--python", base], cwd=project, env=env)
+    envs = []
+    for i in range(count):
+        target = scratch / f"data-env-{i}"
+        _run([sys.executable, "-m", "ghostenv", "sync", "--frozen", "--no-dev", "--python", base],
+             cwd=project, env={**env, "GHOSTENV_PROJECT_ENVIRONMENT": str(target)})
+        envs.append(target)
+    store = cache / "store"
+    return _du(store, envs[0]), _du(store, *envs)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--python", default="3.12")
+    parser.add_argument("--workloads", nargs="*", default=["web", "data"])
+    parser.add_argument("--disk", action="store_true", help="also the ten-environment disk test")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="ghostenv-bench-mat-") as tmp:
+        scratch = Path(tmp)
+        for name in args.workloads:
+            rows = bench_workload(name, args.runs, args.python, scratch)
+            uv_sync = dict(rows)["uv sync --frozen"]
+            uv_pip = dict(rows)["uv venv + uv pip install -r pins"]
+            pip = dict(rows)["python -m venv + pip install -r"]
+            print(f"\nworkload {name}: fresh environment, warm caches, median of {args.runs} runs")
+            print(f"{'contender':36} {'ms':>9} {'vs uv':>8} {'vs pip':>8}")
+            for label, ms in rows:
+                ref = uv_pip if "install" in label and "sync" not in label else uv_sync
+                print(f"{label:36} {ms:9.1f} {ms / ref:7.2f}x {ms / pip:7.3f}x")
+        if args.disk:
+            one, ten = disk(args.python, scratch)
+            print(f"\ndisk, data workload: store + 1 env {one / 1024:.1f} MiB, store + 10 envs "
+                  f"{ten / 1024:.1f} MiB -> {ten / one:.3f}x (target < 1.1x)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
