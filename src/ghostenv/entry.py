@@ -212,6 +212,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         sys.stdout.write(f"ghostenv {__version__}\n")
         return 0
+    if args[:1] == ["ghost"]:  # H7's stdlib fast path: a built ghost env, printed or exec'd
+        from ghostenv.cli.ghost import fast
+
+        ghost = fast(args[1:])
+        if ghost is not None:
+            return ghost
     if args and os.environ.get("GHOSTENV_NO_GATE", "") in ("", "0"):
         code = _fast(args, started)
         if code is not None:
