@@ -210,5 +210,5 @@ def solve_forks(
         solved.forks.append(ForkResult(pending.env, decisions, provider.edges))
         for key, version in decisions.items():
             if not key.startswith("@") and "[" not in key:
-                shared.preferences.append((key, pending.env, version))
+                shared.preferences.setdefault(key, []).append((pending.env, version))
     return solved

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
@@ -29,6 +30,7 @@ from ghostenv.resolve.version_set import VersionSet
 __all__ = ["VIRTUAL", "Dep", "Fork", "ForkProvider", "Shared", "Split", "split_forks"]
 
 VIRTUAL = Version("0")
+_PINNED: dict[VersionSet, bool] = {}
 _HUGE = Version("99999999")
 
 
@@ -80,10 +82,57 @@ class Shared:
     requires_python: Interval
     rp_marker: MarkerTree
     roots: Mapping[str, tuple[Requirement, ...]]  # virtual package -> requirements
-    # (name, fork marker, version): versions chosen by earlier forks, tried first (uv does).
-    preferences: list[tuple[str, MarkerTree, Version]] = field(default_factory=list)
+    # name -> [(fork marker, version)]: versions chosen by earlier forks, tried first (uv does).
+    preferences: dict[str, list[tuple[MarkerTree, Version]]] = field(default_factory=dict)
     versions: dict[str, list[Candidate]] = field(default_factory=dict)
     requirements: dict[tuple[str, Version], tuple[Requirement, ...]] = field(default_factory=dict)
+    lookahead: Lookahead = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.lookahead = Lookahead(self)
+
+
+class Lookahead:
+    """Guesses for the index thread (IndexSource's speculation): the likely version of a
+    project and the projects it will need. Runs on the index thread, so it touches no
+    marker diagrams (their tables are not thread-safe) and writes nothing shared."""
+
+    def __init__(self, shared: Shared) -> None:
+        self.shared = shared
+        self.wanted: dict[str, VersionSet] = {}
+        self.extras: dict[str, set[str]] = {}
+
+    def want(self, package: str, versions: VersionSet) -> str:
+        base, extra = split_extra(package)
+        name = canonicalize_name(base)
+        before = self.wanted.get(name)
+        both = versions if before is None else before & versions
+        self.wanted[name] = versions if both.is_empty else both
+        if extra is not None:
+            self.extras.setdefault(name, set()).add(canonicalize_name(extra))
+        return name
+
+    def choose(self, name: str) -> Version | None:
+        wanted = self.wanted.get(name, VersionSet.full())
+        best = None
+        for candidate in self.shared.source.versions(name):
+            version = candidate.version
+            if candidate.yanked or version.is_prerelease or not wanted.contains(version):
+                continue
+            if best is None or version > best:
+                best = version
+        return best
+
+    def follow(self, name: str, version: Version, metadata: Any) -> list[str]:
+        extras = self.extras.get(name, set())
+        names = set()
+        for requirement in metadata.requires_dist:
+            text = str(requirement.marker) if requirement.marker is not None else ""
+            if "extra" in text and not any(f'"{x}"' in text or f"'{x}'" in text for x in extras):
+                continue
+            names.add(self.want(requirement.name, requirement_set(requirement)))
+        names.discard(name)
+        return sorted(names)
 
 
 def _python_floor(env: MarkerTree, shared: Shared) -> tuple[Version | None, Version | None]:
@@ -244,33 +293,44 @@ class ForkProvider:
             stable.reverse()
             pre.reverse()
         ordered = stable + pre
-        preferred = [v for n, marker, v in self._preferences() if n == name]
+        preferred = self._preferred(name)
         for version in reversed(preferred):
             if version in ordered:
                 ordered.remove(version)
                 ordered.insert(0, version)
         return ordered
 
-    def _preferences(self) -> list[tuple[str, MarkerTree, Version]]:
-        locked = [(n, MarkerTree.true(), v) for n, v in self.shared.options.preferences.items()]
-        prefs = locked + self.shared.preferences
-        matching = [p for p in prefs if not p[1].is_disjoint(self.env)]
-        others = [p for p in prefs if p[1].is_disjoint(self.env)]
-        return matching + others
+    def _preferred(self, name: str) -> list[Version]:
+        """The lock's version, then earlier forks' versions (those overlapping this fork first)."""
+        locked = self.shared.options.preferences.get(name)
+        found = self.shared.preferences.get(name, [])
+        matching = [v for marker, v in found if not marker.is_disjoint(self.env)]
+        others = [v for marker, v in found if marker.is_disjoint(self.env)]
+        return ([locked] if locked is not None else []) + matching + others
 
     def priority(self, package: str, versions: VersionSet) -> tuple[int, ...]:
         if package.startswith("@"):
             return (-1, 0, 0)
         name, extra = split_extra(package)
-        pinned = str(versions).startswith("==") and "," not in str(versions)
+        pinned = _PINNED.get(versions)
+        if pinned is None:
+            text = str(versions)
+            pinned = _PINNED[versions] = text.startswith("==") and "," not in text
         return (0 if pinned else 1, self.order.get(name, len(self.order)), 0 if extra else 1)
 
     def prefetch(self, requests: Iterable[tuple[str, VersionSet]]) -> None:
+        """Pass the hint on; an IndexSource also gets a lookahead to fetch down the graph."""
         hook = getattr(self.shared.source, "prefetch", None)
         if hook is None:
             return
-        names = {canonicalize_name(split_extra(p)[0]) for p, _ in requests if not p.startswith("@")}
-        hook(sorted(names))
+        lookahead = self.shared.lookahead
+        names = sorted(
+            {lookahead.want(p, v) for p, v in requests if not p.startswith("@")}
+        )
+        if getattr(self.shared.source, "accepts_lookahead", False):
+            hook(names, lookahead=lookahead)
+        else:
+            hook(names)
 
     # -- dependencies ---------------------------------------------------------
     def dependencies(self, package: str, version: Version) -> Dependencies:
