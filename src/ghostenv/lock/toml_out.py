@@ -23,14 +23,16 @@ _ESCAPES = {
 }
 
 
+_CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f]")
+_CONTROL_BUT_NEWLINE = re.compile("[\x00-\x08\x0b-\x1f\x7f]")
+#: The common case, decided in one C call: a basic string needs no escape at all.
+_PLAIN = re.compile('[^"\\\\\x00-\x08\x0a-\x1f\x7f]*')
+
+
 def _has_control(text: str, *, allow_newline: bool) -> bool:
-    for ch in text:
-        code = ord(ch)
-        if ch == "\t" or (allow_newline and ch == "\n"):
-            continue
-        if code < 0x20 or code == 0x7F:
-            return True
-    return False
+    """Control characters other than tab (and newline when allowed)."""
+    pattern = _CONTROL_BUT_NEWLINE if allow_newline else _CONTROL
+    return pattern.search(text) is not None
 
 
 def quote(text: str) -> str:
@@ -39,6 +41,8 @@ def quote(text: str) -> str:
     >>> quote("a'b")
     '"a\\'b"'
     """
+    if _PLAIN.fullmatch(text):
+        return f'"{text}"'
     if '"' not in text and "\\" not in text and not _has_control(text, allow_newline=False):
         return f'"{text}"'
     if "'" not in text and not _has_control(text, allow_newline=False):
