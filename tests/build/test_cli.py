@@ -26,11 +26,13 @@ def test_build_prints_the_wheel_and_caches(project: Callable[[str], Path], cache
     assert proc.stdout.strip() == str(wheel)
     assert wheel.is_file()
     assert "Built binline-0.1.0-py3-none-any.whl" in proc.stderr
+    assert "cached" not in proc.stderr
     calls = log.read_text()
     out = tmp_path / "out"
     proc = run_ghostenv("build", str(source), "--out-dir", str(out),
                         *_args(fixture_index, backends), env=env, check=True)
     assert (out / wheel.name).read_bytes() == wheel.read_bytes()
+    assert "(cached: source unchanged)" in proc.stderr
     assert log.read_text() == calls  # the backend did not run again
 
 

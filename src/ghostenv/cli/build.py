@@ -67,8 +67,15 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
                              find_links=tuple(args.find_links), cache_dir=ctx.cache_dir,
                              offline=ctx.offline, refresh=args.refresh)
     store = Store(ctx.cache_dir / "store")
+    fresh: list[str] = []
+
+    def log(line: str) -> None:
+        if ": built " in line:  # build_wheel's own line; a cache hit runs no backend at all
+            fresh.append(line)
+        ctx.debug(line)
+
     built = build_wheel(source, interpreter=interpreter, settings=settings, store=store,
-                        editable=args.editable, log=ctx.debug)
+                        editable=args.editable, log=log)
     out_dir = args.out_dir or (source.parent if source.is_file() else source / "dist")
     target = out_dir / built.name
     try:
@@ -80,5 +87,6 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         raise from_os_error(exc, action="copying the built wheel") from exc
     ctx.echo(str(target))
     ctx.info(f"Built {target.name} for {interpreter.key} in "
-             f"{(time.perf_counter() - started) * 1000:.0f}ms")
+             f"{(time.perf_counter() - started) * 1000:.0f}ms"
+             + ("" if fresh else " (cached: source unchanged)"))
     return 0
