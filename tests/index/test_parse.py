@@ -119,3 +119,36 @@ def test_normalize_is_idempotent_and_canonical(name: str) -> None:
 
     assert normalize_name(name) == canonicalize_name(name)
     assert normalize_name(normalize_name(name)) == normalize_name(name)
+
+
+def test_pick_parses_only_the_chosen_files_same_as_full() -> None:
+    """``pick`` sees every (filename, yanked) and the files it keeps equal the full parse's."""
+    text = (PAGES / "botocore.html").read_text()
+    url = "https://pypi.org/simple/botocore/"
+    full = parse_html(text, url, "botocore")
+    seen: list[list[tuple[str, bool]]] = []
+
+    def newest_two(named: list[tuple[str, bool]]) -> set[str]:
+        seen.append(named)
+        return {named[-1][0], named[-2][0]}
+
+    part = parse_html(text, url, "botocore", pick=newest_two)
+    assert [n for n, _ in seen[0]] == [f.filename for f in full.files]
+    assert [y for _, y in seen[0]] == [bool(f.yanked) for f in full.files]
+    assert part.files == full.files[-2:]
+
+
+def test_pick_on_json_and_yanked_html() -> None:
+    doc = {"name": "d", "files": [
+        {"filename": "d-1.0.tar.gz", "url": "https://x/d-1.0.tar.gz", "hashes": {}},
+        {"filename": "d-2.0.tar.gz", "url": "https://x/d-2.0.tar.gz", "hashes": {},
+         "yanked": "bad"}]}
+    page = parse_json(json.dumps(doc).encode(), "https://i/simple/d/",
+                      pick=lambda named: {n for n, yanked in named if not yanked})
+    assert [f.filename for f in page.files] == ["d-1.0.tar.gz"]
+    html = ('<a href="d-1.0.tar.gz">d-1.0.tar.gz</a>'
+            '<a href="d-2.0.tar.gz" data-yanked>d-2.0.tar.gz</a>'
+            '<a href="d-3.0.tar.gz"> </a>')
+    named_seen: list[tuple[str, bool]] = []
+    parse_html(html, "https://i/simple/d/", "d", pick=lambda named: named_seen.extend(named) or ())
+    assert named_seen == [("d-1.0.tar.gz", False), ("d-2.0.tar.gz", True), ("d-3.0.tar.gz", False)]

@@ -60,3 +60,17 @@ def test_peek_real_pypi(cache_dir: Path) -> None:
     assert set(by_name) == {"requests", "flask", "idna", "packaging"}
     assert any(d.startswith("idna") for d in by_name["requests"]["dependencies"])
     assert by_name["flask"]["requires_python"]
+
+
+def test_pick_newest_orders_like_pep440() -> None:
+    from ghostenv.cli.peek import _pick_newest
+
+    named = [("a-1.10.0-py3-none-any.whl", False), ("a-1.9.0.tar.gz", False),
+             ("a-1.10.0.tar.gz", False), ("a-1.10.0.post1.tar.gz", False),
+             ("a-2.0rc1.tar.gz", False), ("a-3.0.tar.gz", True)]
+    assert _pick_newest(named) == {"a-1.10.0.post1.tar.gz"}
+    assert _pick_newest([("a-1.0.tar.gz", False), ("a-1.0.0-py3-none-any.whl", False)]) == {
+        "a-1.0.tar.gz", "a-1.0.0-py3-none-any.whl"}
+    assert _pick_newest([("a-2.0rc1.tar.gz", False)]) == {"a-2.0rc1.tar.gz"}
+    assert _pick_newest([("a-1!0.1.tar.gz", False), ("a-9.tar.gz", False)]) == {"a-1!0.1.tar.gz"}
+    assert _pick_newest([("a-3.0.tar.gz", True)]) == set()

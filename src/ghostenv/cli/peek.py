@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import json
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -60,8 +61,8 @@ def _version_of(filename: str) -> str | None:
     """The version field of a wheel or sdist filename, cheaply: peek only needs to order
     versions, and parsing every wheel's tags on botocore's 5,000 files costs ~0.1 s."""
     if filename.endswith(".whl"):
-        parts = filename.split("-")
-        return parts[1] if len(parts) >= 5 else None
+        parts = filename.split("-", 2)
+        return parts[1] if len(parts) == 3 and parts[2].count("-") >= 2 else None
     for ext in (".tar.gz", ".zip", ".tar.bz2", ".tgz"):
         if filename.endswith(ext):
             return filename[: -len(ext)].rpartition("-")[2] or None
@@ -96,6 +97,50 @@ def _newest(page: ProjectPage) -> tuple[str, list[DistFile]] | None:
     return str(best), files
 
 
+_PLAIN_RELEASE = re.compile(r"\d+(?:\.\d+)*")
+
+
+def _pick_newest(named: list[tuple[str, bool]]) -> set[str]:
+    """Filenames of the newest final (else any) version that is not yanked.
+
+    Given to :meth:`IndexClient.project` as ``pick``: the page is scanned for names
+    only and just these files are parsed (botocore lists 5,000 files, peek needs ~2).
+    Most version texts are plain releases (``1.26.3``): those are ordered as tuples of
+    ints, and only the rest (pre/post/dev/local/epoch) are parsed as PEP 440 versions.
+    """
+    from packaging.version import InvalidVersion, Version
+
+    by_text: dict[str, list[str]] = {}
+    for filename, yanked in named:
+        if yanked:
+            continue
+        text = _version_of(filename)
+        if text is not None:
+            by_text.setdefault(text, []).append(filename)
+    if not by_text:
+        return set()
+    plain = [t for t in by_text if _PLAIN_RELEASE.fullmatch(t)]
+    best_plain = max(plain, key=lambda t: tuple(map(int, t.split(".")))) if plain else None
+    parsed: dict[Version, list[str]] = {}
+    others = [t for t in by_text if not _PLAIN_RELEASE.fullmatch(t)]
+    for text in ([best_plain] if best_plain else []) + others:
+        try:
+            version = Version(text)
+        except InvalidVersion:
+            continue
+        parsed.setdefault(version, []).extend(by_text[text])
+    if best_plain is not None:
+        # equal spellings of the newest plain release ("2.0" and "2.0.0") share its files
+        top = Version(best_plain)
+        for text in plain:
+            if text != best_plain and Version(text) == top:
+                parsed[top].extend(by_text[text])
+    if not parsed:
+        return set()
+    finals = [v for v in parsed if not v.is_prerelease]
+    return set(parsed[max(finals or parsed)])
+
+
 def _fields(data: bytes) -> tuple[str | None, list[str]]:
     """Requires-Python and Requires-Dist, read leniently: peek shows what the file says even
     when strict validation would refuse it (e.g. License-File under Metadata-Version 2.1)."""
@@ -109,7 +154,7 @@ async def _peek_one(client: IndexClient, name: str) -> dict[str, Any]:
     from ghostenv.errors import GhostenvError
 
     try:
-        page = await client.project(name)
+        page = await client.project(name, pick=_pick_newest)
         newest = _newest(page)
         if newest is None:
             return {"name": name, "error": "no installable files"}

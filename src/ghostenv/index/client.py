@@ -28,7 +28,7 @@ import httpx
 
 from ghostenv.errors import NetworkError
 from ghostenv.index.cache import CachedPage, HttpCache, max_age_of
-from ghostenv.index.html import parse_html
+from ghostenv.index.html import Pick, parse_html
 from ghostenv.index.json import JSON_TYPE, parse_json
 from ghostenv.index.models import DistFile, ProjectPage, normalize_name
 from ghostenv.index.sdist import local_metadata, sdist_metadata
@@ -161,14 +161,14 @@ class IndexClient:
 
     # -- pages -----------------------------------------------------------------------------
 
-    async def _page(self, index: str, name: str) -> ProjectPage | None:
+    async def _page(self, index: str, name: str, pick: Pick | None = None) -> ProjectPage | None:
         url = urljoin(index, name + "/")
         if url.startswith("file:"):
-            return _file_page(url, name)
+            return _file_page(url, name, pick)
         cached = self.cache.get_page(url) if self.cache else None
         if cached and (self.offline or (not self.refresh and cached.fresh())):
             self.stats.cache_hits += 1
-            return _parse(cached, name)
+            return _parse(cached, name, pick)
         if self.offline:
             raise NetworkError(f"the page of `{name}` ({redact(url)}) is not in the cache "
                                "and the network is off", hint="run once without --offline")
@@ -188,17 +188,27 @@ class IndexClient:
                               resp.headers.get("content-type", "text/html"),
                               resp.headers.get("etag"), resp.headers.get("last-modified"),
                               time.time(), max_age_of(resp.headers.get("cache-control")))
-        # stored even without validators: it cannot be revalidated, but --offline can use it
-        if self.cache and "no-store" not in resp.headers.get("cache-control", ""):
+        # stored even without validators: it cannot be revalidated, but --offline can use it.
+        # An unchanged body with nothing to keep fresh is not rewritten (a warm run over the
+        # top 100 projects would otherwise write 60 MB again).
+        unchanged = (cached is not None and cached.body == page.body and page.max_age == 0
+                     and (cached.etag, cached.last_modified, cached.content_type)
+                     == (page.etag, page.last_modified, page.content_type))
+        if self.cache and not unchanged and "no-store" not in resp.headers.get("cache-control", ""):
             self.cache.put_page(page)
-        return _parse(page, name)
+        return _parse(page, name, pick)
 
-    async def project(self, name: str) -> ProjectPage:
-        """The files of ``name``: from the first index that has it, plus find-links files."""
+    async def project(self, name: str, *, pick: Pick | None = None) -> ProjectPage:
+        """The files of ``name``: from the first index that has it, plus find-links files.
+
+        With ``pick`` only the files it chooses (from every filename and yanked flag on
+        the index page) are parsed and returned: a partial page, for callers that need
+        one version (``peek``).
+        """
         norm = normalize_name(name)
         page: ProjectPage | None = None
         for index in self.indexes:
-            page = await self._page(index, norm)
+            page = await self._page(index, norm, pick)
             if page is not None:
                 page = ProjectPage(name=norm, files=page.files, url=page.url,
                                    api_version=page.api_version, versions=page.versions,
@@ -339,17 +349,17 @@ class IndexClient:
         return None
 
 
-def _parse(page: CachedPage, name: str) -> ProjectPage:
+def _parse(page: CachedPage, name: str, pick: Pick | None = None) -> ProjectPage:
     if JSON_TYPE in page.content_type:
-        return parse_json(page.body, page.url)
-    return parse_html(page.body.decode("utf-8", "replace"), page.url, name)
+        return parse_json(page.body, page.url, pick=pick)
+    return parse_html(page.body.decode("utf-8", "replace"), page.url, name, pick=pick)
 
 
-def _file_page(url: str, name: str) -> ProjectPage | None:
+def _file_page(url: str, name: str, pick: Pick | None = None) -> ProjectPage | None:
     path = Path(unquote(urlsplit(url).path))
     for candidate in (path / "index.html", path.with_suffix(".html")):
         if candidate.is_file():
-            return parse_html(candidate.read_text(), url, name)
+            return parse_html(candidate.read_text(), url, name, pick=pick)
     return None
 
 

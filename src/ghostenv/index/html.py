@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import html as _html
 import re
+from collections.abc import Callable, Container
 from urllib.parse import urljoin
 
 from ghostenv.index.models import DistFile, ProjectPage, normalize_name
@@ -59,8 +60,29 @@ def _metadata_attr(value: str | None) -> bool | dict[str, str]:
     return True
 
 
-def parse_html(text: str, page_url: str, name: str = "") -> ProjectPage:
-    """Parse a PEP 503 page; hrefs resolve against ``page_url`` (or a ``<base href>``)."""
+#: Chooses which files to parse fully, from (filename, yanked) of every file on the page.
+Pick = Callable[[list[tuple[str, bool]]], Container[str]]
+
+
+def _filename(anchor_text: str, attrs_text: str) -> str:
+    filename = anchor_text.strip()
+    if "<" in filename or not filename:
+        href = _attrs(attrs_text).get("href", "")
+        filename = href.partition("#")[0].rsplit("/", 1)[-1]
+    if "&" in filename:
+        filename = _html.unescape(filename)
+    return filename
+
+
+def parse_html(text: str, page_url: str, name: str = "", *,
+               pick: Pick | None = None) -> ProjectPage:
+    """Parse a PEP 503 page; hrefs resolve against ``page_url`` (or a ``<base href>``).
+
+    ``pick`` (peek's newest-version question) sees every (filename, yanked) first,
+    found by one C-level regex pass, and only the files it returns are parsed into
+    :class:`DistFile` objects: the per-attribute work is what costs on pages with
+    thousands of files (the top 100 projects list 140,000).
+    """
     api_version = None
     head_end = text.find("<a ")
     head = text if head_end < 0 else text[:head_end]
@@ -72,15 +94,22 @@ def parse_html(text: str, page_url: str, name: str = "") -> ProjectPage:
     base_url = urljoin(page_url, base.group(1)) if base else page_url
     files: list[DistFile] = []
     seen: set[str] = set()
-    for m in _ANCHOR.finditer(text):
-        attrs = _attrs(m.group(1))
+    anchors = _ANCHOR.findall(text)
+    if pick is not None:
+        named = [(_filename(body, attrs_text), "data-yanked" in attrs_text.lower())
+                 for attrs_text, body in anchors]
+        wanted = pick(named)
+        anchors = [a for a, (filename, _) in zip(anchors, named, strict=True)
+                   if filename in wanted]
+    for attrs_text, body in anchors:
+        attrs = _attrs(attrs_text)
         href = attrs.get("href")
         if not href:
             continue
         # absolute hrefs (PyPI's) skip urljoin, which is most of the per-anchor cost
         absolute = href.startswith(("https://", "http://")) and "/." not in href
         url, hashes = _hashes_from_fragment(href if absolute else urljoin(base_url, href))
-        filename = m.group(2).strip()
+        filename = body.strip()
         if "<" in filename or not filename:
             filename = url.rsplit("/", 1)[-1]
         if "&" in filename:
