@@ -221,6 +221,7 @@ def test_fast_path_answers_a_known_lock_with_os_only(
     assert fast("--python", "/no/such/python", commits[2]) == "-> None\n"  # never made
     assert fast(commits[1]) == "-> None\n"  # another --python is another environment
     assert fast(commits[1], "--bogus") == "-> None\n"  # not understood: the full CLI decides
+    assert fast(commits[1], "--python", sys.executable, "--no-dev") == "-> None\n"  # other env
 
 
 LOCAL_PYPI = Path("/opt/pypi/simple")  # a machine's local mirror, when it has one
@@ -298,3 +299,41 @@ def test_unbuildable_commit_is_skipped_during_bisect_only(
     assert "skips this commit" in during.stderr
     path_only = _ghost(clone, cache, broken)  # no command: an error like any other
     assert path_only.returncode not in (0, 125)
+
+
+def test_groups_and_extras_select_separate_environments(
+        tmp_path: Path, fixture_index: Any) -> None:
+    if not UV.exists():
+        pytest.skip("uv is not installed next to the test interpreter")
+    root = tmp_path / "repo"
+    root.mkdir()
+    _git(root, "init", "-q", "-b", "main")
+    (root / "pyproject.toml").write_text(
+        '[project]\nname = "sel"\nversion = "0.1.0"\nrequires-python = ">=3.11"\n'
+        'dependencies = ["beta==1.0.0"]\n\n[project.optional-dependencies]\n'
+        'tool = ["epsilon-tool"]\n\n[dependency-groups]\ndev = ["gamma"]\n'
+        'old = ["beta<2"]\n\n[tool.uv]\npackage = false\n')
+    proc = subprocess.run(
+        [str(UV), "lock", "--no-config", "--index-url", fixture_index.simple_url,
+         "--python", sys.executable, "--cache-dir", str(tmp_path / "uv-cache")],
+        cwd=root, capture_output=True, text=True, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stderr
+    _git(root, "add", ".")
+    _git(root, "commit", "-q", "-m", "x")
+    cache = tmp_path / "cache"
+    code = ("import importlib.metadata as m; "
+            "print(' '.join(sorted(d.metadata['Name'].lower() for d in m.distributions())))")
+
+    def names(*options: str) -> str:
+        out = _ghost(root, cache, "HEAD", *options, "--", "python", "-c", code)
+        assert out.returncode == 0, out.stderr
+        return out.stdout.strip()
+
+    assert names() == "beta gamma"
+    assert names("--no-dev") == "beta"
+    assert names("--extra", "tool", "--no-dev") == "beta epsilon_tool"
+    assert names("--extra=tool") == "beta epsilon_tool gamma"
+    envs = {_ghost(root, cache, "HEAD", *o).stdout for o in [(), ("--no-dev",), ("--all-extras",)]}
+    assert len(envs) == 3
+    again = _ghost(root, cache, "--no-dev", "HEAD")  # options before REV: the same environment
+    assert again.stdout in envs

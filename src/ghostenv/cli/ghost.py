@@ -1,6 +1,7 @@
-"""``ghostenv ghost REV [--project DIR] [-p PY] [-- CMD ...]``: the environment of any commit.
+"""``ghostenv ghost REV [--project DIR] [-p PY] [--group G] [--extra E] [-- CMD ...]``.
 
-Prints the path of the environment that ``REV``'s uv.lock describes, or runs
+The environment of any commit: prints the path of the environment that
+``REV``'s uv.lock describes (default groups, like ``sync``), or runs
 ``CMD`` in it (in place of ghostenv: the exit code is the command's). The
 worktree is never read or written, so ``git bisect run ghostenv ghost HEAD --
 pytest -x`` tests each bisected commit in its own locked environment; during a
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from ghostenv.cli.output import Context
+    from ghostenv.workflow.ghost import Selection
 
 
 #: ``git bisect run`` reads 125 as "cannot test this commit": skip it.
@@ -35,47 +37,75 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     from pathlib import Path
 
     parser.add_argument("rev", metavar="REV", help="git revision: HEAD, a branch, tag or sha")
-    parser.add_argument("--project", type=Path, default=Path("."), metavar="DIR",
+    parser.add_argument("--project", type=Path, default=None, metavar="DIR",
                         help="project directory inside the git repository (default: .)")
     parser.add_argument("-p", "--python", metavar="REQUEST", default=None,
                         help="interpreter (default: what the lock's requires-python selects)")
+    parser.add_argument("--group", action="append", default=[], metavar="G",
+                        help="include a dependency group (repeatable; `dev` is on by default)")
+    parser.add_argument("--all-groups", action="store_true", help="include every group")
+    parser.add_argument("--no-dev", action="store_true", help="leave out the `dev` group")
+    parser.add_argument("--extra", action="append", default=[], metavar="E",
+                        help="include an optional-dependency extra (repeatable)")
+    parser.add_argument("--all-extras", action="store_true", help="include every extra")
     parser.add_argument("cmd", nargs=argparse.REMAINDER, metavar="-- CMD",
                         help="run CMD in the environment instead of printing its path")
 
 
-_OPTIONS = {"--project": "project", "-p": "python", "--python": "python"}
+#: option -> (key, takes a value); the same options argparse declares above.
+_OPTIONS = {
+    "--project": ("project", True), "-p": ("python", True), "--python": ("python", True),
+    "--group": ("group", True), "--extra": ("extra", True), "--no-dev": ("no_dev", False),
+    "--all-groups": ("all_groups", False), "--all-extras": ("all_extras", False),
+}
 
 
-def _split(argv: list[str], *, want_rev: bool = False) -> tuple[dict[str, str], list[str]] | None:
-    """Options (``--project``, ``-p``/``--python``, maybe REV) and the command after ``--``.
+def _split(argv: list[str], *, want_rev: bool = False
+           ) -> tuple[dict[str, list[str]], list[str]] | None:
+    """Options (and REV when ``want_rev``) before the command, and the command.
 
     argparse cannot mix a positional REV, options after it and a trailing
-    ``-- CMD``, so the part after REV is read here. None = not understood.
+    ``-- CMD``, so the part after REV is read here (and all of it on the fast
+    path). Values are lists (``--group`` repeats); flags hold ``[""]``.
+    None = something not understood: the caller falls back or reports it.
     """
-    options: dict[str, str] = {}
+    options: dict[str, list[str]] = {}
     i = 0
     while i < len(argv):
         arg = argv[i]
         if arg == "--":
             return options, argv[i + 1:]
         name, eq, value = arg.partition("=")
-        key = _OPTIONS.get(name)
-        if key is None:
+        spec = _OPTIONS.get(name)
+        if spec is None:
             if arg.startswith("-"):
                 return None
             if want_rev and "rev" not in options:
-                options["rev"] = arg
+                options["rev"] = [arg]
                 i += 1
                 continue
             return options, argv[i:]  # argparse may have eaten the `--` before CMD
-        if not eq:
+        key, takes_value = spec
+        if takes_value and not eq:
             if i + 1 >= len(argv):
                 return None
             value = argv[i + 1]
             i += 1
-        options[key] = value
+        elif not takes_value:
+            if eq:
+                return None
+            value = ""
+        options.setdefault(key, []).append(value)
         i += 1
     return options, []
+
+
+def _selection(options: dict[str, list[str]]) -> Selection:
+    from ghostenv.workflow.ghost import Selection
+
+    return Selection(options.get("group", ()), options.get("extra", ()),
+                     no_dev="no_dev" in options, all_groups="all_groups" in options,
+                     all_extras="all_extras" in options)
 
 
 def _finish(env: str | os.PathLike[str], command: list[str]) -> int:
@@ -90,9 +120,8 @@ def _finish(env: str | os.PathLike[str], command: list[str]) -> int:
 def fast(argv: list[str]) -> int | None:
     """Answer ``ghost`` from the blob index without argparse; None = take the slow path.
 
-    Understands only ``REV [--project DIR] [-p PY] [-- CMD...]`` (options on
-    either side of REV); anything else, or a miss, returns None and the full
-    CLI handles it.
+    Understands ``REV [options] [-- CMD...]`` (options on either side of
+    REV); anything else, or a miss, returns None and the full CLI handles it.
     """
     from ghostenv.workflow.ghost import lookup
 
@@ -105,8 +134,9 @@ def fast(argv: list[str]) -> int | None:
         from ghostenv.paths import user_cache_dir
 
         cache_dir = os.fspath(user_cache_dir())
-    env = lookup(options.get("project", "."), options["rev"], os.path.expanduser(cache_dir),
-                 options.get("python"))
+    env = lookup(options.get("project", ["."])[-1], options["rev"][0],
+                 os.path.expanduser(cache_dir), options.get("python", [None])[-1],
+                 _selection(options))
     if env is None:
         return None
     return _finish(env, command)
@@ -121,15 +151,23 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     parsed = _split(list(args.cmd))
     if parsed is None:
         raise UsageError(f"cannot read {' '.join(args.cmd)!r}",
-                         hint="usage: ghostenv ghost REV [--project DIR] [-p PY] [-- CMD ...]")
+                         hint="usage: ghostenv ghost REV [--project DIR] [-p PY] [--group G] "
+                              "[--extra E] [-- CMD ...]")
     options, command = parsed
-    project = Path(options["project"]) if "project" in options else args.project
-    python = options.get("python", args.python)
-    env: str | Path | None = lookup(project, args.rev, ctx.cache_dir, python)
+    # options given before REV (argparse) and after it (_split) both count
+    for key in ("group", "extra"):
+        options[key] = [*getattr(args, key), *options.get(key, [])]
+    for key in ("no_dev", "all_groups", "all_extras"):
+        if getattr(args, key):
+            options.setdefault(key, [""])
+    project = Path(options.get("project", [str(args.project or ".")])[-1])
+    python = options.get("python", [args.python])[-1]
+    selection = _selection(options)
+    env: str | Path | None = lookup(project, args.rev, ctx.cache_dir, python, selection)
     if env is None:
         try:
             env = materialize(project, args.rev, ctx.cache_dir, python=python,
-                              progress=ctx.debug)
+                              selection=selection, progress=ctx.debug)
         except GhostenvError as exc:
             if not command or not _bisecting(project):
                 raise

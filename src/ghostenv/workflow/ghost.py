@@ -47,17 +47,45 @@ def ghost_root(cache_dir: Path) -> Path:
     return cache_dir / "ghost" / LAYOUT
 
 
-def _entry_path(cache_dir: str, blob: str, python: str | None) -> str:
-    return os.path.join(cache_dir, "ghost", LAYOUT, "by-blob", f"{blob}-{_python_key(python)}")
+def _entry_path(cache_dir: str, blob: str, variant: str) -> str:
+    return os.path.join(cache_dir, "ghost", LAYOUT, "by-blob", f"{blob}-{variant}")
 
 
-def _python_key(python: str | None) -> str:
-    """A file-name-safe key for the ``--python`` request as given (``""`` = from the lock)."""
-    if not python:
+class Selection:
+    """What to install from the lock: groups and extras, as ``sync`` spells them.
+
+    A plain slotted class (no dataclasses import: the lookup path is os-only).
+    """
+
+    __slots__ = ("all_extras", "all_groups", "extras", "groups", "no_dev")
+
+    def __init__(self, groups: Sequence[str] = (), extras: Sequence[str] = (), *,
+                 no_dev: bool = False, all_groups: bool = False,
+                 all_extras: bool = False) -> None:
+        self.groups = tuple(sorted(set(groups)))
+        self.extras = tuple(sorted(set(extras)))
+        self.no_dev = no_dev
+        self.all_groups = all_groups
+        self.all_extras = all_extras
+
+    def key(self) -> str:
+        """``""`` for the default selection (the dev group), else a short digest."""
+        parts = (self.groups, self.extras, self.no_dev, self.all_groups, self.all_extras)
+        if parts == ((), (), False, False, False):
+            return ""
+        import hashlib
+
+        return hashlib.sha256(repr(parts).encode()).hexdigest()[:10]
+
+
+def variant_key(python: str | None, selection: Selection | None = None) -> str:
+    """A file-name-safe key for ``--python`` as given plus the selection (blob index)."""
+    extra = selection.key() if selection is not None else ""
+    if not python and not extra:
         return "default"
     import hashlib
 
-    return hashlib.sha256(python.encode()).hexdigest()[:12]
+    return hashlib.sha256(f"{python or ''}\0{extra}".encode()).hexdigest()[:12]
 
 
 def _git(project: Path, *args: str, stdin: str | None = None
@@ -118,7 +146,7 @@ def lock_blob(project: str | os.PathLike[str], rev: str) -> str | None:
 
 
 def lookup(project: str | os.PathLike[str], rev: str, cache_dir: str | os.PathLike[str],
-           python: str | None = None) -> str | None:
+           python: str | None = None, selection: Selection | None = None) -> str | None:
     """The complete environment already made for ``rev``'s lock, or None.
 
     Stdlib ``os`` only: this is the whole cost of a second ``ghostenv ghost``.
@@ -127,7 +155,8 @@ def lookup(project: str | os.PathLike[str], rev: str, cache_dir: str | os.PathLi
     if blob is None:
         return None
     try:
-        with open(_entry_path(os.fspath(cache_dir), blob, python), encoding="utf-8") as handle:
+        with open(_entry_path(os.fspath(cache_dir), blob, variant_key(python, selection)),
+                  encoding="utf-8") as handle:
             env = handle.read().strip()
     except OSError:
         return None
@@ -168,16 +197,20 @@ def read_revision(project: Path, rev: str) -> tuple[str, bytes, bytes | None]:
     return lock[0], lock[1], pyproject[1] if pyproject is not None else None
 
 
-def environment_dir(cache_dir: Path, lock_bytes: bytes, interpreter: Interpreter) -> Path:
-    """The environment for one lock content and one interpreter (same lock = same dir)."""
+def environment_dir(cache_dir: Path, lock_bytes: bytes, interpreter: Interpreter,
+                    selection: Selection | None = None) -> Path:
+    """The environment for one lock content, interpreter and selection (same lock = same dir)."""
     import hashlib
 
     lock_key = hashlib.sha256(lock_bytes).hexdigest()[:24]
     where = hashlib.sha256(os.fsencode(str(interpreter.path))).hexdigest()[:8]
-    return ghost_root(cache_dir) / "envs" / f"{lock_key}-{interpreter.key}-{where}"
+    chosen = selection.key() if selection is not None else ""
+    name = f"{lock_key}-{interpreter.key}-{where}" + (f"-{chosen}" if chosen else "")
+    return ghost_root(cache_dir) / "envs" / name
 
 
 def materialize(project: Path, rev: str, cache_dir: Path, *, python: str | None = None,
+                selection: Selection | None = None,
                 progress: Callable[[str], None] = lambda _text: None) -> Path:
     """Make (or reuse) the environment of ``rev``'s uv.lock and return its directory."""
     from pathlib import Path
@@ -193,16 +226,21 @@ def materialize(project: Path, rev: str, cache_dir: Path, *, python: str | None 
     lock = loads(lock_bytes.decode("utf-8"), filename=f"{rev}:uv.lock")
     name = _project_name(pyproject)
     interpreter = find_interpreter(python or lock.requires_python or None, cache_dir)
-    env = environment_dir(cache_dir, lock_bytes, interpreter)
+    chosen = selection or Selection()
+    env = environment_dir(cache_dir, lock_bytes, interpreter, chosen)
     if not (env / MARKER).is_file():
         env.parent.mkdir(parents=True, exist_ok=True)
+        options = ExportOptions(
+            extras=chosen.extras, all_extras=chosen.all_extras, all_groups=chosen.all_groups,
+            groups=tuple(dict.fromkeys(([] if chosen.no_dev else ["dev"]) + list(chosen.groups))))
         report = sync_environment(lock, project, env, interpreter, Store(cache_dir / "store"),
-                                  options=ExportOptions(), keep=(name,) if name else (),
+                                  options=options, keep=(name,) if name else (),
                                   prompt=f"ghost-{name or 'env'}", progress=progress)
         progress(f"materialized {len(report.installed)} packages into {env} "
                  f"in {report.install_ms:.0f} ms")
         _write_small(env / MARKER, f"{rev}\n{interpreter.path}\n")
-    _write_small(Path(_entry_path(os.fspath(cache_dir), blob, python)), f"{env}\n")
+    _write_small(Path(_entry_path(os.fspath(cache_dir), blob, variant_key(python, chosen))),
+                 f"{env}\n")
     return env
 
 
