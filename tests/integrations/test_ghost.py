@@ -222,6 +222,15 @@ def test_fast_path_answers_a_known_lock_with_os_only(
     assert fast(commits[1]) == "-> None\n"  # another --python is another environment
     assert fast(commits[1], "--bogus") == "-> None\n"  # not understood: the full CLI decides
     assert fast(commits[1], "--python", sys.executable, "--no-dev") == "-> None\n"  # other env
+    # the real CLI takes that path: no argparse, no cli.main for a lock seen before
+    traced = subprocess.run([*GHOSTENV[:1], "-X", "importtime", *GHOSTENV[1:], "ghost", commits[1],
+                             "--python", sys.executable], cwd=root, env=env,
+                            capture_output=True, text=True, check=False)
+    assert traced.returncode == 0, traced.stderr
+    assert traced.stdout == made.stdout
+    imported = {line.rsplit("|", 1)[-1].strip() for line in traced.stderr.splitlines()}
+    assert "ghostenv.cli.ghost" in imported
+    assert not imported & {"argparse", "ghostenv.cli.main", "subprocess"}
 
 
 LOCAL_PYPI = Path("/opt/pypi/simple")  # a machine's local mirror, when it has one
