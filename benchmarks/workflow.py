@@ -118,8 +118,8 @@ def main() -> int:
         for i in range(max(3, args.cold_runs)):
             shutil.rmtree(g_proj / ".venv")
             shutil.rmtree(u_proj / ".venv")
-            tg.append(_once([ghostenv, "sync"], g_proj, g_env))
-            tu.append(_once([uv, "sync"], u_proj, uv_env))
+            tg.append(_once([ghostenv, "sync", "--python", python], g_proj, g_env))
+            tu.append(_once([uv, "sync", "--python", python], u_proj, uv_env))
             del i
         _row("warm store, new .venv (web)", statistics.median(tg), statistics.median(tu))
 

@@ -15,8 +15,9 @@ installing the project itself), git/path/directory dependencies.
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Sequence
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -397,9 +398,13 @@ def _current_lock(root: Path, project: Project, *, frozen: bool, locked: bool, c
             raise LockError(f"{path}: no lock to sync with --frozen",
                             hint="run `ghostenv lock` first, or sync without --frozen")
         return read_lock(path), None
-    reason = "uv.lock missing" if not path.is_file() else satisfies(read_lock(path), project)
-    if reason is None:
-        return read_lock(path), None
+    if not path.is_file():
+        reason: str | None = "uv.lock missing"
+    else:
+        current = read_lock(path)
+        reason = satisfies(current, project)
+        if reason is None:
+            return current, None
     if locked:
         raise LockError(f"{path} needs to be updated: {reason}",
                         hint="run `ghostenv lock`, or sync with --frozen to use it as is")
@@ -435,10 +440,10 @@ def _choose_interpreter(project: Project, env_dir: Path, request: str | None,
     from ghostenv.errors import InterpreterError
 
     if request is None:
-        env_python = env_dir / "bin" / "python"
-        if (env_dir / "pyvenv.cfg").is_file() and env_python.exists():
+        base = _venv_base(env_dir)
+        if base is not None:
             try:
-                interp = find_interpreter(str(env_python), cache_dir)
+                interp = find_interpreter(base, cache_dir)
             except InterpreterError:
                 interp = None
             if interp is not None and (project.requires_python is None or
@@ -447,7 +452,62 @@ def _choose_interpreter(project: Project, env_dir: Path, request: str | None,
                 return interp
         if project.requires_python is not None:
             request = str(project.requires_python)
-    return find_interpreter(request, cache_dir)
+    return _find_remembered(request, cache_dir)
+
+
+def _venv_base(env_dir: Path) -> str | None:
+    """The base interpreter a venv points at (``executable`` in pyvenv.cfg), if it exists.
+
+    Probing the base (cached by its path and stat) instead of the venv's own
+    ``bin/python`` keeps one probe-cache entry for every environment made from it.
+    """
+    try:
+        text = (env_dir / "pyvenv.cfg").read_text("utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    for line in text.splitlines():
+        key, sep, value = line.partition("=")
+        if sep and key.strip() == "executable" and os.path.isfile(value.strip()):
+            return value.strip()
+    return None
+
+
+#: How long a remembered "request -> interpreter" choice is trusted without searching again.
+CHOICE_TTL = 3600.0
+
+
+def _find_remembered(request: str | None, cache_dir: Path) -> Interpreter:
+    """:func:`find_interpreter` for a version request, remembering the answer for an hour.
+
+    The search probes (or reads the probe cache of) every Python on PATH and in
+    pyenv: tens of ms. The choice depends on the request and on PATH, so both
+    key the memo; the remembered interpreter is still checked against the
+    request (one cached probe) before it is used.
+    """
+    import hashlib
+
+    from ghostenv.discover import find_interpreter, parse_request
+    from ghostenv.errors import InterpreterError
+
+    parsed = parse_request(request)
+    if parsed.path is not None:
+        return find_interpreter(parsed, cache_dir)
+    key = hashlib.sha256("\0".join((request or "", os.environ.get("PATH", ""),
+                                     os.environ.get("VIRTUAL_ENV", ""))).encode()).hexdigest()
+    memo = cache_dir / "interpreter-choice-v1" / f"{key[:32]}.txt"
+    try:
+        if time.time() - memo.stat().st_mtime < CHOICE_TTL:
+            interp = find_interpreter(memo.read_text("utf-8").strip(), cache_dir)
+            if parsed.matches(interp):
+                return interp
+    except (OSError, InterpreterError):
+        pass
+    interp = find_interpreter(parsed, cache_dir)
+    from ghostenv.fsutil import write_atomic
+
+    with suppress(OSError):
+        write_atomic(memo, str(interp.path).encode())
+    return interp
 
 
 def _export_options(project: Project, selection: Selection) -> ExportOptions:
