@@ -7,7 +7,9 @@ own copy of the project and its own cache directory:
 * warm: the cache of the cold run kept, the lock deleted (revalidation of
   every cached page is the cost here: uv does it one page after another);
 * up to date: the lock just written, nothing changed (``lock`` must notice
-  without resolving). Also timed: ``lock --check`` of the same.
+  without resolving). Also timed: ``lock --check`` of the same, and for
+  ghostenv the in-process cost of the answer (import + ``lock_is_current``),
+  i.e. everything but the interpreter's own start.
 
 Wall time of the whole process, median of ``--repeat`` runs for the warm and
 up-to-date cases (cold runs once per repeat too, each with a fresh cache).
@@ -66,7 +68,7 @@ class Tool:
 
 def bench(tool: Tool, workload: str, repeat: int) -> dict[str, float]:
     root = tool.project(workload)
-    cold, warm, current, check = [], [], [], []
+    cold, warm, current, check, inproc = [], [], [], [], []
     for i in range(repeat):
         cache = tool.base / f"{tool.name}-{workload}-cache-{i}"
         shutil.rmtree(cache, ignore_errors=True)
@@ -76,13 +78,36 @@ def bench(tool: Tool, workload: str, repeat: int) -> dict[str, float]:
         warm.append(_run(tool.command(cache), root, tool.env))
         current.append(_run(tool.command(cache), root, tool.env))
         check.append(_run(tool.command(cache, "--check"), root, tool.env))
+        if tool.name == "ghostenv":
+            inproc.append(_fingerprint_ms(root, cache, tool.env))
         shutil.rmtree(cache, ignore_errors=True)
-    return {
+    out = {
         "cold": statistics.median(cold),
         "warm": statistics.median(warm),
         "current": statistics.median(current),
         "check": statistics.median(check),
     }
+    if inproc:
+        out["in-process"] = statistics.median(inproc)
+    return out
+
+
+def _fingerprint_ms(root: Path, cache: Path, env: dict[str, str]) -> float:
+    """Seconds ``lock_is_current`` takes inside a process (import + check), best of 5."""
+    code = (
+        "import time; t = time.perf_counter();"
+        "from ghostenv.lock.current import lock_is_current;"
+        f"ok = lock_is_current({str(root)!r}, {str(cache)!r});"
+        "print(ok, time.perf_counter() - t)"
+    )
+    best = []
+    for _ in range(5):
+        out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                             text=True, check=True).stdout.split()
+        if out[0] != "True":
+            raise SystemExit(f"{root}: the fingerprint does not say current")
+        best.append(float(out[1]))
+    return min(best)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -110,6 +135,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 uv, ours = results["uv"][case], results["ghostenv"][case]
                 print(f"{workload:8} {case:8} {uv * 1000:9.0f} {ours * 1000:12.0f} "
                       f"{ours / uv:11.2f}x")
+            print(f"{workload:8} {'current, in-process (import + lock_is_current)':>46}: "
+                  f"{results['ghostenv']['in-process'] * 1000:.1f} ms")
     finally:
         shutil.rmtree(base, ignore_errors=True)
     return 0

@@ -141,3 +141,17 @@ def test_fast_main_answers_only_what_it_knows(project: Path, cache_dir: Path,
     assert fast_main([*args, "--upgrade"]) is None
     assert fast_main([*args, "-q"]) is None
     assert fast_main(["sync", "--project", str(project)]) is None
+
+
+@pytest.mark.parametrize("env", [{}, {"GHOSTENV_CACHE_DIR": "~/x"}, {"XDG_CACHE_HOME": "/xdg"},
+                                 {"XDG_CACHE_HOME": "relative"}])
+def test_default_cache_dir_matches_paths(env: dict[str, str],
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    from ghostenv.lock.current import default_cache_dir
+    from ghostenv.paths import user_cache_dir
+
+    for name in ("GHOSTENV_CACHE_DIR", "XDG_CACHE_HOME"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert Path(default_cache_dir()) == user_cache_dir()

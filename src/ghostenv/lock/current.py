@@ -62,11 +62,27 @@ _MAGIC = "ghostenv-lock-state 1"
 Record = dict[str, tuple[str, "list[int] | None"]]
 
 
+def default_cache_dir() -> str:
+    """:func:`ghostenv.paths.user_cache_dir` without pathlib (whose import costs 10-20 ms)."""
+    import sys
+
+    override = os.environ.get("GHOSTENV_CACHE_DIR")
+    if override:
+        return os.path.expanduser(override)
+    home = os.path.expanduser("~")
+    if sys.platform == "win32":
+        base = os.environ.get("LOCALAPPDATA") or os.path.join(home, "AppData", "Local")
+        return os.path.join(base, "ghostenv", "Cache")
+    if sys.platform == "darwin":
+        return os.path.join(home, "Library", "Caches", "ghostenv")
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    base = xdg if xdg and os.path.isabs(xdg) else os.path.join(home, ".cache")
+    return os.path.join(base, "ghostenv")
+
+
 def _state_file(project_dir: str, cache_dir: str | os.PathLike[str] | None) -> str:
     if cache_dir is None:
-        from ghostenv.paths import user_cache_dir
-
-        cache_dir = user_cache_dir()
+        cache_dir = default_cache_dir()
     digest = _sha(os.path.realpath(project_dir).encode()).hexdigest()[:32]
     return os.path.join(os.fspath(cache_dir), "lock-state", f"{digest}.txt")
 
@@ -166,8 +182,9 @@ def lock_is_current(
             continue
         if _sha256(path) != digest:
             return False
-        record[rel] = (digest, stat if _settled(stat) else None)
-        refreshed = True
+        if _settled(stat):  # worth recording: next time the stat alone answers
+            record[rel] = (digest, stat)
+            refreshed = True
     if refreshed:
         _dump(state_path, record)
     return True
