@@ -22,9 +22,6 @@ from tests.resolve.test_packse import PACKSE, REFERENCE, SCENARIOS, ScenarioSour
 
 LOCKS = PACKSE / "uv-locks"
 NAMES = sorted(name for name, ref in REFERENCE.items() if ref.get("mode") == "lock")
-# uv reorders its decisions after repeated conflicts (its conflict tracker); PubGrub with
-# "fewest candidates first" settles on the other valid answer here.
-KNOWN_DIFFERENT = {"wrong-backtracking-basic"}
 
 
 def _expected(name: str) -> tuple[dict[tuple[str, str], list[str]], list[str]] | None:
@@ -43,8 +40,6 @@ def _expected(name: str) -> tuple[dict[tuple[str, str], list[str]], list[str]] |
 @pytest.mark.skipif(not NAMES, reason="packse scenarios not present (/work/shared/packse)")
 @pytest.mark.parametrize("name", NAMES)
 def test_lock_scenario(name: str) -> None:
-    if name in KNOWN_DIFFERENT:
-        pytest.xfail("uv's conflict-driven reprioritization is not reproduced")
     scenario = SCENARIOS[name]
     reference = REFERENCE[name]
     root = RootSpec(

@@ -82,6 +82,11 @@ class _ForkSolver(Solver):
 
     _forced: tuple[str, Version | None] | None = None
 
+    def __init__(self, provider: Any, requirements: Any) -> None:
+        super().__init__(provider, requirements)
+        self._culprits: dict[str, int] = {}
+        self._affected: dict[str, int] = {}
+
     def run(self, fresh: bool, forced: tuple[str, Version | None] | None) -> dict[str, Version]:
         if fresh:
             root = Term(ROOT, VersionSet.singleton(_ROOT_VERSION), positive=False)
@@ -96,14 +101,32 @@ class _ForkSolver(Solver):
         return {n: v for n, v in self.solution.decisions.items() if n != ROOT}
 
     def _decide(self) -> str | None:
+        """H1's decision step, plus: decide a given package first after a split, and
+        uv's conflict tracking (a package rejected 5 times is decided earlier, the one
+        that caused it later, undoing its decision)."""
         forced, self._forced = self._forced, None
-        if forced is None:
-            return super()._decide()
-        package, version = forced
-        term = next((t for t in self.solution.unsatisfied() if t.package == package), None)
+        pending = self.solution.unsatisfied()
+        if not pending:
+            return None
+        term = None
+        if forced is not None:
+            term = next((t for t in pending if t.package == forced[0]), None)
         if term is None:
-            return super()._decide()
-        if version is None or not term.versions.contains(version):
+            forced = None
+            roots = [t for t in pending if t.package == ROOT]
+            term = (
+                roots[0]
+                if roots
+                else min(
+                    pending,
+                    key=lambda t: (self.provider.priority(t.package, t.versions), t.package),
+                )
+            )
+        package = term.package
+        version = forced[1] if forced is not None else None
+        if package == ROOT:
+            version = _ROOT_VERSION
+        elif version is None or not term.versions.contains(version):
             candidates = self.provider.candidates(package, term.versions)
             if not candidates:
                 self._add(Incompatibility.build([term], NoVersionsCause()))
@@ -113,15 +136,58 @@ class _ForkSolver(Solver):
             self.solution.decide(package, version)
             return package
         self._known_dependencies.add((package, version))
-        conflict = False
+        conflicts = []
         for incompatibility in self._dependency_incompatibilities(package, version):
             self._add(incompatibility)
-            conflict = conflict or all(
+            if all(
                 t.package == package or self.solution.satisfies(t) for t in incompatibility.terms
-            )
-        if not conflict:
+            ):
+                conflicts.append(incompatibility)
+        if not conflicts:
             self.solution.decide(package, version)
+        else:
+            self._track(package, conflicts)
         return package
+
+    def _depender_range(self, package: str, version: Version) -> VersionSet:
+        """One version, as uv states dependencies: a widened range would derive a
+        dependency before its depender is decided, which changes uv's decision order."""
+        return VersionSet.singleton(version)
+
+    def _track(self, affected: str, conflicts: list[Incompatibility]) -> None:
+        provider: Any = self.provider
+        base = affected.split("[", 1)[0]
+        real = False
+        late: list[str] = []
+        for incompatibility in conflicts:
+            for t in incompatibility.terms:
+                culprit = t.package
+                if culprit in (affected, ROOT) or culprit.split("[", 1)[0] == base:
+                    continue
+                real = True
+                self._culprits[culprit] = self._culprits.get(culprit, 0) + 1
+                if self._culprits[culprit] == _CONFLICT_THRESHOLD:
+                    late.append(culprit)
+        if real:
+            self._affected[affected] = self._affected.get(affected, 0) + 1
+            if self._affected[affected] == _CONFLICT_THRESHOLD:
+                provider.early.add(affected.split("[", 1)[0])
+        for culprit in late:
+            provider.late.add(culprit.split("[", 1)[0])
+            level = next(
+                (
+                    a.decision_level
+                    for a in self.solution.assignments
+                    if a.is_decision and a.package == culprit
+                ),
+                None,
+            )
+            if level is not None and level > 0:
+                self.solution.backtrack(level - 1)
+                self._contradicted = {k: v for k, v in self._contradicted.items() if v < level}
+
+
+_CONFLICT_THRESHOLD = 5
 
 
 def _copy_state(obj: Any) -> Any:

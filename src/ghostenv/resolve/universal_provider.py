@@ -252,6 +252,9 @@ class ForkProvider:
         # Package names in the order they were first seen as dependencies: uv decides
         # the earliest-seen package first (pins before everything else).
         self.order: dict[str, int] = order if order is not None else {}
+        # uv's conflict tracking: names to decide early (often rejected) / late (often the cause)
+        self.early: set[str] = set()
+        self.late: set[str] = set()
         self.forced = forced
         self.floor, self.ceiling = _python_floor(env, shared)
         self._memo: dict[tuple[str, VersionSet], tuple[Version, ...]] = {}
@@ -316,7 +319,16 @@ class ForkProvider:
         if pinned is None:
             text = str(versions)
             pinned = _PINNED[versions] = text.startswith("==") and "," not in text
-        return (0 if pinned else 1, self.order.get(name, len(self.order)), 0 if extra else 1)
+        index = self.order.get(name, len(self.order))
+        if name in self.early:
+            rank = 0
+        elif pinned:
+            rank = 1
+        elif name in self.late:
+            rank = 2
+        else:
+            rank = 3
+        return (rank, index, 0 if extra else 1)
 
     def prefetch(self, requests: Iterable[tuple[str, VersionSet]]) -> None:
         """Pass the hint on; an IndexSource also gets a lookahead to fetch down the graph."""
@@ -324,9 +336,7 @@ class ForkProvider:
         if hook is None:
             return
         lookahead = self.shared.lookahead
-        names = sorted(
-            {lookahead.want(p, v) for p, v in requests if not p.startswith("@")}
-        )
+        names = sorted({lookahead.want(p, v) for p, v in requests if not p.startswith("@")})
         if getattr(self.shared.source, "accepts_lookahead", False):
             hook(names, lookahead=lookahead)
         else:
