@@ -1,0 +1,173 @@
+"""Find-links HTML pages, ~/.netrc credentials, and two processes writing one HTTP cache."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ghostenv.errors import NetworkError
+from ghostenv.index.cache import CachedPage, HttpCache
+from ghostenv.index.client import IndexClient
+from tests.conftest import run_ghostenv
+
+
+def run(coro: Any) -> Any:
+    return asyncio.run(coro)
+
+
+def _empty_index(tmp_path: Path) -> str:
+    root = tmp_path / "empty-index"
+    root.mkdir()
+    return root.as_uri()
+
+
+def test_find_links_local_html_page(fixture_wheels: Path, tmp_path: Path) -> None:
+    """An HTML file of links: relative hrefs resolve next to it, metadata reads the wheel."""
+    links = tmp_path / "links"
+    links.mkdir()
+    for wheel in fixture_wheels.glob("alpha-*.whl"):
+        (links / wheel.name).write_bytes(wheel.read_bytes())
+    page = links / "index.html"
+    page.write_text("<html><body>\n" + "".join(
+        f'<a href="./{w.name}">{w.name}</a>\n' for w in sorted(links.glob("*.whl"))
+    ) + '<a href="other-1.0.tar.gz">other-1.0.tar.gz</a>\n</body></html>\n')
+
+    async def go() -> tuple[Any, Any]:
+        async with IndexClient(_empty_index(tmp_path), find_links=(str(page),)) as client:
+            found = await client.project("ALPHA")
+            wheel = next(f for f in found.files if f.filename == "alpha-1.1.0-py3-none-any.whl")
+            return found, await client.metadata(wheel)
+
+    found, meta = run(go())
+    assert {f.filename for f in found.files} == {w.name for w in links.glob("alpha-*.whl")}
+    assert all(f.url.startswith(links.as_uri() + "/") for f in found.files)
+    assert (meta.name, str(meta.version)) == ("alpha", "1.1.0")
+
+
+def test_find_links_html_page_over_http(fixture_index: Any, tmp_path: Path) -> None:
+    """A remote find-links page (here the fixture's own project page, served as HTML)."""
+    link = fixture_index.simple_url + "beta/"
+
+    async def go() -> Any:
+        async with IndexClient(_empty_index(tmp_path), find_links=(link,)) as client:
+            return await client.project("beta")
+
+    found = run(go())
+    names = {f.filename for f in found.files}
+    assert "beta-1.2.0-py3-none-any.whl" in names
+    assert all(f.url.startswith(fixture_index.files_url) for f in found.files)
+    assert any(r.path == "/simple/beta/" for r in fixture_index.requests)
+
+
+def _netrc(home: Path, host: str, password: str) -> None:
+    home.mkdir(exist_ok=True)
+    path = home / ".netrc"
+    path.write_text(f"machine {host}\nlogin alice\npassword {password}\n")
+    path.chmod(0o600)
+
+
+def test_netrc_credentials_are_sent_and_never_printed(make_index: Any, tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    server = make_index()
+    secret = "n3trc-s3cret"
+    home = tmp_path / "home"
+    _netrc(home, "127.0.0.1", secret)
+    monkeypatch.setenv("HOME", str(home))
+
+    async def go(url: str) -> Any:
+        async with IndexClient(url, retries=0) as client:
+            return await client.project("alpha")
+
+    run(go(server.simple_url))
+    expected = "Basic " + base64.b64encode(f"alice:{secret}".encode()).decode()
+    assert server.requests[0].headers.get("Authorization") == expected
+
+    failing = make_index(fail_every=1, fail_status=500)
+    with pytest.raises(NetworkError) as info:
+        run(go(failing.simple_url))
+    assert secret not in str(info.value)
+    assert secret not in str(info.value.hint)
+    # the real CLI, as talkative as it gets, on success and on failure
+    env = {"HOME": str(home), "GHOSTENV_CACHE_DIR": str(tmp_path / "cache")}
+    for url in (server.simple_url, failing.simple_url):
+        proc = run_ghostenv("-vv", "peek", "alpha", "--index-url", url, env=env)
+        assert secret not in proc.stdout + proc.stderr
+    assert any(r.headers.get("Authorization") == expected for r in failing.requests)
+
+
+_WRITER = """
+import sys
+from pathlib import Path
+from ghostenv.index.cache import CachedPage, HttpCache
+cache = HttpCache(Path(sys.argv[1]))
+tag = sys.argv[2].encode()
+for i in range(int(sys.argv[3])):
+    body = tag * (1 + (i * 7919) % 20000)  # sizes vary, so a torn write would show
+    cache.put_page(CachedPage("https://i/simple/x/", body, "text/html", None, None, 0.0, 0))
+    cache.put_metadata("sha256", "ab" * 32, b"Metadata-Version: 2.1\\nName: x\\n" + tag * i)
+"""
+
+
+def test_two_processes_writing_one_cache_never_tear_an_entry(tmp_path: Path) -> None:
+    """Two processes rewrite the same page and metadata entries while this one reads."""
+    root = tmp_path / "cache"
+    writers = [subprocess.Popen([sys.executable, "-c", _WRITER, str(root), tag, "150"])
+               for tag in ("A", "B")]
+    cache = HttpCache(root)
+    pages = metas = 0
+    page_path = cache._page_path("https://i/simple/x/")
+    deadline = time.monotonic() + 60
+    while any(w.poll() is None for w in writers) and time.monotonic() < deadline:
+        try:
+            raw = page_path.read_bytes()
+        except OSError:
+            continue
+        header, _, body = raw.partition(b"\n")
+        info = json.loads(header)  # never a half-written header
+        assert len(body) == info["length"]
+        assert len(set(body)) == 1  # never bytes of both writers
+        pages += 1
+        meta = cache.get_metadata("sha256", "ab" * 32)
+        if meta is not None:
+            assert meta.startswith(b"Metadata-Version: 2.1\nName: x\n")
+            metas += 1
+    assert [w.wait(timeout=60) for w in writers] == [0, 0]
+    assert pages > 0
+    assert metas > 0
+    final = cache.get_page("https://i/simple/x/")
+    assert final is not None
+    assert set(final.body) in ({ord("A")}, {ord("B")})
+    # nothing was left behind: no temp files, only the entries and their lock files
+    leftovers = [p.name for p in root.rglob("*") if p.is_file()
+                 and not p.name.endswith(".lock") and p != page_path
+                 and not p.name.endswith(".metadata")]
+    assert leftovers == []
+
+
+def test_corrupt_entry_written_by_another_process_is_refetched(make_index: Any,
+                                                               tmp_path: Path) -> None:
+    server = make_index()
+    root = tmp_path / "cache"
+
+    async def go() -> Any:
+        async with IndexClient(server.simple_url, cache_dir=root) as client:
+            return await client.project("alpha")
+
+    first = run(go())
+    cache = HttpCache(root)
+    path = cache._page_path(server.simple_url + "alpha/")
+    path.write_bytes(path.read_bytes()[:-10])  # a torn entry, as a crash could leave
+    before = len(server.requests)
+    again = run(go())
+    assert [f.filename for f in again.files] == [f.filename for f in first.files]
+    assert len(server.requests) == before + 1
+    assert cache.get_page(server.simple_url + "alpha/") is not None
+    assert isinstance(cache.get_page(server.simple_url + "alpha/"), CachedPage)
