@@ -192,3 +192,28 @@ def test_session_install_goes_through_ghostenv_and_is_skipped_on_reuse(
     assert not events(env, "install")[-1]["skipped"]
     [(_, dists3)] = reports(third.stdout + third.stderr)
     assert dists3 == dists
+
+
+def test_sync_installs_the_project_editable(tmp_path: Path, fixture_index: Any,
+                                            cache_dir: Path) -> None:
+    root = tmp_path / "nox-package"
+    shutil.copytree(REPO / "fixtures" / "projects" / "nox-package", root)
+    uv_lock(root, fixture_index, tmp_path / "uv-cache")
+    backends = REPO.parent / "shared" / "packse" / "index" / "vendor" / "build"
+    if not backends.is_dir():
+        pytest.skip("no offline build backends (shared/packse/index/vendor/build)")
+    env_vars = {"GHOSTENV_INDEX_URL": fixture_index.simple_url,
+                "GHOSTENV_FIND_LINKS": str(backends)}
+    first = run_nox(root, "-s", "tests", env=env_vars)
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert "ANSWER 1" in first.stderr + first.stdout
+    env = _env(root, "tests")
+    assert "nox-package==0.1.0" in events(env, "sync")[-1]["installed"]
+
+    # Editable: a code change is seen without any install work.
+    init = root / "src" / "nox_package" / "__init__.py"
+    init.write_text(init.read_text().replace("ANSWER = 1", "ANSWER = 2"))
+    again = run_nox(root, "--reuse-venv=yes", "-s", "tests", env=env_vars)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "ANSWER 2" in again.stderr + again.stdout
+    assert events(env, "sync")[-1]["skipped"]

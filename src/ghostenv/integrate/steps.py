@@ -23,9 +23,16 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ghostenv.errors import ProjectError
 from ghostenv.integrate.stamp import EnvState, fingerprint, installed, normalize
+
+if TYPE_CHECKING:
+    from ghostenv.discover import Interpreter
+    from ghostenv.resolve.index_source import IndexSettings
+    from ghostenv.store import Store
+    from ghostenv.workflow.plan import Wanted
 
 #: Environment variables that change what an install resolves to.
 INDEX_VARIABLES = ("GHOSTENV_INDEX_URL", "GHOSTENV_EXTRA_INDEX_URL", "GHOSTENV_FIND_LINKS")
@@ -97,12 +104,15 @@ def install_step(env: Path, args: Sequence[str], *, key: str, cwd: Path,
 
 def sync_step(env: Path, project_dir: Path, *, groups: Sequence[str] = ("dev",),
               extras: Sequence[str] = (), all_groups: bool = False, all_extras: bool = False,
-              cache_dir: Path | None = None,
+              install_project: bool = False, cache_dir: Path | None = None,
               progress: Callable[[str], None] = lambda _text: None) -> StepResult:
     """Make ``env`` hold what ``project_dir/uv.lock`` selects for these groups and extras.
 
     Distributions that earlier install steps put in the environment are kept
     (the exact sync would otherwise remove a test runner the session installed).
+    ``install_project`` also installs the project itself, editable (as ``uv
+    sync`` does), when it has a build system. Locked packages that have only an
+    sdist are built (:mod:`ghostenv.build`, cached in the store).
     """
     started = time.perf_counter()
     project_dir = Path(project_dir).resolve()
@@ -116,6 +126,8 @@ def sync_step(env: Path, project_dir: Path, *, groups: Sequence[str] = ("dev",),
     selection = f"groups={sorted(groups)}|extras={sorted(extras)}|all={all_groups},{all_extras}"
     digest.update(selection.encode())
     digest.update(_interpreter_identity(env).encode())
+    if install_project:  # the editable wheel's metadata comes from pyproject.toml
+        digest.update(b"project:" + (project_dir / "pyproject.toml").read_bytes())
     fp = digest.hexdigest()
     state = EnvState(env)
     before = installed(env)
@@ -130,19 +142,27 @@ def sync_step(env: Path, project_dir: Path, *, groups: Sequence[str] = ("dev",),
     from ghostenv.paths import user_cache_dir
     from ghostenv.project.read import read_project
     from ghostenv.store import Store
-    from ghostenv.workflow.sync import sync_environment
+    from ghostenv.workflow.sync import env_lock, index_settings, sync_locked
 
     cache = cache_dir or user_cache_dir()
+    offline = os.environ.get("GHOSTENV_OFFLINE", "") not in ("", "0")
     project = read_project(project_dir)
     lock = loads(lock_bytes.decode("utf-8"), filename=str(lock_path))
     interpreter = find_interpreter(_base_executable(env) or sys.executable, cache)
     options = ExportOptions(extras=tuple(extras), all_extras=all_extras, groups=tuple(groups),
                             all_groups=all_groups)
-    keep = (project.name, *sorted(state.owned("install")))
-    report = sync_environment(lock, project_dir, env, interpreter, Store(cache / "store"),
-                              options=options, keep=keep, progress=progress)
+    owned = {normalize(name) for name in state.owned("install")}
+    keep = (project.name, *sorted(owned))
+    store = Store(cache / "store")
+    settings = index_settings(project, cache_dir=cache, offline=offline)
+    with env_lock(store, env):
+        extra = ([_editable_project(project_dir, project.name, interpreter=interpreter,
+                                    store=store, settings=settings, progress=progress)]
+                 if install_project and not project.virtual else [])
+        report = sync_locked(lock, project_dir, env, interpreter, store, options=options,
+                             keep=keep, prompt=None, progress=progress, extra=extra,
+                             settings=settings, offline=offline)
     after = installed(env)
-    owned = {normalize(name) for name in keep}
     state = EnvState(env)  # re-read: the sync may have recreated the environment
     state.record("sync", fp, {}, {n: v for n, v in after.items() if n not in owned})
     ms = (time.perf_counter() - started) * 1000
@@ -150,3 +170,15 @@ def sync_step(env: Path, project_dir: Path, *, groups: Sequence[str] = ("dev",),
               removed=report.removed, downloaded=report.downloaded)
     return StepResult(skipped=False, ms=ms, changed=tuple(report.installed),
                       removed=tuple(report.removed))
+
+
+def _editable_project(root: Path, name: str, *, interpreter: Interpreter, store: Store,
+                      settings: IndexSettings, progress: Callable[[str], None]) -> Wanted:
+    """The project's PEP 660 editable wheel, built (and cached) by :mod:`ghostenv.build`."""
+    from ghostenv.build import build_wheel
+    from ghostenv.workflow.plan import Wanted
+
+    wheel = build_wheel(root, interpreter=interpreter, settings=settings, store=store,
+                        editable=True, log=progress)
+    return Wanted(name, wheel.name.split("-")[1], wheel.name, path=wheel, requested=True,
+                  direct_url={"url": root.as_uri(), "dir_info": {"editable": True}})

@@ -14,16 +14,18 @@ logger = logging.getLogger("nox")
 
 
 def sync(session: Any, groups: Sequence[str] | None = None, extras: Sequence[str] = (), *,
-         all_groups: bool = False, all_extras: bool = False,
+         all_groups: bool = False, all_extras: bool = False, install_project: bool = True,
          project: str | Path | None = None) -> None:
     """Materialize what uv.lock selects for ``groups`` and ``extras`` into the session's env.
 
     ``groups`` defaults to ``["dev"]`` (as ``uv sync`` does). ``project`` is the
     directory holding pyproject.toml and uv.lock (default: where nox runs, the
-    noxfile's directory). Nothing happens when the lock, the selection and the
-    environment's locked packages are unchanged since the last sync; otherwise
-    only the difference is installed or removed. Packages that
-    ``session.install`` put in the environment are never removed.
+    noxfile's directory). As ``uv sync``, the project itself is installed
+    editable when it has a build system, unless ``install_project=False``.
+    Nothing happens when the lock, the selection and the environment's locked
+    packages are unchanged since the last sync; otherwise only the difference is
+    installed or removed. Packages that ``session.install`` put in the
+    environment are never removed.
     """
     venv = session.virtualenv
     if not isinstance(venv, GhostenvEnv):
@@ -39,7 +41,7 @@ def sync(session: Any, groups: Sequence[str] | None = None, extras: Sequence[str
     try:
         result = sync_step(Path(venv.location), root, groups=chosen, extras=tuple(extras),
                            all_groups=all_groups, all_extras=all_extras,
-                           progress=logger.debug)
+                           install_project=install_project, progress=logger.debug)
     except GhostenvError as exc:
         session.error(f"ghostenv: {exc.message}" + (f" ({exc.hint})" if exc.hint else ""))
     if result.skipped:
