@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -41,16 +42,31 @@ def _run(cmd: list[str], *, cwd: Path | None = None, env: dict[str, str] | None 
         raise SystemExit(f"failed: {' '.join(cmd)}\n{proc.stdout}\n{proc.stderr}")
 
 
+def _cpu() -> float:
+    """CPU seconds (user + system) of this process and its finished children."""
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
 def _medians(actions: list[tuple[str, Callable[[int], None]]], runs: int
-             ) -> list[tuple[str, float]]:
-    """Median ms of each action, running them round-robin ``runs`` times."""
-    times: dict[str, list[float]] = {label: [] for label, _ in actions}
+             ) -> list[tuple[str, float, float]]:
+    """Median wall ms and median CPU ms of each action, run round-robin ``runs`` times.
+
+    CPU time is reported beside wall time because the machine is shared: under
+    load, wall time measures the neighbours as much as the contender.
+    """
+    wall: dict[str, list[float]] = {label: [] for label, _ in actions}
+    cpu: dict[str, list[float]] = {label: [] for label, _ in actions}
     for i in range(runs):
         for label, action in actions:
+            cpu_start = _cpu()
             start = time.perf_counter()
             action(i)
-            times[label].append((time.perf_counter() - start) * 1000)
-    return [(label, statistics.median(times[label])) for label, _ in actions]
+            wall[label].append((time.perf_counter() - start) * 1000)
+            cpu[label].append((_cpu() - cpu_start) * 1000)
+    return [(label, statistics.median(wall[label]), statistics.median(cpu[label]))
+            for label, _ in actions]
 
 
 def _du(*paths: Path) -> int:
@@ -60,8 +76,9 @@ def _du(*paths: Path) -> int:
     return int(out.strip().splitlines()[-1].split()[0])
 
 
-def bench_workload(name: str, runs: int, python: str, scratch: Path) -> list[tuple[str, float]]:
-    """Time every contender on one workload; returns (label, median ms)."""
+def bench_workload(name: str, runs: int, python: str,
+                   scratch: Path) -> list[tuple[str, float, float]]:
+    """Time every contender on one workload; returns (label, median wall ms, median CPU ms)."""
     from ghostenv.discover import find_interpreter
 
     bindir = Path(sys.executable).parent
@@ -93,7 +110,7 @@ def bench_workload(name: str, runs: int, python: str, scratch: Path) -> list[tup
     _run([base, "-m", "venv", str(pip_env)], env=env)
     _run([str(pip_env / "bin" / "pip"), "install", "-q", "-r", str(pins)], env=env)
 
-    rows: list[tuple[str, float]] = []
+    rows: list[tuple[str, float, float]] = []
 
     def gsync(_i: int) -> None:
         fresh(venv_dir)
@@ -195,14 +212,18 @@ def main() -> int:
         scratch = Path(tmp)
         for name in args.workloads:
             rows = bench_workload(name, args.runs, args.python, scratch)
-            uv_sync = dict(rows)["uv sync --frozen"]
-            uv_pip = dict(rows)["uv venv + uv pip install -r pins"]
-            pip = dict(rows)["python -m venv + pip install -r"]
-            print(f"\nworkload {name}: fresh environment, warm caches, median of {args.runs} runs")
-            print(f"{'contender':36} {'ms':>9} {'vs uv':>8} {'vs pip':>8}")
-            for label, ms in rows:
+            by = {label: (w, c) for label, w, c in rows}
+            uv_sync = by["uv sync --frozen"]
+            uv_pip = by["uv venv + uv pip install -r pins"]
+            pip = by["python -m venv + pip install -r"]
+            print(f"\nworkload {name}: fresh environment, warm caches, median of {args.runs} runs"
+                  f" (load average {os.getloadavg()[0]:.1f})")
+            print(f"{'contender':36} {'wall ms':>9} {'vs uv':>7} {'vs pip':>7} {'cpu ms':>9}"
+                  f" {'vs uv':>7} {'vs pip':>7}")
+            for label, wall, cpu in rows:
                 ref = uv_pip if "install" in label and "sync" not in label else uv_sync
-                print(f"{label:36} {ms:9.1f} {ms / ref:7.2f}x {ms / pip:7.3f}x")
+                print(f"{label:36} {wall:9.1f} {wall / ref[0]:6.2f}x {wall / pip[0]:6.3f}x "
+                      f"{cpu:9.1f} {cpu / ref[1]:6.2f}x {cpu / pip[1]:6.3f}x")
         if args.disk:
             one, ten = disk(args.python, scratch)
             print(f"\ndisk, data workload: store + 1 env {one / 1024:.1f} MiB, store + 10 envs "

@@ -103,3 +103,17 @@ def test_editable_project(tmp_path: Path, cache_dir: Path, fixture_index: IndexS
     out = subprocess.run([str(env / "bin" / "python"), "-c", "import bhatch; print(bhatch.EDITED)"],
                          capture_output=True, text=True, check=True).stdout
     assert out.strip() == "yes"
+
+
+def test_fully_pinned_requirements_are_remembered(tmp_path: Path, cache_dir: Path,
+                                                  fixture_index: IndexServer) -> None:
+    pins = tmp_path / "pins.txt"
+    pins.write_text("alpha==1.0.0\nbeta==1.2.0\ngamma==1.0.0\n")
+    install(tmp_path / "one", fixture_index, "-r", str(pins))
+    fixture_index.reset()
+    install(tmp_path / "two", fixture_index, "-r", str(pins))
+    assert fixture_index.requests == []  # no page, no file: resolution and wheels remembered
+    assert versions(tmp_path / "two") == {"alpha": "1.0.0", "beta": "1.2.0", "gamma": "1.0.0"}
+    # not fully pinned: the index is asked again
+    install(tmp_path / "three", fixture_index, "alpha==1.0.0")
+    assert any(r.path.startswith("/simple/") for r in fixture_index.requests)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -303,24 +303,98 @@ def install_requirements(
                     preferences[name] = Version(inst.version)
                 except InvalidVersion:
                     continue
-    target = target_for(interpreter)
     outcome = InstallOutcome()
     direct_names = {str(canonicalize_name(r.name)) for r in roots}
-    with IndexSource(settings, target, log=log) as index:
-        source = _Overlay(index, local, _parse(constraints, "constraint"), no_deps=no_deps)
-        pins = resolve(source, roots, target, Options(preferences=preferences))
-        outcome.resolved = {str(k): str(v) for k, v in sorted(pins.items())}
-        wanted = [_wanted(str(name), version, index, local=local, have=have,
-                          direct=direct_names, reinstall=reinstall, interpreter=interpreter,
-                          settings=settings,
-                          store=store, log=log)
-                  for name, version in sorted(pins.items())]
+    memo = None
+    if not local and not upgrade and not settings.refresh and _fully_pinned(roots):
+        memo = _memo_path(named, constraints, interpreter, settings, no_deps=no_deps)
+        remembered = _load_memo(memo, direct_names)
+        if remembered is not None:
+            log(f"pinned requirements resolved before ({memo.name}): index not consulted")
+            outcome.resolved = {w.name: w.version for w in remembered}
+            wanted = remembered
+            memo = None
+    if not outcome.resolved:
+        target = target_for(interpreter)
+        with IndexSource(settings, target, log=log) as index:
+            source = _Overlay(index, local, _parse(constraints, "constraint"),
+                              no_deps=no_deps)
+            pins = resolve(source, roots, target, Options(preferences=preferences))
+            outcome.resolved = {str(k): str(v) for k, v in sorted(pins.items())}
+            if memo is not None and set(outcome.resolved) <= direct_names:
+                _save_memo(memo, index, pins, direct_names)
+            wanted = [_wanted(str(name), version, index, local=local, have=have,
+                              direct=direct_names, reinstall=reinstall,
+                              interpreter=interpreter, settings=settings, store=store,
+                              log=log)
+                      for name, version in sorted(pins.items())]
     plan = plan_install(wanted, venv, store, exact=exact, reinstall=reinstall)
     outcome.plan = plan
     outcome.report = apply_plan(plan, venv, store, link_mode=link_mode, progress=log,
                                 compile_bytecode=compile_bytecode, offline=settings.offline,
                                 exact=exact)
     return outcome
+
+
+def _fully_pinned(roots: Sequence[Requirement]) -> bool:
+    """Every requirement pins one exact version (``name==1.2.3``, as ``uv export`` writes)."""
+    for req in roots:
+        specs = list(req.specifier)
+        if req.url or len(specs) != 1 or specs[0].operator not in ("==", "===") \
+                or "*" in specs[0].version:
+            return False
+    return True
+
+
+def _memo_path(requirements: Sequence[str], constraints: Sequence[str],
+               interpreter: Interpreter, settings: IndexSettings, *, no_deps: bool) -> Path:
+    """Where the resolution of a fully pinned requirement set is remembered.
+
+    When every resolved package is pinned by the request itself, the answer
+    cannot change with new releases: only the index's files (URL, digest) were
+    looked up, and those are remembered with it. A yanked or deleted file shows
+    up as a download error (or hash mismatch), never as a wrong install.
+    """
+    import hashlib
+
+    parts = [interpreter.key, str(interpreter.base_executable), settings.index_url,
+             *settings.extra_index_urls, "--", *settings.find_links, "--",
+             str(no_deps), *sorted(requirements), "--", *sorted(constraints)]
+    key = hashlib.sha256("\n".join(parts).encode()).hexdigest()[:32]
+    base = settings.cache_dir if settings.cache_dir is not None else Path(".")
+    return Path(base) / "install-memo-v1" / f"{key}.json"
+
+
+def _load_memo(path: Path, direct: set[str]) -> list[Wanted] | None:
+    import json
+
+    from ghostenv.workflow.plan import Wanted
+
+    try:
+        doc = json.loads(path.read_text("utf-8"))
+        return [Wanted(w["name"], w["version"], w["filename"], url=w["url"],
+                       sha256=w["sha256"], requested=w["name"] in direct)
+                for w in doc["wanted"]]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _save_memo(path: Path, index: IndexSource, pins: Mapping[Any, Version],
+               direct: set[str]) -> None:
+    import contextlib
+    import json
+
+    from ghostenv.fsutil import write_atomic
+
+    rows = []
+    for name, version in sorted(pins.items()):
+        file = index.best_wheel(name, version)
+        if file is None:
+            return  # an sdist-only pin is built: not remembered
+        rows.append({"name": str(name), "version": str(version), "filename": file.filename,
+                     "url": file.url, "sha256": file.hashes.get("sha256")})
+    with contextlib.suppress(OSError):
+        write_atomic(path, json.dumps({"wanted": rows}).encode())
 
 
 def _direct_url(dist_info: Path) -> dict[str, Any] | None:
