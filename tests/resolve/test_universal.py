@@ -169,3 +169,17 @@ def test_requires_python_fork_keeps_newest_for_new_pythons() -> None:
         Edge("tool", None, "python_full_version < '3.11'", Version("1.0")),
         Edge("tool", None, "python_full_version >= '3.11'", Version("2.0")),
     )
+
+
+def test_project_extra_that_includes_another_extra() -> None:
+    registry = Registry({"six": {"1.17.0": ("", [])}, "rich": {"14.0": ("", [])}})
+    root = _root([], {"cli": ["six"], "all": ["demo[cli]", "rich"]}, {"dev": ["demo[cli]"]})
+    result = resolve_universal(registry, root, SpecifierSet(">=3.9"))
+    # Like any `a[x]` dependency: an edge to the package and one to its extra (same marker);
+    # the lock writer merges them into `{ name = "demo", extra = ["cli"] }`.
+    demo = (Edge("demo", None, None, None), Edge("demo", "cli", None, None))
+    assert result.root_optional == (
+        ("all", (*demo, Edge("rich", None, None, None))),
+        ("cli", (Edge("six", None, None, None),)),
+    )
+    assert result.root_groups == (("dev", demo),)

@@ -236,6 +236,7 @@ def solve_forks(
         requires_python=interval,
         rp_marker=MarkerTree.python_range(interval),
         roots=root_packages(root),
+        root_name=canonicalize_name(root.name),
     )
     requirements = {name: VersionSet.singleton(VIRTUAL) for name in shared.roots}
     solved = Solved(interval)

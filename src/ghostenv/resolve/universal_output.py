@@ -106,12 +106,19 @@ def assemble(solved: Solved, root: Any, requires_python: Any) -> Any:
             continue
         if child[2] is not None and child not in extra_has_deps:
             continue
+        if child[0].startswith("@extra:") and child not in {p for p, _ in edges}:
+            continue  # an extra of the project with no dependencies
         written = marker.restrict(reach[parent])
         text = _text(written, rp)
         if written.is_false:
             continue
         name, version, extra = child
-        many = len(versions.get(name, ())) > 1
+        if name.startswith("@"):  # the project itself, through one of its extras
+            if name.startswith("@group:"):
+                continue
+            name, extra = canonicalize_name(root.name), name.removeprefix("@extra:")
+            extra = None if extra == "@project" else extra
+        many = len(versions.get(name, ())) > 1 and not child[0].startswith("@")
         outgoing.setdefault(parent, []).append(
             Edge(name=name, extra=extra, marker=text, version=version if many else None)
         )

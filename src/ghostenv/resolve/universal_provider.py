@@ -82,6 +82,7 @@ class Shared:
     requires_python: Interval
     rp_marker: MarkerTree
     roots: Mapping[str, tuple[Requirement, ...]]  # virtual package -> requirements
+    root_name: str = ""  # the project: a requirement on it means its own extras
     # name -> [(fork marker, version)]: versions chosen by earlier forks, tried first (uv does).
     preferences: dict[str, list[tuple[MarkerTree, Version]]] = field(default_factory=dict)
     versions: dict[str, list[Candidate]] = field(default_factory=dict)
@@ -392,6 +393,15 @@ class ForkProvider:
             if marker.is_false:
                 continue
             name = canonicalize_name(requirement.name)
+            if name == self.shared.root_name:
+                # ``demo[cli]`` inside demo's own extras or groups: its extras' requirements.
+                targets = ["@project"] + [
+                    f"@extra:{canonicalize_name(x)}" for x in requirement.extras
+                ]
+                for target in targets:
+                    if target in self.shared.roots:
+                        deps.append(Dep(target, target, None, VersionSet.full(), marker))
+                continue
             versions = requirement_set(requirement)
             deps.append(Dep(name, name, None, versions, marker))
             for x in sorted(canonicalize_name(e) for e in requirement.extras):
