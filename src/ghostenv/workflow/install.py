@@ -268,8 +268,6 @@ def install_requirements(
     from packaging.utils import canonicalize_name
     from packaging.version import Version
 
-    from ghostenv.resolve.index_source import IndexSource
-    from ghostenv.resolve.python import Options, resolve
     from ghostenv.store import Store
     from ghostenv.workflow.plan import apply_plan, installed_dists, plan_install
 
@@ -315,6 +313,9 @@ def install_requirements(
             wanted = remembered
             memo = None
     if not outcome.resolved:
+        from ghostenv.resolve.index_source import IndexSource
+        from ghostenv.resolve.python import Options, resolve
+
         target = target_for(interpreter)
         with IndexSource(settings, target, log=log) as index:
             source = _Overlay(index, local, _parse(constraints, "constraint"),
