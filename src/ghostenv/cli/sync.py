@@ -131,10 +131,17 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
 def sync_project(root: Path, env_dir: Path, sel: Selection, ctx: Context, *,
                  locked: bool) -> SyncReport:
     """Lock if needed, sync, record the gate (shared by ``sync`` and ``run``)."""
+    from ghostenv.cli.progress import Progress
     from ghostenv.workflow.sync import sync_project as do_sync
 
-    report = do_sync(root, env_dir, sel, cache_dir=ctx.cache_dir, offline=ctx.offline,
-                     locked=locked, progress=ctx.debug)
+    display = Progress(ctx.stderr, enabled=None if not ctx.quiet and not ctx.verbosity else False,
+                       log=ctx.debug if ctx.verbosity else None)
+    display.phase("Preparing")
+    try:
+        report = do_sync(root, env_dir, sel, cache_dir=ctx.cache_dir, offline=ctx.offline,
+                         locked=locked, progress=display)
+    finally:
+        display.close()
     if report.recreated is not None:
         ctx.warn(f"recreated {env_dir}: {report.recreated}")
     if report.locked is not None:

@@ -48,6 +48,7 @@ class Planned:
     url: str
     sha256: str | None
     sdist: bool = False
+    size: int | None = None
 
 
 @dataclass(slots=True)
@@ -119,7 +120,8 @@ def choose_wheel(package: Package, tags: list[str], base: Path) -> Planned:
         sdist = package.sdist
         if sdist is not None and (sdist.url is not None or sdist.path is not None):
             return Planned(package.name, package.version or "", sdist.name or "",
-                           _artifact_url(sdist, base), _digest(sdist), sdist=True)
+                           _artifact_url(sdist, base), _digest(sdist), sdist=True,
+                           size=sdist.size)
         if package.wheels:
             raise BuildError(
                 f"{package.name}=={package.version}: no wheel in uv.lock matches this "
@@ -130,7 +132,7 @@ def choose_wheel(package: Package, tags: list[str], base: Path) -> Planned:
                          hint="re-lock with `ghostenv lock`")
     wheel = best[1]
     return Planned(package.name, package.version or "", wheel.name or "",
-                   _artifact_url(wheel, base), _digest(wheel))
+                   _artifact_url(wheel, base), _digest(wheel), size=wheel.size)
 
 
 def _foreign_interpreter(cfg: Path, interpreter: Interpreter) -> str | None:
@@ -263,7 +265,7 @@ def sync_locked(
     from ghostenv import plugins
     from ghostenv.lock.export import select_packages
     from ghostenv.materialize.venv import create_venv
-    from ghostenv.workflow.plan import Wanted, install_wanted, installed_dists
+    from ghostenv.workflow.plan import Action, Wanted, apply_plan, installed_dists, plan_install
 
     plugins.before_sync(env_path, lock_dir / "uv.lock")
     report = SyncReport()
@@ -293,8 +295,14 @@ def sync_locked(
     if not exact:
         names = {normalize(w.name) for w in wanted} | {normalize(k) for k in keep}
         report.extraneous = sum(1 for name in installed_dists(layout) if name not in names)
-    _plan, done = install_wanted(wanted, layout, store, exact=exact, keep=keep,
-                                 progress=progress, offline=offline)
+    steps = plan_install(wanted, layout, store, exact=exact, keep=keep)
+    expect = getattr(progress, "expect", None)
+    if expect is not None:  # a display that shows bytes (ghostenv.cli.progress.Progress)
+        sizes = {p.filename: p.size for p in plans}
+        expect({s.wanted.filename: sizes.get(s.wanted.filename)
+                for s in steps.of(Action.DOWNLOAD) if s.wanted is not None})
+    _phase(progress, "Installing")
+    done = apply_plan(steps, layout, store, progress=progress, offline=offline, exact=exact)
     report.installed = list(done.installed)
     report.removed = list(done.removed)
     report.downloaded = done.downloaded
@@ -305,6 +313,13 @@ def sync_locked(
         progress(note)
     plugins.after_sync(env_path, report.installed, report.removed)
     return report
+
+
+def _phase(progress: Callable[[str], None], label: str) -> None:
+    """Tell a progress display (if it has phases) what is happening now."""
+    phase = getattr(progress, "phase", None)
+    if phase is not None:
+        phase(label)
 
 
 def _build_sdist(plan: Planned, interpreter: Interpreter, store: Store,
@@ -350,7 +365,8 @@ def sync_project(
 
     project = read_project(root)
     lock, lock_message = _current_lock(root, project, frozen=not selection.checked,
-                                       locked=locked, cache_dir=cache_dir, offline=offline)
+                                       locked=locked, cache_dir=cache_dir, offline=offline,
+                                       progress=progress)
     interpreter = _choose_interpreter(project, env_dir, selection.python, cache_dir)
     options = _export_options(project, selection)
     store = Store(cache_dir / "store")
@@ -382,7 +398,7 @@ def sync_project(
 
 
 def _current_lock(root: Path, project: Project, *, frozen: bool, locked: bool, cache_dir: Path,
-                  offline: bool) -> tuple[Lock, str | None]:
+                  offline: bool, progress: Callable[[str], None]) -> tuple[Lock, str | None]:
     """The lock to sync from, after locking when it no longer satisfies the project.
 
     ``frozen``: taken as is. ``locked``: a lock that would change is an error.
@@ -410,6 +426,7 @@ def _current_lock(root: Path, project: Project, *, frozen: bool, locked: bool, c
                         hint="run `ghostenv lock`, or sync with --frozen to use it as is")
     from ghostenv.workflow.lock import lock_project
 
+    _phase(progress, "Resolving")
     outcome = lock_project(root, settings=index_settings(project, cache_dir=cache_dir,
                                                          offline=offline),
                            mode="write", cache_dir=cache_dir)
