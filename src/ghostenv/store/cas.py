@@ -17,8 +17,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-import shutil
-import tempfile
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -141,6 +139,8 @@ class Store:
 
     def _temp(self) -> tuple[IO[bytes], Path]:
         self.tmp.mkdir(parents=True, exist_ok=True)
+        import tempfile  # imports random, hashlib...: only paid when writing
+
         fd, name = tempfile.mkstemp(dir=self.tmp, prefix="obj-")
         return os.fdopen(fd, "wb"), Path(name)
 
@@ -441,6 +441,8 @@ class Store:
     def clean(self) -> None:
         """Remove the whole store (environments keep their hardlinked or cloned copies)."""
         try:
+            import shutil
+
             shutil.rmtree(self.root)
         except FileNotFoundError:
             return

@@ -13,7 +13,6 @@ import contextlib
 import hashlib
 import json
 import os
-import tempfile
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -67,7 +66,8 @@ def track(root: Path, env: Path, wheels: Iterable[str], *, replace: bool = False
         if installed is not None:
             names.update(installed)
         record = EnvRecord(env, frozenset(current | set(wheels)))
-        fd, name = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+        name = str(path.parent / f".tmp-{os.getpid()}-{path.name}")
+        fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             json.dump({"path": str(env), "wheels": sorted(record.wheels),
                        "installed": dict(sorted(names.items()))}, handle)

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import enum
 import os
-import re
 import time
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -32,12 +31,14 @@ if TYPE_CHECKING:
 
 #: Threads linking wheels at once; more than the cores helps while syscalls wait on disk.
 WORKERS = 4
-_SEPARATORS = re.compile(r"[-_.]+")
 
 
 def normalize(name: str) -> str:
-    """PEP 503 normalized project name."""
-    return _SEPARATORS.sub("-", name).lower()
+    """PEP 503 normalized project name (string operations: no ``re`` on the warm path)."""
+    out = name.lower().replace("_", "-").replace(".", "-")
+    while "--" in out:
+        out = out.replace("--", "-")
+    return out
 
 
 @dataclass(frozen=True, slots=True)
