@@ -132,3 +132,27 @@ def test_offline_without_a_cache_says_so(project: Callable[[str], Path],
     with pytest.raises(NetworkError, match="flit"):
         build_wheel(project("build-flit"), interpreter=build_python, settings=settings,
                     store=Store(tmp_path / "store"))
+
+
+def test_backend_path_outside_the_tree_is_refused(tmp_path: Path, build_python: Interpreter,
+                                                  build_settings: IndexSettings) -> None:
+    (tmp_path / "p").mkdir()
+    (tmp_path / "p" / "pyproject.toml").write_text(
+        '[build-system]\nrequires = []\nbuild-backend = "b"\nbackend-path = [".."]\n')
+    with pytest.raises(BuildError, match="backend-path"):
+        build_wheel(tmp_path / "p", interpreter=build_python, settings=build_settings,
+                    store=Store(tmp_path / "store"))
+
+
+def test_sdist_without_build_files_names_the_archive(tmp_path: Path, build_python: Interpreter,
+                                                     build_settings: IndexSettings) -> None:
+    import tarfile
+
+    sdist = tmp_path / "empty-1.0.tar.gz"
+    with tarfile.open(sdist, "w:gz") as tf:
+        info = tarfile.TarInfo("empty-1.0/README")
+        tf.addfile(info)
+    with pytest.raises(BuildError) as info_:
+        build_wheel(sdist, interpreter=build_python, settings=build_settings,
+                    store=Store(tmp_path / "store"))
+    assert info_.value.message.startswith("empty-1.0.tar.gz: neither pyproject.toml nor setup.py")

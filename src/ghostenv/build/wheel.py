@@ -159,7 +159,12 @@ def _backend(src: _Source, *, hook_kind: str, interpreter: Interpreter, settings
     work = Path(tempfile.mkdtemp(prefix="build-", dir=store.tmp))
     try:
         project = extract_sdist(src.path, work / "src") if src.is_sdist else src.path
-        system = read_build_system(project)
+        try:
+            system = read_build_system(project)
+        except BuildError as exc:
+            if src.is_sdist:  # name the archive, not the temporary directory
+                exc.message = exc.message.replace(str(project), src.path.name)
+            raise
         package = src.path.name if src.is_sdist else system.name
         pins = resolve_pins(system.requires, interpreter=interpreter, settings=settings,
                             store=store, log=log)
@@ -170,9 +175,15 @@ def _backend(src: _Source, *, hook_kind: str, interpreter: Interpreter, settings
         runner = Runner(env.root, env.scripts, log)
 
         def caller_for(python: Path) -> BuildBackendHookCaller:
-            return BuildBackendHookCaller(str(project), system.backend,
-                                          backend_path=list(system.backend_path) or None,
-                                          runner=runner, python_executable=str(python))
+            try:
+                return BuildBackendHookCaller(str(project), system.backend,
+                                              backend_path=list(system.backend_path) or None,
+                                              runner=runner, python_executable=str(python))
+            except ValueError as exc:  # a backend-path outside the tree, or absolute
+                raise BuildError(f"{package}: [build-system] backend-path "
+                                 f"{list(system.backend_path)}: {exc}",
+                                 hint="backend-path entries must be relative paths inside "
+                                      "the project (PEP 517)") from None
 
         caller = caller_for(env.python)
         hook = f"get_requires_for_build_{hook_kind}"
