@@ -318,3 +318,33 @@ def test_uv_and_ghostenv_accept_each_others_environment(project: Path, tmp_path:
     assert (status.returncode, status.stdout) == (1, ".venv was not synced by ghostenv\n")
     again = _sync(project, cache)
     assert re.search(r"^Installed 0 packages in", again.stderr, re.M), again.stderr
+
+
+@pytest.mark.network
+def test_web_workload_matches_uv_freeze(tmp_path: Path) -> None:
+    """uv locks and syncs the `web` workload; ghostenv syncs the same lock: same freeze."""
+    workload = Path(__file__).parents[3] / "shared" / "workloads" / "web" / "pyproject.toml"
+    if not workload.is_file() or not UV.exists():
+        pytest.skip("needs ../shared/workloads/web and uv")
+    dirs = {}
+    for name in ("uv", "ghostenv"):
+        dirs[name] = tmp_path / name
+        dirs[name].mkdir()
+        shutil.copy(workload, dirs[name])
+    uv_env = {**__import__("os").environ, "UV_CACHE_DIR": str(tmp_path / "uv-cache")}
+    lock = subprocess.run([str(UV), "lock", "--no-config", "--python", sys.executable],
+                          cwd=dirs["uv"], capture_output=True, text=True, env=uv_env, check=False)
+    if lock.returncode != 0:
+        pytest.skip(f"uv lock failed (offline?): {lock.stderr[-200:]}")
+    shutil.copy(dirs["uv"] / "uv.lock", dirs["ghostenv"])
+    sync = subprocess.run([str(UV), "sync", "--no-config", "--frozen", "--python", sys.executable],
+                          cwd=dirs["uv"], capture_output=True, text=True, env=uv_env, check=False)
+    assert sync.returncode == 0, sync.stderr
+    proc = _sync(dirs["ghostenv"], tmp_path / "cache")
+    assert proc.returncode == 0, proc.stderr
+    freezes = [subprocess.run([str(UV), "pip", "freeze", "--python",
+                               str(dirs[name] / ".venv" / "bin" / "python")],
+                              capture_output=True, text=True, check=True).stdout
+               for name in ("uv", "ghostenv")]
+    assert freezes[0] == freezes[1]
+    assert len(freezes[0].splitlines()) > 10
