@@ -87,3 +87,21 @@ def test_concurrent_builds_run_the_backend_once(project: Callable[[str], Path], 
     assert log.read_text().split().count("build_wheel") == 1
     assert (tmp_path / "o0" / "binline-0.1.0-py3-none-any.whl").read_bytes() == (
         tmp_path / "o1" / "binline-0.1.0-py3-none-any.whl").read_bytes()
+
+
+def test_build_sdist_then_its_wheel(project: Callable[[str], Path], build_cache: Path,
+                                    fixture_index: IndexServer, backends: Backends,
+                                    tmp_path: Path) -> None:
+    import tarfile
+
+    source = project("build-flit")
+    env = {"GHOSTENV_CACHE_DIR": str(build_cache)}
+    proc = run_ghostenv("build", str(source), "--sdist", "-o", str(tmp_path / "s"),
+                        *_args(fixture_index, backends), check=True, env=env)
+    sdist = Path(proc.stdout.strip())
+    assert sdist.name == "bflit-0.3.0.tar.gz"
+    with tarfile.open(sdist) as tf:
+        assert "bflit-0.3.0/bflit.py" in tf.getnames()
+    proc = run_ghostenv("build", str(sdist), "-o", str(tmp_path / "w"),
+                        *_args(fixture_index, backends), check=True, env=env)
+    assert Path(proc.stdout.strip()) == tmp_path / "w" / "bflit-0.3.0-py3-none-any.whl"

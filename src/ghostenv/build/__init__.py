@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 from ghostenv.build.sdist import fetch_sdist, sdist_metadata_builder
-from ghostenv.build.wheel import build_wheel, prepare_metadata
+from ghostenv.build.wheel import build_sdist, build_wheel, prepare_metadata
 
-__all__ = ["build_wheel", "fetch_sdist", "prepare_metadata", "sdist_metadata_builder"]
+__all__ = ["build_sdist", "build_wheel", "fetch_sdist", "prepare_metadata",
+           "sdist_metadata_builder"]

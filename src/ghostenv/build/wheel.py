@@ -190,8 +190,9 @@ def _backend(src: _Source, *, hook_kind: str, interpreter: Interpreter, settings
         memo = _requires_memo(store, env.root.name, system, hook, project)
         extra = _read_requires(memo)
         if extra is None:
-            getter = (caller.get_requires_for_build_editable if hook_kind == "editable"
-                      else caller.get_requires_for_build_wheel)
+            getter = {"editable": caller.get_requires_for_build_editable,
+                      "sdist": caller.get_requires_for_build_sdist}.get(
+                          hook_kind, caller.get_requires_for_build_wheel)
             extra = [str(r) for r in call_hook(package, system.backend, hook, runner, getter)]
             write_atomic(memo, json.dumps(extra).encode())
         else:
@@ -219,7 +220,6 @@ def build_wheel(source: Path, *, interpreter: Interpreter, settings: IndexSettin
     is inside the store's build cache: copy it, do not move it.
     """
     from filelock import FileLock
-
 
     log = log or _quiet
     kind = "editable" if editable else "wheel"
@@ -262,6 +262,48 @@ def _build_into(folder: Path, backend: _Backend, *, editable: bool,
     os.replace(built, final)
     log(f"{package}: built {final.name}")
     return final
+
+
+def build_sdist(source: Path, *, interpreter: Interpreter, settings: IndexSettings,
+                store: Store, log: Callable[[str], None] | None = None) -> Path:
+    """Build (or find in the cache) an sdist of the project directory ``source``.
+
+    Cached by the tree hash like wheels; the returned path is in the store's
+    build cache (copy it).
+    """
+    from filelock import FileLock
+
+    from ghostenv.build.hooks import call_hook
+
+    log = log or _quiet
+    src = _identify(Path(source), editable=False)
+    if src.is_sdist:
+        raise BuildError(f"{src.path.name}: already an sdist",
+                         hint="pass the project directory to build an sdist")
+    folder = _cache_dir(store, src.digest, "sdist")
+    found = sorted(folder.glob("*.tar.gz")) if folder.is_dir() else []
+    if found:
+        log(f"{src.path.name}: cached sdist {found[0].name}")
+        return found[0]
+    folder.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(folder / ".lock")):
+        found = sorted(folder.glob("*.tar.gz"))
+        if found:
+            return found[0]
+        with _backend(src, hook_kind="sdist", interpreter=interpreter, settings=settings,
+                      store=store, log=log) as (caller, runner, package, backend, work):
+            out = work / "out-sdist"
+            out.mkdir()
+            name = call_hook(package, backend, "build_sdist", runner,
+                             lambda: caller.build_sdist(str(out)))
+            built = out / str(name)
+            if not built.is_file() or not built.name.endswith(".tar.gz"):
+                raise BuildError(f"{package}: build backend `{backend}` reported {name!r}, "
+                                 "which is not a .tar.gz it wrote")
+            final = folder / built.name
+            os.replace(built, final)
+            log(f"{package}: built {final.name}")
+            return final
 
 
 def _metadata_from_wheel(wheel: Path) -> bytes:
@@ -327,4 +369,4 @@ def prepare_metadata(source: Path, *, interpreter: Interpreter, settings: IndexS
         return data
 
 
-__all__ = ["build_wheel", "prepare_metadata"]
+__all__ = ["build_sdist", "build_wheel", "prepare_metadata"]

@@ -1,9 +1,9 @@
-"""``ghostenv build [SOURCE]``: build a wheel (or a PEP 660 editable wheel) of a project or sdist.
+"""``ghostenv build [SOURCE]``: build a wheel (PEP 660 editable wheel, sdist) of a project or sdist.
 
 The build runs the project's PEP 517 backend in an isolated environment that
 ghostenv resolves and materializes from its store, and the wheel is cached by
 the source's hash: building an unchanged tree again copies the cached wheel.
-The wheel's path is printed on stdout.
+The built file's path is printed on stdout.
 """
 
 from __future__ import annotations
@@ -26,6 +26,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     kind.add_argument("--wheel", action="store_true", help="build a wheel (the default)")
     kind.add_argument("--editable", action="store_true",
                       help="build a PEP 660 editable wheel of a project directory")
+    kind.add_argument("--sdist", action="store_true",
+                      help="build a source distribution of a project directory")
     parser.add_argument("--out-dir", "-o", type=Path, metavar="DIR",
                         help="where to put the wheel (default: SOURCE/dist, or beside the sdist)")
     parser.add_argument("--python", "-p", metavar="REQUEST",
@@ -53,7 +55,7 @@ def _requires_python(source: Path) -> str | None:
 def run(args: argparse.Namespace, ctx: Context) -> int:
     import shutil
 
-    from ghostenv.build import build_wheel
+    from ghostenv.build import build_sdist, build_wheel
     from ghostenv.discover import find_interpreter
     from ghostenv.errors import from_os_error
     from ghostenv.resolve.index_source import IndexSettings
@@ -74,8 +76,12 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
             fresh.append(line)
         ctx.debug(line)
 
-    built = build_wheel(source, interpreter=interpreter, settings=settings, store=store,
-                        editable=args.editable, log=log)
+    if args.sdist:
+        built = build_sdist(source, interpreter=interpreter, settings=settings, store=store,
+                            log=log)
+    else:
+        built = build_wheel(source, interpreter=interpreter, settings=settings, store=store,
+                            editable=args.editable, log=log)
     out_dir = args.out_dir or (source.parent if source.is_file() else source / "dist")
     target = out_dir / built.name
     try:
