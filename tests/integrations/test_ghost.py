@@ -346,3 +346,38 @@ def test_groups_and_extras_select_separate_environments(
     assert len(envs) == 3
     again = _ghost(root, cache, "--no-dev", "HEAD")  # options before REV: the same environment
     assert again.stdout in envs
+
+
+def test_lock_with_a_local_wheel_gets_an_env_per_checkout(
+        tmp_path: Path, fixture_wheels: Path) -> None:
+    """A path source resolves against the project: two clones, same lock, two environments."""
+    if not UV.exists():
+        pytest.skip("uv is not installed next to the test interpreter")
+    root = tmp_path / "repo"
+    (root / "wheels").mkdir(parents=True)
+    wheel = next(fixture_wheels.glob("beta-1.0.0-*.whl"))
+    shutil.copy(wheel, root / "wheels" / wheel.name)
+    _git(root, "init", "-q", "-b", "main")
+    (root / "pyproject.toml").write_text(
+        '[project]\nname = "loc"\nversion = "0.1.0"\nrequires-python = ">=3.11"\n'
+        'dependencies = ["beta"]\n\n[tool.uv]\npackage = false\n\n'
+        f'[tool.uv.sources]\nbeta = {{ path = "wheels/{wheel.name}" }}\n')
+    proc = subprocess.run([str(UV), "lock", "--no-config", "--offline", "--python",
+                           sys.executable, "--cache-dir", str(tmp_path / "uv-cache")],
+                          cwd=root, capture_output=True, text=True, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stderr
+    _git(root, "add", ".")
+    _git(root, "commit", "-q", "-m", "x")
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", str(root), str(clone)], check=True)
+    cache = tmp_path / "cache"
+    envs = []
+    for where in (root, clone, root):
+        out = _ghost(where, cache, "HEAD")
+        if "has neither url nor path" in out.stderr:  # workflow/sync.py (H3), asked in NOTES
+            pytest.xfail("sync cannot install a wheel from a `path` source yet")
+        assert out.returncode == 0, out.stderr
+        envs.append(out.stdout.strip())
+        assert _beta(Path(envs[-1])) == "1.0.0"
+    assert envs[0] != envs[1]
+    assert envs[0] == envs[2]

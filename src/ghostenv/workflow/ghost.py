@@ -5,15 +5,19 @@
 paths relative to the project directory), and the
 lock is materialized from the content-addressed store into a cached
 environment under ``<cache>/ghost/v1/envs/``. The directory name is the
-sha256 of the lock's bytes plus the interpreter, so every commit that shares
-a lock shares one environment, and going back to a lock seen before costs no
-install at all.
+sha256 of the lock's bytes plus the interpreter and the group/extra
+selection, so every commit that shares a lock shares one environment, and
+going back to a lock seen before costs no install at all. (A lock naming
+local paths -- ``path``/``directory``/``editable`` sources -- depends on where
+the project is too, so its key includes the project directory and it skips
+the blob index.)
 
 Two paths, like the gate of ``sync``:
 
 - :func:`lookup` is stdlib-only. ``git rev-parse REV:./uv.lock`` names the
   lock's blob, which *is* a content hash; a small file
-  ``by-blob/<blob>-<python>`` remembers which environment that blob was
+  ``by-blob/<blob>-<variant>`` (variant: ``--python`` as given and the
+  selection) remembers which environment that blob was
   materialized into. A hit costs one ``git`` process and two ``stat`` calls.
 - :func:`materialize` does the work on a miss: parse the lock (the
   pyproject only gives the project's name: the lock alone decides what is
@@ -198,11 +202,18 @@ def read_revision(project: Path, rev: str) -> tuple[str, bytes, bytes | None]:
 
 
 def environment_dir(cache_dir: Path, lock_bytes: bytes, interpreter: Interpreter,
-                    selection: Selection | None = None) -> Path:
-    """The environment for one lock content, interpreter and selection (same lock = same dir)."""
+                    selection: Selection | None = None, local_root: Path | None = None) -> Path:
+    """The environment for one lock content, interpreter and selection (same lock = same dir).
+
+    ``local_root``: the project directory, for locks whose local path sources
+    resolve against it.
+    """
     import hashlib
 
-    lock_key = hashlib.sha256(lock_bytes).hexdigest()[:24]
+    digest = hashlib.sha256(lock_bytes)
+    if local_root is not None:
+        digest.update(b"\0" + os.fsencode(str(local_root)))
+    lock_key = digest.hexdigest()[:24]
     where = hashlib.sha256(os.fsencode(str(interpreter.path))).hexdigest()[:8]
     chosen = selection.key() if selection is not None else ""
     name = f"{lock_key}-{interpreter.key}-{where}" + (f"-{chosen}" if chosen else "")
@@ -227,7 +238,10 @@ def materialize(project: Path, rev: str, cache_dir: Path, *, python: str | None 
     name = _project_name(pyproject)
     interpreter = find_interpreter(python or lock.requires_python or None, cache_dir)
     chosen = selection or Selection()
-    env = environment_dir(cache_dir, lock_bytes, interpreter, chosen)
+    local = any(p.source.kind in ("path", "directory", "editable") and p.source.value != "."
+                for p in lock.packages)
+    env = environment_dir(cache_dir, lock_bytes, interpreter, chosen,
+                          local_root=project if local else None)
     if not (env / MARKER).is_file():
         env.parent.mkdir(parents=True, exist_ok=True)
         options = ExportOptions(
@@ -239,8 +253,9 @@ def materialize(project: Path, rev: str, cache_dir: Path, *, python: str | None 
         progress(f"materialized {len(report.installed)} packages into {env} "
                  f"in {report.install_ms:.0f} ms")
         _write_small(env / MARKER, f"{rev}\n{interpreter.path}\n")
-    _write_small(Path(_entry_path(os.fspath(cache_dir), blob, variant_key(python, chosen))),
-                 f"{env}\n")
+    if not local:
+        _write_small(Path(_entry_path(os.fspath(cache_dir), blob, variant_key(python, chosen))),
+                     f"{env}\n")
     return env
 
 
