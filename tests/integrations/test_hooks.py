@@ -155,6 +155,10 @@ def test_checkout_and_merge_resync_the_environment(tmp_path: Path, fixture_index
     _git(root, "merge", "-q", "--ff-only", "newer", env=env)  # post-merge
     assert _installed(root / ".venv")["beta"] == "1.2.0"
 
+    _lock(root, fixture_index, '"beta==0.9.0"')
+    _git(root, "commit", "-q", "--amend", "-am", "beta 0.9 after all", env=env)  # post-rewrite
+    assert _installed(root / ".venv")["beta"] == "0.9.0"
+
     # a checkout that does not touch the lock does not start ghostenv at all ...
     quiet = _git(root, "checkout", "-b", "same", env={**env, "GHOSTENV": "false"})
     assert "sync failed" not in quiet
