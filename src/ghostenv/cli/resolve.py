@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from ghostenv.cli.output import Context
     from ghostenv.index import DistFile
     from ghostenv.resolve.index_source import IndexSettings
+    from ghostenv.resolve.python import Target
 
 DEFAULT_INDEX = "https://pypi.org/simple/"
 
@@ -41,8 +42,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--python-platform",
         default="x86_64-manylinux_2_39",
-        help="target platform: x86_64-manylinux_2_N, x86_64-manylinux2014, "
-        "or linux (Linux x86_64 targets only for now)",
+        help="target platform, as uv names them: linux, macos, windows, "
+        "x86_64-unknown-linux-gnu, aarch64-apple-darwin, x86_64-pc-windows-msvc, "
+        "x86_64-manylinux_2_N, ... (default: x86_64-manylinux_2_39)",
     )
     parser.add_argument("--index-url", default=DEFAULT_INDEX, help="simple index base URL")
     parser.add_argument("--extra-index-url", action="append", default=[], metavar="URL",
@@ -84,24 +86,18 @@ def _read_requirements(path: str) -> list[str]:
     return lines
 
 
-def _platforms(value: str) -> tuple[str, ...]:
+def _target(python: str, platform: str) -> Target:
     from ghostenv.errors import UsageError
+    from ghostenv.resolve.python import Target
 
-    if value == "linux":
-        value = "x86_64-manylinux_2_39"
-    arch, _, tag = value.partition("-")
-    if arch != "x86_64" or not tag.startswith("manylinux"):
+    try:
+        return Target.for_platform(python, platform)
+    except ValueError:
         raise UsageError(
-            f"--python-platform {value}: unsupported platform",
-            hint="use x86_64-manylinux_2_N or x86_64-manylinux2014",
-        )
-    top = 17 if tag == "manylinux2014" else int(tag.rsplit("_", 1)[-1])
-    return (
-        *(f"manylinux_2_{m}_x86_64" for m in range(top, 4, -1)),
-        "manylinux2014_x86_64",
-        "manylinux2010_x86_64",
-        "manylinux1_x86_64",
-    )
+            f"--python-platform {platform}: unsupported platform",
+            hint="use linux, macos, windows, x86_64-unknown-linux-gnu, aarch64-apple-darwin, "
+            "x86_64-apple-darwin, x86_64-pc-windows-msvc or {x86_64,aarch64}-manylinux_2_N",
+        ) from None
 
 
 def _names(values: list[str]) -> frozenset[str]:
@@ -152,7 +148,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     from packaging.requirements import InvalidRequirement, Requirement
 
     from ghostenv.errors import UsageError
-    from ghostenv.resolve.python import Options, Target, resolve
+    from ghostenv.resolve.python import Options, resolve
     from ghostenv.resolve.solver import SolveFailure
 
     texts = list(args.requirements)
@@ -165,7 +161,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     except InvalidRequirement as exc:
         raise UsageError(f"invalid requirement: {exc}") from exc
     python = args.python_version or ".".join(map(str, sys.version_info[:3]))
-    target = Target.linux(python, _platforms(args.python_platform))
+    target = _target(python, args.python_platform)
     options = Options(
         prerelease=args.prerelease,
         resolution=args.resolution,

@@ -27,7 +27,16 @@ from ghostenv.resolve.provider import Dependencies, Unavailable
 from ghostenv.resolve.report import externals
 from ghostenv.resolve.version_set import VersionSet
 
-__all__ = ["Candidate", "Metadata", "Options", "PythonProvider", "Source", "Target", "split_extra"]
+__all__ = [
+    "Candidate",
+    "Metadata",
+    "Options",
+    "PlatformSpec",
+    "PythonProvider",
+    "Source",
+    "Target",
+    "split_extra",
+]
 
 Prerelease = Literal["if-necessary-or-explicit", "allow", "disallow"]
 Strategy = Literal["highest", "lowest", "lowest-direct"]
@@ -65,6 +74,73 @@ _LINUX_X86_64 = (
 )
 
 
+@dataclass(frozen=True, slots=True)
+class PlatformSpec:
+    """What a ``--python-platform`` name means: wheel platform tags and marker values."""
+
+    platforms: tuple[str, ...]
+    machine: str
+    os_name: str
+    sys_platform: str
+    system: str
+
+
+def _manylinux(arch: str, top: int) -> tuple[str, ...]:
+    """manylinux_2_top down to manylinux_2_5 for ``arch``, with the legacy aliases."""
+    legacy = {17: "manylinux2014", 12: "manylinux2010", 5: "manylinux1"}
+    out: list[str] = []
+    for minor in range(top, 4, -1):
+        out.append(f"manylinux_2_{minor}_{arch}")
+        # manylinux2010 and manylinux1 were only defined for x86_64 and i686
+        if minor in legacy and (minor == 17 or arch in ("x86_64", "i686")):
+            out.append(f"{legacy[minor]}_{arch}")
+    return tuple(out)
+
+
+def _macos(arch: str) -> tuple[str, ...]:
+    import os
+
+    from packaging.tags import mac_platforms
+
+    target = os.environ.get("MACOSX_DEPLOYMENT_TARGET", "13.0")
+    try:
+        major, _, minor = target.partition(".")
+        version = (int(major), int(minor or 0))
+    except ValueError:
+        version = (13, 0)
+    return tuple(mac_platforms(version, arch))
+
+
+def _platform_spec(name: str) -> PlatformSpec:
+    aliases = {"linux": "x86_64-unknown-linux-gnu", "macos": "aarch64-apple-darwin",
+               "windows": "x86_64-pc-windows-msvc"}
+    name = aliases.get(name, name)
+    arch, _, rest = name.partition("-")
+    windows = {"x86_64": ("win_amd64", "AMD64"), "i686": ("win32", "x86"),
+               "aarch64": ("win_arm64", "ARM64")}
+    if rest == "pc-windows-msvc" and arch in windows:
+        tag, machine = windows[arch]
+        return PlatformSpec((tag,), machine, "nt", "win32", "Windows")
+    if rest == "apple-darwin" and arch in ("x86_64", "aarch64"):
+        mac_arch = "arm64" if arch == "aarch64" else "x86_64"
+        return PlatformSpec(_macos(mac_arch), mac_arch, "posix", "darwin", "Darwin")
+    linux_arches = ("x86_64", "aarch64", "i686", "armv7l", "ppc64le", "s390x", "riscv64")
+    if arch in linux_arches:
+        if rest == "unknown-linux-gnu":
+            return PlatformSpec(_manylinux(arch, 28), arch, "posix", "linux", "Linux")
+        if rest == "unknown-linux-musl":
+            musl = tuple(f"musllinux_1_{m}_{arch}" for m in (2, 1, 0))
+            return PlatformSpec(musl, arch, "posix", "linux", "Linux")
+        if rest == "manylinux2014":
+            return PlatformSpec(_manylinux(arch, 17), arch, "posix", "linux", "Linux")
+        if rest.startswith("manylinux_2_") and rest[len("manylinux_2_"):].isdigit():
+            top = int(rest[len("manylinux_2_"):])
+            if top >= 5:
+                return PlatformSpec(_manylinux(arch, top), arch, "posix", "linux", "Linux")
+    msg = f"unknown platform {name!r}"
+    raise ValueError(msg)
+
+
 @dataclass(frozen=True)
 class Target:
     """The environment being resolved for: Python version, markers, wheel tags."""
@@ -77,6 +153,27 @@ class Target:
     def linux(
         cls, python: str, platforms: Sequence[str] = _LINUX_X86_64, machine: str = "x86_64"
     ) -> Target:
+        return cls._make(python, platforms, machine=machine, os_name="posix",
+                         sys_platform="linux", system="Linux")
+
+    @classmethod
+    def for_platform(cls, python: str, platform: str) -> Target:
+        """A target named as uv's ``--python-platform`` names it.
+
+        ``linux``/``x86_64-unknown-linux-gnu`` (manylinux_2_28, as uv), ``aarch64-unknown-
+        linux-gnu``, ``*-unknown-linux-musl`` (musllinux_1_2), ``x86_64-manylinux2014``,
+        ``{x86_64,aarch64}-manylinux_2_N``, ``macos``/``aarch64-apple-darwin``,
+        ``x86_64-apple-darwin`` (macOS 13.0 unless ``MACOSX_DEPLOYMENT_TARGET`` says
+        otherwise, as uv), ``windows``/``x86_64-pc-windows-msvc``, ``i686-pc-windows-msvc``,
+        ``aarch64-pc-windows-msvc``. Raises ValueError for anything else.
+        """
+        spec = _platform_spec(platform)
+        return cls._make(python, spec.platforms, machine=spec.machine, os_name=spec.os_name,
+                         sys_platform=spec.sys_platform, system=spec.system)
+
+    @classmethod
+    def _make(cls, python: str, platforms: Sequence[str], *, machine: str, os_name: str,
+              sys_platform: str, system: str) -> Target:
         version = Version(python)
         major, minor = version.release[0], version.release[1]
         full = ".".join(map(str, (*version.release, 0, 0)[:3]))
@@ -86,9 +183,9 @@ class Target:
             "implementation_name": "cpython",
             "implementation_version": full,
             "platform_python_implementation": "CPython",
-            "os_name": "posix",
-            "sys_platform": "linux",
-            "platform_system": "Linux",
+            "os_name": os_name,
+            "sys_platform": sys_platform,
+            "platform_system": system,
             "platform_machine": machine,
             "platform_release": "",
             "platform_version": "",
