@@ -14,7 +14,9 @@ and overrides only creation and reuse:
 from __future__ import annotations
 
 import contextlib
+import inspect
 import logging
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -28,6 +30,7 @@ from ghostenv.integrate.stamp import EnvState
 
 BACKEND = "ghostenv"
 logger = logging.getLogger("nox")
+_TAKES_DOWNLOAD = "download_python" in inspect.signature(VirtualEnv.__init__).parameters
 
 
 class GhostenvEnv(VirtualEnv):
@@ -44,9 +47,10 @@ class GhostenvEnv(VirtualEnv):
         venv_params: Sequence[str] = (),
     ) -> None:
         # nox's constructor accepts only its own backend names; pass one, then say ours.
-        super().__init__(location, interpreter, download_python=download_python,
-                         reuse_existing=reuse_existing, venv_backend="venv",
-                         venv_params=venv_params)
+        # download_python exists since nox 2025; older versions neither pass nor take it.
+        extra: dict[str, Any] = {"download_python": download_python} if _TAKES_DOWNLOAD else {}
+        super().__init__(location, interpreter, reuse_existing=reuse_existing,
+                         venv_backend="venv", venv_params=venv_params, **extra)
         self._venv_backend = venv_backend
         self.install_calls = 0
         """How many ``session.install`` calls this run made (names their stamps)."""
@@ -59,9 +63,25 @@ class GhostenvEnv(VirtualEnv):
     def venv_backend(self) -> str:
         return self._venv_backend
 
+    def _pyvenv_cfg(self) -> dict[str, str] | None:
+        try:
+            text = Path(self.location, "pyvenv.cfg").read_text("utf-8")
+        except OSError:
+            return None
+        return {key.strip(): value.strip() for key, sep, value in
+                (line.partition("=") for line in text.splitlines()) if sep}
+
     def _check_reused_environment_type(self) -> bool:
-        config = self._read_pyvenv_cfg()
+        config = self._pyvenv_cfg()
         return config is not None and BACKEND in config
+
+    def _links_intact(self) -> bool:
+        """``bin/python`` and ``bin/python3`` still resolve (a removed base Python breaks them)."""
+        for name in ("python", "python3"):
+            path = os.path.join(self.bin, name)
+            if os.path.lexists(path) and not os.path.exists(path):
+                return False
+        return True
 
     def _same_python(self) -> bool:
         """Does the existing environment's Python match the request (by minor version)?
@@ -69,7 +89,7 @@ class GhostenvEnv(VirtualEnv):
         Only what pyvenv.cfg says is compared: probing an interpreter would cost
         a process start on every ``-R`` run.
         """
-        config = self._read_pyvenv_cfg() or {}
+        config = self._pyvenv_cfg() or {}
         have = ".".join(config.get("version_info", "").split(".")[:2])
         want = self.interpreter
         if want is None:
@@ -85,7 +105,7 @@ class GhostenvEnv(VirtualEnv):
             self.reuse_existing
             and Path(self.location, "pyvenv.cfg").is_file()
             and self._check_reused_environment_type()
-            and self._check_reused_environment_links()
+            and self._links_intact()
             and self._same_python()
         )
 
