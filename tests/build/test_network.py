@@ -1,4 +1,4 @@
-"""A real sdist from the real PyPI, with its real build requirements (hatchling + hatch-vcs)."""
+"""A real sdist from the real PyPI, with its real build requirement (flit_core)."""
 
 from __future__ import annotations
 
@@ -22,16 +22,16 @@ def test_pypi_sdist_metadata_and_wheel(build_python: Interpreter, tmp_path: Path
     store = Store(tmp_path / "cache" / "store")
     try:
         with IndexSource(settings, target_for(build_python)) as source:
-            sdist = next(f for f in source.files("iniconfig", Version("2.0.0"))
+            sdist = next(f for f in source.files("tomli", Version("2.0.1"))
                          if f.filename.endswith(".tar.gz"))
     except NetworkError as exc:
         pytest.skip(f"PyPI unreachable: {exc}")
     metadata = sdist_metadata_builder(build_python, settings, store)(sdist)
-    assert b"Name: iniconfig" in metadata
-    assert b"Version: 2.0.0" in metadata
+    assert b"Name: tomli" in metadata
+    assert b"Version: 2.0.1" in metadata
     local = fetch_sdist(sdist, store, settings)
     assert local.is_relative_to(store.root)  # kept: the wheel build reads it from disk
     wheel = build_wheel(local, interpreter=build_python, settings=settings, store=store)
-    assert wheel.name == "iniconfig-2.0.0-py3-none-any.whl"
+    assert wheel.name == "tomli-2.0.1-py3-none-any.whl"
     with zipfile.ZipFile(wheel) as zf:
-        assert "iniconfig/__init__.py" in zf.namelist()
+        assert "tomli/__init__.py" in zf.namelist()
