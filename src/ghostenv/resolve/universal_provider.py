@@ -87,6 +87,8 @@ class Shared:
     preferences: dict[str, list[tuple[MarkerTree, Version]]] = field(default_factory=dict)
     versions: dict[str, list[Candidate]] = field(default_factory=dict)
     requirements: dict[tuple[str, Version], tuple[Requirement, ...]] = field(default_factory=dict)
+    filtered: dict[tuple[str, VersionSet], tuple[Version, ...]] = field(default_factory=dict)
+    prefetched: set[str] = field(default_factory=set)
     lookahead: Lookahead = field(init=False)
 
     def __post_init__(self) -> None:
@@ -280,6 +282,20 @@ class ForkProvider:
 
     def _ordered(self, package: str, versions: VersionSet) -> list[Version]:
         name = canonicalize_name(split_extra(package)[0])
+        key = (name, versions)
+        base = self.shared.filtered.get(key)
+        if base is None:
+            base = self.shared.filtered[key] = tuple(self._filtered(name, versions))
+        ordered = list(base)
+        preferred = self._preferred(name)
+        for version in reversed(preferred):
+            if version in ordered:
+                ordered.remove(version)
+                ordered.insert(0, version)
+        return ordered
+
+    def _filtered(self, name: str, versions: VersionSet) -> list[Version]:
+        """Versions in range, best first (stable before prereleases), shared by all forks."""
         policy = self.shared.options.prerelease
         stable: list[Version] = []
         pre: list[Version] = []
@@ -296,13 +312,7 @@ class ForkProvider:
         if self.shared.options.resolution == "lowest":
             stable.reverse()
             pre.reverse()
-        ordered = stable + pre
-        preferred = self._preferred(name)
-        for version in reversed(preferred):
-            if version in ordered:
-                ordered.remove(version)
-                ordered.insert(0, version)
-        return ordered
+        return stable + pre
 
     def _preferred(self, name: str) -> list[Version]:
         """The lock's version, then earlier forks' versions (those overlapping this fork first)."""
