@@ -11,14 +11,18 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 FORMAT = 1
 
 
-@dataclass(frozen=True, slots=True)
-class ManifestFile:
-    """One archive member: its path in the wheel, the object it is stored as, and its mode."""
+class ManifestFile(NamedTuple):
+    """One archive member: its path in the wheel, the object it is stored as, and its mode.
+
+    A named tuple rather than a frozen dataclass: a manifest of a big wheel
+    holds thousands, and a tuple is built several times faster, which shows in
+    a warm install (every manifest is read back on each materialization).
+    """
 
     path: str
     sha256: str
@@ -77,7 +81,7 @@ class WheelManifest:
             dist_info=doc["dist_info"],
             tags=tuple(doc["tags"]),
             root_is_purelib=bool(doc["root_is_purelib"]),
-            files=tuple(ManifestFile(p, h, int(s), bool(x)) for p, h, s, x in doc["files"]),
+            files=tuple(map(ManifestFile._make, doc["files"])),
             console_scripts=tuple((a, b) for a, b in doc["console_scripts"]),
             gui_scripts=tuple((a, b) for a, b in doc["gui_scripts"]),
         )
