@@ -43,7 +43,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "sync": ("ghostenv.cli.sync", "make the project's .venv match uv.lock (no-op: a few stats)"),
     "run": ("ghostenv.cli.run", "run a command in the project's environment (synced first)"),
     "status": ("ghostenv.cli.status", "print `fresh` or why the project's environment is stale"),
-    "build": ("ghostenv.cli.build", "build a wheel or PEP 660 editable wheel (PEP 517, cached)"),
+    "build": ("ghostenv.cli.build", "build a wheel, editable wheel or sdist (PEP 517/660, cached)"),
     "ghost": ("ghostenv.cli.ghost", "the locked environment of a git revision: path or run CMD"),
     "hooks": ("ghostenv.cli.hooks", "install git hooks that resync .venv after checkout/merge"),
 }
