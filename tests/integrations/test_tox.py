@@ -134,3 +134,31 @@ def test_lock_runner_keeps_deps_across_lock_changes(project: Path, tmp_path: Pat
     assert sync["removed"] == ["epsilon-tool==1.0.0"]  # the exact sync spares zeta-big
     [(_, dists2)] = reports(second.stdout)
     assert set(dists2) == {"alpha", "beta", "gamma", "zeta-big"}
+
+
+def test_lock_runner_installs_the_project_editable(tmp_path: Path, fixture_index: Any,
+                                                   cache_dir: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    backends = REPO.parent / "shared" / "packse" / "index" / "vendor" / "build"
+    if not backends.is_dir():
+        pytest.skip("no offline build backends (shared/packse/index/vendor/build)")
+    root = tmp_path / "pkg"
+    shutil.copytree(REPO / "fixtures" / "projects" / "nox-package", root)
+    (root / "tox.ini").write_text(
+        "[testenv:locked]\nrunner = ghostenv-lock\ndependency_groups = test\n"
+        "ghostenv_install_project = true\n"
+        "commands = python -c \"import nox_package; print('ANSWER', nox_package.ANSWER)\"\n")
+    uv_lock(root, fixture_index, tmp_path / "uv-cache")
+    monkeypatch.setenv("GHOSTENV_INDEX_URL", fixture_index.simple_url)
+    monkeypatch.setenv("GHOSTENV_FIND_LINKS", str(backends))
+    eps = _entry_point_dir(tmp_path)
+    first = run_tox(root, eps, "-e", "locked")
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert "ANSWER 1" in first.stdout
+    assert not (root / ".tox" / ".pkg").exists()  # no tox packaging environment (pip) at all
+    init = root / "src" / "nox_package" / "__init__.py"
+    init.write_text(init.read_text().replace("ANSWER = 1", "ANSWER = 2"))
+    again = run_tox(root, eps, "-e", "locked")
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "ANSWER 2" in again.stdout
+    assert events(root / ".tox" / "locked", "sync")[-1]["skipped"]

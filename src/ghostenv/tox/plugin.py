@@ -123,14 +123,24 @@ class GhostenvVenvRunner(VirtualEnvRunner):
 class GhostenvLockRunner(GhostenvVenvRunner):
     """``runner = ghostenv-lock``: the project's uv.lock, for ``dependency_groups`` and ``extras``.
 
-    The locked packages replace tox's resolution of groups and extras. The
-    project itself is not installed by default (``package = skip``): list it
-    in ``deps`` (``-e .``) to have ``ghostenv install`` install it.
+    The locked packages replace tox's resolution of groups and extras. tox's
+    own packaging is off (``package = skip``); ``ghostenv_install_project =
+    true`` installs the project editable with the locked packages, as ``uv
+    sync`` does (built by ghostenv, no packaging environment).
     """
 
     @staticmethod
     def id() -> str:
         return "ghostenv-lock"
+
+    def register_config(self) -> None:
+        super().register_config()
+        self.conf.add_config(
+            keys=["ghostenv_install_project"],
+            of_type=bool,
+            default=False,
+            desc="install the project itself (editable) with the locked packages",
+        )
 
     @property
     def default_pkg_type(self) -> str:
@@ -145,6 +155,7 @@ class GhostenvLockRunner(GhostenvVenvRunner):
         root = Path(self.core["toxinidir"])
         try:
             result = sync_step(Path(self.env_dir), root, groups=groups, extras=extras,
+                               install_project=self.conf["ghostenv_install_project"],
                                progress=logger.info)
         except GhostenvError as exc:
             raise Fail(f"ghostenv: {exc.message}" + (f" ({exc.hint})" if exc.hint else "")) from exc
