@@ -29,7 +29,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     kind.add_argument("--sdist", action="store_true",
                       help="build a source distribution of a project directory")
     parser.add_argument("--out-dir", "-o", type=Path, metavar="DIR",
-                        help="where to put the wheel (default: SOURCE/dist, or beside the sdist)")
+                        help="where to put the built file "
+                             "(default: SOURCE/dist, or beside an sdist)")
     parser.add_argument("--python", "-p", metavar="REQUEST",
                         help="interpreter to build for (version, name or path)")
     parser.add_argument("--index-url", default=DEFAULT_INDEX,
