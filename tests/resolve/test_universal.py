@@ -183,3 +183,23 @@ def test_project_extra_that_includes_another_extra() -> None:
         ("cli", (Edge("six", None, None, None),)),
     )
     assert result.root_groups == (("dev", demo),)
+
+
+def test_relock_seeded_with_the_lock_keeps_forks_and_versions() -> None:
+    registry = Registry(
+        {"tool": {"1.0": (">=3.8", []), "2.0": (">=3.11", []), "2.1": (">=3.11", [])}}
+    )
+    root = _root(["tool"])
+    first = resolve_universal(registry, root, SpecifierSet(">=3.9"))
+    preferences = [
+        (p.name, p.version, " or ".join(f"({m})" for m in p.resolution_markers) or None)
+        for p in first.packages
+    ]
+    # A newer release appeared since: the seeded re-lock keeps the locked one.
+    registry.packages["tool"]["2.2"] = (">=3.11", [])
+    again = resolve_universal(
+        registry, root, SpecifierSet(">=3.9"), forks=first.forks, preferences=preferences
+    )
+    assert again == first
+    fresh = resolve_universal(registry, root, SpecifierSet(">=3.9"))
+    assert _package(fresh, "tool", "2.2").resolution_markers == ("python_full_version >= '3.11'",)

@@ -14,7 +14,7 @@ The result feeds ``ghostenv lock`` (H8 writes uv.lock from it).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from packaging.requirements import Requirement
@@ -72,8 +72,16 @@ def resolve_universal(
     root: RootSpec,
     requires_python: SpecifierSet,
     options: Options | None = None,
+    *,
+    forks: Sequence[str] = (),
+    preferences: Sequence[tuple[str, Version, str | None]] = (),
 ) -> UniversalResolution:
     """Resolve ``root`` for every environment ``requires_python`` admits.
+
+    ``forks`` seeds the resolution with an existing lock's ``resolution-markers``
+    (uv starts from them, in order, so a re-lock keeps its forks); ``preferences``
+    are an existing lock's versions with the marker of the forks they were locked
+    for (``None`` = everywhere), tried first where they still fit.
 
     Raises :class:`~ghostenv.resolve.solver.SolveFailure` (a ResolutionError)
     when one fork has no solution; the message names the fork.
@@ -81,6 +89,8 @@ def resolve_universal(
     from ghostenv.resolve.universal_forks import solve_forks
     from ghostenv.resolve.universal_output import assemble
 
-    solved = solve_forks(source, root, requires_python, options or Options())
+    solved = solve_forks(
+        source, root, requires_python, options or Options(), forks=forks, preferences=preferences
+    )
     result: UniversalResolution = assemble(solved, root, requires_python)
     return result

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,7 +21,7 @@ from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 from ghostenv.resolve.incompatibility import ROOT, Incompatibility, NoVersionsCause, RootCause
-from ghostenv.resolve.markers import Interval, MarkerTree
+from ghostenv.resolve.markers import Interval, MarkerTree, parse_marker
 from ghostenv.resolve.python import Options, Source
 from ghostenv.resolve.solver import _ROOT_VERSION, SolveFailure, Solver
 from ghostenv.resolve.term import Term
@@ -227,7 +228,13 @@ class _Pending:
 
 
 def solve_forks(
-    source: Source, root: Any, requires_python: SpecifierSet, options: Options
+    source: Source,
+    root: Any,
+    requires_python: SpecifierSet,
+    options: Options,
+    *,
+    forks: Sequence[str] = (),
+    preferences: Sequence[tuple[str, Version, str | None]] = (),
 ) -> Solved:
     interval = requires_python_interval(requires_python)
     shared = Shared(
@@ -239,8 +246,14 @@ def solve_forks(
         root_name=canonicalize_name(root.name),
     )
     requirements = {name: VersionSet.singleton(VIRTUAL) for name in shared.roots}
+    for name, version, marker in preferences:
+        shared.locked.setdefault(canonicalize_name(name), []).append(
+            (parse_marker(marker), version)
+        )
     solved = Solved(interval)
-    stack = [_Pending(None, MarkerTree.true(), {})]
+    # Seeded forks are solved in the order given (the stack pops the last pushed first).
+    seeds = [parse_marker(text) for text in forks] or [MarkerTree.true()]
+    stack = [_Pending(None, env, {}) for env in reversed(seeds)]
     while stack:
         pending = stack.pop()
         forced_deps = None

@@ -89,6 +89,8 @@ class Shared:
     requirements: dict[tuple[str, Version], tuple[Requirement, ...]] = field(default_factory=dict)
     filtered: dict[tuple[str, VersionSet], tuple[Version, ...]] = field(default_factory=dict)
     prefetched: set[str] = field(default_factory=set)
+    # name -> [(marker, version)] from an existing lock, tried before anything else
+    locked: dict[str, list[tuple[MarkerTree, Version]]] = field(default_factory=dict)
     lookahead: Lookahead = field(init=False)
 
     def __post_init__(self) -> None:
@@ -316,11 +318,11 @@ class ForkProvider:
 
     def _preferred(self, name: str) -> list[Version]:
         """The lock's version, then earlier forks' versions (those overlapping this fork first)."""
-        locked = self.shared.options.preferences.get(name)
-        found = self.shared.preferences.get(name, [])
+        plain = self.shared.options.preferences.get(name)
+        found = self.shared.locked.get(name, []) + self.shared.preferences.get(name, [])
         matching = [v for marker, v in found if not marker.is_disjoint(self.env)]
         others = [v for marker, v in found if marker.is_disjoint(self.env)]
-        return ([locked] if locked is not None else []) + matching + others
+        return ([plain] if plain is not None else []) + matching + others
 
     def priority(self, package: str, versions: VersionSet) -> tuple[int, ...]:
         if package.startswith("@"):
