@@ -48,6 +48,11 @@ def test_install_resolves_for_the_env_and_keeps_what_satisfies(
     fixture_index.reset()
     again = install(env, fixture_index, "alpha")
     assert again.stderr.startswith("Audited 3 packages"), again.stderr
+    assert fixture_index.requests == []  # satisfied by what is installed: no index at all
+    install(env, fixture_index, "alpha>=1.1", "beta")
+    assert fixture_index.requests == []
+    install(env, fixture_index, "alpha>1.1", check=False)  # unsatisfied: asks the index
+    assert fixture_index.requests != []
     assert files_requested(fixture_index) == []
 
     # an explicit older pin replaces the installed version, the rest stays

@@ -303,6 +303,17 @@ def install_requirements(
                     continue
     outcome = InstallOutcome()
     direct_names = {str(canonicalize_name(r.name)) for r in roots}
+    if not (local or upgrade or reinstall or exact or settings.refresh):
+        audited = already_satisfied(roots, _parse(constraints, "constraint"), have,
+                                    interpreter.markers, no_deps=no_deps)
+        if audited is not None:
+            from ghostenv.workflow.plan import InstallPlan, PlanReport
+
+            log(f"already satisfied by the environment: {', '.join(sorted(audited))}")
+            outcome.resolved = audited
+            outcome.plan = InstallPlan(())
+            outcome.report = PlanReport(unchanged=len(audited))
+            return outcome
     memo = None
     if not local and not upgrade and not settings.refresh and _fully_pinned(roots):
         memo = _memo_path(named, constraints, interpreter, settings, no_deps=no_deps)
@@ -335,6 +346,61 @@ def install_requirements(
                                 compile_bytecode=compile_bytecode, offline=settings.offline,
                                 exact=exact)
     return outcome
+
+
+def already_satisfied(roots: Sequence[Requirement], constraints: Sequence[Requirement],
+                      have: Mapping[str, Any], markers: Mapping[str, str], *,
+                      no_deps: bool = False) -> dict[str, str] | None:
+    """``{name: version}`` of the installed closure when it satisfies ``roots``, else None.
+
+    pip's "Requirement already satisfied": the requirements, and the
+    requirements of what satisfies them (read from the installed METADATA,
+    markers evaluated for this interpreter and the requested extras), are all
+    met by installed versions -- then nothing needs the index at all. That is
+    the common case of a tool that runs the same ``install`` again (a nox
+    session reused). Any doubt (a missing dist, a URL requirement, unreadable
+    metadata) answers None and the normal resolution decides.
+    """
+    from email.parser import BytesHeaderParser
+
+    from packaging.requirements import InvalidRequirement, Requirement
+    from packaging.utils import canonicalize_name
+
+    limits: dict[str, list[Requirement]] = {}
+    for con in constraints:
+        limits.setdefault(canonicalize_name(con.name), []).append(con)
+    found: dict[str, str] = {}
+    seen: set[tuple[str, frozenset[str]]] = set()
+    stack: list[tuple[Requirement, frozenset[str]]] = [(r, frozenset({""})) for r in roots]
+    while stack:
+        req, context = stack.pop()
+        if req.marker is not None and not any(
+                req.marker.evaluate({**markers, "extra": extra}) for extra in context):
+            continue
+        name = canonicalize_name(req.name)
+        current = have.get(name)
+        if req.url or current is None or not current.version:
+            return None
+        checks = [req, *limits.get(name, ())]
+        if not all(c.specifier.contains(current.version, prereleases=True) for c in checks):
+            return None
+        found[name] = current.version
+        extras = frozenset(canonicalize_name(e) for e in req.extras)
+        if no_deps or (name, extras) in seen:
+            continue
+        seen.add((name, extras))
+        try:
+            with open(current.dist_info / "METADATA", "rb") as handle:
+                headers = BytesHeaderParser().parse(handle)
+        except OSError:
+            return None
+        for line in headers.get_all("Requires-Dist") or []:
+            try:
+                dep = Requirement(str(line))
+            except InvalidRequirement:
+                continue
+            stack.append((dep, frozenset({"", *extras})))
+    return found
 
 
 def _fully_pinned(roots: Sequence[Requirement]) -> bool:
