@@ -194,8 +194,8 @@ def test_timing_warm_store(repo: tuple[Path, list[str]], shared_cache: Path) -> 
 
 
 def test_fast_path_answers_a_known_lock_with_os_only(
-        repo: tuple[Path, list[str]], tmp_path: Path, shared_cache: Path) -> None:
-    """What ``ghostenv.entry`` calls before argparse: a hit prints the env, a miss says None."""
+        repo: tuple[Path, list[str]], shared_cache: Path) -> None:
+    """What ``ghostenv.entry`` calls before argparse: a hit imports nothing heavy."""
     root, commits = repo
     cache = shared_cache
     made = _ghost(root, cache, commits[1])
@@ -205,23 +205,31 @@ def test_fast_path_answers_a_known_lock_with_os_only(
         "from ghostenv.cli.ghost import fast\n"
         "code = fast(sys.argv[1:])\n"
         "heavy = {'argparse', 'subprocess', 'pathlib', 'ghostenv.cli.main'} & set(sys.modules)\n"
-        "assert not heavy, heavy\n"
-        "print('->', code)\n"
+        "print('->', code, 'heavy' if heavy else 'light')\n"
     )
     env = {**os.environ, "GHOSTENV_CACHE_DIR": str(cache)}
 
-    def fast(*args: str) -> str:
+    def fast(*args: str) -> subprocess.CompletedProcess[str]:
         proc = subprocess.run([sys.executable, "-c", code, *args], cwd=root, env=env,
                               capture_output=True, text=True, check=False)
         assert proc.returncode == 0, proc.stderr
-        return proc.stdout
+        return proc
 
     hit = fast(commits[1], "--python", sys.executable)
-    assert hit == f"{made.stdout.strip()}\n-> 0\n"
-    assert fast("--python", "/no/such/python", commits[2]) == "-> None\n"  # never made
-    assert fast(commits[1]) == "-> None\n"  # another --python is another environment
-    assert fast(commits[1], "--bogus") == "-> None\n"  # not understood: the full CLI decides
-    assert fast(commits[1], "--python", sys.executable, "--no-dev") == "-> None\n"  # other env
+    assert hit.stdout == f"{made.stdout.strip()}\n-> 0 light\n"
+    assert fast(commits[1], "--bogus").stdout == "-> None light\n"  # the full CLI decides
+    # a miss is materialized on the spot (no argparse), then is a hit like any other
+    miss = fast(commits[1], "--python", sys.executable, "--no-dev")
+    path, _, tail = miss.stdout.partition("\n")
+    assert tail == "-> 0 heavy\n"
+    assert path != made.stdout.strip()
+    assert _ghost(root, cache, commits[1], "--no-dev").stdout.strip() == path
+    broken = fast("--python", "/no/such/python", commits[2])
+    full = run_ghostenv("--color", "never", "ghost", commits[2], "--python", "/no/such/python",
+                        cwd=root, env={"GHOSTENV_CACHE_DIR": str(cache)})
+    assert broken.stdout == f"-> {full.returncode} heavy\n"  # same code and words as the CLI
+    assert broken.stderr == full.stderr
+    assert full.stderr.startswith("error: no interpreter at /no/such/python")
     # the real CLI takes that path: no argparse, no cli.main for a lock seen before
     traced = subprocess.run([*GHOSTENV[:1], "-X", "importtime", *GHOSTENV[1:], "ghost", commits[1],
                              "--python", sys.executable], cwd=root, env=env,

@@ -22,6 +22,7 @@ import sys
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
+    from collections.abc import Callable
     from pathlib import Path
 
     from ghostenv.cli.output import Context
@@ -118,10 +119,13 @@ def _finish(env: str | os.PathLike[str], command: list[str]) -> int:
 
 
 def fast(argv: list[str]) -> int | None:
-    """Answer ``ghost`` from the blob index without argparse; None = take the slow path.
+    """``ghost`` without argparse; None = let the full CLI handle it.
 
     Understands ``REV [options] [-- CMD...]`` (options on either side of
-    REV); anything else, or a miss, returns None and the full CLI handles it.
+    REV). A lock seen before is answered from the blob index with ``os``
+    alone; a new one is materialized right here too (argparse and the
+    subcommand table would only add start-up time), with the CLI's
+    ``error:``/``hint:`` output and exit codes.
     """
     from ghostenv.workflow.ghost import lookup
 
@@ -134,19 +138,64 @@ def fast(argv: list[str]) -> int | None:
         from ghostenv.paths import user_cache_dir
 
         cache_dir = os.fspath(user_cache_dir())
-    env = lookup(options.get("project", ["."])[-1], options["rev"][0],
-                 os.path.expanduser(cache_dir), options.get("python", [None])[-1],
-                 _selection(options))
-    if env is None:
-        return None
+    project = options.get("project", ["."])[-1]
+    rev = options["rev"][0]
+    python = options.get("python", [None])[-1]
+    selection = _selection(options)
+    env = lookup(project, rev, os.path.expanduser(cache_dir), python, selection)
+    if env is not None:
+        return _finish(env, command)
+    from pathlib import Path
+
+    from ghostenv.errors import GhostenvError, exit_code_for
+
+    def error(message: str, hint: str | None) -> None:
+        sys.stderr.write(f"error: {message}\n" + (f"hint: {hint}\n" if hint else ""))
+
+    def warn(text: str) -> None:
+        sys.stderr.write(f"warning: {text}\n")
+
+    try:
+        return _make_and_finish(Path(project), rev, Path(os.path.expanduser(cache_dir)),
+                                python=python, selection=selection, command=command,
+                                error=error, warn=warn, progress=lambda _text: None)
+    except KeyboardInterrupt:
+        error("interrupted", None)
+        return exit_code_for(KeyboardInterrupt())
+    except GhostenvError as exc:
+        error(exc.message, exc.hint)
+        return exit_code_for(exc)
+    except Exception:
+        return None  # the full CLI runs it again and reports it (traceback with -vv)
+
+
+def _make_and_finish(project: Path, rev: str, cache_dir: Path, *, python: str | None,
+                     selection: Selection, command: list[str],
+                     error: Callable[[str, str | None], None], warn: Callable[[str], None],
+                     progress: Callable[[str], None]) -> int:
+    """Materialize ``rev``'s environment, then print it or run ``command`` in it."""
+    from ghostenv.errors import GhostenvError
+    from ghostenv.workflow.ghost import materialize
+
+    try:
+        env = materialize(project, rev, cache_dir, python=python, selection=selection,
+                          progress=progress)
+    except GhostenvError as exc:
+        if not command or not _bisecting(project):
+            raise
+        error(exc.message, exc.hint)
+        warn(f"no environment for {rev}: exit {BISECT_SKIP} so that "
+             "`git bisect run` skips this commit instead of calling it bad")
+        return BISECT_SKIP
+    progress(f"ghost environment for {rev}: {env}")
     return _finish(env, command)
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
     from pathlib import Path
 
-    from ghostenv.errors import GhostenvError, UsageError
-    from ghostenv.workflow.ghost import lookup, materialize
+    from ghostenv.errors import UsageError
+    from ghostenv.workflow.ghost import lookup
 
     parsed = _split(list(args.cmd))
     if parsed is None:
@@ -163,20 +212,12 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     project = Path(options.get("project", [str(args.project or ".")])[-1])
     python = options.get("python", [args.python])[-1]
     selection = _selection(options)
-    env: str | Path | None = lookup(project, args.rev, ctx.cache_dir, python, selection)
-    if env is None:
-        try:
-            env = materialize(project, args.rev, ctx.cache_dir, python=python,
-                              selection=selection, progress=ctx.debug)
-        except GhostenvError as exc:
-            if not command or not _bisecting(project):
-                raise
-            ctx.error(exc.message, exc.hint)
-            ctx.warn(f"no environment for {args.rev}: exit {BISECT_SKIP} so that "
-                     "`git bisect run` skips this commit instead of calling it bad")
-            return BISECT_SKIP
-        ctx.debug(f"ghost environment for {args.rev}: {env}")
-    return _finish(env, command)
+    env = lookup(project, args.rev, ctx.cache_dir, python, selection)
+    if env is not None:
+        return _finish(env, command)
+    return _make_and_finish(project, args.rev, ctx.cache_dir, python=python,
+                            selection=selection, command=command,
+                            error=ctx.error, warn=ctx.warn, progress=ctx.debug)
 
 
 def _bisecting(project: Path) -> bool:
