@@ -87,3 +87,18 @@ def test_local_archives_count_by_name_and_content_not_path(tmp_path: Path) -> No
     assert fingerprint(["--no-deps", str(two / "demo-0.1.tar.gz")], cwd=tmp_path) == first
     (two / "demo-0.1.tar.gz").write_bytes(b"new bytes")
     assert fingerprint(["--no-deps", str(two / "demo-0.1.tar.gz")], cwd=tmp_path) != first
+
+
+def test_a_rerun_step_keeps_owning_what_it_installed_before(tmp_path: Path) -> None:
+    env = tmp_path / "env"
+    site = env / "lib" / "python3.12" / "site-packages"
+    site.mkdir(parents=True)
+    state = EnvState(env)
+    empty = installed(env)
+    (site / "pytest-8.0.dist-info").mkdir()
+    state.record("install#0", "fp1", empty, installed(env))
+    before = installed(env)
+    (site / "mock-5.0.dist-info").mkdir()  # the requirements file gained `mock`
+    state.record("install#0", "fp2", before, installed(env))
+    assert EnvState(env).owned("install") == {"pytest", "mock"}
+    assert EnvState(env).fresh("install#0", "fp2")

@@ -188,9 +188,19 @@ class EnvState:
         return all(current.get(name) == version for name, version in left.items())
 
     def record(self, key: str, fp: str, before: Mapping[str, str],
-               after: Mapping[str, str], **info: Any) -> None:
-        """Remember step ``key``: its fingerprint and what it changed (``after`` - ``before``)."""
+               after: Mapping[str, str], *, merge: bool = True, **info: Any) -> None:
+        """Remember step ``key``: its fingerprint and what it changed (``after`` - ``before``).
+
+        What the step put in the environment on earlier runs and is still there
+        stays its own (unless not ``merge``): a requirements file that gained a
+        line must not let the packages of the other lines fall out of what a
+        later exact sync keeps.
+        """
         changed = {n: v for n, v in after.items() if before.get(n) != v}
+        old = self.steps().get(key)
+        earlier = old.get("dists", {}) if isinstance(old, dict) else {}
+        if merge and isinstance(earlier, dict):
+            changed = {**{n: after[n] for n in earlier if n in after}, **changed}
         self.steps()[key] = {"fingerprint": fp, "dists": changed, **info}
         self.save()
 

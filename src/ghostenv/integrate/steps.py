@@ -164,7 +164,8 @@ def sync_step(env: Path, project_dir: Path, *, groups: Sequence[str] = ("dev",),
                              settings=settings, offline=offline)
     after = installed(env)
     state = EnvState(env)  # re-read: the sync may have recreated the environment
-    state.record("sync", fp, {}, {n: v for n, v in after.items() if n not in owned})
+    state.record("sync", fp, {}, {n: v for n, v in after.items() if n not in owned},
+                 merge=False)
     ms = (time.perf_counter() - started) * 1000
     state.log("sync", skipped=False, ms=round(ms, 3), installed=report.installed,
               removed=report.removed, downloaded=report.downloaded)
