@@ -140,7 +140,8 @@ def main() -> int:
             first_g = []
             for i in range(3):
                 shutil.rmtree(empty, ignore_errors=True)
-                shutil.copytree(g_cache, empty)  # warm store, no ephemeral env yet
+                # warm store, no ephemeral environment or lookup entry yet
+                shutil.copytree(g_cache, empty, ignore=shutil.ignore_patterns("ephemeral-v1"))
                 first_g.append(_once(with_cmd, g_proj,
                                      _env(GHOSTENV_CACHE_DIR=str(empty))))
                 del i

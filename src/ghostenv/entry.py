@@ -113,7 +113,7 @@ def _fast(args: list[str], started: float) -> int | None:
         no_install_project="no_install_project" in opts,
         python=opts["python"][0] if "python" in opts else None,
         checked="frozen" not in opts,
-        exact="inexact" not in opts if command == "sync" else "exact" in opts,
+        exact="inexact" not in opts if command != "run" else "exact" in opts,
     )
     check_only = command == "status" or "check" in opts
     reason = gate.check(project, env_dir, selection, refresh=not check_only)

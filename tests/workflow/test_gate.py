@@ -281,3 +281,25 @@ def test_run_pep723_script(tmp_path: Path, env: dict[str, str], fixture_index: A
     probe = _probe(folder, env, ["run", "--python", sys.executable, "tool.py", "b"])
     assert probe.startswith("EXEC "), probe
     assert not any(f"'{m}'" in probe.rsplit(" [", 1)[1] for m in HEAVY), probe
+
+
+def test_project_environment_variable_and_inexact(synced: Path, env: dict[str, str],
+                                                  fixture_index: Any) -> None:
+    other = {**env, "UV_PROJECT_ENVIRONMENT": "envs/other"}
+    assert _status(synced, other) == (1, "envs/other missing")
+    proc = run_ghostenv("sync", cwd=synced, env=other)
+    assert proc.returncode == 0, proc.stderr
+    assert _installed(synced / "envs" / "other") == _installed(synced / ".venv")
+    run = run_ghostenv("run", "python", "-c", "import sys; print(sys.prefix)", cwd=synced,
+                       env=other)
+    assert run.stdout.strip() == str(synced / "envs" / "other"), run.stderr
+    # --inexact keeps what the lock does not list; run (inexact) accepts that env as fresh
+    python = str(synced / ".venv" / "bin" / "python")
+    subprocess.run([str(UV), "pip", "install", "--python", python, "--index-url",
+                    fixture_index.simple_url, "--no-config", "zeta-big"], check=True,
+                   capture_output=True, timeout=120)
+    proc = run_ghostenv("sync", "--inexact", cwd=synced, env=env)
+    assert "removed" not in proc.stderr, proc.stderr
+    assert "zeta-big" in _installed(synced / ".venv")
+    assert _status(synced, env)[1] == "the last sync was inexact (extraneous packages may remain)"
+    assert _probe(synced, env, ["run", "python", "-c", "pass"]).startswith("EXEC python")
