@@ -171,3 +171,32 @@ def test_corrupt_entry_written_by_another_process_is_refetched(make_index: Any,
     assert len(server.requests) == before + 1
     assert cache.get_page(server.simple_url + "alpha/") is not None
     assert isinstance(cache.get_page(server.simple_url + "alpha/"), CachedPage)
+
+
+def test_slow_probe_races_a_range_read_and_the_answer_is_the_same(
+        make_index: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past the grace period a Range read starts beside the .metadata probe; either wins."""
+    server = make_index(metadata_unadvertised=True, latency=0.4)  # > the 0.3 s grace cap
+    started: list[str] = []
+    real = IndexClient._range_metadata
+
+    async def observed(self: IndexClient, file: Any) -> bytes:
+        started.append(file.filename)  # observe only: the real Range read runs
+        return await real(self, file)
+
+    monkeypatch.setattr(IndexClient, "_range_metadata", observed)
+
+    async def go() -> tuple[IndexClient, list[Any]]:
+        async with IndexClient(server.simple_url) as client:
+            page = await client.project("alpha")
+            wheels = [f for f in page.files if f.is_wheel]
+            await client.metadata(wheels[0])  # decides the host: .metadata works
+            return client, await asyncio.gather(*(client.metadata(f) for f in wheels[1:]))
+
+    start = time.perf_counter()
+    client, metas = run(go())
+    assert client._probe == {server.url.split("//", 1)[1]: True}
+    assert {m.name for m in metas} == {"alpha"}
+    assert len({str(m.version) for m in metas}) == len(metas)
+    assert len(started) == len(metas)  # each later probe was raced
+    assert time.perf_counter() - start < 0.4 * 6  # page + first probe + one raced round

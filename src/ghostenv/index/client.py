@@ -87,6 +87,7 @@ class IndexClient:
         self._probe: dict[str, bool] = {}  # host -> whether unadvertised .metadata works
         self._probe_locks: dict[str, asyncio.Lock] = {}
         self._probe_score: dict[str, tuple[int, int]] = {}  # host -> (hits, misses)
+        self._grace: dict[str, float] = {}  # host -> seconds a probe may take alone
         self._inflight: dict[str, asyncio.Task[bytes]] = {}
         self._netrc: netrc.netrc | None = None
         try:
@@ -309,22 +310,57 @@ class IndexClient:
                         decided = True
             # the others probe concurrently once the host is known to serve them
             if decided and self._probe[host]:
-                data = await self._try_metadata(file)
-                self._score(host, data is not None)
+                return await self._probe_or_range(file, host)
             if data is not None:
                 return data
         if file.is_wheel:
-            from ghostenv.wheel.remote import fetch_wheel_metadata
-
-            async with self._sem:
-                data, stats = await fetch_wheel_metadata(self.http, self._auth(file.url)[0])
-            self.stats.requests += stats.requests
-            self.stats.bytes += getattr(stats, "bytes", 0)
-            return data
+            return await self._range_metadata(file)
         resp = await self._get(file.url)
         if resp.status_code != 200:
             raise NetworkError(f"{redact(file.url)} answered HTTP {resp.status_code}")
         return sdist_metadata(resp.content, file.filename)
+
+    async def _range_metadata(self, file: DistFile) -> bytes:
+        from ghostenv.wheel.remote import fetch_wheel_metadata
+
+        async with self._sem:
+            data, stats = await fetch_wheel_metadata(self.http, self._auth(file.url)[0])
+        self.stats.requests += stats.requests
+        self.stats.bytes += getattr(stats, "bytes", 0)
+        return data
+
+    async def _probe_or_range(self, file: DistFile, host: str) -> bytes:
+        """The unadvertised ``.metadata``, raced against a Range read once it is late.
+
+        On a mirror that serves ``.metadata`` only for files it has seen, a hit answers
+        in one round trip but a miss can take 100 ms (it asks upstream first). So the
+        probe gets a grace period (three times the slowest hit seen lately, 30-300 ms);
+        past it a Range read starts too and the first answer wins, the other is
+        cancelled. A late hit costs one wasted Range read; a miss no longer costs its
+        full wait before the fallback even starts.
+        """
+        start = time.perf_counter()
+        probe = asyncio.ensure_future(self._try_metadata(file))
+        done, _ = await asyncio.wait({probe}, timeout=self._grace.get(host, 0.1))
+        if not done:
+            ranged = asyncio.ensure_future(self._range_metadata(file))
+            done, _ = await asyncio.wait({probe, ranged}, return_when=asyncio.FIRST_COMPLETED)
+            if probe in done and probe.result() is not None:
+                ranged.cancel()
+            else:
+                if ranged not in done:  # the probe missed first: wait for the Range read
+                    await asyncio.wait({ranged})
+                probe.cancel()
+                self._score(host, probe.done() and not probe.cancelled()
+                            and probe.result() is not None)
+                return ranged.result()
+        data = probe.result()
+        self._score(host, data is not None)
+        if data is None:
+            return await self._range_metadata(file)
+        took = time.perf_counter() - start
+        self._grace[host] = min(0.3, max(0.03, 3 * took, 0.8 * self._grace.get(host, 0.1)))
+        return data
 
     def _score(self, host: str, hit: bool) -> None:
         """Keep probing a host only while it proves reliable.
