@@ -30,7 +30,7 @@ from packaging.version import Version
 from ghostenv.errors import LockError
 from ghostenv.lock.artifacts import select_files
 from ghostenv.lock.canonical import canonicalize
-from ghostenv.lock.declared import root_metadata
+from ghostenv.lock.declared import normalize_marker, root_metadata
 from ghostenv.lock.model import Dependency, Lock, Package, Source
 from ghostenv.lock.reach import wheel_filter
 from ghostenv.project.model import Project
@@ -159,6 +159,9 @@ def build_lock(
         Lock(
             requires_python=requires_python_text(requires_python),
             resolution_markers=resolution.forks,
+            required_markers=tuple(
+                m for m in (normalize_marker(e) for e in project.required_environments) if m
+            ),
             packages=tuple(packages),
         )
     )

@@ -191,12 +191,37 @@ def _marker_key(marker: str | None) -> tuple[int, int, str]:
     return (1, _VARIABLE_RANK.get(head, len(_VARIABLE_RANK)), marker)
 
 
+#: uv-pep440's Operator enum order, which decides between two specifiers of one name.
+_OPERATORS = ("==", "==*", "===", "!=", "!=*", "~=", "<", "<=", ">", ">=")
+_PREFIXES = (">=", "<=", "===", "==", "!=", "~=", ">", "<")
+
+
+def _specifier_key(text: str | None) -> tuple[tuple[int, Version], ...]:
+    out = []
+    for part in (text or "").split(","):
+        op = next((o for o in _PREFIXES if part.startswith(o)), "")
+        value = part[len(op):]
+        if value.endswith(".*"):
+            op, value = op + "*", value[:-2]
+        try:
+            out.append((_OPERATORS.index(op) if op in _OPERATORS else 99, Version(value)))
+        except InvalidVersion:
+            out.append((99, Version("0")))
+    return tuple(out)
+
+
 def sort_requirements(reqs: Iterable[Requirement]) -> tuple[Requirement, ...]:
-    """uv's order: name, extras, groups, marker (approximating its decision-diagram order)."""
+    """uv's order: name, extras, groups, marker (its decision-diagram order, roughly), specifier."""
     return tuple(
         sorted(
             reqs,
-            key=lambda r: (r.name.encode(), r.extras or (), r.groups or (), _marker_key(r.marker)),
+            key=lambda r: (
+                r.name.encode(),
+                r.extras or (),
+                r.groups or (),
+                _marker_key(r.marker),
+                _specifier_key(r.specifier),
+            ),
         )
     )
 

@@ -14,7 +14,8 @@ the root through the graph (``reach(child) |= reach(parent) & edge``), and a
 wheel is kept when its platform's environments meet the package's reach. A
 wheel whose tags name no known platform is always kept. Windows wheels are
 matched on ``sys_platform`` alone (uv keeps greenlet's win_arm64 wheel although
-the marker names no ARM64 machine).
+the marker names no ARM64 machine), and a macOS arm64 wheel serves both
+``arm64`` and ``aarch64`` (packse ``specific-architecture``).
 """
 
 from __future__ import annotations
@@ -34,6 +35,9 @@ if TYPE_CHECKING:
 Platform = tuple[str, str]  # (sys_platform, platform_machine); machine "*" = any
 _SYSTEM = {"linux": ("Linux", "posix"), "win32": ("Windows", "nt"), "darwin": ("Darwin", "posix")}
 _WINDOWS_MACHINES = ("AMD64", "x86", "ARM64")
+# uv keeps a macOS arm64 wheel for a package reached under platform_machine == 'aarch64'
+# (packse specific-architecture): an Apple-silicon machine answers to both spellings.
+_MAC_MACHINES = {"arm64": ("arm64", "aarch64")}
 _MAC_ARCHES = {
     "universal2": ("x86_64", "arm64"),
     "universal": ("x86_64", "i386", "ppc", "ppc64"),
@@ -83,7 +87,12 @@ class Grid:
         self.platform_bits: dict[Platform, int] = {}
         expanded: list[tuple[Platform, str]] = []
         for plat in sorted(set(platforms)):
-            machines = _WINDOWS_MACHINES if plat == ("win32", "*") else (plat[1],)
+            if plat == ("win32", "*"):
+                machines: tuple[str, ...] = _WINDOWS_MACHINES
+            elif plat[0] == "darwin":
+                machines = _MAC_MACHINES.get(plat[1], (plat[1],))
+            else:
+                machines = (plat[1],)
             expanded += [(plat, m) for m in machines]
         for plat, machine in expanded:
             system, os_name = _SYSTEM.get(plat[0], ("", "posix"))

@@ -263,6 +263,15 @@ def satisfies(lock: Lock, project: Project) -> str | None:
     # Markers only matter on the Pythons the lock covers (uv treats them the same way).
     admitted = SpecifierSet(lock.requires_python.replace(", ", ","))
     pythons = tuple(py for py in _PYTHONS if admitted.contains(py)) or tuple(_PYTHONS)
+    want_required = project.required_environments
+    if len(want_required) != len(lock.required_markers) or any(
+        _truth(a, (), pythons) != _truth(b, (), pythons)
+        for a, b in zip(want_required, lock.required_markers, strict=False)
+    ):
+        return (
+            f"required-environments changed ({list(lock.required_markers)}"
+            f" -> {list(want_required)})"
+        )
     member_projects = project.members()
     members = {m.name: rel for rel, m in member_projects}
     if member_projects:

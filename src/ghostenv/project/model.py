@@ -47,6 +47,8 @@ class Project:
     workspace_members: tuple[str, ...] = ()
     """Globs from ``[tool.uv.workspace] members`` (relative to the root)."""
     workspace_exclude: tuple[str, ...] = ()
+    required_environments: tuple[str, ...] = ()
+    """``[tool.uv] required-environments``: markers the lock must have wheels for."""
 
     @property
     def root(self) -> Path:

@@ -142,6 +142,25 @@ def _workspace(path: Path, tool: Mapping[str, Any], key: str) -> tuple[str, ...]
     return tuple(value)
 
 
+def _environments(path: Path, tool: Mapping[str, Any], key: str) -> tuple[str, ...]:
+    """``[tool.uv] environments`` / ``required-environments``: a marker or an array of them."""
+    from packaging.markers import InvalidMarker, Marker
+
+    uv = tool.get("uv")
+    value = uv.get(key, []) if isinstance(uv, dict) else []
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise _fail(path, f"tool.uv.{key}", "expected a marker string or an array of them")
+    for i, text in enumerate(value):
+        try:
+            Marker(text)
+        except InvalidMarker as exc:
+            problem = str(exc).splitlines()[0]
+            raise _fail(path, f"tool.uv.{key}[{i}]", f"invalid marker {text!r}: {problem}") from exc
+    return tuple(value)
+
+
 def parse_project(text: str, path: Path) -> Project:
     """Parse pyproject text; ``path`` is used in messages and as the project's location."""
     try:
@@ -205,6 +224,7 @@ def parse_project(text: str, path: Path) -> Project:
         sources=_sources(path, tool),
         workspace_members=_workspace(path, tool, "members"),
         workspace_exclude=_workspace(path, tool, "exclude"),
+        required_environments=_environments(path, tool, "required-environments"),
     )
 
 
