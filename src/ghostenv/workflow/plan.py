@@ -208,6 +208,10 @@ def _hash_file(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _stored(store: Store, item: Wanted) -> WheelManifest | None:
+    return store.get_manifest(item.sha256, check_objects=False) if item.sha256 else None
+
+
 def plan_install(
     wanted: Sequence[Wanted],
     layout: VenvLayout,
@@ -238,9 +242,9 @@ def plan_install(
         item = given
         if item.sha256 is None and item.path is not None:
             item = replace(item, sha256=_hash_file(item.path))
-        manifest = store.get_manifest(item.sha256, check_objects=False) if item.sha256 else None
         current = have.get(name)
         if current is None:
+            manifest = _stored(store, item)
             steps.append(Step(Action.LINK if manifest else Action.DOWNLOAD, name, item,
                               None, manifest))
             continue
@@ -256,9 +260,10 @@ def plan_install(
         elif _direct_url_differs(current, item):
             reason = "source changed"
         if reason:
-            steps.append(Step(Action.REINSTALL, name, item, current, manifest, reason))
-        else:
-            steps.append(Step(Action.UNCHANGED, name, item, current, manifest))
+            steps.append(Step(Action.REINSTALL, name, item, current, _stored(store, item),
+                              reason))
+        else:  # its manifest is not read: a no-op plan reads no JSON
+            steps.append(Step(Action.UNCHANGED, name, item, current))
     if exact:
         for name, current in sorted(have.items()):
             if name not in seen and name not in keep_names:
@@ -338,8 +343,8 @@ def apply_plan(
     installed = {s.name: manifests[s.name].wheel_sha256 for s in todo}
     used = [m.wheel_sha256 for m in manifests.values()]
     if exact:
-        unchanged = {s.name: s.manifest.wheel_sha256 for s in plan.of(Action.UNCHANGED)
-                     if s.manifest is not None}
+        unchanged = {s.name: s.wanted.sha256 for s in plan.of(Action.UNCHANGED)
+                     if s.wanted is not None and s.wanted.sha256}
         used += list(unchanged.values())
         installed = {**unchanged, **installed}
     store.track(layout.root, used, replace=exact, installed=installed)
