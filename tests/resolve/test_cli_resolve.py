@@ -54,3 +54,11 @@ def test_requirements_file_and_bad_input(fixture_index: Any, tmp_path: Any) -> N
     bad = resolve(fixture_index, "beta>>1")
     assert bad.returncode == 2
     assert "invalid requirement" in bad.stderr
+
+
+def test_unknown_index_scheme_asks_plugins_then_says_so(tmp_path: Any) -> None:
+    """No plugin claims s3:// here: one usage error naming the URL, password masked."""
+    proc = run_ghostenv("resolve", "attrs", "--index-url", "s3://user:pw@bucket/simple/")
+    assert proc.returncode == 2
+    assert "s3://user:****@bucket/simple/: no index client for `s3:` URLs" in proc.stderr
+    assert ":pw@" not in proc.stderr

@@ -168,7 +168,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         only_binary=_names(args.only_binary),
         no_binary=_names(args.no_binary),
     )
-    from ghostenv.resolve.index_source import IndexSettings, IndexSource
+    from ghostenv.resolve.index_source import IndexSettings, open_source
 
     settings = IndexSettings(
         index_url=args.index_url,
@@ -179,7 +179,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         refresh=args.refresh,
     )
     builder = _lazy_sdist_builder(settings, ctx, python)
-    with IndexSource(settings, target, log=lambda t: ctx.debug(t, 2),
+    with open_source(settings, target, log=lambda t: ctx.debug(t, 2),
                      sdist_metadata=builder) as source:
         try:
             pins = resolve(source, requirements, target, options)

@@ -74,6 +74,32 @@ SPECULATION_LIMIT = 2000
 SdistMetadata = Callable[["DistFile"], bytes]
 
 
+def open_source(settings: IndexSettings, target: Target | None = None, *,
+                log: Callable[[str], None] | None = None,
+                sdist_metadata: SdistMetadata | None = None) -> IndexSource:
+    """:class:`IndexSource` for http(s) and file indexes; a plugin's source for other schemes.
+
+    A plugin implementing ``ghostenv_index_source(url, settings)`` returns an object
+    with IndexSource's interface (a context manager with versions/metadata/files/
+    best_wheel/page/prefetch). Only an unknown scheme touches the plugin machinery.
+    """
+    from urllib.parse import urlsplit
+
+    scheme = urlsplit(settings.index_url).scheme.lower()
+    if scheme in ("http", "https", "file", ""):
+        return IndexSource(settings, target, log=log, sdist_metadata=sdist_metadata)
+    from ghostenv import plugins
+    from ghostenv.errors import UsageError
+    from ghostenv.index.client import redact
+
+    source = plugins.index_source(settings.index_url, settings)
+    if source is None:
+        raise UsageError(f"{redact(settings.index_url)}: no index client for `{scheme}:` URLs",
+                         hint="use an http(s):// or file:// index, or install the plugin "
+                         "that serves this scheme")
+    return source  # type: ignore[return-value]  # a plugin's duck-typed IndexSource
+
+
 class IndexSource:
     """Candidates and metadata for the resolver, fetched through :class:`IndexClient`.
 
