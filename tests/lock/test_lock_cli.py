@@ -113,3 +113,20 @@ def test_export_of_a_written_lock(project: Path) -> None:
     group = run_ghostenv("export", "--project", str(project), "--no-dev", "--group", "dev",
                          check=True).stdout
     assert "alpha==" in group
+
+
+def test_offline_relock_from_the_cache(project: Path, cache_dir: Path) -> None:
+    _lock(project)
+    first = (project / "uv.lock").read_bytes()
+    (project / "uv.lock").unlink()
+    proc = run_ghostenv("--offline", "lock", "--project", str(project))
+    assert proc.returncode == 0, proc.stderr
+    assert (project / "uv.lock").read_bytes() == first
+    (project / "uv.lock").unlink()
+    import shutil
+
+    shutil.rmtree(cache_dir)
+    cold = run_ghostenv("--offline", "lock", "--project", str(project))
+    assert cold.returncode == 1
+    assert "not in the cache" in cold.stderr
+    assert not (project / "uv.lock").exists()
