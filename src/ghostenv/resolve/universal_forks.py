@@ -211,10 +211,30 @@ def _clone(solver: _ForkSolver) -> _ForkSolver:
     return new  # type: ignore[no-any-return]
 
 
-def _fork_order(fork: Fork) -> tuple[Any, ...]:
+def _fork_order(fork: Fork, *, lowest: bool = False) -> tuple[Any, ...]:
     lower = fork.env.python_bounds()[0]
     bounded = sum(1 for dep in fork.deps if dep.bounded_above)
-    return ((0,) if lower is None else (1, lower[0]), bounded)
+    floor: tuple[Any, ...] = (0,) if lower is None else (1, lower[0])
+    if lowest:
+        return (_Reversed(floor), bounded)
+    return (floor, bounded)
+
+
+class _Reversed:
+    """Sort key wrapper ordering descending."""
+
+    __slots__ = ("key",)
+
+    def __init__(self, key: tuple[Any, ...]) -> None:
+        self.key = key
+
+    def __lt__(self, other: _Reversed) -> bool:
+        return bool(self.key > other.key)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Reversed) and self.key == other.key
+
+    __hash__ = None  # type: ignore[assignment]
 
 
 @dataclass(slots=True)
@@ -244,6 +264,16 @@ def solve_forks(
         rp_marker=MarkerTree.python_range(interval),
         roots=root_packages(root),
         root_name=canonicalize_name(root.name),
+        direct=frozenset(
+            canonicalize_name(r.name) for reqs in root_packages(root).values() for r in reqs
+        ),
+        pinned=frozenset(
+            (canonicalize_name(r.name), Version(s.version))
+            for reqs in root_packages(root).values()
+            for r in reqs
+            for s in r.specifier
+            if s.operator in ("==", "===") and "*" not in s.version
+        ),
     )
     requirements = {name: VersionSet.singleton(VIRTUAL) for name in shared.roots}
     for name, version, marker in preferences:
@@ -268,7 +298,9 @@ def solve_forks(
         try:
             decisions = solver.run(fresh, pending.forced)
         except Split as split:
-            for fork in sorted(split.forks, key=_fork_order):
+            # uv solves higher Python floors first; with "lowest", lower floors first.
+            lowest = options.resolution == "lowest"
+            for fork in sorted(split.forks, key=lambda f: _fork_order(f, lowest=lowest)):
                 child = _clone(solver)
                 child._known_dependencies.discard((split.package, split.candidate))
                 stack.append(
@@ -288,7 +320,8 @@ def solve_forks(
                 failure.args = (failure.message,)
             raise
         solved.forks.append(ForkResult(pending.env, decisions, provider.edges))
-        for key, version in decisions.items():
+        # uv skips these preferences when the mode treats direct and transitive differently.
+        for key, version in decisions.items() if options.resolution != "lowest-direct" else ():
             if not key.startswith("@") and "[" not in key:
                 shared.preferences.setdefault(key, []).append((pending.env, version))
     return solved

@@ -83,6 +83,8 @@ class Shared:
     rp_marker: MarkerTree
     roots: Mapping[str, tuple[Requirement, ...]]  # virtual package -> requirements
     root_name: str = ""  # the project: a requirement on it means its own extras
+    direct: frozenset[str] = frozenset()  # names the project requires itself
+    pinned: frozenset[tuple[str, Version]] = frozenset()  # exact pins: yanked is allowed (uv)
     # name -> [(fork marker, version)]: versions chosen by earlier forks, tried first (uv does).
     preferences: dict[str, list[tuple[MarkerTree, Version]]] = field(default_factory=dict)
     versions: dict[str, list[Candidate]] = field(default_factory=dict)
@@ -303,7 +305,9 @@ class ForkProvider:
         pre: list[Version] = []
         for candidate in self._candidates(name):
             version = candidate.version
-            if candidate.yanked or not versions.contains(version):
+            if not versions.contains(version):
+                continue
+            if candidate.yanked and (name, version) not in self.shared.pinned:
                 continue
             if version.is_prerelease and policy != "allow":
                 if policy == "disallow":
@@ -311,7 +315,8 @@ class ForkProvider:
                 pre.append(version)
             else:
                 stable.append(version)
-        if self.shared.options.resolution == "lowest":
+        mode = self.shared.options.resolution
+        if mode == "lowest" or (mode == "lowest-direct" and name in self.shared.direct):
             stable.reverse()
             pre.reverse()
         return stable + pre
