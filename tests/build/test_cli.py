@@ -105,3 +105,21 @@ def test_build_sdist_then_its_wheel(project: Callable[[str], Path], build_cache:
     proc = run_ghostenv("build", str(sdist), "-o", str(tmp_path / "w"),
                         *_args(fixture_index, backends), check=True, env=env)
     assert Path(proc.stdout.strip()) == tmp_path / "w" / "bflit-0.3.0-py3-none-any.whl"
+
+
+def test_config_settings_reach_the_backend_and_the_key(project: Callable[[str], Path],
+                                                       cache_dir: Path,
+                                                       fixture_index: IndexServer,
+                                                       backends: Backends,
+                                                       tmp_path: Path) -> None:
+    source = project("build-inline")
+    log = tmp_path / "hooks.log"
+    env = {"GHOSTENV_TEST_BACKEND_LOG": str(log)}
+    common = ["build", str(source), *_args(fixture_index, backends)]
+    run_ghostenv(*common, "-C", "mode=fast", "-C", "x=1", "-C", "x=2", env=env, check=True)
+    assert "config=mode:fast,x:['1', '2']" in log.read_text().splitlines()
+    run_ghostenv(*common, "-C", "mode=fast", "-C", "x=1", "-C", "x=2", env=env, check=True)
+    assert log.read_text().split().count("build_wheel") == 1  # same settings: cached
+    run_ghostenv(*common, "-C", "mode=slow", env=env, check=True)
+    assert log.read_text().split().count("build_wheel") == 2  # other settings: built again
+    assert log.read_text().splitlines()[-1] == "config=mode:slow"

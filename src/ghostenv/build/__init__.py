@@ -9,8 +9,9 @@
 
 from __future__ import annotations
 
+from ghostenv.build.prepare import build_sdist, prepare_metadata
 from ghostenv.build.sdist import fetch_sdist, sdist_metadata_builder
-from ghostenv.build.wheel import build_sdist, build_wheel, prepare_metadata
+from ghostenv.build.wheel import ConfigSettings, build_wheel
 
-__all__ = ["build_sdist", "build_wheel", "fetch_sdist", "prepare_metadata",
+__all__ = ["ConfigSettings", "build_sdist", "build_wheel", "fetch_sdist", "prepare_metadata",
            "sdist_metadata_builder"]

@@ -77,7 +77,7 @@ def sdist_metadata_builder(interpreter: Interpreter, settings: IndexSettings, st
                            log: Callable[[str], None] | None = None
                            ) -> Callable[[DistFile], bytes]:
     """The ``IndexSource(sdist_metadata=...)`` callback: METADATA of an sdist by PEP 517."""
-    from ghostenv.build.wheel import prepare_metadata
+    from ghostenv.build.prepare import prepare_metadata
 
     def build(file: DistFile) -> bytes:
         path = fetch_sdist(file, store, settings)

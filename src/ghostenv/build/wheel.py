@@ -27,8 +27,7 @@ import json
 import os
 import shutil
 import tempfile
-import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -58,9 +57,24 @@ class _Source:
     path: Path
     is_sdist: bool
     digest: str
+    config: ConfigSettings | None = None
 
 
-def _identify(source: Path, editable: bool) -> _Source:
+#: PEP 517 ``config_settings``: what ``-C key=value`` passes to the backend.
+ConfigSettings = Mapping[str, "str | list[str]"]
+
+
+def _identify(source: Path, editable: bool, config: ConfigSettings | None = None) -> _Source:
+    """Hash ``source`` (see :mod:`ghostenv.build.source`); config settings are part of the key."""
+    src = _identify_source(source, editable)
+    if not config:
+        return src
+    extra = json.dumps(dict(config), sort_keys=True)
+    digest = hashlib.sha256(f"{src.digest}\0{extra}".encode()).hexdigest()
+    return _Source(src.path, src.is_sdist, digest, dict(config))
+
+
+def _identify_source(source: Path, editable: bool) -> _Source:
     from ghostenv.build.source import editable_hash, file_hash, tree_hash
 
     path = Path(os.path.abspath(source))
@@ -105,14 +119,17 @@ def _cached_wheel(folder: Path, interpreter: Interpreter) -> Path | None:
     return None
 
 
-def _requires_memo(store: Store, env: str, system: BuildSystem, hook: str, project: Path) -> Path:
+def _requires_memo(store: Store, env: str, system: BuildSystem, hook: str, project: Path, *,
+                   config: ConfigSettings | None) -> Path:
     """Where the answer of ``hook`` for this backend, environment and configuration is kept.
 
     Remembering it saves one backend process per build (setuptools: ~0.3 s);
     the key covers the configuration files, so a changed ``setup_requires``
     or hatch plugin asks the backend again.
     """
-    digest = hashlib.sha256(f"{env}\0{system.backend}\0{system.backend_path}\0{hook}".encode())
+    settings = json.dumps(dict(config or {}), sort_keys=True)
+    digest = hashlib.sha256(
+        f"{env}\0{system.backend}\0{system.backend_path}\0{hook}\0{settings}".encode())
     from ghostenv.build.source import CONFIG_FILES
 
     for name in CONFIG_FILES:
@@ -187,13 +204,14 @@ def _backend(src: _Source, *, hook_kind: str, interpreter: Interpreter, settings
 
         caller = caller_for(env.python)
         hook = f"get_requires_for_build_{hook_kind}"
-        memo = _requires_memo(store, env.root.name, system, hook, project)
+        memo = _requires_memo(store, env.root.name, system, hook, project, config=src.config)
         extra = _read_requires(memo)
         if extra is None:
             getter = {"editable": caller.get_requires_for_build_editable,
                       "sdist": caller.get_requires_for_build_sdist}.get(
                           hook_kind, caller.get_requires_for_build_wheel)
-            extra = [str(r) for r in call_hook(package, system.backend, hook, runner, getter)]
+            extra = [str(r) for r in call_hook(package, system.backend, hook, runner,
+                                               lambda: getter(src.config))]
             write_atomic(memo, json.dumps(extra).encode())
         else:
             log(f"{package}: {hook} -> {extra} (remembered)")
@@ -212,18 +230,20 @@ def _backend(src: _Source, *, hook_kind: str, interpreter: Interpreter, settings
 
 
 def build_wheel(source: Path, *, interpreter: Interpreter, settings: IndexSettings, store: Store,
-                editable: bool = False, log: Callable[[str], None] | None = None) -> Path:
+                editable: bool = False, log: Callable[[str], None] | None = None,
+                config_settings: ConfigSettings | None = None) -> Path:
     """Build (or find in the cache) a wheel of ``source`` for ``interpreter``; return its path.
 
     ``source`` is a project directory or an sdist (.tar.gz/.zip). With
     ``editable`` a PEP 660 wheel is built for the directory. The returned path
     is inside the store's build cache: copy it, do not move it.
+    ``config_settings`` go to every hook (and into the cache key).
     """
     from filelock import FileLock
 
     log = log or _quiet
     kind = "editable" if editable else "wheel"
-    src = _identify(Path(source), editable)
+    src = _identify(Path(source), editable, config_settings)
     folder = _cache_dir(store, src.digest, kind)
     hit = _cached_wheel(folder, interpreter)
     if hit is not None:
@@ -236,11 +256,11 @@ def build_wheel(source: Path, *, interpreter: Interpreter, settings: IndexSettin
             return hit
         with _backend(src, hook_kind=kind, interpreter=interpreter, settings=settings,
                       store=store, log=log) as backend:
-            return _build_into(folder, backend, editable=editable, log=log)
+            return _build_into(folder, backend, editable=editable, log=log, config=src.config)
 
 
 def _build_into(folder: Path, backend: _Backend, *, editable: bool,
-                log: Callable[[str], None]) -> Path:
+                log: Callable[[str], None], config: ConfigSettings | None) -> Path:
     """Run build_wheel/build_editable and move the wheel into the cache ``folder``."""
     from ghostenv.build.hooks import call_hook
 
@@ -249,10 +269,10 @@ def _build_into(folder: Path, backend: _Backend, *, editable: bool,
     out.mkdir()
     if editable:
         name = call_hook(package, name_of_backend, "build_editable", runner,
-                         lambda: caller.build_editable(str(out)))
+                         lambda: caller.build_editable(str(out), config))
     else:
         name = call_hook(package, name_of_backend, "build_wheel", runner,
-                         lambda: caller.build_wheel(str(out)))
+                         lambda: caller.build_wheel(str(out), config))
     built = out / str(name)
     if not built.is_file() or not built.name.endswith(".whl"):
         raise BuildError(f"{package}: build backend `{name_of_backend}` reported {name!r}, "
@@ -264,109 +284,4 @@ def _build_into(folder: Path, backend: _Backend, *, editable: bool,
     return final
 
 
-def build_sdist(source: Path, *, interpreter: Interpreter, settings: IndexSettings,
-                store: Store, log: Callable[[str], None] | None = None) -> Path:
-    """Build (or find in the cache) an sdist of the project directory ``source``.
-
-    Cached by the tree hash like wheels; the returned path is in the store's
-    build cache (copy it).
-    """
-    from filelock import FileLock
-
-    from ghostenv.build.hooks import call_hook
-
-    log = log or _quiet
-    src = _identify(Path(source), editable=False)
-    if src.is_sdist:
-        raise BuildError(f"{src.path.name}: already an sdist",
-                         hint="pass the project directory to build an sdist")
-    folder = _cache_dir(store, src.digest, "sdist")
-    found = sorted(folder.glob("*.tar.gz")) if folder.is_dir() else []
-    if found:
-        log(f"{src.path.name}: cached sdist {found[0].name}")
-        return found[0]
-    folder.mkdir(parents=True, exist_ok=True)
-    with FileLock(str(folder / ".lock")):
-        found = sorted(folder.glob("*.tar.gz"))
-        if found:
-            return found[0]
-        with _backend(src, hook_kind="sdist", interpreter=interpreter, settings=settings,
-                      store=store, log=log) as (caller, runner, package, backend, work):
-            out = work / "out-sdist"
-            out.mkdir()
-            name = call_hook(package, backend, "build_sdist", runner,
-                             lambda: caller.build_sdist(str(out)))
-            built = out / str(name)
-            if not built.is_file() or not built.name.endswith(".tar.gz"):
-                raise BuildError(f"{package}: build backend `{backend}` reported {name!r}, "
-                                 "which is not a .tar.gz it wrote")
-            final = folder / built.name
-            os.replace(built, final)
-            log(f"{package}: built {final.name}")
-            return final
-
-
-def _metadata_from_wheel(wheel: Path) -> bytes:
-    with zipfile.ZipFile(wheel) as zf:
-        names = [n for n in zf.namelist()
-                 if n.count("/") == 1 and n.endswith(".dist-info/METADATA")]
-        if not names:
-            raise BuildError(f"{wheel.name}: the built wheel has no .dist-info/METADATA")
-        return zf.read(names[0])
-
-
-def prepare_metadata(source: Path, *, interpreter: Interpreter, settings: IndexSettings,
-                     store: Store, log: Callable[[str], None] | None = None) -> bytes:
-    """Core metadata (METADATA bytes) of ``source`` as its backend would build it.
-
-    Uses ``prepare_metadata_for_build_wheel``; a backend without it builds the
-    wheel (``pyproject_hooks`` does the fallback) and its METADATA is read.
-    Cached by source hash; a wheel already built from the source answers too.
-    """
-    from filelock import FileLock
-
-    from ghostenv.build.hooks import MissingHook, call_hook
-    from ghostenv.fsutil import write_atomic
-
-    log = log or _quiet
-    src = _identify(Path(source), editable=False)
-    cached = _cache_dir(store, src.digest, "metadata") / "METADATA"
-    if cached.is_file():
-        return cached.read_bytes()
-    wheel = _cached_wheel(_cache_dir(store, src.digest, "wheel"), interpreter)
-    if wheel is not None:
-        data = _metadata_from_wheel(wheel)
-        write_atomic(cached, data)
-        return data
-    cached.parent.mkdir(parents=True, exist_ok=True)
-    with FileLock(str(cached.parent / ".lock")):
-        if cached.is_file():
-            return cached.read_bytes()
-        with _backend(src, hook_kind="wheel", interpreter=interpreter, settings=settings,
-                      store=store, log=log) as backend:
-            caller, runner, package, name_of_backend, work = backend
-            out = work / "metadata"
-            out.mkdir()
-            try:
-                name = call_hook(package, name_of_backend, "prepare_metadata_for_build_wheel",
-                                 runner, lambda: caller.prepare_metadata_for_build_wheel(
-                                     str(out), _allow_fallback=False), missing_ok=True)
-            except MissingHook:
-                # No metadata hook: build the wheel, and keep it -- installing the package
-                # (the usual next step after resolving it) then needs no build at all.
-                log(f"{package}: no prepare_metadata_for_build_wheel, building the wheel")
-                wheel = _build_into(_cache_dir(store, src.digest, "wheel"), backend,
-                                    editable=False, log=log)
-                data = _metadata_from_wheel(wheel)
-            else:
-                path = out / str(name) / "METADATA"
-                if not path.is_file():
-                    raise BuildError(f"{package}: build backend `{name_of_backend}` wrote no "
-                                     f"METADATA in {name}")
-                data = path.read_bytes()
-        write_atomic(cached, data)
-        log(f"{package}: metadata prepared")
-        return data
-
-
-__all__ = ["build_sdist", "build_wheel", "prepare_metadata"]
+__all__ = ["ConfigSettings", "build_wheel"]

@@ -39,6 +39,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--find-links", action="append", default=[], metavar="DIR|URL",
                         help="a directory or HTML page of wheels to use as well")
     parser.add_argument("--refresh", action="store_true", help="revalidate every cached page")
+    parser.add_argument("-C", "--config-setting", action="append", default=[],
+                        metavar="KEY[=VALUE]",
+                        help="PEP 517 config setting for the backend (repeatable; a key given "
+                             "twice becomes a list)")
 
 
 def _requires_python(source: Path) -> str | None:
@@ -51,6 +55,21 @@ def _requires_python(source: Path) -> str | None:
         return None
     value = doc.get("project", {}).get("requires-python")
     return value if isinstance(value, str) else None
+
+
+def _config_settings(values: list[str]) -> dict[str, str | list[str]]:
+    """``-C k=v -C k=w -C flag`` -> ``{"k": ["v", "w"], "flag": ""}`` (as ``python -m build``)."""
+    out: dict[str, str | list[str]] = {}
+    for item in values:
+        key, _, value = item.partition("=")
+        old = out.get(key)
+        if old is None:
+            out[key] = value
+        elif isinstance(old, list):
+            old.append(value)
+        else:
+            out[key] = [old, value]
+    return out
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
@@ -77,12 +96,13 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
             fresh.append(line)
         ctx.debug(line)
 
+    config = _config_settings(args.config_setting) or None
     if args.sdist:
         built = build_sdist(source, interpreter=interpreter, settings=settings, store=store,
-                            log=log)
+                            log=log, config_settings=config)
     else:
         built = build_wheel(source, interpreter=interpreter, settings=settings, store=store,
-                            editable=args.editable, log=log)
+                            editable=args.editable, log=log, config_settings=config)
     out_dir = args.out_dir or (source.parent if source.is_file() else source / "dist")
     target = out_dir / built.name
     try:
