@@ -214,3 +214,18 @@ def test_sync_hooks_fire_around_a_real_sync_and_not_on_the_gate(
     again = run_ghostenv("sync", "--frozen", "--python", sys.executable, cwd=project, env=env)
     assert again.returncode == 0, again.stderr
     assert len(log.read_text().splitlines()) == 2, "the up-to-date gate runs no plugin"
+
+
+def test_plugin_index_source_serves_its_url_scheme(
+        plugin_path: Path, tmp_path: Path, cache_dir: Path, fixture_index: Any) -> None:
+    log = tmp_path / "log.txt"
+    demo_url = fixture_index.simple_url.replace("http://", "demo://", 1)
+    proc = run_ghostenv("resolve", "alpha==1.0.0", "--index-url", demo_url,
+                        env=_env(plugin_path, GHOSTENV_DEMO_LOG=str(log)))
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["alpha==1.0.0", "beta==1.2.0", "gamma==1.0.0"]
+    assert log.read_text() == f"index_source {demo_url}\n"
+    assert any("/simple/alpha/" in str(r) for r in fixture_index.requests)
+    without = run_ghostenv("resolve", "alpha==1.0.0", "--index-url", demo_url)
+    assert without.returncode == 2
+    assert "no index client for `demo:` URLs" in without.stderr
