@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import tarfile
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -55,6 +56,32 @@ def test_malicious_tar_is_refused(case: tuple[str, bytes, str, str], tmp_path: P
         extract_sdist(sdist, dest)
     assert not (tmp_path / "evil.py").exists()
     assert not list(dest.rglob("*"))  # nothing extracted, not even the good member
+
+
+def test_decompression_bomb_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GHOSTENV_SDIST_MAX_BYTES", "1000")
+    sdist = tmp_path / "pkg-1.0.tar.gz"
+    with tarfile.open(sdist, "w:gz") as tf:
+        info = tarfile.TarInfo("pkg-1.0/big.bin")
+        info.size = 5000
+        tf.addfile(info, io.BytesIO(bytes(5000)))  # zeros: a few bytes compressed
+    with pytest.raises(BuildError, match="unpacks to 5000 bytes, more than the 1000"):
+        extract_sdist(sdist, tmp_path / "out")
+    assert not list((tmp_path / "out").rglob("*"))
+
+
+def test_zip_sdist_builds(project: Callable[[str], Path], build_python: Interpreter,
+                          build_settings: IndexSettings, shared_store: Store,
+                          tmp_path: Path) -> None:
+    source = project("build-flit")
+    sdist = tmp_path / "bflit-0.3.0.zip"
+    with zipfile.ZipFile(sdist, "w") as zf:
+        for path in sorted(source.rglob("*")):
+            if path.is_file():
+                zf.write(path, f"bflit-0.3.0/{path.relative_to(source)}")
+    wheel = build_wheel(sdist, interpreter=build_python, settings=build_settings,
+                        store=shared_store)
+    assert wheel.name == "bflit-0.3.0-py3-none-any.whl"
 
 
 def test_malicious_zip_is_refused(tmp_path: Path) -> None:

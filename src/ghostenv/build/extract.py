@@ -4,8 +4,9 @@ An sdist is an archive from the internet that is about to be handed to a build
 backend, so every member is checked before anything is written: no absolute
 paths, no ``..`` component, no symlink or hardlink (sdists have no business
 carrying them, and a link is the usual way to make a later member land outside
-the target), no device files. The first offending member refuses the whole
-archive; nothing is extracted in that case.
+the target), no device files, and no more than ``GHOSTENV_SDIST_MAX_BYTES``
+(4 GiB) in all, from the sizes the headers declare. The first offending member
+refuses the whole archive; nothing is extracted in that case.
 """
 
 from __future__ import annotations
@@ -21,6 +22,23 @@ from pathlib import Path
 from ghostenv.errors import BuildError
 
 _HINT = "the sdist is malformed or malicious; ghostenv will not build it"
+#: Refuse archives that would unpack to more than this (a decompression bomb); the
+#: environment variable raises it for the rare huge legitimate sdist.
+DEFAULT_MAX_BYTES = 4 << 30
+
+
+def _max_bytes() -> int:
+    try:
+        return int(os.environ.get("GHOSTENV_SDIST_MAX_BYTES", DEFAULT_MAX_BYTES))
+    except ValueError:
+        return DEFAULT_MAX_BYTES
+
+
+def _check_total(archive: str, total: int) -> None:
+    limit = _max_bytes()
+    if total > limit:
+        raise BuildError(f"{archive}: unpacks to {total} bytes, more than the {limit} allowed",
+                         hint="set GHOSTENV_SDIST_MAX_BYTES to allow it, if the sdist is trusted")
 
 
 def _check_name(archive: str, name: str) -> str:
@@ -52,6 +70,7 @@ def _extract_tar(path: Path, dest: Path) -> None:
                                  hint=_HINT)
             if rel:
                 plan.append((member, rel))
+        _check_total(path.name, sum(m.size for m, _ in plan))
         for member, rel in plan:
             target = dest / rel
             if member.isdir():
@@ -80,6 +99,7 @@ def _extract_zip(path: Path, dest: Path) -> None:
                 raise BuildError(f"{path.name}: member {info.filename!r} is a link", hint=_HINT)
             if rel:
                 plan.append((info, rel))
+        _check_total(path.name, sum(i.file_size for i, _ in plan))
         for info, rel in plan:
             target = dest / rel
             if info.is_dir():
