@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from packaging.specifiers import SpecifierSet
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
 HASH_STRENGTH = ("blake2b", "sha512", "sha384", "sha256", "md5")
 _CP = re.compile(r"^(?:cp|pp|gp|pt)(\d)(\d+)")
 _PY = re.compile(r"^py(\d)(\d+)?$")
+_UTC = re.compile(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?(?:Z|\+00:00)")
 
 
 def strongest_hash(hashes: dict[str, str]) -> str | None:
@@ -48,6 +50,10 @@ def upload_time_ms(text: str | None) -> str | None:
     """
     if not text:
         return None
+    match = _UTC.fullmatch(text)
+    if match is not None:  # the usual shape, without building a datetime
+        millis = (match.group(2) or "")[:3].ljust(3, "0").rstrip("0")
+        return f"{match.group(1)}.{millis}Z" if millis else f"{match.group(1)}Z"
     try:
         when = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
     except ValueError:
@@ -88,23 +94,29 @@ def _bounds(requires_python: SpecifierSet) -> tuple[tuple[int, int], tuple[int, 
 
 
 def wheel_matches_python(filename: str, requires_python: SpecifierSet) -> bool:
+    """Can some Python that ``requires_python`` admits use this wheel (by its tags only)?"""
+    parts = filename[: -len(".whl")].split("-")
+    if len(parts) < 5:
+        return True
+    return _tags_match(parts[-3], parts[-2], str(requires_python))
+
+
+@lru_cache(maxsize=4096)
+def _tags_match(python_tags: str, abi_tags: str, requires_python: str) -> bool:
     """Can some Python that ``requires_python`` admits use this wheel (by its tags only)?
 
     The rules uv applies: abi3 wheels always can; ``none``-ABI wheels by their
     Python tag (``py2`` never, ``pyXY`` when X.Y is not above the upper bound,
     ``cpXY`` only inside the range); CPython/PyPy ABIs only inside the range.
     """
-    lower, upper = _bounds(requires_python)
+    lower, upper = _bounds(SpecifierSet(requires_python))
 
     def inside(mm: tuple[int, int], *, need_lower: bool = True) -> bool:
         if need_lower and mm < lower:
             return False
         return not (upper is not None and mm > upper)
 
-    parts = filename[: -len(".whl")].split("-")
-    if len(parts) < 5:
-        return True
-    pythons, abis = parts[-3].split("."), parts[-2].split(".")
+    pythons, abis = python_tags.split("."), abi_tags.split(".")
     for abi in abis:
         if abi == "abi3":
             return True

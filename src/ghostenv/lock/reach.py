@@ -112,16 +112,24 @@ class Grid:
         self._mask = lru_cache(maxsize=None)(self._compute)
 
     def _compute(self, marker: str) -> int:
+        """Evaluate once per distinct value of the variables the marker names, not per env."""
         try:
             parsed = Marker(marker)
         except InvalidMarker:
             return self.all
+        names = [k for k in self.envs[0] if k in marker] if self.envs else []
+        verdicts: dict[tuple[str, ...], bool] = {}
         mask = 0
         for i, env in enumerate(self.envs):
-            try:
-                if parsed.evaluate(env):
-                    mask |= 1 << i
-            except UndefinedEnvironmentName:
+            key = tuple(env[k] for k in names)
+            verdict = verdicts.get(key)
+            if verdict is None:
+                try:
+                    verdict = bool(parsed.evaluate(env))
+                except UndefinedEnvironmentName:
+                    verdict = True
+                verdicts[key] = verdict
+            if verdict:
                 mask |= 1 << i
         return mask
 
