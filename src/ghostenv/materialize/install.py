@@ -349,7 +349,7 @@ def _link_generated(store: Store, linker: Linker, data: bytes, target: str) -> N
         _write(target, data)  # a symlink would dangle after a prune; a copy gains nothing
         return
     sha = hashlib.sha256(data).hexdigest()
-    source = os.fspath(store.object_path(sha))
+    source = store.object_str(sha)
     if not os.path.exists(source):
         store.put_bytes(data)
     temp = f"{target}.ghostenv-tmp"

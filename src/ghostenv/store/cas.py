@@ -81,6 +81,9 @@ class Store:
         self.root = Path(root)
         self.objects = self.root / OBJECTS
         self.exec_objects = self.root / EXEC_OBJECTS
+        # Plain strings for the per-file hot path (pathlib's `/` costs microseconds each).
+        self._objects_str = os.fspath(self.objects)
+        self._exec_str = os.fspath(self.exec_objects)
         self.wheels = self.root / WHEELS
         self.tmp = self.root / "tmp"
 
@@ -92,7 +95,11 @@ class Store:
 
     def exec_object_path(self, sha256: str) -> str:
         """Where the executable (``0555``) object with this digest lives."""
-        return os.path.join(self.exec_objects, sha256[:2], sha256[2:4], sha256[4:])
+        return f"{self._exec_str}/{sha256[:2]}/{sha256[2:4]}/{sha256[4:]}"
+
+    def object_str(self, sha256: str) -> str:
+        """:meth:`object_path` as a string, built without pathlib (the linking hot path)."""
+        return f"{self._objects_str}/{sha256[:2]}/{sha256[2:4]}/{sha256[4:]}"
 
     def member_path(self, member: ManifestFile) -> str:
         """The object a wheel member is linked from: executables come from their own tree.
@@ -105,7 +112,7 @@ class Store:
         """
         if member.executable:
             return self.exec_object_path(member.sha256)
-        return os.fspath(self.object_path(member.sha256))
+        return self.object_str(member.sha256)
 
     def executable_object(self, sha256: str) -> str:
         """The executable object for ``sha256``, made from the plain one if missing.
