@@ -253,14 +253,15 @@ def sync_locked(
     progress: Callable[[str], None],
     exact: bool = True,
     extra: Sequence[Wanted] = (),
-    settings: IndexSettings | None = None,
+    settings: IndexSettings | Callable[[], IndexSettings] | None = None,
     offline: bool = False,
 ) -> SyncReport:
     """:func:`sync_environment` for a caller already holding :func:`env_lock`.
 
     ``extra``: more wheels to install with the lock's (the project's editable
-    wheel). ``settings``: where build requirements come from when a locked
-    package has only an sdist (built before the environment is touched).
+    wheel). ``settings`` (or a function making them, called only when needed):
+    where build requirements come from when a locked package has only an
+    sdist (built before the environment is touched).
     """
     from ghostenv import plugins
     from ghostenv.lock.export import select_packages
@@ -323,7 +324,8 @@ def _phase(progress: Callable[[str], None], label: str) -> None:
 
 
 def _build_sdist(plan: Planned, interpreter: Interpreter, store: Store,
-                 settings: IndexSettings | None, progress: Callable[[str], None]) -> Path:
+                 settings: IndexSettings | Callable[[], IndexSettings] | None,
+                 progress: Callable[[str], None]) -> Path:
     """A wheel built from ``plan``'s sdist (cached in the store by the sdist's hash)."""
     if settings is None:
         raise BuildError(f"{plan.name}=={plan.version}: uv.lock has only an sdist, and this "
@@ -331,6 +333,8 @@ def _build_sdist(plan: Planned, interpreter: Interpreter, store: Store,
                          hint="use `ghostenv sync` for this project")
     from ghostenv.build import build_wheel
 
+    if callable(settings):
+        settings = settings()
     sdist = _fetch_sdist(plan, store)
     progress(f"Building {plan.filename}")
     return build_wheel(sdist, interpreter=interpreter, settings=settings, store=store,
@@ -377,8 +381,10 @@ def sync_project(
                               locked=lock_message)
         gate.forget(str(env_dir))
         install_project = not project.virtual and not selection.no_install_project
-        settings = index_settings(project, cache_dir=cache_dir, offline=offline)
-        extra = [_editable_wanted(project, root, interpreter, store, settings=settings,
+        def settings() -> IndexSettings:  # resolve's modules are imported only for builds
+            return index_settings(project, cache_dir=cache_dir, offline=offline)
+
+        extra = [_editable_wanted(project, root, interpreter, store, settings=settings(),
                                   progress=progress)
                  ] if install_project else []
         report = sync_locked(lock, root, env_dir, interpreter, store, options=options,
