@@ -98,7 +98,7 @@ def resolve_pins(requirements: Sequence[str], *, interpreter: Interpreter,
     """
     from ghostenv.errors import GhostenvError
     from ghostenv.fsutil import write_atomic
-    from ghostenv.resolve.index_source import IndexSource
+    from ghostenv.resolve.index_source import open_source
     from ghostenv.resolve.python import Options, resolve
 
     if not requirements:
@@ -112,7 +112,7 @@ def resolve_pins(requirements: Sequence[str], *, interpreter: Interpreter,
     target = target_for(interpreter)
     options = Options(only_binary=frozenset({":all:"}))
     try:
-        with IndexSource(settings, target, log=log) as source:
+        with open_source(settings, target, log=log) as source:
             pins = resolve(source, list(requirements), target, options)
             out = []
             for name, version in sorted(pins.items()):
