@@ -60,7 +60,10 @@ def main() -> int:
         rows: list[tuple[str, Callable[[Path], object]]] = [
             ("ghostenv factory (in-process)", lambda target: create_venv(target, interp)),
             ("ghostenv venv (CLI, warm find)",
-             run([ghostenv, "venv", "--python", args.python])),
+             run([ghostenv, "venv", "-q", "--python", args.python])),
+            ("ghostenv venv fast_main (no argparse)",
+             run([sys.executable, "-c", "import sys; from ghostenv.cli.venv import fast_main; "
+                  "sys.exit(fast_main(sys.argv[1:]))", "venv", "-q", "--python", args.python])),
             ("python -m venv --without-pip", run([base, "-m", "venv", "--without-pip"])),
         ]
         uv = bindir / "uv"
@@ -72,10 +75,10 @@ def main() -> int:
             sub.mkdir(parents=True)
             results.append((label, *_time(action, args.runs, sub)))
         print(f"Python {interp.key} at {base}; {args.runs} runs each, fresh directory per run")
-        print(f"{'contender':34} {'median ms':>10} {'min ms':>8} {'vs python -m venv':>18}")
+        print(f"{'contender':38} {'median ms':>10} {'min ms':>8} {'vs python -m venv':>18}")
         reference = next(m for label, m, _ in results if label.startswith("python -m venv"))
         for label, median, best in results:
-            print(f"{label:34} {median:10.2f} {best:8.2f} {median / reference:17.3f}x")
+            print(f"{label:38} {median:10.2f} {best:8.2f} {median / reference:17.3f}x")
         factory = results[0][1]
         print(f"target: in-process factory < 10 ms -> {'met' if factory < 10 else 'NOT met'}")
     return 0
