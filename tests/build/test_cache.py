@@ -156,3 +156,24 @@ def test_sdist_without_build_files_names_the_archive(tmp_path: Path, build_pytho
         build_wheel(sdist, interpreter=build_python, settings=build_settings,
                     store=Store(tmp_path / "store"))
     assert info_.value.message.startswith("empty-1.0.tar.gz: neither pyproject.toml nor setup.py")
+
+
+def test_tree_hash_follows_symlinked_directories_once(tmp_path: Path) -> None:
+    import os
+
+    from ghostenv.build.source import tree_hash
+
+    root = tmp_path / "p"
+    (root / "pkg").mkdir(parents=True)
+    (root / "pkg" / "m.py").write_text("A = 1\n")
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    (shared / "data.txt").write_text("one")
+    os.symlink(shared, root / "data")
+    os.symlink(root, root / "pkg" / "loop")  # a cycle must not hang the walk
+    before = tree_hash(root)
+    (shared / "data.txt").write_text("two")
+    assert tree_hash(root) != before
+    (root / "build").mkdir()
+    (root / "build" / "junk").write_text("x")
+    assert tree_hash(root) == tree_hash(root)

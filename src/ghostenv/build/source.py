@@ -77,9 +77,18 @@ def read_build_system(project: Path) -> BuildSystem:
 def tree_hash(root: Path) -> str:
     """sha256 over the project tree (paths, executable bits, contents), tools' output skipped."""
     digest = hashlib.sha256(b"ghostenv-tree-v1\0")
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames
-                             if d not in _SKIP_DIRS and not d.endswith(".egg-info"))
+    seen = {os.path.realpath(root)}
+    # Symlinked directories are followed (backends copy what they point at), once each.
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
+        kept = []
+        for d in sorted(dirnames):
+            if d in _SKIP_DIRS or d.endswith(".egg-info"):
+                continue
+            real = os.path.realpath(os.path.join(dirpath, d))
+            if real not in seen:
+                seen.add(real)
+                kept.append(d)
+        dirnames[:] = kept
         rel_dir = os.path.relpath(dirpath, root)
         for name in sorted(filenames):
             if name.endswith((".pyc", ".pyo")):
