@@ -22,7 +22,7 @@ from packaging.tags import parse_tag
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from ghostenv.resolve.markers import Interval, MarkerTree, from_marker
+from ghostenv.resolve.markers import Bound, Interval, MarkerTree, from_marker
 from ghostenv.resolve.provider import Dependencies, Unavailable
 from ghostenv.resolve.python import Candidate, Options, Source, requirement_set, split_extra
 from ghostenv.resolve.version_set import VersionSet
@@ -142,29 +142,33 @@ class Lookahead:
         return sorted(names)
 
 
-def _python_floor(env: MarkerTree, shared: Shared) -> tuple[Version | None, Version | None]:
-    """The fork's Python range (lower inclusive, upper exclusive), None = open."""
+def _above(a: Bound, b: Bound) -> bool:
+    """Lower bound ``a`` is stricter than lower bound ``b`` (None = unbounded)."""
+    if a is None:
+        return False
+    if b is None or a[0] > b[0]:
+        return True
+    return bool(a[0] == b[0] and not a[1] and b[1])
+
+
+def _python_floor(env: MarkerTree, shared: Shared) -> tuple[Bound, Version | None]:
+    """The fork's Python floor (a lower bound) and ceiling (exclusive), None = open."""
     lo, hi = shared.requires_python
     elo, ehi = env.python_bounds()
-    lower = lo[0] if lo is not None else None
-    if elo is not None and (lower is None or elo[0] > lower):
-        lower = elo[0]
+    lower = elo if _above(elo, lo) else lo
     upper = hi[0] if hi is not None else None
     if ehi is not None and (upper is None or ehi[0] < upper):
         upper = ehi[0]
     return lower, upper
 
 
-def _raises(marker: MarkerTree, floor: Version | None) -> bool:
+def _raises(marker: MarkerTree, floor: Bound) -> bool:
     """The marker only holds above the fork's Python floor (uv forks on those)."""
-    lower = marker.python_bounds()[0]
-    if lower is None:
-        return False
-    return floor is None or lower[0] > floor
+    return _above(marker.python_bounds()[0], floor)
 
 
 def split_forks(
-    deps: Sequence[Dep], env: MarkerTree, floor: Version | None, rp_marker: MarkerTree
+    deps: Sequence[Dep], env: MarkerTree, floor: Bound, rp_marker: MarkerTree
 ) -> list[Fork]:
     """uv's ``Forks::new``: divide one version's dependencies into disjoint forks.
 
@@ -263,7 +267,8 @@ class ForkProvider:
         self.early: set[str] = set()
         self.late: set[str] = set()
         self.forced = forced
-        self.floor, self.ceiling = _python_floor(env, shared)
+        self.floor_bound, self.ceiling = _python_floor(env, shared)
+        self.floor = self.floor_bound[0] if self.floor_bound is not None else None
         self._memo: dict[tuple[str, VersionSet], tuple[Version, ...]] = {}
         self.examined = 0
 
@@ -426,7 +431,7 @@ class ForkProvider:
         return deps
 
     def _maybe_split(self, package: str, version: Version, deps: list[Dep]) -> Dependencies:
-        forks = split_forks(deps, self.env, self.floor, self.shared.rp_marker)
+        forks = split_forks(deps, self.env, self.floor_bound, self.shared.rp_marker)
         if len(forks) > 1:
             raise Split(package, version, forks, version)
         chosen = forks[0].deps if forks else []
@@ -443,13 +448,13 @@ class ForkProvider:
 
     def _unusable(self, package: str, candidate: Candidate) -> str | None:
         spec = candidate.requires_python
-        needed = _lower_bound(spec) if spec is not None else None
-        if needed is not None and (self.floor is None or needed > self.floor):
-            if self.ceiling is not None and needed >= self.ceiling:
+        needed = _spec_floor(spec) if spec is not None else None
+        if needed is not None and _above(needed, self.floor_bound):
+            if self.ceiling is not None and needed[0] >= self.ceiling:
                 return f"requires Python{spec}"
             # Newer Pythons may use this version: split the fork at ``needed`` (uv does).
-            below = MarkerTree.python_range((None, (needed, False)))
-            above = MarkerTree.python_range(((needed, True), None))
+            below = MarkerTree.python_range((None, (needed[0], not needed[1])))
+            above = MarkerTree.python_range((needed, None))
             forks = [Fork(self.env & part) for part in (below, above)]
             forks = [f for f in forks if not f.env.is_disjoint(self.shared.rp_marker)]
             if len(forks) < 2:
@@ -467,6 +472,22 @@ class ForkProvider:
         if candidate.wheel_tags and binary_ok:
             return "has no wheel for the project's Python versions"
         return "has no files that can be installed"
+
+
+def _spec_floor(spec: SpecifierSet) -> Bound:
+    """requires-python's lower bound with its strictness (``>3.9`` is above ``>=3.9``)."""
+    found: Bound = None
+    for item in spec:
+        if item.operator not in (">=", ">", "==", "~=", "==="):
+            continue
+        try:
+            version = Version(item.version.removesuffix(".*"))
+        except InvalidVersion:
+            continue
+        bound = (version, item.operator != ">")
+        if _above(bound, found):
+            found = bound
+    return found
 
 
 def _lower_bound(spec: SpecifierSet) -> Version | None:
