@@ -389,3 +389,31 @@ def test_lock_with_a_local_wheel_gets_an_env_per_checkout(
         assert _beta(Path(envs[-1])) == "1.0.0"
     assert envs[0] != envs[1]
     assert envs[0] == envs[2]
+
+
+def test_list_and_prune_by_last_use(repo: tuple[Path, list[str]], tmp_path: Path) -> None:
+    root, commits = repo
+    cache = tmp_path / "cache"
+    old = Path(_ghost(root, cache, commits[0]).stdout.strip())
+    new = Path(_ghost(root, cache, commits[1]).stdout.strip())
+    week_ago = time.time() - 7 * 86400
+    os.utime(old / ".ghostenv-ghost", (week_ago, week_ago))
+    listed = run_ghostenv("ghost", "--list", env={"GHOSTENV_CACHE_DIR": str(cache)}, check=True)
+    assert sorted(line.split("\t")[0] for line in listed.stdout.splitlines()) == sorted(
+        [str(old), str(new)])
+    assert f"{old}\t7.0 days ago\t{commits[0]}" in listed.stdout
+    # a hit counts as a use: commits[1] stays fresh, commits[0] is left alone until pruned
+    assert _ghost(root, cache, commits[1]).stdout.strip() == str(new)
+    pruned = run_ghostenv("ghost", "--prune", "3", env={"GHOSTENV_CACHE_DIR": str(cache)},
+                          check=True)
+    assert "Removed 1 ghost environment" in pruned.stderr
+    assert not old.exists()
+    assert new.is_dir()
+    assert len(list((cache / "ghost" / "v1" / "by-blob").iterdir())) == 1
+    again = _ghost(root, cache, commits[0])  # made again on demand
+    assert again.returncode == 0, again.stderr
+    assert Path(again.stdout.strip()) == old
+    assert _beta(old) == "0.9.0"
+    usage = run_ghostenv("ghost", env={"GHOSTENV_CACHE_DIR": str(cache)})
+    assert usage.returncode == 2
+    assert "needs a revision" in usage.stderr

@@ -37,7 +37,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     import argparse
     from pathlib import Path
 
-    parser.add_argument("rev", metavar="REV", help="git revision: HEAD, a branch, tag or sha")
+    parser.add_argument("rev", metavar="REV", nargs="?",
+                        help="git revision: HEAD, a branch, tag or sha")
+    parser.add_argument("--list", action="store_true",
+                        help="list the cached ghost environments (last use, first revision)")
+    parser.add_argument("--prune", type=float, metavar="DAYS", default=None,
+                        help="remove ghost environments not used for DAYS days (0: all)")
     parser.add_argument("--project", type=Path, default=None, metavar="DIR",
                         help="project directory inside the git repository (default: .)")
     parser.add_argument("-p", "--python", metavar="REQUEST", default=None,
@@ -197,6 +202,11 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     from ghostenv.errors import UsageError
     from ghostenv.workflow.ghost import lookup
 
+    if args.list or args.prune is not None:
+        return _manage(args, ctx)
+    if args.rev is None:
+        raise UsageError("ghostenv ghost needs a revision",
+                         hint="e.g. `ghostenv ghost HEAD~3`, or --list / --prune DAYS")
     parsed = _split(list(args.cmd))
     if parsed is None:
         raise UsageError(f"cannot read {' '.join(args.cmd)!r}",
@@ -218,6 +228,25 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     return _make_and_finish(project, args.rev, ctx.cache_dir, python=python,
                             selection=selection, command=command,
                             error=ctx.error, warn=ctx.warn, progress=ctx.debug)
+
+
+def _manage(args: argparse.Namespace, ctx: Context) -> int:
+    """``--list`` and ``--prune DAYS``."""
+    import time
+
+    from ghostenv.workflow.ghost import environments, prune
+
+    if args.prune is not None:
+        removed = prune(ctx.cache_dir, args.prune * 86400)
+        noun = "environment" if len(removed) == 1 else "environments"
+        ctx.info(f"Removed {len(removed)} ghost {noun}"
+                 + (" (run `ghostenv cache prune` to drop wheels nothing uses now)"
+                    if removed else ""))
+    if args.list:
+        now = time.time()
+        for env, used, rev in environments(ctx.cache_dir):
+            ctx.echo(f"{env}\t{(now - used) / 86400:.1f} days ago\t{rev}")
+    return 0
 
 
 def _bisecting(project: Path) -> bool:

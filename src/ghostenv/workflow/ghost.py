@@ -164,7 +164,12 @@ def lookup(project: str | os.PathLike[str], rev: str, cache_dir: str | os.PathLi
             env = handle.read().strip()
     except OSError:
         return None
-    return env if os.path.isfile(os.path.join(env, MARKER)) else None
+    marker = os.path.join(env, MARKER)
+    try:
+        os.utime(marker)  # last use, for `ghost --prune`
+    except OSError:
+        return env if os.path.isfile(marker) else None  # a read-only cache still answers
+    return env
 
 
 def read_revision(project: Path, rev: str) -> tuple[str, bytes, bytes | None]:
@@ -224,6 +229,7 @@ def materialize(project: Path, rev: str, cache_dir: Path, *, python: str | None 
                 selection: Selection | None = None,
                 progress: Callable[[str], None] = lambda _text: None) -> Path:
     """Make (or reuse) the environment of ``rev``'s uv.lock and return its directory."""
+    import contextlib
     from pathlib import Path
 
     from ghostenv.discover import find_interpreter
@@ -253,10 +259,62 @@ def materialize(project: Path, rev: str, cache_dir: Path, *, python: str | None 
         progress(f"materialized {len(report.installed)} packages into {env} "
                  f"in {report.install_ms:.0f} ms")
         _write_small(env / MARKER, f"{rev}\n{interpreter.path}\n")
+    else:
+        with contextlib.suppress(OSError):
+            os.utime(env / MARKER)
     if not local:
         _write_small(Path(_entry_path(os.fspath(cache_dir), blob, variant_key(python, chosen))),
                      f"{env}\n")
     return env
+
+
+def environments(cache_dir: Path) -> list[tuple[Path, float, str]]:
+    """``(env, last use, revision it was first made for)`` of every complete environment."""
+    found = []
+    envs = ghost_root(cache_dir) / "envs"
+    for env in sorted(envs.iterdir()) if envs.is_dir() else []:
+        try:
+            used = (env / MARKER).stat().st_mtime
+            rev = (env / MARKER).read_text("utf-8").split("\n", 1)[0]
+        except OSError:
+            continue
+        found.append((env, used, rev))
+    return found
+
+
+def prune(cache_dir: Path, older_than: float, *, now: float | None = None) -> list[Path]:
+    """Remove environments not used for ``older_than`` seconds; returns what was removed.
+
+    Blob-index entries pointing at them go too; half-built directories (no
+    marker) older than that are removed as well. The store's records of the
+    removed environments become dead, so ``ghostenv cache prune`` can then
+    drop wheels nothing else uses.
+    """
+    import shutil
+    import time
+
+    limit = (time.time() if now is None else now) - older_than
+    envs = ghost_root(cache_dir) / "envs"
+    removed: list[Path] = []
+    for env in sorted(envs.iterdir()) if envs.is_dir() else []:
+        stamp = env / MARKER if (env / MARKER).exists() else env
+        try:
+            if stamp.stat().st_mtime >= limit:
+                continue
+        except OSError:
+            continue
+        shutil.rmtree(env, ignore_errors=True)
+        removed.append(env)
+    index = ghost_root(cache_dir) / "by-blob"
+    gone = {str(env) for env in removed}
+    for entry in index.iterdir() if index.is_dir() else []:
+        try:
+            target = entry.read_text("utf-8").strip()
+        except OSError:
+            continue
+        if target in gone or not os.path.isdir(target):
+            entry.unlink(missing_ok=True)
+    return removed
 
 
 def _write_small(path: Path, text: str) -> None:
