@@ -217,3 +217,22 @@ def test_sync_installs_the_project_editable(tmp_path: Path, fixture_index: Any,
     assert again.returncode == 0, again.stdout + again.stderr
     assert "ANSWER 2" in again.stderr + again.stdout
     assert events(env, "sync")[-1]["skipped"]
+
+
+def test_what_session_install_asked_for_survives_the_lock_dropping_it(
+        project: Path, fixture_index: Any) -> None:
+    env_vars = {"GHOSTENV_INDEX_URL": fixture_index.simple_url}
+    first = run_nox(project, "-s", "mixed", env=env_vars)
+    assert first.returncode == 0, first.stdout + first.stderr
+    env = _env(project, "mixed")
+    assert events(env, "install")[-1]["changed"] == []  # the sync had installed it already
+
+    text = (project / "pyproject.toml").read_text()
+    (project / "pyproject.toml").write_text(text.replace('test = ["epsilon-tool"]', "test = []"))
+    uv_lock(project, fixture_index, project.parent / "uv-cache")
+    again = run_nox(project, "--reuse-venv=yes", "-s", "mixed", env=env_vars)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert events(env, "sync")[-1]["removed"] == []
+    assert events(env, "install")[-1]["skipped"]
+    [(_, dists)] = reports(again.stdout + again.stderr)
+    assert "epsilon-tool" in dists

@@ -102,3 +102,14 @@ def test_a_rerun_step_keeps_owning_what_it_installed_before(tmp_path: Path) -> N
     state.record("install#0", "fp2", before, installed(env))
     assert EnvState(env).owned("install") == {"pytest", "mock"}
     assert EnvState(env).fresh("install#0", "fp2")
+
+
+def test_requested_names(tmp_path: Path) -> None:
+    from ghostenv.integrate.stamp import requested_names
+
+    root = _project(tmp_path)
+    (root / "more.txt").write_text("# tools\nPy_Test>=8 ; python_version > '3'\n-c c.txt\n"
+                                   "./proj\nmock  # inline comment\n")
+    args = ["Alpha[x]==1", "-r", "more.txt", "-e", "./proj", "./proj", "-c", "reqs.txt",
+            "--no-deps"]
+    assert requested_names(args, cwd=root) == {"alpha", "py-test", "mock"}

@@ -151,6 +151,35 @@ def fingerprint(args: Iterable[str], *, cwd: Path, extra: Mapping[str, str] = {}
     return digest.hexdigest()
 
 
+def requested_names(args: Iterable[str], *, cwd: Path) -> set[str]:
+    """Normalized names the arguments ask for by name (requirement strings, ``-r`` file lines).
+
+    Local paths and URLs are left out (their name is known only after a build).
+    """
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    def names(items: Iterable[str]) -> Iterator[str]:
+        for item in items:
+            text = item.split("#", 1)[0].strip()
+            if not text or text.startswith("-") or _local_path(text, cwd) is not None:
+                continue
+            with contextlib.suppress(InvalidRequirement):
+                yield normalize(Requirement(text).name)
+
+    found: set[str] = set()
+    plain: list[str] = []
+    items = list(args)
+    for i, arg in enumerate(items):
+        if arg in ("-r", "--requirement") and i + 1 < len(items):
+            with contextlib.suppress(OSError):
+                found |= set(names((cwd / items[i + 1]).read_text("utf-8").splitlines()))
+        elif i and items[i - 1] in _FILE_OPTIONS | {"-e", "--editable"}:
+            continue
+        else:
+            plain.append(arg)
+    return found | set(names(plain))
+
+
 class EnvState:
     """The stamps recorded in one environment, read once and written atomically."""
 
@@ -188,15 +217,18 @@ class EnvState:
         return all(current.get(name) == version for name, version in left.items())
 
     def record(self, key: str, fp: str, before: Mapping[str, str],
-               after: Mapping[str, str], *, merge: bool = True, **info: Any) -> None:
+               after: Mapping[str, str], *, merge: bool = True, also: Iterable[str] = (),
+               **info: Any) -> None:
         """Remember step ``key``: its fingerprint and what it changed (``after`` - ``before``).
 
         What the step put in the environment on earlier runs and is still there
         stays its own (unless not ``merge``): a requirements file that gained a
         line must not let the packages of the other lines fall out of what a
-        later exact sync keeps.
+        later exact sync keeps. ``also`` names distributions the step asked for
+        that were already installed (by a sync, say): they are the step's too.
         """
         changed = {n: v for n, v in after.items() if before.get(n) != v}
+        changed.update({n: after[n] for n in also if n in after})
         old = self.steps().get(key)
         earlier = old.get("dists", {}) if isinstance(old, dict) else {}
         if merge and isinstance(earlier, dict):

@@ -26,7 +26,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ghostenv.errors import ProjectError
-from ghostenv.integrate.stamp import EnvState, fingerprint, installed, normalize
+from ghostenv.integrate.stamp import (
+    EnvState,
+    fingerprint,
+    installed,
+    normalize,
+    requested_names,
+)
 
 if TYPE_CHECKING:
     from ghostenv.discover import Interpreter
@@ -94,7 +100,7 @@ def install_step(env: Path, args: Sequence[str], *, key: str, cwd: Path,
         return StepResult(skipped=True, ms=ms)
     run(install_command(env, args))
     after = installed(env)
-    state.record(key, fp, before, after, args=list(args))
+    state.record(key, fp, before, after, also=requested_names(args, cwd=cwd), args=list(args))
     ms = (time.perf_counter() - started) * 1000
     changed = tuple(sorted(f"{n}=={v}" for n, v in after.items() if before.get(n) != v))
     state.log("install", key=key, skipped=False, ms=round(ms, 3), args=list(args),
