@@ -8,9 +8,10 @@ pytest -x`` tests each bisected commit in its own locked environment; during a
 bisect, a commit whose environment cannot be made exits 125 (git skips it)
 rather than being called bad.
 
-:func:`fast` is the stdlib-only path for an environment made before (one
-``git rev-parse`` and a file read); ``ghostenv.entry`` may call it before
-argparse is built. Everything else goes through :func:`run`.
+:func:`fast` is what ``ghostenv.entry`` calls before argparse is built: an
+environment made before costs one ``git rev-parse`` and a file read (os/sys
+only), a new lock is materialized there too. ``--list``, ``--prune DAYS``,
+``-v`` and anything it does not parse go through :func:`run`.
 """
 
 from __future__ import annotations
