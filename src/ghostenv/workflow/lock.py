@@ -91,14 +91,37 @@ def registry_url(url: str) -> str:
     return urlunsplit(parts)
 
 
-def _preferences(lock: Lock | None, upgrade: bool | frozenset[str]) -> dict[str, Version]:
+@dataclass(frozen=True, slots=True)
+class Seed:
+    """What an existing lock contributes to a re-lock (uv's lock preferences).
+
+    ``forks``: its top-level resolution-markers, in file order (uv starts from
+    them, so a re-lock keeps its forks). ``preferences``: each locked registry
+    version with the fork region it was locked for (its resolution-markers
+    joined with ``or``; None = everywhere). ``--upgrade`` drops both (as if
+    there were no lock), ``--upgrade-package P`` drops P's preferences.
+    """
+
+    forks: tuple[str, ...] = ()
+    preferences: tuple[tuple[str, Version, str | None], ...] = ()
+
+    def highest(self) -> dict[str, Version]:
+        """One version per name (for resolvers that take plain preferences)."""
+        out: dict[str, Version] = {}
+        for name, version, _marker in self.preferences:
+            if name not in out or version > out[name]:
+                out[name] = version
+        return out
+
+
+def _seed(lock: Lock | None, upgrade: bool | frozenset[str]) -> Seed:
     from packaging.utils import canonicalize_name
     from packaging.version import InvalidVersion, Version
 
     if lock is None or upgrade is True:
-        return {}
+        return Seed()
     dropped = {canonicalize_name(n) for n in upgrade} if upgrade else set()
-    out: dict[str, Version] = {}
+    preferences = []
     for package in lock.packages:
         if package.source.kind != "registry" or package.version is None:
             continue
@@ -108,9 +131,10 @@ def _preferences(lock: Lock | None, upgrade: bool | frozenset[str]) -> dict[str,
             version = Version(package.version)
         except InvalidVersion:
             continue
-        if package.name not in out or version > out[package.name]:
-            out[package.name] = version
-    return out
+        markers = package.resolution_markers
+        marker = " or ".join(f"({m})" for m in markers) if markers else None
+        preferences.append((package.name, version, marker))
+    return Seed(lock.resolution_markers, tuple(preferences))
 
 
 def _unsupported(project: Project) -> str | None:
@@ -212,7 +236,7 @@ def lock_project(
                         hint="use `uv lock` for this project; ghostenv reads and syncs its lock")
     if project_indexes:
         settings = project_settings(project, settings)
-    new = _resolve_lock(project, settings, _preferences(existing, upgrade), say)
+    new = _resolve_lock(project, settings, _seed(existing, upgrade), say)
     if existing is not None and reason is None:
         new = _keep_recorded_metadata(new, existing)
 
@@ -251,7 +275,7 @@ def _keep_recorded_metadata(new: Lock, existing: Lock) -> Lock:
 def _resolve_lock(
     project: Project,
     settings: IndexSettings,
-    preferences: dict[str, Version],
+    seed: Seed,
     say: Callable[[str], None],
 ) -> Lock:
     import sys
@@ -273,7 +297,7 @@ def _resolve_lock(
         optional=dict(project.optional_dependencies),
         groups=dict(project.groups),
     )
-    options = Options(preferences=preferences)
+    options = Options(preferences=seed.highest())
     configured = {u.rstrip("/"): u for u in (*settings.extra_index_urls, settings.index_url)}
 
     with IndexSource(settings, None, log=say) as source:
@@ -284,5 +308,6 @@ def _resolve_lock(
                 settings.index_url)
             return registry_url(url)
 
-        resolution = resolve_universal(source, root, requires_python, options)
+        resolution = resolve_universal(source, root, requires_python, options,
+                                       forks=seed.forks, preferences=seed.preferences)
         return build_lock(project, resolution, source.files, registry)
