@@ -34,7 +34,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--project", type=Path, default=Path("."), metavar="DIR",
                         help="project directory (default: .)")
     parser.add_argument("--index-url", default=None, metavar="URL",
-                        help="the default index (else the project's, else PyPI)")
+                        help="the default index (else GHOSTENV_INDEX_URL / UV_INDEX_URL, "
+                             "else the project's, else PyPI)")
     parser.add_argument("--extra-index-url", action="append", default=[], metavar="URL",
                         help="another index (repeatable)")
 
@@ -64,19 +65,17 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
             ctx.info(f"uv.lock is up to date ({ms:.0f} ms)")
             return 0
 
+    from dataclasses import replace
+
     from ghostenv.resolve.index_source import IndexSettings
     from ghostenv.workflow.lock import lock_project
 
-    settings = IndexSettings(cache_dir=ctx.cache_dir, offline=ctx.offline, refresh=args.refresh)
+    links = os.environ.get("GHOSTENV_FIND_LINKS") or os.environ.get("UV_FIND_LINKS") or ""
+    settings = IndexSettings(extra_index_urls=tuple(args.extra_index_url),
+                             find_links=tuple(links.replace(",", " ").split()),
+                             cache_dir=ctx.cache_dir, offline=ctx.offline, refresh=args.refresh)
     if index_url is not None:
-        settings = IndexSettings(index_url=index_url,
-                                 extra_index_urls=tuple(args.extra_index_url),
-                                 cache_dir=ctx.cache_dir, offline=ctx.offline,
-                                 refresh=args.refresh)
-    elif args.extra_index_url:
-        settings = IndexSettings(extra_index_urls=tuple(args.extra_index_url),
-                                 cache_dir=ctx.cache_dir, offline=ctx.offline,
-                                 refresh=args.refresh)
+        settings = replace(settings, index_url=index_url)
     outcome = lock_project(
         root,
         settings=settings,
