@@ -34,7 +34,6 @@ import sys
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    import subprocess
     from collections.abc import Callable, Mapping, Sequence
     from pathlib import Path
 
@@ -92,55 +91,73 @@ def variant_key(python: str | None, selection: Selection | None = None) -> str:
     return hashlib.sha256(f"{python or ''}\0{extra}".encode()).hexdigest()[:12]
 
 
-def _git(project: Path, *args: str, stdin: str | None = None
-         ) -> subprocess.CompletedProcess[bytes]:
-    import subprocess
+def _spawn_git(cwd: str, args: list[str], stdin: bytes | None = None) -> tuple[int, bytes]:
+    """``git -C cwd ARGS`` -> (exit status, stdout); stderr discarded; -1 if git cannot start.
 
-    try:
-        return subprocess.run(["git", *args], cwd=project, capture_output=True, check=False,
-                              input=stdin.encode() if stdin is not None else None)
-    except FileNotFoundError:
-        from ghostenv.errors import UsageError
-
-        raise UsageError("`git` was not found on PATH",
-                         hint="ghostenv ghost reads revisions with git; install it") from None
-    except NotADirectoryError:
-        from ghostenv.errors import UsageError
-
-        raise UsageError(f"{project}: not a directory") from None
-
-
-def _git_stdout(cwd: str, args: list[str]) -> str | None:
-    """``git ARGS`` output, or None on any failure: ``posix_spawn`` + a pipe, no subprocess.
-
-    The ``subprocess`` module (and what it imports) costs more than the git
-    call itself on the lookup path, which is otherwise a couple of syscalls.
+    ``posix_spawn`` and pipes rather than :mod:`subprocess`, whose import costs
+    more than the git call itself on these paths. ``stdin`` must fit a pipe
+    buffer (it is a couple of object names).
     """
     spawn = getattr(os, "posix_spawnp", None)
-    if spawn is None:
-        return None
-    read_end, write_end = os.pipe()
+    if spawn is None:  # not POSIX: the portable way
+        import subprocess
+
+        try:
+            proc = subprocess.run(["git", "-C", cwd, *args], input=stdin,
+                                  capture_output=True, check=False)
+        except OSError:
+            return -1, b""
+        return proc.returncode, proc.stdout
+    out_read, out_write = os.pipe()
+    in_read, in_write = os.pipe()
     devnull = os.open(os.devnull, os.O_WRONLY)
     try:
         pid = spawn("git", ["git", "-C", cwd, *args], os.environ, file_actions=[
-            (os.POSIX_SPAWN_CLOSE, read_end),
-            (os.POSIX_SPAWN_DUP2, write_end, 1),
+            (os.POSIX_SPAWN_CLOSE, out_read),
+            (os.POSIX_SPAWN_CLOSE, in_write),
+            (os.POSIX_SPAWN_DUP2, in_read, 0),
+            (os.POSIX_SPAWN_DUP2, out_write, 1),
             (os.POSIX_SPAWN_DUP2, devnull, 2),
         ])
     except OSError:
-        os.close(read_end)
-        return None
+        os.close(out_read)
+        os.close(in_write)
+        return -1, b""
     finally:
-        os.close(write_end)
-        os.close(devnull)
+        for fd in (out_write, in_read, devnull):
+            os.close(fd)
+    try:
+        if stdin:
+            os.write(in_write, stdin)
+    finally:
+        os.close(in_write)
     chunks = []
-    while data := os.read(read_end, 1 << 16):
+    while data := os.read(out_read, 1 << 16):
         chunks.append(data)
-    os.close(read_end)
+    os.close(out_read)
     _, status = os.waitpid(pid, 0)
-    if os.waitstatus_to_exitcode(status) != 0:
+    return os.waitstatus_to_exitcode(status), b"".join(chunks)
+
+
+def _git(project: Path, *args: str, stdin: str | None = None) -> tuple[int, bytes]:
+    """:func:`_spawn_git` in ``project``; UsageError when git is missing or it is no directory."""
+    from ghostenv.errors import UsageError
+
+    if not project.is_dir():
+        raise UsageError(f"{project}: not a directory")
+    code, out = _spawn_git(str(project), list(args), stdin.encode() if stdin else None)
+    if code == -1:
+        raise UsageError("`git` was not found on PATH",
+                         hint="ghostenv ghost reads revisions with git; install it")
+    return code, out
+
+
+def _git_stdout(cwd: str, args: list[str]) -> str | None:
+    """``git ARGS`` output, stripped, or None on any failure."""
+    code, out = _spawn_git(cwd, args)
+    if code != 0:
         return None
-    return b"".join(chunks).decode("utf-8", "replace").strip() or None
+    return out.decode("utf-8", "replace").strip() or None
 
 
 def lock_blob(project: str | os.PathLike[str], rev: str) -> str | None:
@@ -180,11 +197,10 @@ def read_revision(project: Path, rev: str) -> tuple[str, bytes, bytes | None]:
     from ghostenv.errors import ProjectError
 
     wanted = [f"{rev}:./uv.lock", f"{rev}:./pyproject.toml"]
-    proc = _git(project, "cat-file", "--batch", stdin="".join(f"{w}\n" for w in wanted))
-    if proc.returncode != 0:
+    code, out = _git(project, "cat-file", "--batch", stdin="".join(f"{w}\n" for w in wanted))
+    if code != 0:
         raise ProjectError(f"{project}: not inside a git repository",
                            hint="ghostenv ghost reads revisions of the repository at --project")
-    out = proc.stdout
     found: list[tuple[str, bytes] | None] = []
     for _ in wanted:
         line, _, out = out.partition(b"\n")
@@ -197,8 +213,8 @@ def read_revision(project: Path, rev: str) -> tuple[str, bytes, bytes | None]:
             found.append(None)
     lock, pyproject = found
     if lock is None:
-        exists = _git(project, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}")
-        if exists.returncode != 0:
+        exists, _ = _git(project, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}")
+        if exists != 0:
             raise ProjectError(f"{project}: `{rev}` is not a git revision here",
                                hint="give a commit, branch or tag: `ghostenv ghost HEAD~3`")
         raise ProjectError(f"{project}: no uv.lock at revision `{rev}`",
