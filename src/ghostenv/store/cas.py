@@ -369,7 +369,7 @@ class Store:
     def info(self) -> StoreInfo:
         """Count objects, their bytes and stored wheels."""
         count = total = 0
-        for _, path in self.iter_objects():
+        for _, path in self.iter_objects(executables=True):
             count += 1
             total += path.stat().st_size
         wheels = len(list(self.wheels.glob("*/*.json"))) if self.wheels.is_dir() else 0
