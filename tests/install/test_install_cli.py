@@ -122,3 +122,13 @@ def test_fully_pinned_requirements_are_remembered(tmp_path: Path, cache_dir: Pat
     # not fully pinned: the index is asked again
     install(tmp_path / "three", fixture_index, "alpha==1.0.0")
     assert any(r.path.startswith("/simple/") for r in fixture_index.requests)
+
+
+def test_incompatible_local_wheel_is_refused(tmp_path: Path, cache_dir: Path,
+                                             fixture_index: IndexServer) -> None:
+    from tests.store.wheelbuild import make_wheel
+
+    wheel = make_wheel(tmp_path, "native", tag="cp27-cp27m-win32")
+    proc = install(tmp_path / "env", fixture_index, str(wheel), check=False)
+    assert proc.returncode == 1
+    assert "native-1.0-cp27-cp27m-win32.whl is not compatible with cpython-3.12" in proc.stderr

@@ -128,6 +128,22 @@ def target_for(interpreter: Interpreter) -> Target:
                   tags)
 
 
+def _check_wheel_tags(wheel: Path, interpreter: Interpreter) -> None:
+    """WheelError unless the wheel's file name carries a tag the interpreter accepts."""
+    from ghostenv.errors import WheelError
+
+    stem = wheel.name[:-4].split("-")
+    if len(stem) < 5:
+        raise WheelError(f"{wheel.name}: not a wheel file name (name-version-py-abi-platform)")
+    supported = set(interpreter.tag_strings())
+    tags = {f"{i}-{a}-{p}" for i in stem[-3].split(".") for a in stem[-2].split(".")
+            for p in stem[-1].split(".")}
+    if not tags & supported:
+        raise WheelError(f"{wheel.name} is not compatible with {interpreter.key} "
+                         f"({interpreter.path}): none of {', '.join(sorted(tags))} is supported",
+                         hint="use a wheel built for this Python and platform, or its sdist")
+
+
 def _read_wheel_metadata(wheel: Path) -> bytes:
     import zipfile
 
@@ -155,6 +171,7 @@ def local_artifact(text: str, *, editable: bool, interpreter: Interpreter,
         raise UsageError(f"{path}: no such file or directory",
                          hint="pass a project directory, a wheel or an sdist")
     if path.is_file() and path.name.endswith(".whl") and not editable:
+        _check_wheel_tags(path, interpreter)
         wheel = path
         direct: dict[str, Any] = {"url": path.as_uri(), "archive_info": {}}
     else:
