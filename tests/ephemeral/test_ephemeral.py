@@ -121,3 +121,28 @@ def test_script_block_parsing() -> None:
     assert script_block(SCRIPT) == 'requires-python = ">=3.8"\ndependencies = [\n  "gamma",\n]\n'
     with pytest.raises(ValueError, match="more than one"):
         script_block(SCRIPT + SCRIPT)
+
+
+def test_prune_removes_abandoned_environments(interp: Interpreter, settings: IndexSettings,
+                                              cache_dir: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    from ghostenv.workflow.ephemeral import prune_ephemeral
+
+    used = ephemeral_environment(["gamma"], interpreter=interp, base=None, settings=settings)
+    old = ephemeral_environment(["beta==1.0.0"], interpreter=interp, base=None,
+                                settings=settings)
+    assert prune_ephemeral(cache_dir) == []  # both asked for just now
+    # `old` was last asked for two days ago; `used` again today
+    for entry in (cache_dir / "ephemeral-v1" / "lookup").glob("*.txt"):
+        text = entry.read_text()
+        if str(old) in text:
+            stamp = next(line for line in text.splitlines() if line.startswith("created"))
+            entry.write_text(text.replace(stamp, "created\t1.0"))
+    os.utime(old / "ghostenv-ephemeral.json", (1.0, 1.0))
+    os.utime(used / "ghostenv-ephemeral.json", (1.0, 1.0))
+    assert prune_ephemeral(cache_dir) == [old]
+    assert used.is_dir()
+    assert not old.exists()
+    assert lookup(["beta==1.0.0"], python=None, base=None, cache_dir=cache_dir) is None
+    store = Store(cache_dir / "store")
+    assert store.prune().wheels == 1  # beta's wheel was only the removed environment's

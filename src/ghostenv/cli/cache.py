@@ -52,6 +52,11 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         ctx.echo(f"environments: {info.environments}")
         return 0
     if args.action == "prune":
+        from ghostenv.workflow.ephemeral import prune_ephemeral
+
+        gone = prune_ephemeral(cache_dir)
+        if gone:
+            ctx.echo(f"removed {len(gone)} unused ephemeral environment(s)")
         if args.ci:
             from ghostenv.integrate.ci import prune_for_ci
 

@@ -197,3 +197,52 @@ def ephemeral_environment(requirements: Sequence[str], *, interpreter: Interpret
     remember(requirements, python=python_request, base=base, cache_dir=cache_dir, env=env,
              interpreter=interpreter.path)
     return env
+
+
+def prune_ephemeral(cache_dir: Path, *, max_age: float | None = None) -> list[Path]:
+    """Remove ephemeral environments nothing has asked for within ``max_age`` seconds.
+
+    An environment is kept while a lookup entry younger than ``max_age`` (default:
+    the lookup's time-to-live) names it, or while it is itself that young; a
+    still-used environment is named again by its next request once its entry
+    expired, so only abandoned ones go. Their wheels then become garbage for
+    the store's own prune. Returns the removed directories.
+    """
+    import shutil
+    import time
+
+    from ghostenv.workflow.ephemeral_lookup import _ttl
+
+    age = _ttl() if max_age is None else max_age
+    now = time.time()
+    root = Path(cache_dir) / ROOT
+    named: set[str] = set()
+    lookups = root / "lookup"
+    if lookups.is_dir():
+        for entry in lookups.glob("*.txt"):
+            try:
+                fields = dict(line.rstrip("\n").split("\t", 1)
+                              for line in entry.read_text("utf-8").splitlines(keepends=True)
+                              if "\t" in line)
+                if now - float(fields["created"]) <= age:
+                    named.add(os.path.realpath(fields["env"]))
+                else:
+                    entry.unlink(missing_ok=True)
+            except (OSError, ValueError, KeyError):
+                continue
+    removed: list[Path] = []
+    envs = root / "envs"
+    if not envs.is_dir():
+        return removed
+    for env in envs.iterdir():
+        if not env.is_dir() or os.path.realpath(env) in named:
+            continue
+        try:
+            if now - (env / MARKER).stat().st_mtime <= age:
+                continue
+        except FileNotFoundError:
+            if now - env.stat().st_mtime <= age:  # being created right now
+                continue
+        shutil.rmtree(env, ignore_errors=True)
+        removed.append(env)
+    return removed
