@@ -110,8 +110,8 @@ def assemble(solved: Solved, root: Any, requires_python: Any) -> Any:
             continue  # an extra of the project with no dependencies
         written = marker.restrict(reach[parent])
         text = _text(written, rp)
-        if written.is_false:
-            continue
+        # Kept even when the parent's reachability rules it out: uv writes such an edge
+        # with the marker `python_version < '0'`.
         name, version, extra = child
         if name.startswith("@"):  # the project itself, through one of its extras
             if name.startswith("@group:"):

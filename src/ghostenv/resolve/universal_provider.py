@@ -22,7 +22,15 @@ from packaging.tags import parse_tag
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from ghostenv.resolve.markers import Bound, Interval, MarkerTree, from_marker
+from ghostenv.resolve.markers import (
+    Bound,
+    Interval,
+    MarkerTree,
+    _intersect,
+    _is_empty,
+    from_marker,
+    version_ranges,
+)
 from ghostenv.resolve.provider import Dependencies, Unavailable
 from ghostenv.resolve.python import Candidate, Options, Source, requirement_set, split_extra
 from ghostenv.resolve.version_set import VersionSet
@@ -269,6 +277,9 @@ class ForkProvider:
         self.forced = forced
         self.floor_bound, self.ceiling = _python_floor(env, shared)
         self.floor = self.floor_bound[0] if self.floor_bound is not None else None
+        # uv checks wheel tags against the project's requires-python, not the fork's range
+        rp_lower = shared.requires_python[0]
+        self._rp_floor = rp_lower[0] if rp_lower is not None else None
         self._memo: dict[tuple[str, VersionSet], tuple[Version, ...]] = {}
         self.examined = 0
 
@@ -466,7 +477,7 @@ class ForkProvider:
         if candidate.has_sdist and source_ok:
             return None
         if binary_ok and any(
-            _python_tag_ok(tag, self.floor, self.ceiling) for tag in candidate.wheel_tags
+            _python_tag_ok(tag, self._rp_floor, None) for tag in candidate.wheel_tags
         ):
             return None
         if candidate.wheel_tags and binary_ok:
@@ -475,19 +486,31 @@ class ForkProvider:
 
 
 def _spec_floor(spec: SpecifierSet) -> Bound:
-    """requires-python's lower bound with its strictness (``>3.9`` is above ``>=3.9``)."""
-    found: Bound = None
+    """requires-python's lowest admitted Python, as a bound: uv reads the whole range, so
+    ``>=3.9,!=3.9.0,!=3.9.1`` starts strictly above 3.9 (its forks say ``> '3.9'``)."""
+    ranges: list[Interval] = [(None, None)]
     for item in spec:
-        if item.operator not in (">=", ">", "==", "~=", "==="):
-            continue
+        if item.operator in ("<", "<="):
+            continue  # upper bounds are ignored, like uv
         try:
-            version = Version(item.version.removesuffix(".*"))
-        except InvalidVersion:
+            allowed = version_ranges(item.operator, item.version)
+        except (InvalidVersion, KeyError):
             continue
-        bound = (version, item.operator != ">")
-        if _above(bound, found):
-            found = bound
-    return found
+        ranges = [
+            overlap
+            for mine in ranges
+            for other in allowed
+            if not _is_empty(overlap := _intersect(mine, other))
+        ]
+    if not ranges:
+        return None
+    return min((r[0] for r in ranges), key=_lower_key)
+
+
+def _lower_key(bound: Bound) -> tuple[object, ...]:
+    if bound is None:
+        return (0,)
+    return (1, bound[0], 0 if bound[1] else 1)
 
 
 def _lower_bound(spec: SpecifierSet) -> Version | None:
