@@ -143,6 +143,7 @@ def build_parser(argv: Sequence[str], extra: Command | None = None) -> argparse.
     parser = _Parser(
         prog="ghostenv",
         description="Instant, incremental Python environments.",
+        epilog="`ghostenv plugins` lists the commands and link modes plugins add.",
     )
     parser.add_argument("--version", action="version", version=f"ghostenv {__version__}")
     _add_global_options(parser, suppress=False)
