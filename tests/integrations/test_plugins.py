@@ -229,3 +229,21 @@ def test_plugin_index_source_serves_its_url_scheme(
     without = run_ghostenv("resolve", "alpha==1.0.0", "--index-url", demo_url)
     assert without.returncode == 2
     assert "no index client for `demo:` URLs" in without.stderr
+
+
+def test_broken_plugin_is_named_and_does_not_break_builtins(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    info = site / "ghostenv_broken-1.0.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: ghostenv-broken\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text("[ghostenv]\nbroken = no_such_module_xyz\n")
+    env = {"PYTHONPATH": str(site)}
+    proc = run_ghostenv("hello", env=env)
+    assert proc.returncode == 1
+    assert proc.stderr.startswith("error: plugin `broken` (no_such_module_xyz, from "
+                                  "ghostenv-broken) failed to load: ModuleNotFoundError")
+    assert "GHOSTENV_NO_PLUGINS=1" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert run_ghostenv("sync", "--help", env=env).returncode == 0  # built-ins never load it
+    off = run_ghostenv("plugins", env={**env, "GHOSTENV_NO_PLUGINS": "1"})
+    assert off.returncode == 0, off.stderr
