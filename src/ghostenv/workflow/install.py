@@ -378,8 +378,6 @@ def already_satisfied(roots: Sequence[Requirement], constraints: Sequence[Requir
     session reused). Any doubt (a missing dist, a URL requirement, unreadable
     metadata) answers None and the normal resolution decides.
     """
-    from email.parser import BytesHeaderParser
-
     from packaging.requirements import InvalidRequirement, Requirement
     from packaging.utils import canonicalize_name
 
@@ -406,6 +404,8 @@ def already_satisfied(roots: Sequence[Requirement], constraints: Sequence[Requir
         if no_deps or (name, extras) in seen:
             continue
         seen.add((name, extras))
+        from email.parser import BytesHeaderParser  # not paid when the env lacks a root
+
         try:
             with open(current.dist_info / "METADATA", "rb") as handle:
                 headers = BytesHeaderParser().parse(handle)
