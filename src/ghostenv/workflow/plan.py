@@ -274,10 +274,10 @@ def plan_install(
 def make_linker(store: Store, link_mode: Any = None,
                 on_fallback: Callable[[str], None] | None = None) -> Linker:
     """A linker whose filesystem probes are remembered in the store between runs."""
-    from ghostenv.materialize.link import Linker, LinkMode
+    from ghostenv.materialize.link import Linker
 
-    mode = LinkMode(link_mode) if isinstance(link_mode, str) else link_mode
-    return Linker(mode, on_fallback, memo=store.root / "linkmodes-v1.json")
+    # a string may name a built-in mode or a plugin's: the Linker sorts that out
+    return Linker(link_mode, on_fallback, memo=store.root / "linkmodes-v1.json")
 
 
 def apply_plan(
@@ -316,8 +316,13 @@ def apply_plan(
 
     for step in plan.of(Action.REMOVE, Action.REINSTALL):
         assert step.installed is not None
-        if step.installed.version:  # no RECORD: reinstalling overwrites the leftovers
+        if step.installed.version:
             uninstall(step.installed.dist_info, env_root=layout.root)
+        elif step.action is Action.REMOVE:  # no RECORD to go by: at least forget the dist
+            import shutil
+
+            shutil.rmtree(step.installed.dist_info, ignore_errors=True)
+        # (a reinstall without RECORD overwrites the leftovers instead)
         if step.action is Action.REMOVE:
             report.removed.append(f"{step.name}=={step.installed.version}")
 
