@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Sequence
-from contextlib import AbstractContextManager, suppress
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -229,15 +229,34 @@ def sync_environment(
 
 
 def env_lock(store: Store, env_path: Path) -> AbstractContextManager[object]:
-    """A cross-process lock for one environment (a file in the store, keyed by its path)."""
-    import hashlib
+    """A cross-process lock for one environment (a file in the store, keyed by its path).
 
-    from filelock import FileLock
+    ``flock`` directly on POSIX (the same lock ``filelock`` takes there, so both
+    interoperate): importing filelock costs more than a small sync's linking.
+    """
+    import hashlib
 
     locks = store.root / "locks"
     locks.mkdir(parents=True, exist_ok=True)
     key = hashlib.sha256(os.fsencode(os.path.abspath(env_path))).hexdigest()[:32]
-    return FileLock(str(locks / f"env-{key}.lock"))
+    path = locks / f"env-{key}.lock"
+    if os.name != "posix":  # pragma: no cover - exercised on Windows only
+        from filelock import FileLock
+
+        return FileLock(str(path))
+    return _flock(path)
+
+
+@contextmanager
+def _flock(path: Path) -> Iterator[None]:
+    import fcntl
+
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing the descriptor releases the lock
 
 
 def sync_locked(
