@@ -413,7 +413,13 @@ class ForkProvider:
             found = self.shared.requirements[key] = tuple(metadata.requires_dist)
         return found
 
-    def _deps(self, requirements: Iterable[Requirement], extra: str | None) -> list[Dep]:
+    def _deps(
+        self,
+        requirements: Iterable[Requirement],
+        extra: str | None,
+        outer: MarkerTree | None = None,
+        seen: frozenset[str] = frozenset(),
+    ) -> list[Dep]:
         """Requirements as marker-carrying dependencies; ``extra`` = for ``name[extra]``."""
         deps: list[Dep] = []
         wanted = (canonicalize_name(extra),) if extra is not None else ()
@@ -422,18 +428,19 @@ class ForkProvider:
             marker = raw.with_extras(wanted)
             if extra is not None and (marker.is_false or marker == raw.with_extras(())):
                 continue  # not about this extra: the base package already has it
+            if outer is not None:
+                marker = marker & outer
             marker = marker.simplify_python(self.shared.requires_python)
             if marker.is_false:
                 continue
             name = canonicalize_name(requirement.name)
             if name == self.shared.root_name:
-                # ``demo[cli]`` inside demo's own extras or groups: its extras' requirements.
-                targets = ["@project"] + [
-                    f"@extra:{canonicalize_name(x)}" for x in requirement.extras
-                ]
-                for target in targets:
-                    if target in self.shared.roots:
-                        deps.append(Dep(target, target, None, VersionSet.full(), marker))
+                # ``demo[cli]`` in demo's own extras or groups: uv writes the requirements of
+                # those extras in its place (under this requirement's marker).
+                for x in sorted(canonicalize_name(e) for e in requirement.extras):
+                    key = f"@extra:{x}"
+                    if key in self.shared.roots and x not in seen:
+                        deps.extend(self._deps(self.shared.roots[key], None, marker, seen | {x}))
                 continue
             versions = requirement_set(requirement)
             deps.append(Dep(name, name, None, versions, marker))
