@@ -159,23 +159,12 @@ def _fetch(pin: Pin, store: Store, settings: IndexSettings) -> WheelManifest:
     if settings.offline:
         raise NetworkError(f"{file.filename} is not in the cache and --offline forbids "
                            "downloading it", hint="run once online to fill the cache")
-    import httpx
+    from ghostenv.build.download import download
 
-    store.tmp.mkdir(parents=True, exist_ok=True)
     temp = store.tmp / f"build-dl-{os.getpid()}-{file.filename}"
     try:
-        with httpx.Client(follow_redirects=True, timeout=60.0) as client, \
-                client.stream("GET", file.url) as response:
-            if response.status_code != 200:
-                raise NetworkError(f"{file.url}: HTTP {response.status_code} downloading "
-                                   f"{file.filename}")
-            with temp.open("wb") as handle:
-                for chunk in response.iter_bytes(1 << 16):
-                    handle.write(chunk)
+        download(file.url, temp, filename=file.filename)
         return store.add_wheel(temp, expected_sha256=file.sha256, filename=file.filename)
-    except httpx.HTTPError as exc:
-        raise NetworkError(f"{file.url}: {type(exc).__name__}: {exc}",
-                           hint="check your connection and retry") from exc
     finally:
         temp.unlink(missing_ok=True)
 

@@ -11,7 +11,6 @@ from disk.
 from __future__ import annotations
 
 import hashlib
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -31,6 +30,7 @@ def fetch_sdist(file: DistFile, store: Store, settings: IndexSettings) -> Path:
     """A local path holding ``file``'s bytes (checked against its sha256 when known)."""
     from urllib.parse import unquote, urlsplit
 
+    from ghostenv.build.download import download
     from ghostenv.build.source import file_hash
 
     if file.url.startswith("file:"):
@@ -45,31 +45,7 @@ def fetch_sdist(file: DistFile, store: Store, settings: IndexSettings) -> Path:
     if settings.offline:
         raise NetworkError(f"{file.filename} is not in the cache and --offline forbids "
                            "downloading it", hint="run once online to fill the cache")
-    import httpx
-
-    final.parent.mkdir(parents=True, exist_ok=True)
-    temp = final.with_name(f".{file.filename}.{os.getpid()}.part")
-    digest = hashlib.sha256()
-    try:
-        with httpx.Client(follow_redirects=True, timeout=60.0) as client, \
-                client.stream("GET", file.url) as response:
-            if response.status_code != 200:
-                raise NetworkError(f"{file.url}: HTTP {response.status_code} downloading "
-                                   f"{file.filename}")
-            with temp.open("wb") as handle:
-                for chunk in response.iter_bytes(1 << 16):
-                    digest.update(chunk)
-                    handle.write(chunk)
-        if file.sha256 and digest.hexdigest() != file.sha256.lower():
-            raise HashMismatchError(f"{file.filename}: sha256 mismatch: expected "
-                                    f"{file.sha256.lower()}, got {digest.hexdigest()}",
-                                    hint="the file changed upstream or was corrupted; retry")
-        os.replace(temp, final)
-    except httpx.HTTPError as exc:
-        raise NetworkError(f"{file.url}: {type(exc).__name__}: {exc}",
-                           hint="check your connection and retry") from exc
-    finally:
-        temp.unlink(missing_ok=True)
+    download(file.url, final, filename=file.filename, sha256=file.sha256)
     return final
 
 
