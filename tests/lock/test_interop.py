@@ -114,3 +114,34 @@ def test_ghostenv_lock_then_uv(name: str, fixture_index: Any, tmp_path: Path,
     again = run_ghostenv("lock", "--project", str(root))
     assert again.returncode == 0
     assert (root / "uv.lock").read_bytes() == written
+
+
+@pytest.mark.network
+def test_web_workload_same_bytes_as_uv(tmp_path: Path, cache_dir: Path) -> None:
+    """The real thing: ghostenv lock and uv lock of the `web` workload from PyPI, minutes apart.
+
+    The mirror here answers a JSON Accept with HTML now and then, and only JSON carries
+    ``size``; so ``size`` is set aside, every other byte must match.
+    """
+    import re
+
+    workload = Path(__file__).resolve().parents[3] / "shared" / "workloads" / "web"
+    if not (workload / "pyproject.toml").is_file():
+        pytest.skip("no shared workloads")
+    ours = tmp_path / "ours"
+    theirs = tmp_path / "theirs"
+    for root in (ours, theirs):
+        root.mkdir()
+        (root / "pyproject.toml").write_bytes((workload / "pyproject.toml").read_bytes())
+    proc = run_ghostenv("lock", "--project", str(ours))
+    if proc.returncode != 0 and "network" in proc.stderr.lower():
+        pytest.skip(f"PyPI not reachable: {proc.stderr.strip()}")
+    assert proc.returncode == 0, proc.stderr
+    uv = _uv(["lock"], theirs, tmp_path)
+    assert uv.returncode == 0, uv.stderr
+    def strip(text: str) -> str:
+        return re.sub(r", size = \d+", "", text)
+
+    assert strip((ours / "uv.lock").read_text()) == strip((theirs / "uv.lock").read_text())
+    check = _uv(["lock", "--check"], ours, tmp_path)
+    assert check.returncode == 0, check.stderr
