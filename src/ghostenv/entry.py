@@ -89,8 +89,9 @@ def _fast(args: list[str], started: float) -> int | None:
     if parsed is None or os.name != "posix":
         return None
     command, opts, cmdline = parsed
-    if ("frozen" in opts and "locked" in opts) or len(opts.get("python", ())) > 1:
-        return None
+    if (("frozen" in opts and "locked" in opts) or ("extra" in opts and "all_extras" in opts)
+            or len(opts.get("python", ())) > 1):
+        return None  # argparse explains what is wrong
     from ghostenv.workflow import gate
 
     if command == "run" and cmdline[0].endswith(".py") and _has_script_block(cmdline[0]):
