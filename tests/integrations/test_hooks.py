@@ -165,3 +165,14 @@ def test_checkout_and_merge_resync_the_environment(tmp_path: Path, fixture_index
     # ... one that does runs it, and a failing sync warns without failing the checkout
     loud = _git(root, "checkout", "HEAD~1", env={**env, "GHOSTENV": "false"})
     assert "ghostenv: post-checkout: sync failed (exit 1)" in loud
+
+
+def test_hooks_sync_is_a_no_op_without_a_lock(tmp_path: Path) -> None:
+    proc = run_ghostenv("hooks", "sync", "--project", str(tmp_path))
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == ""
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"\nversion = "0"\n')
+    (tmp_path / "uv.lock").write_text("version = 99\n")  # with a lock it really syncs
+    broken = run_ghostenv("hooks", "sync", "--project", str(tmp_path))
+    assert broken.returncode != 0
+    assert "uv.lock" in broken.stderr

@@ -156,6 +156,14 @@ def test_sync_hook_resyncs_venv_on_checkout(
     _run(["git", "checkout", "-q", "main"], root, env)
     _run(["git", "merge", "-q", "--ff-only", "newer"], root, env)
     assert _beta(root) == "1.2.0"
+    # a branch from before the project had a lock: the hook passes, the checkout succeeds
+    _run(["git", "checkout", "-q", "-b", "unlocked"], root, env)
+    _run(["git", "rm", "-q", "uv.lock"], root, env)
+    _run(["git", "commit", "-q", "-m", "no lock"], root, env)
+    _run(["git", "checkout", "-q", "main"], root, env)
+    back = _run(["git", "checkout", "unlocked"], root, env)
+    assert "ghostenv sync" in back.stdout + back.stderr
+    assert "Passed" in back.stdout + back.stderr
 
 
 def _beta(root: Path) -> str:

@@ -84,8 +84,9 @@ exit 0
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("action", choices=("install", "uninstall", "show"),
-                        help="install or remove the hooks, or print a hook script")
+    parser.add_argument("action", choices=("install", "uninstall", "show", "sync"),
+                        help="install or remove the hooks, print a hook script, or `sync`: "
+                             "what a hook runs (`ghostenv sync --frozen`, nothing without uv.lock)")
     parser.add_argument("--project", type=Path, default=Path("."), metavar="DIR",
                         help="project directory (default: .); its repository gets the hooks")
     parser.add_argument("--hook", action="append", choices=HOOKS, default=[], dest="hooks",
@@ -176,8 +177,25 @@ def uninstall(directory: Path, hooks: tuple[str, ...]) -> list[str]:
     return done
 
 
+def _sync(project: Path, ctx: Context) -> int:
+    """``ghostenv sync --frozen`` for a hook: a checkout without uv.lock is not an error.
+
+    pre-commit's post-checkout/post-merge/post-rewrite stages run this (the
+    ``ghostenv-sync`` hook); a branch from before the project had a lock must
+    not make every checkout of it fail.
+    """
+    if not (project / "uv.lock").is_file() or not (project / "pyproject.toml").is_file():
+        ctx.debug(f"{project}: no uv.lock/pyproject.toml here, nothing to sync")
+        return 0
+    from ghostenv.entry import main
+
+    return main(["sync", "--frozen", "--project", str(project)])
+
+
 def run(args: argparse.Namespace, ctx: Context) -> int:
     hooks = tuple(dict.fromkeys(args.hooks)) or HOOKS
+    if args.action == "sync":
+        return _sync(args.project, ctx)
     if args.action == "show":
         for hook in hooks:
             ctx.echo(script(hook).rstrip("\n"))
