@@ -213,12 +213,25 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         sys.stdout.write(f"ghostenv {__version__}\n")
         return 0
-    if args[:1] == ["ghost"]:  # H7's stdlib fast path: a built ghost env, printed or exec'd
+    # Other stages' stdlib fast paths; each returns None for anything it does not handle.
+    if args[:1] == ["ghost"]:  # H7: a built ghost env, printed or exec'd
         from ghostenv.cli.ghost import fast
 
-        ghost = fast(args[1:])
-        if ghost is not None:
-            return ghost
+        code = fast(args[1:])
+        if code is not None:
+            return code
+    elif args[:1] == ["venv"]:  # H4: the venv factory without argparse
+        from ghostenv.cli.venv import fast_main as venv_fast
+
+        code = venv_fast(args)
+        if code is not None:
+            return code
+    elif args[:1] == ["lock"]:  # H8: "uv.lock is up to date" from the recorded fingerprint
+        from ghostenv.lock.current import fast_main as lock_fast
+
+        code = lock_fast(args)
+        if code is not None:
+            return code
     if args and os.environ.get("GHOSTENV_NO_GATE", "") in ("", "0"):
         code = _fast(args, started)
         if code is not None:
