@@ -30,12 +30,14 @@ from ghostenv.resolve.incompatibility import (
 )
 from ghostenv.resolve.partial_solution import PartialSolution
 from ghostenv.resolve.provider import Provider, Unavailable
-from ghostenv.resolve.term import Relation, Term
+from ghostenv.resolve.term import Relation, Term, _relation
 from ghostenv.resolve.version_set import VersionSet
 
 __all__ = ["Resolution", "SolveFailure", "solve"]
 
 _ROOT_VERSION = Version("0")
+_CONTRADICTED = Relation.CONTRADICTED
+_INCONCLUSIVE = Relation.INCONCLUSIVE
 
 
 class SolveFailure(ResolutionError):
@@ -141,17 +143,24 @@ class Solver:
                     changed.append(result)
 
     def _propagate_one(self, incompatibility: Incompatibility) -> str | type[_Conflict] | None:
-        """Derive the negation of the single unsatisfied term, if there is exactly one."""
+        """Derive the negation of the single unsatisfied term, if there is exactly one.
+
+        The innermost loop of the solver: the partial solution's tables are read
+        directly (PartialSolution.relation, inlined) to save two calls per term.
+        """
+        solution = self.solution
         level = self._contradicted.get(incompatibility.id)
-        if level is not None and level <= self.solution.decision_level:
+        if level is not None and level <= solution.decision_level:
             return None
+        positive, negative = solution._positive, solution._negative
         unsatisfied: Term | None = None
         for term in incompatibility.terms:
-            relation = self.solution.relation(term)
-            if relation is Relation.CONTRADICTED:
-                self._contradicted[incompatibility.id] = self.solution.decision_level
+            known = positive.get(term.package) or negative.get(term.package)
+            relation = _INCONCLUSIVE if known is None else _relation(term, known)
+            if relation is _CONTRADICTED:
+                self._contradicted[incompatibility.id] = solution.decision_level
                 return None
-            if relation is Relation.INCONCLUSIVE:
+            if relation is _INCONCLUSIVE:
                 if unsatisfied is not None:
                     return None
                 unsatisfied = term
