@@ -192,7 +192,7 @@ def locks(draw: st.DrawFn) -> Lock:
     )
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(locks())
 def test_write_read_is_identity(lock: Lock) -> None:
     text = dumps(lock)
