@@ -348,3 +348,38 @@ def test_web_workload_matches_uv_freeze(tmp_path: Path) -> None:
                for name in ("uv", "ghostenv")]
     assert freezes[0] == freezes[1]
     assert len(freezes[0].splitlines()) > 10
+
+
+@pytest.mark.parametrize("editable", [True, False])
+def test_local_directory_source_is_built(tmp_path: Path, fixture_index: Any,
+                                         editable: bool) -> None:
+    from tests.support.index_plugin import packse_dir
+
+    links = packse_dir() / "index" / "vendor" / "build"
+    if not (links / "hatchling-1.20.0-py3-none-any.whl").is_file():
+        pytest.skip(f"hatchling wheel not found in {links}")
+    root = tmp_path / "app"
+    (root / "lib" / "mylib").mkdir(parents=True)
+    (root / "lib" / "pyproject.toml").write_text(
+        '[project]\nname = "mylib"\nversion = "0.3.0"\n[build-system]\nrequires = ["hatchling"]\n'
+        'build-backend = "hatchling.build"\n')
+    (root / "lib" / "mylib" / "__init__.py").write_text("WHERE = __file__\n")
+    (root / "pyproject.toml").write_text(
+        '[project]\nname = "app"\nversion = "0.1.0"\nrequires-python = ">=3.11"\n'
+        'dependencies = ["mylib", "beta"]\n[tool.uv.sources]\n'
+        f'mylib = {{ path = "lib", editable = {str(editable).lower()} }}\n')
+    proc = subprocess.run(
+        [str(UV), "lock", "--no-config", "--index-url", fixture_index.simple_url, "--find-links",
+         str(links), "--python", sys.executable, "--cache-dir", str(tmp_path / "uv-cache")],
+        cwd=root, capture_output=True, text=True, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stderr
+    env = {"GHOSTENV_CACHE_DIR": str(tmp_path / "cache"), "GHOSTENV_FIND_LINKS": str(links),
+           "GHOSTENV_INDEX_URL": fixture_index.simple_url}
+    sync = run_ghostenv("sync", "--python", sys.executable, cwd=root, env=env)
+    assert sync.returncode == 0, sync.stderr
+    where = subprocess.run([str(root / ".venv" / "bin" / "python"), "-c",
+                            "import mylib, beta; print(mylib.WHERE)"], capture_output=True,
+                           text=True, check=True).stdout.strip()
+    inside = where == str(root / "lib" / "mylib" / "__init__.py")
+    assert inside is editable, where
+    assert _installed(root / ".venv")["mylib"] == "0.3.0"

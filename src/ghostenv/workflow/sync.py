@@ -48,7 +48,9 @@ class Planned:
     url: str
     sha256: str | None
     sdist: bool = False
+    """Build it first: ``url`` names an sdist, or a source directory (``file:``)."""
     size: int | None = None
+    editable: bool = False
 
 
 @dataclass(slots=True)
@@ -81,11 +83,14 @@ def normalize(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
-def _artifact_url(artifact: Artifact, base: Path) -> str:
+def _artifact_url(artifact: Artifact, base: Path, package: Package | None = None) -> str:
     if artifact.url is not None:
         return artifact.url
     if artifact.path is not None:
         return (base / artifact.path).resolve().as_uri()
+    if package is not None and package.source.kind == "path":
+        # a `path` source names the file itself; the artifact only carries its file name
+        return (base / package.source.value).resolve().as_uri()
     raise LockError(f"uv.lock: artifact {artifact.name} has neither url nor path")
 
 
@@ -99,11 +104,15 @@ def choose_wheel(package: Package, tags: list[str], base: Path) -> Planned:
     else its sdist (to be built)."""
     from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 
+    if package.source.kind in ("directory", "editable"):  # a local project: built from source
+        folder = (base / package.source.value).resolve()
+        return Planned(package.name, package.version or "", folder.name, folder.as_uri(), None,
+                       sdist=True, editable=package.source.kind == "editable")
     if package.source.kind not in ("registry", "url", "path"):
         raise BuildError(
             f"{package.name}: {package.source.kind} source `{package.source.value}` "
             "cannot be installed yet",
-            hint="ghostenv sync installs wheels and sdists from registries and URLs only for now",
+            hint="ghostenv sync installs registry, URL, path and directory sources for now",
         )
     rank = {tag: i for i, tag in enumerate(tags)}
     best: tuple[int, Artifact] | None = None
@@ -118,9 +127,10 @@ def choose_wheel(package: Package, tags: list[str], base: Path) -> Planned:
             best = (score, wheel)
     if best is None:
         sdist = package.sdist
-        if sdist is not None and (sdist.url is not None or sdist.path is not None):
+        if sdist is not None and (sdist.url is not None or sdist.path is not None
+                                  or package.source.kind == "path"):
             return Planned(package.name, package.version or "", sdist.name or "",
-                           _artifact_url(sdist, base), _digest(sdist), sdist=True,
+                           _artifact_url(sdist, base, package), _digest(sdist), sdist=True,
                            size=sdist.size)
         if package.wheels:
             raise BuildError(
@@ -132,7 +142,7 @@ def choose_wheel(package: Package, tags: list[str], base: Path) -> Planned:
                          hint="re-lock with `ghostenv lock`")
     wheel = best[1]
     return Planned(package.name, package.version or "", wheel.name or "",
-                   _artifact_url(wheel, base), _digest(wheel), size=wheel.size)
+                   _artifact_url(wheel, base, package), _digest(wheel), size=wheel.size)
 
 
 def _foreign_interpreter(cfg: Path, interpreter: Interpreter) -> str | None:
@@ -297,8 +307,11 @@ def sync_locked(
         if plan.sdist:
             wheel = _build_sdist(plan, interpreter, store, settings, progress)
             report.built.append(plan.name)
-            wanted.append(Wanted(plan.name, plan.version, wheel.name, path=wheel,
-                                 requested=True))
+            direct = None
+            if plan.url.startswith("file:") and not plan.url.endswith((".tar.gz", ".zip")):
+                direct = {"url": plan.url, "dir_info": {"editable": True} if plan.editable else {}}
+            wanted.append(Wanted(plan.name, plan.version or wheel.name.split("-")[1], wheel.name,
+                                 path=wheel, requested=True, direct_url=direct))
         else:
             wanted.append(Wanted(plan.name, plan.version, plan.filename, url=plan.url,
                                  sha256=plan.sha256, requested=True))
@@ -357,7 +370,7 @@ def _build_sdist(plan: Planned, interpreter: Interpreter, store: Store,
     sdist = _fetch_sdist(plan, store)
     progress(f"Building {plan.filename}")
     return build_wheel(sdist, interpreter=interpreter, settings=settings, store=store,
-                       log=progress)
+                       editable=plan.editable, log=progress)
 
 
 # --- the project-level sync: lock check, interpreter, selection, editable project, gate ---
