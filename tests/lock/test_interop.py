@@ -103,6 +103,9 @@ def test_ghostenv_lock_then_uv(name: str, fixture_index: Any, tmp_path: Path,
     written = (root / "uv.lock").read_bytes()
     check = _uv(["lock", "--check"], root, tmp_path)
     assert check.returncode == 0, check.stderr
+    # uv's strict check: re-resolve and compare the parsed locks (spec §10)
+    strict = _uv(["lock", "--check", "--refresh"], root, tmp_path)
+    assert strict.returncode == 0, strict.stderr
     sync = _uv(["sync", "--locked"], root, tmp_path)
     assert sync.returncode == 0, sync.stderr
     assert (root / "uv.lock").read_bytes() == written
