@@ -417,3 +417,17 @@ def test_list_and_prune_by_last_use(repo: tuple[Path, list[str]], tmp_path: Path
     usage = run_ghostenv("ghost", env={"GHOSTENV_CACHE_DIR": str(cache)})
     assert usage.returncode == 2
     assert "needs a revision" in usage.stderr
+
+
+def test_project_is_found_from_a_subdirectory(
+        repo: tuple[Path, list[str]], shared_cache: Path) -> None:
+    """Like sync: run from inside the project, the nearest pyproject.toml names it."""
+    root, commits = repo
+    sub = root / "deep" / "er"
+    sub.mkdir(parents=True, exist_ok=True)
+    at_root = _ghost(root, shared_cache, commits[2])
+    below = _ghost(sub, shared_cache, commits[2])
+    assert below.returncode == 0, below.stderr
+    assert below.stdout == at_root.stdout
+    fresh = _ghost(sub, shared_cache, commits[0], "--no-dev")  # a miss, materialized from there
+    assert fresh.returncode == 0, fresh.stderr

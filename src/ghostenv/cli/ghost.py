@@ -45,7 +45,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--prune", type=float, metavar="DAYS", default=None,
                         help="remove ghost environments not used for DAYS days (0: all)")
     parser.add_argument("--project", type=Path, default=None, metavar="DIR",
-                        help="project directory inside the git repository (default: .)")
+                        help="project directory inside the git repository (default: the "
+                             "nearest directory at or above . with a pyproject.toml)")
     parser.add_argument("-p", "--python", metavar="REQUEST", default=None,
                         help="interpreter (default: what the lock's requires-python selects)")
     parser.add_argument("--group", action="append", default=[], metavar="G",
@@ -115,6 +116,13 @@ def _selection(options: dict[str, list[str]]) -> Selection:
                      all_extras="all_extras" in options)
 
 
+def _default_project() -> str:
+    """The nearest directory at or above cwd with a pyproject.toml (as ``sync``), else cwd."""
+    from ghostenv.workflow.gate import find_project
+
+    return find_project() or "."
+
+
 def _finish(env: str | os.PathLike[str], command: list[str]) -> int:
     if not command:
         sys.stdout.write(f"{os.fspath(env)}\n")
@@ -144,7 +152,7 @@ def fast(argv: list[str]) -> int | None:
         from ghostenv.paths import user_cache_dir
 
         cache_dir = os.fspath(user_cache_dir())
-    project = options.get("project", ["."])[-1]
+    project = options.get("project", [_default_project()])[-1]
     rev = options["rev"][0]
     python = options.get("python", [None])[-1]
     selection = _selection(options)
@@ -220,7 +228,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     for key in ("no_dev", "all_groups", "all_extras"):
         if getattr(args, key):
             options.setdefault(key, [""])
-    project = Path(options.get("project", [str(args.project or ".")])[-1])
+    project = Path(options.get("project", [str(args.project or _default_project())])[-1])
     python = options.get("python", [args.python])[-1]
     selection = _selection(options)
     env = lookup(project, args.rev, ctx.cache_dir, python, selection)
