@@ -200,3 +200,27 @@ def test_slow_probe_races_a_range_read_and_the_answer_is_the_same(
     assert len({str(m.version) for m in metas}) == len(metas)
     assert len(started) == len(metas)  # each later probe was raced
     assert time.perf_counter() - start < 0.4 * 6  # page + first probe + one raced round
+
+
+def test_a_keyed_pick_is_remembered_per_page_body(make_index: Any, tmp_path: Path) -> None:
+    """An unchanged page is not scanned again; a changed one is (the key is its bytes)."""
+    server = make_index(json=False)
+    calls: list[int] = []
+
+    def newest(named: list[tuple[str, bool]]) -> set[str]:
+        calls.append(len(named))
+        return {named[-1][0]}
+
+    async def go() -> Any:
+        async with IndexClient(server.simple_url, cache_dir=tmp_path / "c") as client:
+            return await client.project("beta", pick=newest, pick_key="test-newest")
+
+    first, second = run(go()), run(go())
+    assert len(calls) == 1  # the second run refetched the page but did not scan it
+    assert first.files == second.files
+    assert len(first.files) == 1
+    server.options.metadata = False  # the page body changes (no data-core-metadata)
+    third = run(go())
+    assert len(calls) == 2
+    assert third.files[0].filename == first.files[0].filename
+    assert third.files[0].core_metadata is False

@@ -97,6 +97,9 @@ def _newest(page: ProjectPage) -> tuple[str, list[DistFile]] | None:
     return str(best), files
 
 
+#: Names what _pick_newest computes (bump it when its rules change: cached picks are keyed by it).
+PICK_KEY = "peek-newest-v1"
+
 _PLAIN_RELEASE = re.compile(r"\d+(?:\.\d+)*")
 
 
@@ -154,7 +157,7 @@ async def _peek_one(client: IndexClient, name: str) -> dict[str, Any]:
     from ghostenv.errors import GhostenvError
 
     try:
-        page = await client.project(name, pick=_pick_newest)
+        page = await client.project(name, pick=_pick_newest, pick_key=PICK_KEY)
         newest = _newest(page)
         if newest is None:
             return {"name": name, "error": "no installable files"}

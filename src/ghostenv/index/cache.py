@@ -4,6 +4,7 @@ Layout under ``<cache_dir>/http-v1/``::
 
     pages/<sha256(url)[:2]>/<sha256(url)>   header JSON line + body
     metadata/<algo>/<digest>.metadata       immutable: a file's hash names its metadata
+    derived/<kind>/<ab>/<sha256(body)>.json what a caller picked from exactly that body
 
 Why split: a page changes and must be revalidated (ETag/Last-Modified), while the metadata
 of a file whose hash is known never changes, so it is never refetched. Every write goes to a
@@ -103,6 +104,29 @@ class HttpCache:
             "max_age": page.max_age, "length": len(page.body),
         }).encode()
         atomic_write(self._page_path(page.url), header + b"\n" + page.body)
+
+    def _derived_path(self, kind: str, body: bytes) -> Path:
+        key = hashlib.sha256(body).hexdigest()
+        return self.root / "derived" / kind / key[:2] / f"{key}.json"
+
+    def get_derived(self, kind: str, body: bytes) -> object | None:
+        """What ``kind`` computed from exactly these page bytes before (JSON), or None.
+
+        Keyed by the body's sha256, so it can never outlive the page it came from:
+        a changed page is a different key. A corrupt entry is a miss.
+        """
+        path = self._derived_path(kind, body)
+        try:
+            value: object = json.loads(path.read_bytes())
+        except OSError:
+            return None
+        except ValueError:
+            path.unlink(missing_ok=True)
+            return None
+        return value
+
+    def put_derived(self, kind: str, body: bytes, value: object) -> None:
+        atomic_write(self._derived_path(kind, body), json.dumps(value).encode())
 
     def _metadata_path(self, algo: str, digest: str) -> Path:
         return self.root / "metadata" / algo / f"{digest}.metadata"

@@ -30,7 +30,14 @@ from ghostenv.errors import NetworkError
 from ghostenv.index.cache import CachedPage, HttpCache, max_age_of
 from ghostenv.index.html import Pick, parse_html
 from ghostenv.index.json import JSON_TYPE, parse_json
-from ghostenv.index.models import DistFile, ProjectPage, normalize_name
+from ghostenv.index.models import (
+    DistFile,
+    ProjectPage,
+    normalize_name,
+    page_from_json,
+    page_to_json,
+)
+from ghostenv.index.probe import MetadataProbe
 from ghostenv.index.sdist import local_metadata, sdist_metadata
 
 if TYPE_CHECKING:
@@ -67,7 +74,7 @@ class ProjectNotFound(NetworkError):
     """No index (and no find-links location) lists the project at all."""
 
 
-class IndexClient:
+class IndexClient(MetadataProbe):
     """Simple-API client over a list of indexes (first index with a project wins)."""
 
     def __init__(self, index_url: str = PYPI, *, extra_index_urls: tuple[str, ...] = (),
@@ -162,14 +169,15 @@ class IndexClient:
 
     # -- pages -----------------------------------------------------------------------------
 
-    async def _page(self, index: str, name: str, pick: Pick | None = None) -> ProjectPage | None:
+    async def _page(self, index: str, name: str, pick: Pick | None = None,
+                    pick_key: str | None = None) -> ProjectPage | None:
         url = urljoin(index, name + "/")
         if url.startswith("file:"):
             return _file_page(url, name, pick)
         cached = self.cache.get_page(url) if self.cache else None
         if cached and (self.offline or (not self.refresh and cached.fresh())):
             self.stats.cache_hits += 1
-            return _parse(cached, name, pick)
+            return self._parse_picked(cached, name, pick, pick_key)
         if self.offline:
             raise NetworkError(f"the page of `{name}` ({redact(url)}) is not in the cache "
                                "and the network is off", hint="run once without --offline")
@@ -197,19 +205,37 @@ class IndexClient:
                      == (page.etag, page.last_modified, page.content_type))
         if self.cache and not unchanged and "no-store" not in resp.headers.get("cache-control", ""):
             self.cache.put_page(page)
-        return _parse(page, name, pick)
+        return self._parse_picked(page, name, pick, pick_key)
 
-    async def project(self, name: str, *, pick: Pick | None = None) -> ProjectPage:
+    def _parse_picked(self, page: CachedPage, name: str, pick: Pick | None,
+                      pick_key: str | None) -> ProjectPage:
+        """Parse ``page``; a keyed pick is remembered per body, so an unchanged page
+        (refetched because the index sends no validators) is not decoded again."""
+        if pick is None or pick_key is None or self.cache is None:
+            return _parse(page, name, pick)
+        found = self.cache.get_derived(pick_key, page.body)
+        if isinstance(found, dict):
+            try:
+                return page_from_json(found)
+            except (KeyError, TypeError, ValueError):
+                pass
+        parsed = _parse(page, name, pick)
+        self.cache.put_derived(pick_key, page.body, page_to_json(parsed))
+        return parsed
+
+    async def project(self, name: str, *, pick: Pick | None = None,
+                      pick_key: str | None = None) -> ProjectPage:
         """The files of ``name``: from the first index that has it, plus find-links files.
 
         With ``pick`` only the files it chooses (from every filename and yanked flag on
         the index page) are parsed and returned: a partial page, for callers that need
-        one version (``peek``).
+        one version (``peek``). With a ``pick_key`` too (naming what ``pick`` does), the
+        result is cached per page body.
         """
         norm = normalize_name(name)
         page: ProjectPage | None = None
         for index in self.indexes:
-            page = await self._page(index, norm, pick)
+            page = await self._page(index, norm, pick, pick_key)
             if page is not None:
                 page = ProjectPage(name=norm, files=page.files, url=page.url,
                                    api_version=page.api_version, versions=page.versions,
@@ -319,71 +345,6 @@ class IndexClient:
         if resp.status_code != 200:
             raise NetworkError(f"{redact(file.url)} answered HTTP {resp.status_code}")
         return sdist_metadata(resp.content, file.filename)
-
-    async def _range_metadata(self, file: DistFile) -> bytes:
-        from ghostenv.wheel.remote import fetch_wheel_metadata
-
-        async with self._sem:
-            data, stats = await fetch_wheel_metadata(self.http, self._auth(file.url)[0])
-        self.stats.requests += stats.requests
-        self.stats.bytes += getattr(stats, "bytes", 0)
-        return data
-
-    async def _probe_or_range(self, file: DistFile, host: str) -> bytes:
-        """The unadvertised ``.metadata``, raced against a Range read once it is late.
-
-        On a mirror that serves ``.metadata`` only for files it has seen, a hit answers
-        in one round trip but a miss can take 100 ms (it asks upstream first). So the
-        probe gets a grace period (three times the slowest hit seen lately, 30-300 ms);
-        past it a Range read starts too and the first answer wins, the other is
-        cancelled. A late hit costs one wasted Range read; a miss no longer costs its
-        full wait before the fallback even starts.
-        """
-        start = time.perf_counter()
-        probe = asyncio.ensure_future(self._try_metadata(file))
-        done, _ = await asyncio.wait({probe}, timeout=self._grace.get(host, 0.1))
-        if not done:
-            ranged = asyncio.ensure_future(self._range_metadata(file))
-            done, _ = await asyncio.wait({probe, ranged}, return_when=asyncio.FIRST_COMPLETED)
-            if probe in done and probe.result() is not None:
-                ranged.cancel()
-            else:
-                if ranged not in done:  # the probe missed first: wait for the Range read
-                    await asyncio.wait({ranged})
-                probe.cancel()
-                self._score(host, probe.done() and not probe.cancelled()
-                            and probe.result() is not None)
-                return ranged.result()
-        data = probe.result()
-        self._score(host, data is not None)
-        if data is None:
-            return await self._range_metadata(file)
-        took = time.perf_counter() - start
-        self._grace[host] = min(0.3, max(0.03, 3 * took, 0.8 * self._grace.get(host, 0.1)))
-        return data
-
-    def _score(self, host: str, hit: bool) -> None:
-        """Keep probing a host only while it proves reliable.
-
-        A mirror may serve ``.metadata`` only for files it has already seen: when misses
-        outnumber hits two to one (after a few tries), each probe is a wasted round trip
-        before the Range read, so the host is switched to Range reads for this run.
-        """
-        hits, misses = self._probe_score.get(host, (0, 0))
-        hits, misses = hits + hit, misses + (not hit)
-        self._probe_score[host] = (hits, misses)
-        if misses >= 8 and misses > 2 * hits:
-            self._probe[host] = False
-
-    async def _try_metadata(self, file: DistFile) -> bytes | None:
-        try:
-            resp = await self._get(file.url + ".metadata")
-        except NetworkError:
-            return None
-        if resp.status_code == 200 and resp.content.lstrip().startswith(b"Metadata-Version"):
-            return resp.content
-        return None
-
 
 def _parse(page: CachedPage, name: str, pick: Pick | None = None) -> ProjectPage:
     if JSON_TYPE in page.content_type:

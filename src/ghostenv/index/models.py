@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 _NORMALIZE = re.compile(r"[-_.]+")
 
@@ -49,3 +50,21 @@ class ProjectPage:
     api_version: str | None = None
     versions: tuple[str, ...] = ()
     index_url: str = ""
+
+
+_FILE_FIELDS = ("filename", "url", "hashes", "requires_python", "yanked", "size",
+                "upload_time", "core_metadata")
+
+
+def page_to_json(page: ProjectPage) -> dict[str, object]:
+    """A JSON-ready form of ``page`` (the derived cache stores picked pages this way)."""
+    return {"name": page.name, "url": page.url, "api_version": page.api_version,
+            "versions": list(page.versions),
+            "files": [[getattr(f, k) for k in _FILE_FIELDS] for f in page.files]}
+
+
+def page_from_json(doc: dict[str, Any]) -> ProjectPage:
+    """The inverse of :func:`page_to_json`."""
+    files = tuple(DistFile(**dict(zip(_FILE_FIELDS, row, strict=True))) for row in doc["files"])
+    return ProjectPage(name=doc["name"], files=files, url=doc["url"],
+                       api_version=doc["api_version"], versions=tuple(doc["versions"]))
