@@ -128,3 +128,16 @@ def test_offline_relock_from_the_cache(project: Path, cache_dir: Path) -> None:
     assert cold.returncode == 1
     assert "not in the cache" in cold.stderr
     assert not (project / "uv.lock").exists()
+
+
+def test_failed_resolution_leaves_the_lock(project: Path) -> None:
+    _lock(project)
+    before = (project / "uv.lock").read_bytes()
+    pyproject = project / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace('"gamma"', '"gamma>=9"'))
+    proc = run_ghostenv("lock", "--project", str(project))
+    assert proc.returncode == 1
+    assert "gamma" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert (project / "uv.lock").read_bytes() == before
+    assert run_ghostenv("lock", "--check", "--project", str(project)).returncode == 1
