@@ -452,12 +452,20 @@ def _current_lock(root: Path, project: Project, *, frozen: bool, locked: bool, c
             raise LockError(f"{path}: no lock to sync with --frozen",
                             hint="run `ghostenv lock` first, or sync without --frozen")
         return read_lock(path), None
+    from ghostenv.lock.current import lock_is_current, record_current
+
     if not path.is_file():
         reason: str | None = "uv.lock missing"
+    elif lock_is_current(root, cache_dir):  # verified before (by sync or `ghostenv lock`)
+        return read_lock(path), None
     else:
+        pyproject_bytes, lock_bytes = (root / "pyproject.toml").read_bytes(), path.read_bytes()
         current = read_lock(path)
         reason = satisfies(current, project)
         if reason is None:
+            if not project.workspace_members:  # members' files would be inputs too
+                record_current(root, {"pyproject.toml": pyproject_bytes, "uv.lock": lock_bytes},
+                               cache_dir)
             return current, None
     if locked:
         raise LockError(f"{path} needs to be updated: {reason}",
