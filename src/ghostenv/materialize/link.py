@@ -15,7 +15,6 @@ import contextlib
 import enum
 import errno
 import os
-import shutil
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -90,8 +89,9 @@ def copy_file(src: StrPath, dst: StrPath) -> None:
         if done < size:
             source.seek(done)
             target.seek(done)
-            shutil.copyfileobj(source, target, 1 << 20)
-    shutil.copymode(src, dst)
+            while block := source.read(1 << 20):
+                target.write(block)
+    os.chmod(dst, os.stat(src).st_mode & 0o7777)
     os.chmod(dst, os.stat(dst).st_mode | 0o200)  # store objects are read-only; copies are not
 
 

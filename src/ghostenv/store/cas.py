@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import IO
 
 from ghostenv.errors import HashMismatchError, StoreError, WheelError
-from ghostenv.fsutil import write_atomic
 from ghostenv.store.manifest import ManifestFile, WheelManifest
 from ghostenv.store.refs import environments, forget, installed_wheels, track
 
@@ -309,6 +308,8 @@ class Store:
                 for temp, _, _ in batch:  # a refused wheel leaves nothing behind
                     with contextlib.suppress(FileNotFoundError):
                         temp.unlink()
+            from ghostenv.fsutil import write_atomic  # tempfile & co.: only when writing
+
             write_atomic(self.manifest_path(wheel_sha), manifest.to_json().encode())
         return manifest
 
