@@ -12,7 +12,7 @@ solver state in each part, as uv does (its ``Forks::new`` and
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -97,7 +97,8 @@ class Shared:
     preferences: dict[str, list[tuple[MarkerTree, Version]]] = field(default_factory=dict)
     versions: dict[str, list[Candidate]] = field(default_factory=dict)
     requirements: dict[tuple[str, Version], tuple[Requirement, ...]] = field(default_factory=dict)
-    filtered: dict[tuple[str, VersionSet], tuple[Version, ...]] = field(default_factory=dict)
+    filtered: dict[tuple[str, VersionSet], Sequence[Version]] = field(default_factory=dict)
+    by_version: dict[str, dict[Version, Candidate]] = field(default_factory=dict)
     prefetched: set[str] = field(default_factory=set)
     # name -> [(marker, version)] from an existing lock, tried before anything else
     locked: dict[str, list[tuple[MarkerTree, Version]]] = field(default_factory=dict)
@@ -105,6 +106,47 @@ class Shared:
 
     def __post_init__(self) -> None:
         self.lookahead = Lookahead(self)
+
+
+class _Lazy(Sequence[Version]):
+    """A sequence filled from iterators only as far as it is read."""
+
+    __slots__ = ("_items", "_sources")
+
+    def __init__(self, *sources: Iterable[Version]) -> None:
+        self._items: list[Version] = []
+        self._sources = [iter(source) for source in sources]
+
+    def _fill(self, count: int | None) -> None:
+        while self._sources and (count is None or len(self._items) < count):
+            try:
+                self._items.append(next(self._sources[0]))
+            except StopIteration:
+                self._sources.pop(0)
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, int) and index >= 0:
+            self._fill(index + 1)
+        else:
+            self._fill(None)
+        return self._items[index]
+
+    def __len__(self) -> int:
+        self._fill(None)
+        return len(self._items)
+
+    def __bool__(self) -> bool:
+        self._fill(1)
+        return bool(self._items)
+
+    def __iter__(self) -> Iterator[Version]:
+        position = 0
+        while True:
+            self._fill(position + 1)
+            if position >= len(self._items):
+                return
+            yield self._items[position]
+            position += 1
 
 
 class Lookahead:
@@ -280,7 +322,7 @@ class ForkProvider:
         # uv checks wheel tags against the project's requires-python, not the fork's range
         rp_lower = shared.requires_python[0]
         self._rp_floor = rp_lower[0] if rp_lower is not None else None
-        self._memo: dict[tuple[str, VersionSet], tuple[Version, ...]] = {}
+        self._memo: dict[tuple[str, VersionSet], Sequence[Version]] = {}
         self.examined = 0
 
     # -- candidates ------------------------------------------------------------
@@ -297,45 +339,61 @@ class ForkProvider:
         key = (package, versions)
         found = self._memo.get(key)
         if found is None:
-            found = self._memo[key] = tuple(self._ordered(package, versions))
+            found = self._memo[key] = self._ordered(package, versions)
         return found
 
-    def _ordered(self, package: str, versions: VersionSet) -> list[Version]:
+    def _ordered(self, package: str, versions: VersionSet) -> Sequence[Version]:
+        """Preferred versions first, then the rest best first; computed only as far as read
+        (the solver nearly always looks at the first one, and big projects have thousands)."""
         name = canonicalize_name(split_extra(package)[0])
         key = (name, versions)
         base = self.shared.filtered.get(key)
         if base is None:
-            base = self.shared.filtered[key] = tuple(self._filtered(name, versions))
-        ordered = list(base)
-        preferred = self._preferred(name)
-        for version in reversed(preferred):
-            if version in ordered:
-                ordered.remove(version)
-                ordered.insert(0, version)
-        return ordered
+            base = self.shared.filtered[key] = _Lazy(self._filtered(name, versions))
+        preferred = [
+            v for v in dict.fromkeys(self._preferred(name)) if self._allowed(name, v, versions)
+        ]
+        if not preferred:
+            return base
+        chosen = set(preferred)
+        return _Lazy(iter(preferred), _Lazy(v for v in base if v not in chosen))
 
-    def _filtered(self, name: str, versions: VersionSet) -> list[Version]:
+    def _allowed(self, name: str, version: Version, versions: VersionSet) -> bool:
+        if not versions.contains(version):
+            return False
+        candidate = self._by_version(name).get(version)
+        if candidate is None:
+            return False
+        if candidate.yanked and (name, version) not in self.shared.pinned:
+            return False
+        return not (version.is_prerelease and self.shared.options.prerelease == "disallow")
+
+    def _by_version(self, name: str) -> dict[Version, Candidate]:
+        found = self.shared.by_version.get(name)
+        if found is None:
+            found = self.shared.by_version[name] = {c.version: c for c in self._candidates(name)}
+        return found
+
+    def _filtered(self, name: str, versions: VersionSet) -> Iterator[Version]:
         """Versions in range, best first (stable before prereleases), shared by all forks."""
         policy = self.shared.options.prerelease
-        stable: list[Version] = []
-        pre: list[Version] = []
-        for candidate in self._candidates(name):
-            version = candidate.version
-            if not versions.contains(version):
-                continue
-            if candidate.yanked and (name, version) not in self.shared.pinned:
-                continue
-            if version.is_prerelease and policy != "allow":
-                if policy == "disallow":
-                    continue
-                pre.append(version)
-            else:
-                stable.append(version)
         mode = self.shared.options.resolution
+        ordered = self._candidates(name)
         if mode == "lowest" or (mode == "lowest-direct" and name in self.shared.direct):
-            stable.reverse()
-            pre.reverse()
-        return stable + pre
+            ordered = list(reversed(ordered))
+        pinned = self.shared.pinned
+        stable_first = policy != "allow"
+        for want_pre in (False, True) if stable_first else (None,):
+            for candidate in ordered:
+                version = candidate.version
+                if want_pre is not None and version.is_prerelease != want_pre:
+                    continue
+                if want_pre and policy == "disallow":
+                    continue
+                if candidate.yanked and (name, version) not in pinned:
+                    continue
+                if versions.contains(version):
+                    yield version
 
     def _preferred(self, name: str) -> list[Version]:
         """The lock's version, then earlier forks' versions (those overlapping this fork first)."""
