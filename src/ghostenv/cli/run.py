@@ -125,7 +125,8 @@ def _with_environment(args: argparse.Namespace, ctx: Context, base: str | None) 
                          hint="install the requirement into the project instead") from None
     return Path(ephemeral_environment(args.with_, interpreter=_interpreter(args, ctx, base),
                                       base=Path(base) if base else None,
-                                      settings=_settings(ctx), python_request=args.python))
+                                      settings=_settings(ctx), python_request=args.python,
+                                      log=ctx.debug))
 
 
 def _script_environment(script: Path, args: argparse.Namespace, ctx: Context) -> Path:
@@ -136,4 +137,4 @@ def _script_environment(script: Path, args: argparse.Namespace, ctx: Context) ->
                          hint="run it with `python` inside a synced project instead") from None
     interpreter = _interpreter(args, ctx, None) if args.python else None
     return Path(script_environment(script, interpreter=interpreter, settings=_settings(ctx),
-                                   python_request=args.python))
+                                   python_request=args.python, log=ctx.debug))
