@@ -73,8 +73,8 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
                  f"{before.wheels} wheels from {store.root}")
         return 0
     report = store.verify(remove=args.remove)
-    for sha in report.corrupt:
-        ctx.echo(f"corrupt: {store.object_path(sha)}" + (" (removed)" if args.remove else ""))
+    for path in report.paths:
+        ctx.echo(f"corrupt: {path}" + (" (removed)" if args.remove else ""))
     ctx.echo(f"checked {report.checked} objects, {len(report.corrupt)} corrupt")
     if report.corrupt and not args.remove:
         ctx.warn("run `ghostenv cache verify --remove` to delete them; "

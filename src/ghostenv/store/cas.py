@@ -62,6 +62,8 @@ class VerifyReport:
     checked: int
     corrupt: tuple[str, ...]
     removed: bool
+    #: Where each corrupt object was (plain or executable tree), in ``corrupt``'s order.
+    paths: tuple[str, ...] = ()
 
 
 def _fsync_dir(path: Path) -> None:
@@ -432,6 +434,7 @@ class Store:
         """
         checked = 0
         corrupt: list[str] = []
+        paths: list[str] = []
         if remove and self.tmp.is_dir():  # leftovers of killed writers, old enough to be dead
             cutoff = time.time() - STALE_TEMP_SECONDS
             for temp in self.tmp.iterdir():
@@ -442,9 +445,11 @@ class Store:
             checked += 1
             if _hash_file(path) != sha:
                 corrupt.append(sha)
+                paths.append(str(path))
                 if remove:
                     path.unlink(missing_ok=True)
-        return VerifyReport(checked=checked, corrupt=tuple(corrupt), removed=remove)
+        return VerifyReport(checked=checked, corrupt=tuple(corrupt), removed=remove,
+                            paths=tuple(paths))
 
     def clean(self) -> None:
         """Remove the whole store (environments keep their hardlinked or cloned copies)."""
