@@ -106,3 +106,22 @@ def test_check_with_upgrade_is_a_usage_error(tmp_path: Path, cache_dir: Path) ->
     root = _project(tmp_path, PYPROJECT, LOCK)
     proc = run_ghostenv("lock", "--check", "--upgrade", "--project", str(root))
     assert proc.returncode == 2
+
+
+UV_SETTINGS = [
+    'resolution = "lowest"',
+    "environments = [\"sys_platform == 'linux'\"]",
+    'constraint-dependencies = ["idna<4"]',
+]
+
+
+@pytest.mark.parametrize("setting", UV_SETTINGS)
+def test_uv_settings_it_cannot_apply_are_refused(setting: str, tmp_path: Path,
+                                                  cache_dir: Path) -> None:
+    root = _project(tmp_path, PYPROJECT + f"\n[tool.uv]\n{setting}\n", LOCK)
+    (root / "uv.lock").unlink()
+    proc = run_ghostenv("--offline", "lock", "--project", str(root))
+    assert proc.returncode == 1
+    assert f"[tool.uv] {setting.split(' ', maxsplit=1)[0]}" in proc.stderr
+    assert "uv lock" in proc.stderr  # the hint names the way out
+    assert not (root / "uv.lock").exists()

@@ -137,11 +137,30 @@ def _seed(lock: Lock | None, upgrade: bool | frozenset[str]) -> Seed:
     return Seed(lock.resolution_markers, tuple(preferences))
 
 
-def _unsupported(project: Project) -> str | None:
+#: ``[tool.uv]`` settings that change what uv would write; ghostenv does not apply them
+#: yet, so it refuses to lock rather than write a lock uv would disagree with.
+UNSUPPORTED_UV_SETTINGS = (
+    "resolution", "prerelease", "fork-strategy", "exclude-newer", "exclude-newer-package",
+    "environments", "conflicts", "constraint-dependencies", "override-dependencies",
+    "exclude-dependencies", "build-constraint-dependencies", "dependency-metadata",
+    "dev-dependencies", "dependency-groups", "package", "index-strategy",
+)
+
+
+def _unsupported(project: Project, pyproject_text: str) -> str | None:
+    """The first project feature ``ghostenv lock`` cannot write the way uv would, if any."""
+    import tomllib
+
     if project.workspace_members:
         return "workspaces"
     if project.sources:
         return "[tool.uv.sources]"
+    tool = tomllib.loads(pyproject_text).get("tool", {})
+    uv = tool.get("uv", {}) if isinstance(tool, dict) else {}
+    if isinstance(uv, dict):
+        for key in UNSUPPORTED_UV_SETTINGS:
+            if key in uv:
+                return f"[tool.uv] {key}"
     return None
 
 
@@ -230,7 +249,7 @@ def lock_project(
         return LockOutcome(False, None, lock_path,
                            packages=len(existing.packages) if existing else None)
 
-    missing = _unsupported(project)
+    missing = _unsupported(project, pyproject_text)
     if missing is not None:
         raise LockError(f"{root / 'pyproject.toml'}: ghostenv lock does not handle {missing} yet",
                         hint="use `uv lock` for this project; ghostenv reads and syncs its lock")
