@@ -97,7 +97,9 @@ class Shared:
     preferences: dict[str, list[tuple[MarkerTree, Version]]] = field(default_factory=dict)
     versions: dict[str, list[Candidate]] = field(default_factory=dict)
     requirements: dict[tuple[str, Version], tuple[Requirement, ...]] = field(default_factory=dict)
-    filtered: dict[tuple[str, VersionSet], Sequence[Version]] = field(default_factory=dict)
+    filtered: dict[tuple[str, VersionSet, Version | None], Sequence[Version]] = field(
+        default_factory=dict
+    )
     by_version: dict[str, dict[Version, Candidate]] = field(default_factory=dict)
     prefetched: set[str] = field(default_factory=set)
     # name -> [(marker, version)] from an existing lock, tried before anything else
@@ -346,7 +348,7 @@ class ForkProvider:
         """Preferred versions first, then the rest best first; computed only as far as read
         (the solver nearly always looks at the first one, and big projects have thousands)."""
         name = canonicalize_name(split_extra(package)[0])
-        key = (name, versions)
+        key = (name, versions, self.ceiling)
         base = self.shared.filtered.get(key)
         if base is None:
             base = self.shared.filtered[key] = _Lazy(self._filtered(name, versions))
@@ -382,6 +384,7 @@ class ForkProvider:
         if mode == "lowest" or (mode == "lowest-direct" and name in self.shared.direct):
             ordered = list(reversed(ordered))
         pinned = self.shared.pinned
+        ceiling = self.ceiling
         stable_first = policy != "allow"
         for want_pre in (False, True) if stable_first else (None,):
             for candidate in ordered:
@@ -392,6 +395,10 @@ class ForkProvider:
                     continue
                 if candidate.yanked and (name, version) not in pinned:
                     continue
+                if ceiling is not None and candidate.requires_python is not None:
+                    needed = _floor_of(candidate.requires_python)
+                    if needed is not None and needed[0] >= ceiling:
+                        continue  # needs a Python above this fork: never usable here
                 if versions.contains(version):
                     yield version
 
@@ -524,7 +531,7 @@ class ForkProvider:
 
     def _unusable(self, package: str, candidate: Candidate) -> str | None:
         spec = candidate.requires_python
-        needed = _spec_floor(spec) if spec is not None else None
+        needed = _floor_of(spec) if spec is not None else None
         if needed is not None and _above(needed, self.floor_bound):
             if self.ceiling is not None and needed[0] >= self.ceiling:
                 return f"requires Python{spec}"
@@ -576,6 +583,15 @@ def _lower_key(bound: Bound) -> tuple[object, ...]:
     if bound is None:
         return (0,)
     return (1, bound[0], 0 if bound[1] else 1)
+
+
+_FLOORS: dict[SpecifierSet, Bound] = {}
+
+
+def _floor_of(spec: SpecifierSet) -> Bound:
+    if spec not in _FLOORS:
+        _FLOORS[spec] = _spec_floor(spec)
+    return _FLOORS[spec]
 
 
 def _lower_bound(spec: SpecifierSet) -> Version | None:
