@@ -152,4 +152,7 @@ def sync_project(root: Path, env_dir: Path, sel: Selection, ctx: Context, *,
         ctx.debug(f" + {name}")
     for warning in report.warnings:
         ctx.warn(warning)
+    if report.timings:
+        ctx.debug("timings: " + ", ".join(f"{name} {ms:.1f} ms" for name, ms in report.timings),
+                  2)
     return report

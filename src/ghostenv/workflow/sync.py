@@ -75,6 +75,8 @@ class SyncReport:
     """What locking did, when sync had to lock first."""
     python: Path | None = None
     site_packages: tuple[Path, ...] = ()
+    timings: list[tuple[str, float]] = field(default_factory=list)
+    """(phase, ms) of a project sync, for ``-vv``."""
 
 
 def normalize(name: str) -> str:
@@ -399,12 +401,16 @@ def sync_project(
     from ghostenv.store import Store
     from ghostenv.workflow import gate
 
+    marks: list[tuple[str, float]] = [("start", time.perf_counter())]
     project = read_project(root)
+    marks.append(("project", time.perf_counter()))
     lock, lock_message = _current_lock(root, project, frozen=not selection.checked,
                                        locked=locked, cache_dir=cache_dir, offline=offline,
                                        progress=progress)
+    marks.append(("lock", time.perf_counter()))
     interpreter = _choose_interpreter(project, env_dir, selection.python, cache_dir)
     options = _export_options(project, selection)
+    marks.append(("interpreter", time.perf_counter()))
     store = Store(cache_dir / "store")
     with env_lock(store, env_dir):
         if gate.check(str(root), str(env_dir), selection) is None:
@@ -424,6 +430,7 @@ def sync_project(
                              exact=selection.exact, extra=extra, settings=settings,
                              offline=offline)
         report.locked = lock_message
+        marks.append(("environment", time.perf_counter()))
         if install_project:
             report.built.append(f"{project.name} (editable)")
         assert report.python is not None
@@ -432,6 +439,8 @@ def sync_project(
         gate.record(str(root), str(env_dir), selection, interpreter=str(report.python),
                     site_packages=[str(p) for p in report.site_packages],
                     count=report.total)
+        marks.append(("record", time.perf_counter()))
+    report.timings = [(name, (t - marks[i][1]) * 1000) for i, (name, t) in enumerate(marks[1:])]
     return report
 
 
