@@ -146,3 +146,21 @@ def test_prune_removes_abandoned_environments(interp: Interpreter, settings: Ind
     assert lookup(["beta==1.0.0"], python=None, base=None, cache_dir=cache_dir) is None
     store = Store(cache_dir / "store")
     assert store.prune().wheels == 1  # beta's wheel was only the removed environment's
+
+
+def test_sdist_only_requirement_is_built(interp: Interpreter, cache_dir: Path,
+                                         fixture_index: IndexServer) -> None:
+    from tests.support.index_plugin import packse_dir
+
+    links = packse_dir() / "index" / "vendor" / "build"
+    if not (links / "hatchling-1.20.0-py3-none-any.whl").is_file():
+        pytest.skip(f"backend wheels not found in {links}")
+    settings = IndexSettings(index_url=fixture_index.simple_url, find_links=(str(links),),
+                             cache_dir=cache_dir)
+    env = ephemeral_environment(["delta==0.6.0"], interpreter=interp, base=None,
+                                settings=settings)
+    assert run_py(env, "import delta, beta; print(delta.__version__)") == "0.6.0"
+    fixture_index.reset()  # again: remembered resolution, built wheel reused, no traffic
+    assert ephemeral_environment(["delta==0.6.0"], interpreter=interp, base=None,
+                                 settings=settings) == env
+    assert fixture_index.requests == []

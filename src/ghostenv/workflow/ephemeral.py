@@ -79,11 +79,21 @@ def resolve_wanted(requirements: Sequence[str], *, interpreter: Interpreter,
         pins = resolve(index, roots, target, Options())
         for name, version in sorted(pins.items()):
             file = index.best_wheel(name, version)
-            if file is None:
-                raise BuildError(f"{name}=={version}: no wheel for {interpreter.key}",
-                                 hint="ephemeral environments install wheels only for now")
-            out.append(Wanted(str(name), str(version), file.filename, url=file.url,
-                              sha256=file.hashes.get("sha256"), requested=name in direct))
+            if file is not None:
+                out.append(Wanted(str(name), str(version), file.filename, url=file.url,
+                                  sha256=file.hashes.get("sha256"), requested=name in direct))
+                continue
+            sdist = next((f for f in index.files(name, version) if not f.is_wheel), None)
+            if sdist is None:
+                raise BuildError(f"{name}=={version}: no wheel for {interpreter.key} and no sdist")
+            from ghostenv.build import build_wheel, fetch_sdist
+            from ghostenv.store import Store
+
+            store = Store(_cache_dir(settings) / "store")
+            wheel = build_wheel(fetch_sdist(sdist, store, settings), interpreter=interpreter,
+                                settings=settings, store=store, log=log)
+            out.append(Wanted(str(name), str(version), wheel.name, path=wheel,
+                              requested=name in direct))
     return out
 
 
@@ -118,9 +128,12 @@ def resolve_remembered(requirements: Sequence[str], *, interpreter: Interpreter,
             doc = json.loads(memo.read_text("utf-8"))
             if time.time() - float(doc["created"]) <= _ttl() or settings.offline:
                 log(f"resolution of {' '.join(requirements)} remembered from {memo.name}")
-                return [Wanted(w["name"], w["version"], w["filename"], url=w["url"],
-                               sha256=w["sha256"], requested=bool(w["requested"]))
-                        for w in doc["wanted"]]
+                remembered = [Wanted(w["name"], w["version"], w["filename"], url=w["url"],
+                                     path=Path(w["path"]) if w.get("path") else None,
+                                     sha256=w["sha256"], requested=bool(w["requested"]))
+                              for w in doc["wanted"]]
+                if all(w.path is None or w.path.is_file() for w in remembered):
+                    return remembered  # (a built wheel could have been pruned meanwhile)
         except (OSError, ValueError, KeyError, TypeError):
             pass
     wanted = resolve_wanted(requirements, interpreter=interpreter, settings=settings, log=log)
@@ -128,7 +141,8 @@ def resolve_remembered(requirements: Sequence[str], *, interpreter: Interpreter,
 
     doc = {"created": time.time(), "requirements": list(requirements),
            "wanted": [{"name": w.name, "version": w.version, "filename": w.filename,
-                       "url": w.url, "sha256": w.sha256, "requested": w.requested}
+                       "url": w.url, "path": str(w.path) if w.path else None,
+                       "sha256": w.sha256, "requested": w.requested}
                       for w in wanted]}
     with contextlib.suppress(OSError):  # only speed is lost
         write_atomic(memo, json.dumps(doc).encode())
