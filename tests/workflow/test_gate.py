@@ -118,7 +118,8 @@ def test_pip_install_into_the_environment_is_seen(synced: Path, env: dict[str, s
                           capture_output=True, text=True, check=False, timeout=120)
     assert proc.returncode == 0, proc.stderr
     code, reason = _status(synced, env)
-    assert (code, reason) == (1, ".venv/lib/python3.11/site-packages modified outside ghostenv")
+    site = f".venv/lib/python{sys.version_info[0]}.{sys.version_info[1]}/site-packages"
+    assert (code, reason) == (1, f"{site} modified outside ghostenv")
     sync = run_ghostenv("sync", cwd=synced, env=env)
     assert "removed 1" in sync.stderr, sync.stderr
     assert "zeta-big" not in _installed(synced / ".venv")
