@@ -132,3 +132,17 @@ def test_incompatible_local_wheel_is_refused(tmp_path: Path, cache_dir: Path,
     proc = install(tmp_path / "env", fixture_index, str(wheel), check=False)
     assert proc.returncode == 1
     assert "native-1.0-cp27-cp27m-win32.whl is not compatible with cpython-3.12" in proc.stderr
+
+
+def test_url_requirements(tmp_path: Path, cache_dir: Path, fixture_index: IndexServer,
+                          fixture_wheels: Path) -> None:
+    env = tmp_path / "env"
+    url = fixture_index.files_url + "gamma-1.0.0-py3-none-any.whl"
+    install(env, fixture_index, f"gamma @ {url}")
+    site = env / "lib" / "python3.12" / "site-packages"
+    direct = json.loads((site / "gamma-1.0.0.dist-info" / "direct_url.json").read_text())
+    assert direct == {"url": url, "archive_info": {}}
+    other = tmp_path / "other"
+    file_url = (fixture_wheels / "beta-1.0.0-py3-none-any.whl").as_uri()
+    install(other, fixture_index, f"beta @ {file_url}")
+    assert versions(other) == {"beta": "1.0.0"}

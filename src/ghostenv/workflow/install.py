@@ -189,6 +189,52 @@ def local_artifact(text: str, *, editable: bool, interpreter: Interpreter,
     return LocalArtifact(core.name, str(core.version), wheel, data, extras, direct)
 
 
+def _url_artifact(text: str, *, interpreter: Interpreter, settings: IndexSettings,
+                  store: Store, log: Callable[[str], None]) -> LocalArtifact:
+    """``name[extras] @ URL``: a ``file:`` path, or a wheel/sdist downloaded once into the cache."""
+    import hashlib
+    from dataclasses import replace as dc_replace
+    from urllib.parse import unquote, urlsplit
+
+    req = _parse([text], "requirement")[0]
+    url = str(req.url)
+    extras = f"[{','.join(sorted(req.extras))}]" if req.extras else ""
+    parts = urlsplit(url)
+    if parts.scheme == "file":
+        art = local_artifact(unquote(parts.path) + extras, editable=False,
+                             interpreter=interpreter, settings=settings, store=store, log=log)
+        return dc_replace(art, direct_url={**art.direct_url, "url": url})
+    filename = unquote(parts.path.rsplit("/", 1)[-1])
+    if parts.scheme not in ("http", "https") or not filename.endswith(
+            (".whl", ".tar.gz", ".zip")):
+        raise UsageError(f"{text}: only file:, http: and https: URLs of wheels or sdists "
+                         "are supported", hint="download it and pass the path instead")
+    folder = Path(settings.cache_dir or ".") / "url-files-v1" / hashlib.sha256(
+        url.encode()).hexdigest()[:32]
+    target = folder / filename
+    if not target.is_file():
+        if settings.offline:
+            from ghostenv.errors import NetworkError
+
+            raise NetworkError(f"{url} is not cached and --offline forbids downloading it")
+        import httpx
+
+        from ghostenv.errors import NetworkError
+        from ghostenv.fsutil import write_atomic
+
+        log(f"downloading {url}")
+        try:
+            response = httpx.get(url, follow_redirects=True, timeout=60.0)
+        except httpx.HTTPError as exc:
+            raise NetworkError(f"{url}: {type(exc).__name__}: {exc}") from exc
+        if response.status_code != 200:
+            raise NetworkError(f"{url}: HTTP {response.status_code}")
+        write_atomic(target, response.content)
+    art = local_artifact(str(target) + extras, editable=False, interpreter=interpreter,
+                         settings=settings, store=store, log=log)
+    return dc_replace(art, direct_url={"url": url, "archive_info": {}})
+
+
 class _Overlay:
     """The resolver's Source: the index, plus local artifacts, constraints and --no-deps."""
 
@@ -292,7 +338,11 @@ def install_requirements(
     local: dict[str, LocalArtifact] = {}
     named: list[str] = []
     for text in requirements:
-        if _is_path(text):
+        if "@" in text and "://" in text:  # name @ URL (before the path test: URLs have /)
+            art = _url_artifact(text, interpreter=interpreter, settings=settings, store=store,
+                                log=log)
+            local[canonicalize_name(art.name)] = art
+        elif _is_path(text):
             art = local_artifact(text, editable=False, interpreter=interpreter,
                                  settings=settings, store=store, log=log)
             local[canonicalize_name(art.name)] = art
