@@ -14,6 +14,7 @@ from __future__ import annotations
 import glob
 import logging
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -102,6 +103,7 @@ class GhostenvVenvRunner(VirtualEnvRunner):
         from ghostenv.materialize.venv import create_venv
         from ghostenv.paths import user_cache_dir
 
+        started = time.perf_counter()
         executable = self.base_python.extra.get("executable") or sys.executable
         try:
             interp = find_interpreter(str(executable), user_cache_dir())
@@ -109,7 +111,9 @@ class GhostenvVenvRunner(VirtualEnvRunner):
                         command=f"ghostenv (tox plugin) --python {interp.path}")
         except GhostenvError as exc:
             raise Fail(f"ghostenv: {exc.message}") from exc
-        EnvState(Path(self.env_dir)).log("create", reused=False, python=interp.version_str)
+        ms = (time.perf_counter() - started) * 1000
+        EnvState(Path(self.env_dir)).log("create", reused=False, ms=round(ms, 3),
+                                         python=interp.version_str)
 
     def _default_pass_env(self) -> list[str]:
         return [*super()._default_pass_env(), "GHOSTENV_*"]
