@@ -12,6 +12,7 @@ from packaging.version import Version
 
 from ghostenv.errors import WheelError
 from ghostenv.resolve.index_source import IndexSettings, IndexSource, _split_filename
+from ghostenv.resolve.index_source import _parse as _parse_for_resolver
 from ghostenv.resolve.python import Options, PythonProvider, Target, resolve
 from ghostenv.resolve.version_set import VersionSet
 from ghostenv.wheel.metadata import parse_metadata
@@ -165,3 +166,19 @@ def test_lenient_metadata_still_needs_name_and_version() -> None:
     with pytest.raises(WheelError, match="PKG: invalid core metadata"):
         parse_metadata(b"Metadata-Version: 2.0\nName: x\nVersion: not a version\n",
                        source="PKG", lenient=True)
+
+
+def test_requirement_fields_read_only_the_header_block() -> None:
+    from ghostenv.wheel.metadata import requirement_fields
+
+    data = (b"Metadata-Version: 2.1\r\nName: x\r\nREQUIRES-DIST: a>=1;\r\n"
+            b"  extra == 'fast'\r\nProvides-Extra: Fast\r\nLicense-File: COPYING\r\n\r\n"
+            b"Requires-Dist: not-a-field-this-is-the-description\r\n")
+    assert requirement_fields(data) == (["a>=1; extra == 'fast'"], ["Fast"])
+    assert requirement_fields(b"Name: y\nRequires-Dist: b\n") == (["b"], [])
+    meta = _parse_for_resolver(SIX_1_17 + b"Requires-Dist: ok\n", "six")
+    assert meta.requires_dist == ()  # after the blank line: description, not a field
+    meta = _parse_for_resolver(REQUESTS_2_9_2, "requests")
+    assert [str(r) for r in meta.requires_dist] == [
+        "certifi>=2017.4.17", 'pyOpenSSL>=0.13; extra == "security"']
+    assert meta.provides_extra == ("security",)

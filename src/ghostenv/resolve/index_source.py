@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     import asyncio
     import threading
 
+    from packaging.requirements import Requirement
     from packaging.version import Version
 
     from ghostenv.index import DistFile, ProjectPage
@@ -434,9 +435,40 @@ def _split_filename(filename: str) -> tuple[str | None, str | None]:
 
 
 def _parse(data: bytes, source: str) -> Metadata:
-    """The two fields the resolver needs, read as leniently as pip and uv read them."""
-    from ghostenv.resolve.python import Metadata
-    from ghostenv.wheel.metadata import parse_metadata
+    """The two fields the resolver needs, read as leniently as pip and uv read them.
 
-    core = parse_metadata(data, source=source, lenient=True)
-    return Metadata(core.requires_dist, core.provides_extra)
+    Field-level reading (:func:`ghostenv.wheel.metadata.requirement_fields`), not the
+    validating parser: ~0.1 ms instead of ~5 ms per file, and a malformed field the
+    resolver does not use (License-File under 2.1, say) cannot fail a resolution. A
+    requirement line that does not parse is skipped, as pip does.
+    """
+    from packaging.requirements import InvalidRequirement
+    from packaging.utils import canonicalize_name
+
+    from ghostenv.resolve.python import Metadata
+    from ghostenv.wheel.metadata import requirement_fields
+
+    lines, extra_names = requirement_fields(data)
+    requires = []
+    for line in lines:
+        try:
+            requires.append(_requirement(line))
+        except InvalidRequirement:
+            continue
+    return Metadata(tuple(requires), tuple(canonicalize_name(e) for e in extra_names if e))
+
+
+_REQUIREMENTS: dict[str, Requirement] = {}
+
+
+def _requirement(text: str) -> Requirement:
+    """Parsed once per distinct text (the same lines recur across versions and projects).
+
+    Requirement objects are not mutated by anyone downstream, so sharing is safe.
+    """
+    found = _REQUIREMENTS.get(text)
+    if found is None:
+        from packaging.requirements import Requirement
+
+        found = _REQUIREMENTS[text] = Requirement(text)
+    return found
