@@ -236,3 +236,22 @@ def test_what_session_install_asked_for_survives_the_lock_dropping_it(
     assert events(env, "install")[-1]["skipped"]
     [(_, dists)] = reports(again.stdout + again.stderr)
     assert "epsilon-tool" in dists
+
+
+def test_errors_fail_the_session_with_one_readable_line(tmp_path: Path, fixture_index: Any,
+                                                        cache_dir: Path) -> None:
+    root = tmp_path / "nolock"
+    shutil.copytree(FIXTURE, root)  # no uv.lock
+    proc = run_nox(root, "-s", "locked")
+    assert proc.returncode != 0
+    assert f"ghostenv: {root / 'uv.lock'}: no uv.lock to sync from" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+    (root / "noxfile.py").write_text((root / "noxfile.py").read_text().replace(
+        'session.install("alpha==1.0.0", "gamma")', 'session.install("no-such-package")'))
+    proc = run_nox(root, "-s", "installs", env={"GHOSTENV_INDEX_URL": fixture_index.simple_url})
+    assert proc.returncode != 0
+    assert "error: " in proc.stderr
+    assert "no-such-package" in proc.stderr
+    assert "Session installs failed" in proc.stderr
+    assert events(_env(root, "installs"), "install") == []  # a failed step records nothing
