@@ -286,13 +286,16 @@ def sync_locked(
     extra: Sequence[Wanted] = (),
     settings: IndexSettings | Callable[[], IndexSettings] | None = None,
     offline: bool = False,
+    project: str | None = None,
 ) -> SyncReport:
     """:func:`sync_environment` for a caller already holding :func:`env_lock`.
 
     ``extra``: more wheels to install with the lock's (the project's editable
     wheel). ``settings`` (or a function making them, called only when needed):
     where build requirements come from when a locked package has only an
-    sdist (built before the environment is touched).
+    sdist (built before the environment is touched). ``project``: the lock's
+    package to start from (a workspace member's dependencies on other members
+    are then installed too, editable, as uv does); default: every member.
     """
     from ghostenv import plugins
     from ghostenv.lock.export import select_packages
@@ -302,7 +305,7 @@ def sync_locked(
     plugins.before_sync(env_path, lock_dir / "uv.lock")
     report = SyncReport()
     tags = interpreter.tag_strings()
-    packages = select_packages(lock, options, interpreter.markers)
+    packages = select_packages(lock, options, interpreter.markers, project)
     plans = [choose_wheel(p, tags, lock_dir) for p in packages]
     wanted: list[Wanted] = []
     for plan in plans:
@@ -348,6 +351,13 @@ def sync_locked(
         progress(note)
     plugins.after_sync(env_path, report.installed, report.removed)
     return report
+
+
+def _lock_name(lock: Lock, name: str) -> str | None:
+    """The project ``name`` as ``lock`` spells it (uv always lists the project), or None."""
+    want = normalize(name)
+    return next((p.name for p in lock.packages
+                 if normalize(p.name) == want and p.source.kind in ("editable", "virtual")), None)
 
 
 def _phase(progress: Callable[[str], None], label: str) -> None:
@@ -428,6 +438,7 @@ def sync_project(
         report = sync_locked(lock, root, env_dir, interpreter, store, options=options,
                              keep=(project.name,), prompt=project.name, progress=progress,
                              exact=selection.exact, extra=extra, settings=settings,
+                             project=_lock_name(lock, project.name),
                              offline=offline)
         report.locked = lock_message
         marks.append(("environment", time.perf_counter()))
