@@ -18,10 +18,17 @@ from typing import Any
 
 from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
-from packaging.version import Version
+from packaging.version import InvalidVersion, Version
 
 from ghostenv.resolve.incompatibility import ROOT, Incompatibility, NoVersionsCause, RootCause
-from ghostenv.resolve.markers import Interval, MarkerTree, parse_marker
+from ghostenv.resolve.markers import (
+    Interval,
+    MarkerTree,
+    _intersect,
+    _is_empty,
+    parse_marker,
+    version_ranges,
+)
 from ghostenv.resolve.python import Options, Source
 from ghostenv.resolve.solver import _ROOT_VERSION, SolveFailure, Solver
 from ghostenv.resolve.term import Term
@@ -32,7 +39,6 @@ from ghostenv.resolve.universal_provider import (
     ForkProvider,
     Shared,
     Split,
-    _lower_bound,
 )
 from ghostenv.resolve.version_set import VersionSet
 
@@ -53,19 +59,22 @@ class Solved:
 
 
 def requires_python_interval(spec: SpecifierSet) -> Interval:
-    """The Python range of a requires-python (lower bound and strict upper bounds)."""
-    lower = _lower_bound(spec)
-    upper: Version | None = None
-    inclusive = False
+    """The Python range a project's requires-python spans (``~=3.10.2`` = [3.10.2, 3.11))."""
+    ranges: list[Interval] = [(None, None)]
     for item in spec:
-        if item.operator in ("<", "<="):
-            version = Version(item.version)
-            if upper is None or version < upper:
-                upper, inclusive = version, item.operator == "<="
-    return (
-        (lower, True) if lower is not None else None,
-        (upper, inclusive) if upper is not None else None,
-    )
+        try:
+            allowed = version_ranges(item.operator, item.version)
+        except (InvalidVersion, KeyError):
+            continue
+        ranges = [
+            overlap
+            for mine in ranges
+            for other in allowed
+            if not _is_empty(overlap := _intersect(mine, other))
+        ]
+    if not ranges:
+        return (None, None)
+    return (ranges[0][0], ranges[-1][1])
 
 
 def root_packages(root: Any) -> dict[str, Any]:
