@@ -1,4 +1,4 @@
-"""The project's own sessions. `tests` runs on ghostenv's own nox backend (dogfood).
+"""The project's own sessions, both on ghostenv's own nox backend (dogfood).
 
 nox imports this file in its own interpreter, so ghostenv must be importable
 there: in a fresh clone, `pip install -e ".[test]"` (which also brings nox),
@@ -28,7 +28,7 @@ def tests(session: nox.Session) -> None:
     session.run("pytest", *session.posargs)
 
 
-@nox.session
+@nox.session(venv_backend=ghostenv.nox.BACKEND)
 def lint(session: nox.Session) -> None:
     """ruff and mypy, both clean."""
     session.install("-e", ".[test]")

@@ -48,7 +48,7 @@ def test_noxfile_puts_tests_on_the_ghostenv_backend(clone: Path) -> None:
     )
     proc = subprocess.run([sys.executable, "-c", probe], cwd=clone, capture_output=True,
                           text=True, timeout=60, check=True)
-    assert proc.stdout.split() == ["ghostenv", "None", "GhostenvEnv"]
+    assert proc.stdout.split() == ["ghostenv", "ghostenv", "GhostenvEnv"]
     listed = _nox(clone, "-l")
     assert listed.returncode == 0, listed.stderr
     assert "* tests" in listed.stdout
