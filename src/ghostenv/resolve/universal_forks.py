@@ -11,6 +11,7 @@ preferences for the forks still to come, so the forks agree where they can.
 from __future__ import annotations
 
 import copy
+import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -200,6 +201,21 @@ class _ForkSolver(Solver):
 _CONFLICT_THRESHOLD = 5
 
 
+def _readable(message: str) -> str:
+    """Name the project's virtual packages the way a person would."""
+    message = message.replace(
+        "you require @project==0 and @project==0 depends on", "your project depends on"
+    )
+    message = re.sub(
+        r"you require @(extra|group):([\w.-]+)==0 and @\1:\2==0 depends on",
+        r"your project's \1 '\2' depends on",
+        message,
+    )
+    message = message.replace("you require @project==0 and @project==0", "your project")
+    message = message.replace("@project==0", "your project")
+    return re.sub(r"@(extra|group):([\w.-]+)==0", r"your project's \1 '\2'", message)
+
+
 def _copy_state(obj: Any) -> Any:
     new = copy.copy(obj)
     for name, value in vars(obj).items():
@@ -324,8 +340,13 @@ def solve_forks(
                 )
             continue
         except SolveFailure as failure:
+            failure.message = _readable(failure.message)
+            failure.args = (failure.message,)
             if not pending.env.is_true:
-                failure.message = f"no solution for split ({pending.env}): {failure.message}"
+                failure.message = (
+                    "No solution found when resolving dependencies for split "
+                    f"(markers: {pending.env}):\n{failure.message}"
+                )
                 failure.args = (failure.message,)
             raise
         solved.forks.append(ForkResult(pending.env, decisions, provider.edges))
