@@ -45,14 +45,16 @@ def parse_json(data: bytes | str, page_url: str, *, pick: Pick | None = None) ->
             seen.add(url)
             yanked = entry.get("yanked", False)
             size = entry.get("size")
-            hashes = entry.get("hashes", {})
+            raw = entry.get("hashes", {})
+            try:
+                hashes = {k: v.lower() for k, v in raw.items()}
+            except AttributeError:  # a non-string digest: keep it as text
+                hashes = {str(k): str(v).lower() for k, v in raw.items()}
             core = entry.get("core-metadata", entry.get("dist-info-metadata", False))
             files.append(DistFile(
                 filename=entry["filename"],
                 url=url,
-                hashes={k: v.lower() for k, v in hashes.items()}
-                if all(type(v) is str for v in hashes.values())
-                else {str(k): str(v).lower() for k, v in hashes.items()},
+                hashes=hashes,
                 requires_python=entry.get("requires-python") or None,
                 yanked=yanked if isinstance(yanked, str) and yanked else bool(yanked),
                 size=size if isinstance(size, int) else None,

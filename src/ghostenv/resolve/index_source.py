@@ -129,6 +129,7 @@ class IndexSource:
         self._page_tasks: dict[str, asyncio.Task[ProjectPage]] = {}
         self._speculating: set[asyncio.Task[None]] = set()
         self._speculated: set[str] = set()
+        self._versions_lock = _new_lock()
 
     # -- lifecycle ---------------------------------------------------------------------
     def __enter__(self) -> IndexSource:
@@ -293,21 +294,32 @@ class IndexSource:
         and each distinct version or requires-python text is parsed once; the full
         wheel-name check is left to the one file that gets downloaded.
         """
-        from packaging.specifiers import InvalidSpecifier, SpecifierSet
-        from packaging.version import InvalidVersion
-        from packaging.version import Version as V
 
         from ghostenv.index.models import normalize_name
-        from ghostenv.resolve.python import Candidate
 
         norm = normalize_name(name)
         cached = self._candidates.get(norm)
         if cached is not None:
             return cached
+        page = self.page(norm)
+        # the solver and the lookahead (index thread) may both ask: compute once
+        with self._versions_lock:
+            cached = self._candidates.get(norm)
+            if cached is None:
+                cached = self._versions_of(norm, page)
+        return cached
+
+    def _versions_of(self, norm: str, page: ProjectPage) -> list[Candidate]:
+        from packaging.specifiers import InvalidSpecifier, SpecifierSet
+        from packaging.version import InvalidVersion
+        from packaging.version import Version as V
+
+        from ghostenv.resolve.python import Candidate
+
         parsed: dict[str, Version | None] = {}
         grouped: dict[Version, list[DistFile]] = {}
         tags: dict[Version, set[str]] = {}
-        for file in self.page(norm).files:
+        for file in page.files:
             text, tag = _split_filename(file.filename)
             if text is None:
                 continue
@@ -409,6 +421,12 @@ class IndexSource:
             return data
         built: bytes = self.sdist_metadata(sdist)
         return built
+
+
+def _new_lock() -> contextlib.AbstractContextManager[bool]:
+    import threading
+
+    return threading.Lock()
 
 
 _SDIST_EXTS = (".tar.gz", ".zip", ".tar.bz2", ".tgz", ".tar.xz")
