@@ -384,3 +384,31 @@ def test_local_directory_source_is_built(tmp_path: Path, fixture_index: Any,
     inside = where == str(root / "lib" / "mylib" / "__init__.py")
     assert inside is editable, where
     assert _installed(root / ".venv")["mylib"] == "0.3.0"
+
+
+def test_workspace_root_installs_its_member_dependency(tmp_path: Path,
+                                                       fixture_index: Any) -> None:
+    from tests.support.index_plugin import packse_dir
+
+    links = packse_dir() / "index" / "vendor" / "build"
+    if not (links / "hatchling-1.20.0-py3-none-any.whl").is_file():
+        pytest.skip(f"hatchling wheel not found in {links}")
+    root = tmp_path / "ws"
+    (root / "packages" / "memb" / "memb").mkdir(parents=True)
+    (root / "pyproject.toml").write_text(
+        '[project]\nname = "root"\nversion = "0.1.0"\nrequires-python = ">=3.11"\n'
+        'dependencies = ["memb"]\n[tool.uv.sources]\nmemb = { workspace = true }\n'
+        '[tool.uv.workspace]\nmembers = ["packages/*"]\n')
+    (root / "packages" / "memb" / "pyproject.toml").write_text(
+        '[project]\nname = "memb"\nversion = "0.2.0"\ndependencies = ["beta"]\n'
+        '[build-system]\nrequires = ["hatchling"]\nbuild-backend = "hatchling.build"\n')
+    (root / "packages" / "memb" / "memb" / "__init__.py").write_text("X = 1\n")
+    _lock(root, fixture_index, tmp_path)
+    env = {"GHOSTENV_CACHE_DIR": str(tmp_path / "cache"), "GHOSTENV_FIND_LINKS": str(links),
+           "GHOSTENV_INDEX_URL": fixture_index.simple_url}
+    proc = run_ghostenv("sync", "--python", sys.executable, cwd=root, env=env)
+    assert proc.returncode == 0, proc.stderr
+    out = subprocess.run([str(root / ".venv" / "bin" / "python"), "-c",
+                          "import memb, beta; print(memb.__file__)"], capture_output=True,
+                         text=True, check=True).stdout.strip()
+    assert out == str(root / "packages" / "memb" / "memb" / "__init__.py")
