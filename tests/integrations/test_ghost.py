@@ -382,8 +382,6 @@ def test_lock_with_a_local_wheel_gets_an_env_per_checkout(
     envs = []
     for where in (root, clone, root):
         out = _ghost(where, cache, "HEAD")
-        if "has neither url nor path" in out.stderr:  # workflow/sync.py (H3), asked in NOTES
-            pytest.xfail("sync cannot install a wheel from a `path` source yet")
         assert out.returncode == 0, out.stderr
         envs.append(out.stdout.strip())
         assert _beta(Path(envs[-1])) == "1.0.0"
