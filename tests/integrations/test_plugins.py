@@ -205,15 +205,18 @@ def test_sync_hooks_fire_around_a_real_sync_and_not_on_the_gate(
         cwd=project, capture_output=True, text=True, check=False, timeout=300)
     assert locked.returncode == 0, locked.stderr
     log = tmp_path / "log.txt"
-    env = _env(plugin_path, GHOSTENV_DEMO_LOG=str(log), UV_PROJECT_ENVIRONMENT="")
+    env = _env(plugin_path, GHOSTENV_DEMO_LOG=str(log), UV_PROJECT_ENVIRONMENT="",
+               GHOSTENV_LINK_MODE="demo-copy")
     first = run_ghostenv("sync", "--frozen", "--python", sys.executable, cwd=project, env=env)
     assert first.returncode == 0, first.stderr
-    assert log.read_text().splitlines() == ["before_sync .venv uv.lock",
-                                            "after_sync .venv +beta==1.0.0 -"]
+    lines = log.read_text().splitlines()
+    assert lines[0] == "before_sync .venv uv.lock"
+    assert lines[-1] == "after_sync .venv +beta==1.0.0 -"
+    assert "__init__.py" in lines[1:-1]  # beta's files were placed by the plugin's link mode
     assert (project / ".venv" / "demo-plugin.txt").is_file()  # environment_created too
     again = run_ghostenv("sync", "--frozen", "--python", sys.executable, cwd=project, env=env)
     assert again.returncode == 0, again.stderr
-    assert len(log.read_text().splitlines()) == 2, "the up-to-date gate runs no plugin"
+    assert len(log.read_text().splitlines()) == len(lines), "the up-to-date gate runs no plugin"
 
 
 def test_plugin_index_source_serves_its_url_scheme(
