@@ -146,3 +146,23 @@ def test_url_requirements(tmp_path: Path, cache_dir: Path, fixture_index: IndexS
     file_url = (fixture_wheels / "beta-1.0.0-py3-none-any.whl").as_uri()
     install(other, fixture_index, f"beta @ {file_url}")
     assert versions(other) == {"beta": "1.0.0"}
+
+
+def test_two_installs_into_one_env_at_once(tmp_path: Path, cache_dir: Path,
+                                           fixture_index: IndexServer) -> None:
+    import os
+    import sys
+
+    env = tmp_path / "env"
+    install(env, fixture_index, "gamma")  # the env exists before the race
+    base = [sys.executable, "-m", "ghostenv", "install", "--venv", str(env), "--index-url",
+            fixture_index.simple_url]
+    environ = {**os.environ, "GHOSTENV_CACHE_DIR": str(cache_dir)}
+    procs = [subprocess.Popen([*base, req], env=environ, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True)
+             for req in ("alpha==1.0.0", "zeta-big")]
+    for proc in procs:
+        _out, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0, err
+    assert versions(env) == {"alpha": "1.0.0", "beta": "1.2.0", "gamma": "1.0.0",
+                             "zeta-big": "1.0.0"}

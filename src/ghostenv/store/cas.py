@@ -387,6 +387,33 @@ class Store:
         """
         track(self.root, env, wheel_sha256s, replace=replace, installed=installed)
 
+    @contextlib.contextmanager
+    def lock_environment(self, env: Path) -> Iterator[None]:
+        """Hold the cross-process lock of one environment (``locks/env-<hash of path>.lock``).
+
+        The same file and ``flock`` that ``ghostenv sync`` takes (``filelock``
+        uses ``flock`` on POSIX too), so installs and syncs of one environment
+        never interleave their removals and links.
+        """
+        locks = self.root / "locks"
+        locks.mkdir(parents=True, exist_ok=True)
+        key = hashlib.sha256(os.fsencode(os.path.abspath(env))).hexdigest()[:32]
+        path = locks / f"env-{key}.lock"
+        if os.name != "posix":  # pragma: no cover - Windows
+            from filelock import FileLock
+
+            with FileLock(str(path)):
+                yield
+            return
+        import fcntl
+
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)  # closing releases the lock
+
     def installed_wheels(self, env: Path) -> dict[str, str]:
         """What :meth:`track` recorded as ``installed`` for ``env``."""
         return installed_wheels(self.root, env)

@@ -168,16 +168,14 @@ def materialize(wanted: Sequence[Wanted], *, interpreter: Interpreter, base: Pat
     root = Path(cache_dir) / ROOT / "envs" / key
     if (root / MARKER).is_file():
         return root
-    from filelock import FileLock
-
     from ghostenv.materialize.venv import create_venv
     from ghostenv.workflow.plan import install_wanted
 
     root.parent.mkdir(parents=True, exist_ok=True)
-    with FileLock(str(root.parent / f"{key}.lock")):
+    store = Store(Path(cache_dir) / "store")
+    with store.lock_environment(root):
         if (root / MARKER).is_file():
             return root
-        store = Store(Path(cache_dir) / "store")
         layout = create_venv(root, interpreter, clear=root.exists(), prompt="ephemeral",
                              command=f"ghostenv run --with ({interpreter.path})")
         _plan, report = install_wanted(wanted, layout, store, exact=True, offline=offline,

@@ -407,11 +407,14 @@ def install_requirements(
                               interpreter=interpreter, settings=settings, store=store,
                               log=log)
                       for name, version in sorted(pins.items())]
-    plan = plan_install(wanted, venv, store, exact=exact, reinstall=reinstall)
-    outcome.plan = plan
-    outcome.report = apply_plan(plan, venv, store, link_mode=link_mode, progress=log,
-                                compile_bytecode=compile_bytecode, offline=settings.offline,
-                                exact=exact)
+    # The same per-environment lock `ghostenv sync` takes: an install and a sync (or two
+    # installs) of one environment never interleave their removals and links.
+    with store.lock_environment(venv.root):
+        plan = plan_install(wanted, venv, store, exact=exact, reinstall=reinstall)
+        outcome.plan = plan
+        outcome.report = apply_plan(plan, venv, store, link_mode=link_mode, progress=log,
+                                    compile_bytecode=compile_bytecode,
+                                    offline=settings.offline, exact=exact)
     return outcome
 
 
