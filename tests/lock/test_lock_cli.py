@@ -141,3 +141,17 @@ def test_failed_resolution_leaves_the_lock(project: Path) -> None:
     assert "Traceback" not in proc.stderr
     assert (project / "uv.lock").read_bytes() == before
     assert run_ghostenv("lock", "--check", "--project", str(project)).returncode == 1
+
+
+def test_a_lock_from_another_index_is_not_current(project: Path) -> None:
+    _lock(project)
+    assert run_ghostenv("lock", "--check", "--project", str(project)).returncode == 0
+    other = run_ghostenv("lock", "--check", "--project", str(project),
+                         "--index-url", "http://127.0.0.1:9/simple/")
+    assert other.returncode == 1
+    assert "not a configured index" in other.stderr
+    env = run_ghostenv("lock", "--check", "--project", str(project),
+                       env={"UV_INDEX_URL": "http://127.0.0.1:9/simple/"})
+    assert env.returncode == 1
+    # the project's own index is still fine, fingerprint and all
+    assert run_ghostenv("lock", "--check", "--project", str(project)).returncode == 0

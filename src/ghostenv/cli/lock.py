@@ -60,7 +60,10 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     if not upgrade and not args.refresh:
         from ghostenv.lock.current import lock_is_current
 
-        if lock_is_current(root, ctx.cache_dir):
+        explicit = " ".join((index_url, *args.extra_index_url)) if index_url else (
+            " ".join(("https://pypi.org/simple/", *args.extra_index_url))
+            if args.extra_index_url else "")
+        if lock_is_current(root, ctx.cache_dir, explicit):
             ms = (time.perf_counter() - started) * 1000
             ctx.info(f"uv.lock is up to date ({ms:.0f} ms)")
             return 0

@@ -80,10 +80,13 @@ def default_cache_dir() -> str:
     return os.path.join(base, "ghostenv")
 
 
-def _state_file(project_dir: str, cache_dir: str | os.PathLike[str] | None) -> str:
+def _state_file(project_dir: str, cache_dir: str | os.PathLike[str] | None,
+                indexes: str = "") -> str:
+    """One record per project directory and explicitly given index configuration."""
     if cache_dir is None:
         cache_dir = default_cache_dir()
-    digest = _sha(os.path.realpath(project_dir).encode()).hexdigest()[:32]
+    key = os.path.realpath(project_dir) + ("\0" + indexes if indexes else "")
+    digest = _sha(key.encode()).hexdigest()[:32]
     return os.path.join(os.fspath(cache_dir), "lock-state", f"{digest}.txt")
 
 
@@ -157,18 +160,23 @@ def _settled(stat: list[int], now_ns: int | None = None) -> bool:
 
 
 def lock_is_current(
-    project_dir: str | os.PathLike[str], cache_dir: str | os.PathLike[str] | None = None
+    project_dir: str | os.PathLike[str],
+    cache_dir: str | os.PathLike[str] | None = None,
+    indexes: str = "",
 ) -> bool:
     """True when ``uv.lock`` was verified to satisfy ``pyproject.toml`` and neither changed since.
 
     No TOML parsing, no network; a few stat calls in the common case.
-    ``False`` means "not known": the caller must check for real.
+    ``False`` means "not known": the caller must check for real. ``indexes``
+    names index URLs given on the command line or in the environment (not in
+    pyproject.toml, whose hash already covers its own): a lock checked against
+    other indexes is not vouched for (uv re-locks when the indexes change).
 
     >>> lock_is_current("examples/hello")  # doctest: +SKIP
     True
     """
     root = os.fspath(project_dir)
-    state_path = _state_file(root, cache_dir)
+    state_path = _state_file(root, cache_dir, indexes)
     record = _load(state_path)
     if record is None or "uv.lock" not in record or "pyproject.toml" not in record:
         return False
@@ -194,6 +202,7 @@ def record_current(
     project_dir: str | os.PathLike[str],
     verified: Mapping[str, bytes],
     cache_dir: str | os.PathLike[str] | None = None,
+    indexes: str = "",
 ) -> bool:
     """Remember that the files in ``verified`` (relative path -> the bytes checked) agree.
 
@@ -217,16 +226,18 @@ def record_current(
         record[rel] = (digest, before if _settled(before) else None)
     if "uv.lock" not in record or "pyproject.toml" not in record:
         return False
-    _dump(_state_file(root, cache_dir), record)
+    _dump(_state_file(root, cache_dir, indexes), record)
     return True
 
 
 def forget(
-    project_dir: str | os.PathLike[str], cache_dir: str | os.PathLike[str] | None = None
+    project_dir: str | os.PathLike[str],
+    cache_dir: str | os.PathLike[str] | None = None,
+    indexes: str = "",
 ) -> None:
     """Drop the record (after a failed check, so no stale "yes" survives)."""
     try:
-        os.unlink(_state_file(os.fspath(project_dir), cache_dir))
+        os.unlink(_state_file(os.fspath(project_dir), cache_dir, indexes))
     except OSError:
         return
 
@@ -259,7 +270,8 @@ def fast_main(argv: list[str]) -> int | None:
             i += 1
         else:
             return None
-    if not lock_is_current(project):
+    indexes = os.environ.get("GHOSTENV_INDEX_URL") or os.environ.get("UV_INDEX_URL") or ""
+    if not lock_is_current(project, None, indexes):
         return None
     import sys
 

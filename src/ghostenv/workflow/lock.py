@@ -164,6 +164,32 @@ def _unsupported(project: Project, pyproject_text: str) -> str | None:
     return None
 
 
+def index_key_of(settings: IndexSettings, *, project_indexes: bool) -> str:
+    """The indexes given outside pyproject.toml, as the fingerprint records them ("" = none)."""
+    if project_indexes:
+        return ""
+    return " ".join((settings.index_url, *settings.extra_index_urls))
+
+
+def _index_reason(lock: Lock, settings: IndexSettings) -> str | None:
+    """uv's last satisfies question: is every index the lock names still configured?
+
+    Only http(s) registries are compared (trailing slashes aside); a lock made
+    against another index is re-locked, as ``uv lock`` does.
+    """
+    configured = {
+        registry_url(u).rstrip("/")
+        for u in (settings.index_url, *settings.extra_index_urls)
+    }
+    for package in lock.packages:
+        url = package.source.value
+        if package.source.kind != "registry" or not url.startswith(("http://", "https://")):
+            continue
+        if url.rstrip("/") not in configured:
+            return f"`{package.name}` comes from {url}, which is not a configured index"
+    return None
+
+
 def _read_text(path: Path) -> bytes | None:
     try:
         return path.read_bytes()
@@ -200,7 +226,8 @@ def lock_project(
     settings = settings or IndexSettings(cache_dir=cache_dir)
     state_dir = cache_dir if cache_dir is not None else settings.cache_dir
     fresh_wanted = bool(upgrade) or settings.refresh
-    if not fresh_wanted and lock_is_current(root, state_dir):
+    index_key = index_key_of(settings, project_indexes=project_indexes)
+    if not fresh_wanted and lock_is_current(root, state_dir, index_key):
         return LockOutcome(changed=False, reason=None, path=lock_path, fast=True)
 
     from ghostenv.lock.read import loads
@@ -232,14 +259,17 @@ def lock_project(
         existing = loads(lock_text, filename=str(lock_path))
         reason = satisfies(existing, project)
         if reason is None:
+            effective = project_settings(project, settings) if project_indexes else settings
+            reason = _index_reason(existing, effective)
+        if reason is None:
             verified = {"pyproject.toml": pyproject_bytes, "uv.lock": lock_bytes}
             for rel, member in project.members():
                 verified[f"{rel}/pyproject.toml"] = member.path.read_bytes()
-            record_current(root, verified, state_dir)
+            record_current(root, verified, state_dir, index_key)
             if not fresh_wanted:
                 return LockOutcome(False, None, lock_path, packages=len(existing.packages))
         else:
-            forget(root, state_dir)
+            forget(root, state_dir, index_key)
     if mode != "write":
         if lock_bytes is None:
             raise LockError(f"{lock_path}: not found", hint="run `ghostenv lock` to create it")
@@ -265,12 +295,13 @@ def lock_project(
     if existing is not None and canonicalize(existing) == new:
         # equal as data: keep the file byte for byte (uv leaves such a lock alone too)
         assert lock_bytes is not None
-        record_current(root, {"pyproject.toml": pyproject_bytes, "uv.lock": lock_bytes}, state_dir)
+        record_current(root, {"pyproject.toml": pyproject_bytes, "uv.lock": lock_bytes}, state_dir,
+                       index_key)
         return LockOutcome(False, reason, lock_path, packages=len(new.packages))
     text = dumps(new)
     write_atomic(lock_path, text)
     record_current(root, {"pyproject.toml": pyproject_bytes, "uv.lock": text.encode("utf-8")},
-                   state_dir)
+                   state_dir, index_key)
     return LockOutcome(True, reason, lock_path, packages=len(new.packages))
 
 
