@@ -412,3 +412,7 @@ def test_workspace_root_installs_its_member_dependency(tmp_path: Path,
                           "import memb, beta; print(memb.__file__)"], capture_output=True,
                          text=True, check=True).stdout.strip()
     assert out == str(root / "packages" / "memb" / "memb" / "__init__.py")
+    member = run_ghostenv("sync", cwd=root / "packages" / "memb", env=env)
+    assert member.returncode == 1
+    assert "is a member of the workspace at" in member.stderr, member.stderr
+    assert not (root / "packages" / "memb" / "uv.lock").exists()

@@ -61,14 +61,10 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         env = _script_environment(script, args, ctx)
         return exec_in([str(env)], [str(env / "bin" / "python"), *command])
 
-    root: Path | None
-    if args.project is not None:
-        from ghostenv.cli.sync import project_dir
+    from ghostenv.cli.sync import project_dir
 
-        root = project_dir(args)
-    else:
-        found = gate.find_project()
-        root = Path(found) if found is not None else None
+    # outside any project the command runs as is (or in its --with layer alone)
+    root = project_dir(args) if args.project is not None or gate.find_project() else None
     env_dirs: list[str] = []
     if root is not None:
         env_dir = Path(gate.environment_dir(str(root)))

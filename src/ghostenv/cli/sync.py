@@ -72,7 +72,28 @@ def project_dir(args: argparse.Namespace) -> Path:
         raise ProjectError(f"no pyproject.toml in {Path.cwd()} or any parent directory",
                            hint="run inside a project, or pass --project DIR")
     # abspath, not resolve(): the gate's fast path names the project the same way
-    return Path(found)
+    root = Path(found)
+    workspace = _enclosing_workspace(root)
+    if workspace is not None:
+        raise ProjectError(f"{root} is a member of the workspace at {workspace}, whose uv.lock "
+                           "and environment it shares; syncing a member alone is not supported yet",
+                           hint=f"run `ghostenv sync --project {workspace}`")
+    return root
+
+
+def _enclosing_workspace(root: Path) -> Path | None:
+    """A parent directory whose pyproject.toml declares a uv workspace, when ``root`` has no
+    uv.lock of its own (a member: uv keeps one lock and one .venv at the workspace root)."""
+    if (root / "uv.lock").is_file():
+        return None
+    for parent in root.parents:
+        try:
+            text = (parent / "pyproject.toml").read_text("utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue
+        if "[tool.uv.workspace]" in text:
+            return parent
+    return None
 
 
 def selection(args: argparse.Namespace, *, exact: bool) -> Selection:
