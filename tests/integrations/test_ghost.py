@@ -429,3 +429,23 @@ def test_project_is_found_from_a_subdirectory(
     assert below.stdout == at_root.stdout
     fresh = _ghost(sub, shared_cache, commits[0], "--no-dev")  # a miss, materialized from there
     assert fresh.returncode == 0, fresh.stderr
+
+
+def test_interpreter_choice_is_remembered_and_rechecked(
+        repo: tuple[Path, list[str]], tmp_path: Path) -> None:
+    root, commits = repo
+    cache = tmp_path / "cache"
+    env = {"GHOSTENV_CACHE_DIR": str(cache)}
+    first = run_ghostenv("ghost", commits[0], cwd=root, env=env)  # no --python: the lock decides
+    assert first.returncode == 0, first.stderr
+    memos = list((cache / "ghost" / "v1" / "python").iterdir())
+    assert len(memos) == 1
+    chosen = memos[0].read_text().strip()
+    assert Path(chosen).exists()
+    second = run_ghostenv("ghost", commits[1], cwd=root, env=env)
+    assert second.returncode == 0, second.stderr
+    assert memos[0].read_text().strip() == chosen
+    memos[0].write_text(str(tmp_path / "gone" / "python") + "\n")  # stale: searched again
+    third = run_ghostenv("ghost", commits[2], cwd=root, env=env)
+    assert third.returncode == 0, third.stderr
+    assert memos[0].read_text().strip() == chosen
