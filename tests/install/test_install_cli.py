@@ -166,3 +166,13 @@ def test_two_installs_into_one_env_at_once(tmp_path: Path, cache_dir: Path,
         assert proc.returncode == 0, err
     assert versions(env) == {"alpha": "1.0.0", "beta": "1.2.0", "gamma": "1.0.0",
                              "zeta-big": "1.0.0"}
+
+
+def test_exact_and_compile_bytecode(tmp_path: Path, cache_dir: Path,
+                                    fixture_index: IndexServer) -> None:
+    env = tmp_path / "env"
+    install(env, fixture_index, "beta==1.0.0")
+    install(env, fixture_index, "gamma", "--exact", "--compile-bytecode")
+    assert versions(env) == {"gamma": "1.0.0"}
+    site = env / "lib" / "python3.12" / "site-packages"
+    assert list((site / "gamma" / "__pycache__").glob("__init__.cpython-312.pyc"))

@@ -43,6 +43,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-U", "--upgrade", action="store_true",
                         help="prefer the newest versions over the installed ones")
     parser.add_argument("--no-deps", action="store_true", help="install only what was named")
+    parser.add_argument("--exact", action="store_true",
+                        help="also remove what the resolution does not list (like `pip-sync`)")
     parser.add_argument("--link-mode", choices=("clone", "hardlink", "copy", "symlink"),
                         default=None, help="how files get from the store into the environment")
     parser.add_argument("--compile-bytecode", action="store_true",
@@ -108,7 +110,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         layout, requirements, interpreter=interpreter, settings=settings,
         store=Store(ctx.cache_dir / "store"), editables=editables, constraints=constraints,
         reinstall=args.reinstall, no_deps=args.no_deps, upgrade=args.upgrade,
-        link_mode=args.link_mode, compile_bytecode=args.compile_bytecode,
+        link_mode=args.link_mode, compile_bytecode=args.compile_bytecode, exact=args.exact,
         log=lambda text: ctx.debug(text, 2))
     report = outcome.report
     plan = outcome.plan
