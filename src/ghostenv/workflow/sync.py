@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager, suppress
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -240,35 +240,10 @@ def sync_environment(
                            keep=keep, prompt=prompt, progress=progress, exact=exact)
 
 
-def env_lock(store: Store, env_path: Path) -> AbstractContextManager[object]:
-    """A cross-process lock for one environment (a file in the store, keyed by its path).
-
-    ``flock`` directly on POSIX (the same lock ``filelock`` takes there, so both
-    interoperate): importing filelock costs more than a small sync's linking.
-    """
-    import hashlib
-
-    locks = store.root / "locks"
-    locks.mkdir(parents=True, exist_ok=True)
-    key = hashlib.sha256(os.fsencode(os.path.abspath(env_path))).hexdigest()[:32]
-    path = locks / f"env-{key}.lock"
-    if os.name != "posix":  # pragma: no cover - exercised on Windows only
-        from filelock import FileLock
-
-        return FileLock(str(path))
-    return _flock(path)
-
-
-@contextmanager
-def _flock(path: Path) -> Iterator[None]:
-    import fcntl
-
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(fd)  # closing the descriptor releases the lock
+def env_lock(store: Store, env_path: Path) -> AbstractContextManager[None]:
+    """The cross-process lock of one environment (shared with ``ghostenv install`` and
+    ephemeral environments: :meth:`Store.lock_environment`, a plain ``flock`` on POSIX)."""
+    return store.lock_environment(env_path)
 
 
 def sync_locked(
