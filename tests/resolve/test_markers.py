@@ -1,4 +1,4 @@
-"""The marker algebra (resolve/markers.py) and uv's printed form (resolve/marker_text.py).
+"""The marker algebra (resolve/markers.py) and uv's printed form (resolve/universal_marker_text.py).
 
 Property tests check the diagram against packaging's own evaluator on random
 environments; the table checks the text against strings uv 0.13.9 wrote for

@@ -27,175 +27,46 @@ from typing import Any
 
 from packaging.markers import Marker
 from packaging.utils import canonicalize_name
-from packaging.version import InvalidVersion, Version
+from packaging.version import InvalidVersion
+
+from ghostenv.resolve.universal_marker_ranges import (
+    FALSE,
+    FULL,
+    STRING_KEYS,
+    TRUE,
+    VERSION_KEYS,
+    Bound,
+    Interval,
+    Var,
+    _adjacent,
+    _edges_from,
+    _intersect,
+    _is_bool,
+    _is_empty,
+    _release,
+    _start_key,
+    ranges_complement,
+    ranges_union,
+    version_ranges,
+)
 
 __all__ = [
     "FALSE",
+    "STRING_KEYS",
     "TRUE",
+    "VERSION_KEYS",
     "Bound",
     "Interval",
     "MarkerTree",
+    "Var",
     "normalize_marker",
     "parse_marker",
+    "ranges_complement",
+    "ranges_union",
+    "version_ranges",
 ]
 
-# -- values, bounds and intervals -------------------------------------------
-# A bound is (value, inclusive); None stands for -inf / +inf.
-Bound = tuple[Any, bool] | None
-Interval = tuple[Bound, Bound]
-FULL: Interval = (None, None)
-
-STRING_KEYS = (
-    "os_name",
-    "sys_platform",
-    "platform_system",
-    "platform_machine",
-    "platform_python_implementation",
-    "platform_release",
-    "platform_version",
-    "implementation_name",
-)
-VERSION_KEYS = ("implementation_version", "python_full_version")
-_ALIASES = {
-    "os.name": "os_name",
-    "sys.platform": "sys_platform",
-    "platform.version": "platform_version",
-    "platform.machine": "platform_machine",
-    "platform.python_implementation": "platform_python_implementation",
-    "python_implementation": "platform_python_implementation",
-}
-_SYSTEM_TO_PLATFORM = {
-    "Windows": "win32",
-    "Darwin": "darwin",
-    "Linux": "linux",
-    "AIX": "aix",
-    "Emscripten": "emscripten",
-    "Android": "android",
-}
-
-# A variable is a tuple whose natural order is the diagram order:
-#   (0, i)            version key VERSION_KEYS[i]
-#   (1, i)            string key STRING_KEYS[i]
-#   (2, i, value)     "<key> in <value>"   (boolean)
-#   (3, i, value)     "<value> in <key>"   (boolean)
-#   (4, name)         extra == name        (boolean)
-Var = tuple[Any, ...]
-
-
-def _is_bool(var: Var) -> bool:
-    return bool(var[0] >= 2)
-
-
-def _start_key(bound: Bound) -> tuple[Any, ...]:
-    if bound is None:
-        return (0,)
-    return (1, bound[0], 0 if bound[1] else 1)
-
-
-def _is_empty(interval: Interval) -> bool:
-    lo, hi = interval
-    if lo is None or hi is None:
-        return False
-    if lo[0] > hi[0]:
-        return True
-    return bool(lo[0] == hi[0] and not (lo[1] and hi[1]))
-
-
-def _intersect(a: Interval, b: Interval) -> Interval:
-    lo = _max_lo(a[0], b[0])
-    hi = _min_hi(a[1], b[1])
-    return (lo, hi)
-
-
-def _max_lo(x: Bound, y: Bound) -> Bound:
-    if x is None:
-        return y
-    if y is None:
-        return x
-    if x[0] != y[0]:
-        return x if x[0] > y[0] else y
-    return x if not x[1] else y  # exclusive is tighter
-
-
-def _min_hi(x: Bound, y: Bound) -> Bound:
-    if x is None:
-        return y
-    if y is None:
-        return x
-    if x[0] != y[0]:
-        return x if x[0] < y[0] else y
-    return x if not x[1] else y
-
-
-def _adjacent(left: Interval, right: Interval) -> bool:
-    """``left`` ends exactly where ``right`` starts (one side inclusive)."""
-    end, start = left[1], right[0]
-    return end is not None and start is not None and end[0] == start[0] and end[1] != start[1]
-
-
-def ranges_complement(intervals: Iterable[Interval]) -> list[Interval]:
-    """Complement of a sorted list of disjoint intervals."""
-    result: list[Interval] = []
-    cursor: Bound = None
-    started = False
-    for lo, hi in intervals:
-        if lo is not None:
-            upper: Bound = (lo[0], not lo[1])
-            if not started:
-                result.append((None, upper))
-            elif cursor is not None and not _is_empty((cursor, upper)):
-                result.append((cursor, upper))
-        started = True
-        if hi is None:
-            return result
-        cursor = (hi[0], not hi[1])
-    if not started:
-        return [FULL]
-    result.append((cursor, None))
-    return result
-
-
-def ranges_union(intervals: Iterable[Interval]) -> list[Interval]:
-    """Sorted, merged union of intervals."""
-    ordered = sorted((i for i in intervals if not _is_empty(i)), key=lambda i: _start_key(i[0]))
-    result: list[Interval] = []
-    for interval in ordered:
-        if result:
-            last = result[-1]
-            if _overlaps_or_touches(last, interval):
-                hi = last[1] if _hi_key(last[1]) >= _hi_key(interval[1]) else interval[1]
-                result[-1] = (last[0], hi)
-                continue
-        result.append(interval)
-    return result
-
-
-def _hi_key(bound: Bound) -> tuple[Any, ...]:
-    if bound is None:
-        return (2,)
-    return (1, bound[0], 1 if bound[1] else 0)
-
-
-def _overlaps_or_touches(left: Interval, right: Interval) -> bool:
-    if left[1] is None or right[0] is None:
-        return True
-    end, start = left[1], right[0]
-    if end[0] > start[0]:
-        return True
-    if end[0] == start[0]:
-        return bool(end[1] or start[1])
-    return False
-
-
-def _edges_from(true_ranges: list[Interval]) -> tuple[tuple[Interval, int], ...]:
-    edges = [(i, TRUE) for i in true_ranges] + [(i, FALSE) for i in ranges_complement(true_ranges)]
-    edges.sort(key=lambda e: _start_key(e[0][0]))
-    return tuple(edges)
-
-
 # -- the node table ------------------------------------------------------------
-TRUE = 0
-FALSE = 1
 # node id -> (var, edges); for range variables edges is ((interval, child), ...) sorted by
 # start, for boolean variables (high, low).
 _NODES: list[tuple[Var, Any]] = [((-1,), None), ((-1,), None)]
@@ -314,226 +185,6 @@ def _conj(x: int, y: int, memo: dict[tuple[int, int], int], *, checked: bool) ->
         result = FALSE
     memo[key] = result
     return result
-
-
-# -- expressions -----------------------------------------------------------------
-def _string_node(key: str, op: str, value: str) -> int:
-    if key == "platform_system" and value in _SYSTEM_TO_PLATFORM:
-        key, value = "sys_platform", _SYSTEM_TO_PLATFORM[value]
-    index = STRING_KEYS.index(key)
-    var = (1, index)
-    if op in ("in", "not in"):
-        return _bool_node((2, index, value), op == "in")
-    ordered = key in ("platform_release", "platform_version")
-    true: list[Interval]
-    if op == "==":
-        true = [((value, True), (value, True))]
-    elif op == "!=":
-        true = ranges_complement([((value, True), (value, True))])
-    elif op in (">", "<") and not ordered:
-        true = []
-    elif op in (">=", "<=") and not ordered:
-        true = [((value, True), (value, True))]
-    elif op == ">":
-        true = [((value, False), None)]
-    elif op == ">=":
-        true = [((value, True), None)]
-    elif op == "<":
-        true = [(None, (value, False))]
-    elif op == "<=":
-        true = [(None, (value, True))]
-    else:  # "~=" and "===" on strings: uv ignores them
-        return TRUE
-    if not true:
-        return FALSE
-    return _node(var, _edges_from(true))
-
-
-def _bool_node(var: Var, value: bool) -> int:
-    return _node(var, (TRUE, FALSE) if value else (FALSE, TRUE))
-
-
-def _release(text: str) -> Version:
-    """Release segments only, trailing zeros dropped (uv prints ``3.10.0`` as ``3.10``)."""
-    release = list(Version(text).release)
-    while len(release) > 1 and release[-1] == 0:
-        release.pop()
-    return Version(".".join(map(str, release)))
-
-
-def _bump(version: Version, position: int) -> Version:
-    release = list(version.release[: position + 1])
-    while len(release) <= position:
-        release.append(0)
-    release[position] += 1
-    return Version(".".join(map(str, release)))
-
-
-def version_ranges(op: str, text: str) -> list[Interval]:
-    """The versions (release-only, like uv) a specifier admits, as sorted intervals."""
-    if op in ("==", "!=") and text.endswith(".*"):
-        exact = Version(text[:-2])
-        upper = _bump(exact, len(exact.release) - 1)
-        star: list[Interval] = [((_release(text[:-2]), True), (upper, False))]
-        return star if op == "==" else ranges_complement(star)
-    if op == "~=":
-        exact = Version(text)
-        return [((_release(text), True), (_bump(exact, len(exact.release) - 2), False))]
-    version = _release(text)
-    point: list[Interval] = [((version, True), (version, True))]
-    table: dict[str, list[Interval]] = {
-        "==": point,
-        "===": point,
-        "!=": ranges_complement(point),
-        ">=": [((version, True), None)],
-        ">": [((version, False), None)],
-        "<=": [(None, (version, True))],
-        "<": [(None, (version, False))],
-    }
-    return table[op]
-
-
-def _python_version_node(op: str, text: str) -> int:
-    """``python_version`` (X.Y) rewritten over ``python_full_version``, as uv does."""
-    if "*" in text or op == "~=":
-        return _version_node("python_full_version", op, text)
-    release = list(_release(text).release)
-    if len(release) > 2:
-        # python_version never has a third segment: == is impossible, != always true.
-        nxt = f"{release[0]}.{release[1] + 1}"
-        if op in ("==", "==="):
-            return FALSE
-        if op == "!=":
-            return TRUE
-        return _version_node("python_full_version", "<" if op in ("<", "<=") else ">=", nxt)
-    major, minor = [*release, 0][:2]
-    rewritten = {
-        "==": ("==", f"{major}.{minor}.*"),
-        "===": ("==", f"{major}.{minor}.*"),
-        "!=": ("!=", f"{major}.{minor}.*"),
-        ">": (">=", f"{major}.{minor + 1}"),
-        "<=": ("<", f"{major}.{minor + 1}"),
-    }
-    new_op, new_text = rewritten.get(op, (op, text))
-    return _version_node("python_full_version", new_op, new_text)
-
-
-def _version_node(key: str, op: str, text: str) -> int:
-    return _node((0, VERSION_KEYS.index(key)), _edges_from(version_ranges(op, text)))
-
-
-_FLIP = {
-    "<": ">",
-    ">": "<",
-    "<=": ">=",
-    ">=": "<=",
-    "==": "==",
-    "!=": "!=",
-    "~=": "~=",
-    "===": "===",
-}
-
-
-def _expression(lhs: Any, op: str, rhs: Any) -> int:
-    left_is_var = type(lhs).__name__ == "Variable"
-    right_is_var = type(rhs).__name__ == "Variable"
-    if left_is_var and right_is_var:
-        raise ValueError("a marker compares two variables")
-    if op in ("in", "not in") and right_is_var:
-        # '<value>' in <key>: the "contains" test
-        key = _ALIASES.get(rhs.value, rhs.value)
-        if key in STRING_KEYS:
-            return _bool_node((3, STRING_KEYS.index(key), lhs.value), op == "in")
-        raise ValueError(f"unsupported marker: {lhs.value!r} {op} {key}")
-    if right_is_var:
-        lhs, rhs, op = rhs, lhs, _FLIP[op]
-    key = _ALIASES.get(lhs.value, lhs.value)
-    value = str(rhs.value)
-    if key == "extra":
-        try:
-            name = canonicalize_name(value, validate=True)
-        except Exception:
-            return FALSE
-        if op == "==":
-            return _bool_node((4, name), True)
-        if op == "!=":
-            return _bool_node((4, name), False)
-        return FALSE
-    if key == "python_version":
-        if op in ("in", "not in"):
-            nodes = [_python_version_node("==", v) for v in value.split()]
-            node = FALSE
-            for n in nodes:
-                node = _or_raw(node, n)
-            return node if op == "in" else _negate(node)
-        return _python_version_node(op, value)
-    if key in VERSION_KEYS:
-        if op in ("in", "not in"):
-            node = FALSE
-            for v in value.split():
-                node = _or_raw(node, _version_node(key, "==", v))
-            return node if op == "in" else _negate(node)
-        return _version_node(key, op, value)
-    if key in STRING_KEYS:
-        return _string_node(key, op, value)
-    raise ValueError(f"unknown marker variable {key}")
-
-
-def _build(items: Any) -> int:
-    """packaging's parsed marker list: items joined by 'and'/'or', 'and' binding tighter."""
-    if isinstance(items, tuple):
-        lhs, op, rhs = items
-        return _expression(lhs, op.value, rhs)
-    groups: list[int] = []
-    current = TRUE
-    for item in items:
-        if item == "or":
-            groups.append(current)
-            current = TRUE
-        elif item == "and":
-            continue
-        else:
-            current = _and(current, _build(item))
-    groups.append(current)
-    result = FALSE
-    for group in groups:
-        result = _or(result, group)
-    return result
-
-
-# -- known-impossible combinations (uv's "exclusions") ---------------------------
-@cache
-def _exclusions() -> int:
-    def eq(key: str, value: str) -> int:
-        return _string_node(key, "==", value)
-
-    pairs = [
-        (eq("os_name", "nt"), eq("sys_platform", "linux")),
-        (eq("os_name", "nt"), eq("sys_platform", "darwin")),
-        (eq("os_name", "nt"), eq("sys_platform", "ios")),
-        (eq("os_name", "posix"), eq("sys_platform", "win32")),
-    ]
-    systems = ["FreeBSD", "NetBSD", "OpenBSD", "SunOS", "iOS", "iPadOS"]
-    platforms = [
-        "aix",
-        "android",
-        "emscripten",
-        "ios",
-        "linux",
-        "darwin",
-        "win32",
-        "cygwin",
-        "wasi",
-    ]
-    for system in systems:
-        for platform in platforms:
-            if platform == "ios" and system in ("iOS", "iPadOS"):
-                continue
-            pairs.append((eq("platform_system", system), eq("sys_platform", platform)))
-    tree = FALSE
-    for a, b in pairs:
-        tree = _or_raw(tree, _and_raw(a, b))
-    return tree
 
 
 def _conflicting(var: Var) -> bool:
@@ -783,3 +434,15 @@ def from_marker(marker: Marker | None) -> MarkerTree:
 def node_table() -> list[tuple[Var, Any]]:
     """The interned nodes (read-only use: rendering)."""
     return _NODES
+
+
+# The builders live in their own module and use the primitives above.
+from ghostenv.resolve.universal_marker_build import (  # noqa: E402
+    _bool_node,
+    _build,
+    _exclusions,
+    _string_node,
+    _version_node,
+)
+
+__all__ += ["_bool_node", "_intersect", "_is_empty", "_string_node", "_version_node"]
