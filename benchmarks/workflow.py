@@ -106,6 +106,9 @@ def main() -> int:
         g, u = _alternate(([ghostenv, "sync"], g_proj, g_env), ([uv, "sync"], u_proj, uv_env),
                           args.runs)
         _row("no-op sync (web)", g, u)
+        floor, _ = _alternate(([sys.executable, "-c", "pass"], g_proj, g_env),
+                              ([ghostenv, "sync"], g_proj, g_env), max(5, args.runs // 3))
+        print(f"{'  floor: this python -c pass':<44} {floor:9.1f} ms (ghostenv's own start-up)")
         g, u = _alternate(([ghostenv, "run", "python", "-c", "pass"], g_proj, g_env),
                           ([uv, "run", "python", "-c", "pass"], u_proj, uv_env), args.runs)
         _row("no-op run python -c pass", g, u)
