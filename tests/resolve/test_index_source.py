@@ -129,6 +129,14 @@ def test_split_filename(filename: str, expected: tuple[str | None, str | None]) 
     assert _split_filename(filename) == expected
 
 
+def test_sdist_version_follows_the_project_name_as_uv_reads_it() -> None:
+    """cffi-1.0.2-2.tar.gz is cffi 1.0.2.post2, not a "cffi-1.0.2" at version 2 (H2's find)."""
+    assert _split_filename("cffi-1.0.2-2.tar.gz", "cffi") == ("1.0.2-2", None)
+    assert _split_filename("Foo_Bar-1.0.zip", "foo-bar") == ("1.0", None)
+    assert _split_filename("foo-bar-2.0.tar.gz", "foo-bar") == ("2.0", None)
+    assert _split_filename("other-1.0.tar.gz", "foo") == ("1.0", None)  # not ours: last hyphen
+
+
 SIX_1_17 = b"""Metadata-Version: 2.1
 Name: six
 Version: 1.17.0

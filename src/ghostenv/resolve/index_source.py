@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from ghostenv.errors import ResolutionError
+from ghostenv.index.models import normalize_name
 
 if TYPE_CHECKING:
     import asyncio
@@ -320,7 +321,7 @@ class IndexSource:
         grouped: dict[Version, list[DistFile]] = {}
         tags: dict[Version, set[str]] = {}
         for file in page.files:
-            text, tag = _split_filename(file.filename)
+            text, tag = _split_filename(file.filename, norm)
             if text is None:
                 continue
             if text in parsed:
@@ -432,11 +433,13 @@ def _new_lock() -> contextlib.AbstractContextManager[bool]:
 _SDIST_EXTS = (".tar.gz", ".zip", ".tar.bz2", ".tgz", ".tar.xz")
 
 
-def _split_filename(filename: str) -> tuple[str | None, str | None]:
+def _split_filename(filename: str, project: str = "") -> tuple[str | None, str | None]:
     """(version text, compressed tag triple or None for an sdist); (None, None) if neither.
 
-    ``name-1.0(-build)?-py3-none-any.whl`` and ``name-1.0.tar.gz`` (the version is after
-    the last hyphen, as ``packaging.utils.parse_sdist_filename`` reads it).
+    ``name-1.0(-build)?-py3-none-any.whl``, and ``name-1.0.tar.gz`` where, given the
+    normalized ``project`` name, the version is whatever follows the name as uv reads
+    it: ``cffi-1.0.2-2.tar.gz`` is cffi 1.0.2-2 (= 1.0.2.post2), not cffi-1.0.2 version 2.
+    Without a project name, the version is after the last hyphen.
     """
     if filename.endswith(".whl"):
         parts = filename[:-4].split("-")
@@ -448,6 +451,12 @@ def _split_filename(filename: str) -> tuple[str | None, str | None]:
             stem = filename[: -len(ext)]
             if "-" not in stem:
                 return None, None
+            if project:
+                at = stem.find("-")
+                while at > 0:
+                    if normalize_name(stem[:at]) == project:
+                        return stem[at + 1:] or None, None
+                    at = stem.find("-", at + 1)
             return stem.rpartition("-")[2], None
     return None, None
 
