@@ -14,25 +14,26 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from packaging.requirements import Requirement
-from packaging.specifiers import SpecifierSet
-from packaging.tags import parse_tag
 from packaging.utils import canonicalize_name
-from packaging.version import InvalidVersion, Version
+from packaging.version import Version
 
 from ghostenv.resolve.markers import (
     Bound,
     Interval,
     MarkerTree,
-    _intersect,
-    _is_empty,
     from_marker,
-    version_ranges,
 )
 from ghostenv.resolve.provider import Dependencies, Unavailable
 from ghostenv.resolve.python import Candidate, Options, Source, requirement_set, split_extra
+from ghostenv.resolve.universal_candidates import (
+    Lookahead,
+    _above,
+    _floor_of,
+    _Lazy,
+    _python_tag_ok,
+)
 from ghostenv.resolve.version_set import VersionSet
 
 __all__ = ["VIRTUAL", "Dep", "Fork", "ForkProvider", "Shared", "Split", "split_forks"]
@@ -110,99 +111,6 @@ class Shared:
         self.lookahead = Lookahead(self)
 
 
-class _Lazy(Sequence[Version]):
-    """A sequence filled from iterators only as far as it is read."""
-
-    __slots__ = ("_items", "_sources")
-
-    def __init__(self, *sources: Iterable[Version]) -> None:
-        self._items: list[Version] = []
-        self._sources = [iter(source) for source in sources]
-
-    def _fill(self, count: int | None) -> None:
-        while self._sources and (count is None or len(self._items) < count):
-            try:
-                self._items.append(next(self._sources[0]))
-            except StopIteration:
-                self._sources.pop(0)
-
-    def __getitem__(self, index: Any) -> Any:
-        if isinstance(index, int) and index >= 0:
-            self._fill(index + 1)
-        else:
-            self._fill(None)
-        return self._items[index]
-
-    def __len__(self) -> int:
-        self._fill(None)
-        return len(self._items)
-
-    def __bool__(self) -> bool:
-        self._fill(1)
-        return bool(self._items)
-
-    def __iter__(self) -> Iterator[Version]:
-        position = 0
-        while True:
-            self._fill(position + 1)
-            if position >= len(self._items):
-                return
-            yield self._items[position]
-            position += 1
-
-
-class Lookahead:
-    """Guesses for the index thread (IndexSource's speculation): the likely version of a
-    project and the projects it will need. Runs on the index thread, so it touches no
-    marker diagrams (their tables are not thread-safe) and writes nothing shared."""
-
-    def __init__(self, shared: Shared) -> None:
-        self.shared = shared
-        self.wanted: dict[str, VersionSet] = {}
-        self.extras: dict[str, set[str]] = {}
-
-    def want(self, package: str, versions: VersionSet) -> str:
-        base, extra = split_extra(package)
-        name = canonicalize_name(base)
-        before = self.wanted.get(name)
-        both = versions if before is None else before & versions
-        self.wanted[name] = versions if both.is_empty else both
-        if extra is not None:
-            self.extras.setdefault(name, set()).add(canonicalize_name(extra))
-        return name
-
-    def choose(self, name: str) -> Version | None:
-        wanted = self.wanted.get(name, VersionSet.full())
-        best = None
-        for candidate in self.shared.source.versions(name):
-            version = candidate.version
-            if candidate.yanked or version.is_prerelease or not wanted.contains(version):
-                continue
-            if best is None or version > best:
-                best = version
-        return best
-
-    def follow(self, name: str, version: Version, metadata: Any) -> list[str]:
-        extras = self.extras.get(name, set())
-        names = set()
-        for requirement in metadata.requires_dist:
-            text = str(requirement.marker) if requirement.marker is not None else ""
-            if "extra" in text and not any(f'"{x}"' in text or f"'{x}'" in text for x in extras):
-                continue
-            names.add(self.want(requirement.name, requirement_set(requirement)))
-        names.discard(name)
-        return sorted(names)
-
-
-def _above(a: Bound, b: Bound) -> bool:
-    """Lower bound ``a`` is stricter than lower bound ``b`` (None = unbounded)."""
-    if a is None:
-        return False
-    if b is None or a[0] > b[0]:
-        return True
-    return bool(a[0] == b[0] and not a[1] and b[1])
-
-
 def _python_floor(env: MarkerTree, shared: Shared) -> tuple[Bound, Version | None]:
     """The fork's Python floor (a lower bound) and ceiling (exclusive), None = open."""
     lo, hi = shared.requires_python
@@ -267,35 +175,6 @@ def split_forks(
                         new.append(child)
             forks = new
     return forks
-
-
-def _python_tag_ok(tag: str, lower: Version | None, upper: Version | None) -> bool:
-    """Could a wheel with this python tag run somewhere in [lower, upper)?"""
-    for parsed in parse_tag(tag):
-        interp, abi = parsed.interpreter, parsed.abi
-        if interp.startswith("py"):
-            digits = interp[2:]
-            if digits in ("3", "") or (digits.startswith("3") and len(digits) == 1):
-                return True
-            if digits.startswith("2") and len(digits) == 1:
-                continue
-            if digits.startswith("3"):
-                version = Version(f"3.{digits[1:]}")
-                if upper is None or version < upper:
-                    return True
-            continue
-        if interp[:2] in ("cp", "pp", "gp", "ip") and interp[2:3] == "3" and interp[3:].isdigit():
-            version = Version(f"3.{interp[3:]}")
-            floor_minor = Version(f"{lower.major}.{lower.minor}") if lower is not None else None
-            if abi == "abi3" or (interp[:2] != "cp" and abi == "none"):
-                if upper is None or version < upper:
-                    return True
-                continue
-            if (floor_minor is None or version >= floor_minor) and (
-                upper is None or version < upper
-            ):
-                return True
-    return False
 
 
 class ForkProvider:
@@ -555,55 +434,3 @@ class ForkProvider:
         if candidate.wheel_tags and binary_ok:
             return "has no wheel for the project's Python versions"
         return "has no files that can be installed"
-
-
-def _spec_floor(spec: SpecifierSet) -> Bound:
-    """requires-python's lowest admitted Python, as a bound: uv reads the whole range, so
-    ``>=3.9,!=3.9.0,!=3.9.1`` starts strictly above 3.9 (its forks say ``> '3.9'``)."""
-    ranges: list[Interval] = [(None, None)]
-    for item in spec:
-        if item.operator in ("<", "<="):
-            continue  # upper bounds are ignored, like uv
-        try:
-            allowed = version_ranges(item.operator, item.version)
-        except (InvalidVersion, KeyError):
-            continue
-        ranges = [
-            overlap
-            for mine in ranges
-            for other in allowed
-            if not _is_empty(overlap := _intersect(mine, other))
-        ]
-    if not ranges:
-        return None
-    return min((r[0] for r in ranges), key=_lower_key)
-
-
-def _lower_key(bound: Bound) -> tuple[object, ...]:
-    if bound is None:
-        return (0,)
-    return (1, bound[0], 0 if bound[1] else 1)
-
-
-_FLOORS: dict[SpecifierSet, Bound] = {}
-
-
-def _floor_of(spec: SpecifierSet) -> Bound:
-    if spec not in _FLOORS:
-        _FLOORS[spec] = _spec_floor(spec)
-    return _FLOORS[spec]
-
-
-def _lower_bound(spec: SpecifierSet) -> Version | None:
-    """The smallest Python a requires-python admits (upper bounds ignored, like uv)."""
-    needed: Version | None = None
-    for item in spec:
-        if item.operator not in (">=", ">", "==", "~=", "==="):
-            continue
-        try:
-            version = Version(item.version.removesuffix(".*"))
-        except InvalidVersion:
-            continue
-        if needed is None or version > needed:
-            needed = version
-    return needed
