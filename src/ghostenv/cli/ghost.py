@@ -38,6 +38,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     import argparse
     from pathlib import Path
 
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.epilog = (
+        "examples:\n"
+        "  ghostenv ghost HEAD~5                    print the env of HEAD~5's uv.lock\n"
+        "  ghostenv ghost v1.2 -- python -m pytest  run a command in it (exit code passes)\n"
+        "  git bisect run ghostenv ghost HEAD -- pytest -x\n"
+        "  ghostenv ghost --prune 30                drop envs unused for 30 days")
     parser.add_argument("rev", metavar="REV", nargs="?",
                         help="git revision: HEAD, a branch, tag or sha")
     parser.add_argument("--list", action="store_true",
