@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -150,8 +151,17 @@ def test_a_lock_from_another_index_is_not_current(project: Path) -> None:
                          "--index-url", "http://127.0.0.1:9/simple/")
     assert other.returncode == 1
     assert "not a configured index" in other.stderr
+    # an environment default (a CI mirror) is not a request to re-lock: still satisfied
     env = run_ghostenv("lock", "--check", "--project", str(project),
                        env={"UV_INDEX_URL": "http://127.0.0.1:9/simple/"})
-    assert env.returncode == 1
+    assert env.returncode == 0, env.stderr
+    # the project's own index changed: that is
+    pyproject = project / "pyproject.toml"
+    text = pyproject.read_text()
+    pyproject.write_text(re.sub(r'url = "[^"]*"', 'url = "http://127.0.0.1:9/simple/"', text))
+    moved = run_ghostenv("lock", "--check", "--project", str(project))
+    assert moved.returncode == 1
+    assert "not a configured index" in moved.stderr
+    pyproject.write_text(text)
     # the project's own index is still fine, fingerprint and all
     assert run_ghostenv("lock", "--check", "--project", str(project)).returncode == 0

@@ -86,6 +86,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         upgrade=upgrade,
         cache_dir=ctx.cache_dir,
         project_indexes=index_url is None and not args.extra_index_url,
+        check_indexes=True if (args.index_url or args.extra_index_url) else None,
         log=ctx.debug,
     )
     ms = (time.perf_counter() - started) * 1000

@@ -48,6 +48,8 @@ class Project:
     """Globs from ``[tool.uv.workspace] members`` (relative to the root)."""
     workspace_exclude: tuple[str, ...] = ()
     required_environments: tuple[str, ...] = ()
+    package: bool | None = None
+    """``[tool.uv] package``: force (true) or forbid (false) building the project itself."""
     """``[tool.uv] required-environments``: markers the lock must have wheels for."""
 
     @property
@@ -56,6 +58,9 @@ class Project:
 
     @property
     def virtual(self) -> bool:
+        """Not installed itself: ``[tool.uv] package = false``, or no build system (uv's rule)."""
+        if self.package is not None:
+            return not self.package
         return not self.has_build_system
 
     def members(self) -> tuple[tuple[str, Project], ...]:

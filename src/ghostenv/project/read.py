@@ -161,6 +161,14 @@ def _environments(path: Path, tool: Mapping[str, Any], key: str) -> tuple[str, .
     return tuple(value)
 
 
+def _package(path: Path, tool: Mapping[str, Any]) -> bool | None:
+    uv = tool.get("uv")
+    value = uv.get("package") if isinstance(uv, dict) else None
+    if value is not None and not isinstance(value, bool):
+        raise _fail(path, "tool.uv.package", "expected true or false")
+    return value
+
+
 def parse_project(text: str, path: Path) -> Project:
     """Parse pyproject text; ``path`` is used in messages and as the project's location."""
     try:
@@ -225,6 +233,7 @@ def parse_project(text: str, path: Path) -> Project:
         workspace_members=_workspace(path, tool, "members"),
         workspace_exclude=_workspace(path, tool, "exclude"),
         required_environments=_environments(path, tool, "required-environments"),
+        package=_package(path, tool),
     )
 
 

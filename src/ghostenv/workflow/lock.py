@@ -143,7 +143,7 @@ UNSUPPORTED_UV_SETTINGS = (
     "resolution", "prerelease", "fork-strategy", "exclude-newer", "exclude-newer-package",
     "environments", "conflicts", "constraint-dependencies", "override-dependencies",
     "exclude-dependencies", "build-constraint-dependencies", "dependency-metadata",
-    "dev-dependencies", "dependency-groups", "package", "index-strategy",
+    "dev-dependencies", "dependency-groups", "index-strategy",
 )
 
 
@@ -207,6 +207,7 @@ def lock_project(
     upgrade: bool | frozenset[str] = False,
     cache_dir: Path | None = None,
     project_indexes: bool = True,
+    check_indexes: bool | None = None,
     log: Callable[[str], None] | None = None,
 ) -> LockOutcome:
     """Make ``project_dir/uv.lock`` satisfy the project (or, in check modes, say whether it does).
@@ -214,6 +215,11 @@ def lock_project(
     ``settings`` are the index settings (``None`` = PyPI with the default
     cache); ``project_indexes`` lets the project's own index configuration
     replace them (pass False when the user named indexes on the command line).
+    ``check_indexes``: also require every registry the lock names to be a
+    configured index (uv's rule); default: when the project configures its own
+    indexes. The CLI turns it on for ``--index-url``/``--extra-index-url``, not
+    for ``UV_INDEX_URL``-style environment defaults, which CI jobs and hooks
+    point at mirrors without meaning "re-lock against the mirror".
     Raises :class:`LockError` in ``check``/``locked`` mode when the lock is
     missing or outdated, and :class:`ProjectError`/:class:`LockError` on bad
     input; uv.lock is left untouched in every failing case.
@@ -258,7 +264,9 @@ def lock_project(
             raise LockError(f"{lock_path}: not valid UTF-8 (byte {exc.start})") from exc
         existing = loads(lock_text, filename=str(lock_path))
         reason = satisfies(existing, project)
-        if reason is None:
+        enforce = check_indexes if check_indexes is not None else (
+            project_indexes and bool(project.indexes))
+        if reason is None and enforce:
             effective = project_settings(project, settings) if project_indexes else settings
             reason = _index_reason(existing, effective)
         if reason is None:
