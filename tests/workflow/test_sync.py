@@ -416,3 +416,41 @@ def test_workspace_root_installs_its_member_dependency(tmp_path: Path,
     assert member.returncode == 1
     assert "is a member of the workspace at" in member.stderr, member.stderr
     assert not (root / "packages" / "memb" / "uv.lock").exists()
+
+
+def test_git_source_is_cloned_once_and_built(tmp_path: Path, fixture_index: Any) -> None:
+    from tests.support.index_plugin import packse_dir
+
+    links = packse_dir() / "index" / "vendor" / "build"
+    if not (links / "hatchling-1.20.0-py3-none-any.whl").is_file() or not shutil.which("git"):
+        pytest.skip("needs git and the hatchling wheel")
+    repo = tmp_path / "repo"
+    (repo / "glib").mkdir(parents=True)
+    (repo / "pyproject.toml").write_text(
+        '[project]\nname = "glib"\nversion = "1.0.0"\n[build-system]\nrequires = ["hatchling"]\n'
+        'build-backend = "hatchling.build"\n')
+    (repo / "glib" / "__init__.py").write_text("V = 'from git'\n")
+    for command in (["git", "init", "-q"], ["git", "add", "-A"],
+                    ["git", "-c", "user.email=t@t", "-c", "user.name=t", "commit", "-qm", "x"]):
+        subprocess.run(command, cwd=repo, check=True, capture_output=True)
+    root = tmp_path / "gp"
+    root.mkdir()
+    (root / "pyproject.toml").write_text(
+        '[project]\nname = "gp"\nversion = "0.1.0"\nrequires-python = ">=3.11"\n'
+        f'dependencies = ["glib"]\n[tool.uv.sources]\nglib = {{ git = "{repo.as_uri()}" }}\n')
+    _lock(root, fixture_index, tmp_path)
+    env = {"GHOSTENV_CACHE_DIR": str(tmp_path / "cache"), "GHOSTENV_FIND_LINKS": str(links),
+           "GHOSTENV_INDEX_URL": fixture_index.simple_url}
+    proc = run_ghostenv("sync", "--python", sys.executable, cwd=root, env=env)
+    assert proc.returncode == 0, proc.stderr
+    python = str(root / ".venv" / "bin" / "python")
+    out = subprocess.run([python, "-c", "import glib; print(glib.V)"], capture_output=True,
+                         text=True, check=True).stdout
+    assert out == "from git\n"
+    freeze = subprocess.run([str(UV), "pip", "freeze", "--python", python], capture_output=True,
+                            text=True, check=True).stdout
+    assert re.search(rf"^glib @ git\+{re.escape(repo.as_uri())}@[0-9a-f]{{40}}$", freeze, re.M)
+    shutil.rmtree(repo)  # the checkout in the store is reused: no clone the second time
+    shutil.rmtree(root / ".venv")
+    again = run_ghostenv("sync", "--python", sys.executable, cwd=root, env=env)
+    assert again.returncode == 0, again.stderr

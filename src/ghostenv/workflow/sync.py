@@ -110,6 +110,11 @@ def choose_wheel(package: Package, tags: list[str], base: Path) -> Planned:
         folder = (base / package.source.value).resolve()
         return Planned(package.name, package.version or "", folder.name, folder.as_uri(), None,
                        sdist=True, editable=package.source.kind == "editable")
+    if package.source.kind == "git":  # `url?query#commit`: checked out once, then built
+        sub = package.source.subdirectory
+        return Planned(package.name, package.version or "", package.name,
+                       "git+" + package.source.value + (f"&subdirectory={sub}" if sub else ""),
+                       None, sdist=True)
     if package.source.kind not in ("registry", "url", "path"):
         raise BuildError(
             f"{package.name}: {package.source.kind} source `{package.source.value}` "
@@ -172,6 +177,45 @@ def _foreign_interpreter(cfg: Path, interpreter: Interpreter) -> str | None:
     if impl is not None and impl.lower() != interpreter.implementation.lower():
         return f"it was made for {impl}, not {interpreter.implementation}"
     return None
+
+
+def _git_checkout(url: str, store: Store) -> Path:
+    """The source tree of a locked git source (``git+URL[?query]#COMMIT``), cloned once into
+    ``<store>/git-v1/<commit>`` and shared by every later sync."""
+    import shutil
+    import subprocess
+    from urllib.parse import parse_qs
+
+    spec = url.removeprefix("git+")
+    spec, _, commit = spec.partition("#")
+    repo, _, query = spec.partition("?")
+    subdirectory = parse_qs(query).get("subdirectory", [""])[0] or None
+    commit = commit.partition("&")[0]
+    if not commit:
+        raise LockError(f"uv.lock: git source {spec} names no commit", hint="re-lock")
+    target = store.root / "git-v1" / commit
+    if not (target / ".ghostenv-complete").is_file():
+        temp = target.with_name(f".{commit}.{os.getpid()}.tmp")
+        shutil.rmtree(temp, ignore_errors=True)
+        temp.parent.mkdir(parents=True, exist_ok=True)
+        for command in (["git", "clone", "--quiet", repo, str(temp)],
+                        ["git", "-C", str(temp), "checkout", "--quiet", commit]):
+            try:
+                proc = subprocess.run(command, capture_output=True, text=True, check=False)
+            except FileNotFoundError:
+                raise BuildError("git is needed to install a git source and was not found",
+                                 hint="install git") from None
+            if proc.returncode != 0:
+                shutil.rmtree(temp, ignore_errors=True)
+                raise BuildError(f"{' '.join(command[:3])} {repo}@{commit}: "
+                                 f"{proc.stderr.strip().splitlines()[-1:]}",
+                                 hint="check the repository URL and that the commit exists")
+        (temp / ".ghostenv-complete").write_text(f"{repo}#{commit}\n")
+        try:
+            os.replace(temp, target)
+        except OSError:  # another sync got there first
+            shutil.rmtree(temp, ignore_errors=True)
+    return target / subdirectory if subdirectory else target
 
 
 def _fetch_sdist(plan: Planned, store: Store) -> Path:
@@ -287,9 +331,13 @@ def sync_locked(
         if plan.sdist:
             wheel = _build_sdist(plan, interpreter, store, settings, progress)
             report.built.append(plan.name)
-            direct = None
+            direct: dict[str, object] | None = None
             if plan.url.startswith("file:") and not plan.url.endswith((".tar.gz", ".zip")):
                 direct = {"url": plan.url, "dir_info": {"editable": True} if plan.editable else {}}
+            elif plan.url.startswith("git+"):
+                repo, _, commit = plan.url.removeprefix("git+").partition("#")
+                direct = {"url": repo.partition("?")[0],
+                          "vcs_info": {"vcs": "git", "commit_id": commit.partition("&")[0]}}
             wanted.append(Wanted(plan.name, plan.version or wheel.name.split("-")[1], wheel.name,
                                  path=wheel, requested=True, direct_url=direct))
         else:
@@ -354,7 +402,8 @@ def _build_sdist(plan: Planned, interpreter: Interpreter, store: Store,
 
     if callable(settings):
         settings = settings()
-    sdist = _fetch_sdist(plan, store)
+    sdist = _git_checkout(plan.url, store) if plan.url.startswith("git+") else _fetch_sdist(
+        plan, store)
     progress(f"Building {plan.filename}")
     return build_wheel(sdist, interpreter=interpreter, settings=settings, store=store,
                        editable=plan.editable, log=progress)
