@@ -125,3 +125,14 @@ def test_uv_settings_it_cannot_apply_are_refused(setting: str, tmp_path: Path,
     assert f"[tool.uv] {setting.split(' ', maxsplit=1)[0]}" in proc.stderr
     assert "uv lock" in proc.stderr  # the hint names the way out
     assert not (root / "uv.lock").exists()
+
+
+def test_dynamic_dependencies_are_refused(tmp_path: Path, cache_dir: Path) -> None:
+    declared = 'dependencies = ["idna>=3", "attrs"]\n'
+    text = PYPROJECT.replace(declared, 'dynamic = ["dependencies"]\n')
+    root = _project(tmp_path, text, LOCK)
+    (root / "uv.lock").unlink()
+    proc = run_ghostenv("--offline", "lock", "--project", str(root))
+    assert proc.returncode == 1
+    assert "dynamic dependencies" in proc.stderr
+    assert not (root / "uv.lock").exists()

@@ -155,6 +155,9 @@ def _unsupported(project: Project, pyproject_text: str) -> str | None:
         return "workspaces"
     if project.sources:
         return "[tool.uv.sources]"
+    dynamic = {"dependencies", "optional-dependencies"} & set(project.dynamic)
+    if dynamic:
+        return f"dynamic {' and '.join(sorted(dynamic))} (they need a build)"
     tool = tomllib.loads(pyproject_text).get("tool", {})
     uv = tool.get("uv", {}) if isinstance(tool, dict) else {}
     if isinstance(uv, dict):
