@@ -14,6 +14,7 @@ the metadata fallbacks behave the same everywhere.
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -242,8 +243,16 @@ class IndexSource:
 
         assert self._loop is not None, "use IndexSource as a context manager"
         norms = [normalize_name(n) for n in names]
+        # Names already under way are left alone, so a hint about nothing new costs no
+        # wake-up of the index thread: each one is a socket write plus a GIL hand-over
+        # (~2 ms on a loaded machine; a large universal lock makes hundreds of them).
+        # A project is speculated once, with the first range asked for; if the solver
+        # later picks another version, its metadata() fetch and the prefetch of that
+        # version's dependencies take over.
         if lookahead is None:
             norms = [n for n in norms if n not in self._pages and n not in self._page_tasks]
+        else:
+            norms = [n for n in norms if n not in self._speculated]
         if norms:
             self._loop.call_soon_threadsafe(self._start, norms, lookahead)
 
@@ -253,6 +262,8 @@ class IndexSource:
 
         for norm in norms:
             self._page_task(norm)
+            if lookahead is not None and norm in self._speculated:
+                continue
             if lookahead is not None and len(self._speculated) < SPECULATION_LIMIT:
                 self._speculated.add(norm)
                 task = asyncio.get_running_loop().create_task(self._speculate(norm, lookahead))
@@ -311,36 +322,50 @@ class IndexSource:
         return cached
 
     def _versions_of(self, norm: str, page: ProjectPage) -> list[Candidate]:
+        """One pass over the files, grouped by version text (hot: 120,000 files for `big`)."""
         from packaging.specifiers import InvalidSpecifier, SpecifierSet
         from packaging.version import InvalidVersion
         from packaging.version import Version as V
 
         from ghostenv.resolve.python import Candidate
 
-        parsed: dict[str, Version | None] = {}
-        grouped: dict[Version, list[DistFile]] = {}
-        tags: dict[Version, set[str]] = {}
+        # per version text: [files, tags, requires-python, has sdist, all yanked]
+        by_text: dict[str, list[Any]] = {}
         for file in page.files:
             text, tag = _split_filename(file.filename, norm)
             if text is None:
                 continue
-            if text in parsed:
-                version = parsed[text]
+            entry = by_text.get(text)
+            if entry is None:
+                entry = by_text[text] = [[], set(), None, False, True]
+            entry[0].append(file)
+            if tag is None:
+                entry[3] = True
             else:
-                try:
-                    version = parsed[text] = V(text)
-                except InvalidVersion:
-                    version = parsed[text] = None
-            if version is None:
-                continue
-            grouped.setdefault(version, []).append(file)
-            if tag is not None:
-                tags.setdefault(version, set()).add(tag)
+                entry[1].add(tag)
+            if entry[2] is None and file.requires_python:
+                entry[2] = file.requires_python
+            if not file.yanked:
+                entry[4] = False
         specs: dict[str, SpecifierSet | None] = {}
+        merged: dict[Version, list[Any]] = {}
+        for text, entry in by_text.items():
+            try:
+                version = V(text)
+            except InvalidVersion:
+                continue
+            same = merged.get(version)  # "1.0" and "1.0.0" are one version
+            if same is None:
+                merged[version] = entry
+            else:
+                same[0].extend(entry[0])
+                same[1] |= entry[1]
+                same[2] = same[2] or entry[2]
+                same[3] = same[3] or entry[3]
+                same[4] = same[4] and entry[4]
         out = []
-        for version, files in grouped.items():
+        for version, (files, tags, requires, has_sdist, yanked) in merged.items():
             self._files[(norm, str(version))] = files
-            requires = next((f.requires_python for f in files if f.requires_python), None)
             spec = specs.get(requires) if requires else None
             if requires and requires not in specs:
                 try:
@@ -348,9 +373,8 @@ class IndexSource:
                 except InvalidSpecifier:
                     spec = specs[requires] = None
             out.append(Candidate(version=version, requires_python=spec,
-                                 wheel_tags=tuple(sorted(tags.get(version, ()))),
-                                 has_sdist=any(not f.is_wheel for f in files),
-                                 yanked=all(bool(f.yanked) for f in files)))
+                                 wheel_tags=tuple(sorted(tags)), has_sdist=has_sdist,
+                                 yanked=yanked))
         self._candidates[norm] = out
         return out
 
@@ -430,6 +454,7 @@ def _new_lock() -> contextlib.AbstractContextManager[bool]:
     return threading.Lock()
 
 
+_FOLD = re.compile(r"[-_.]")
 _SDIST_EXTS = (".tar.gz", ".zip", ".tar.bz2", ".tgz", ".tar.xz")
 
 
@@ -452,6 +477,10 @@ def _split_filename(filename: str, project: str = "") -> tuple[str | None, str |
             if "-" not in stem:
                 return None, None
             if project:
+                # common case: the name as normalized, or with "_"/"." for "-", any case
+                n = len(project)
+                if stem[n:n + 1] == "-" and _FOLD.sub("-", stem[:n]).lower() == project:
+                    return stem[n + 1:] or None, None
                 at = stem.find("-")
                 while at > 0:
                     if normalize_name(stem[:at]) == project:
