@@ -205,3 +205,34 @@ def test_relock_seeded_with_the_lock_keeps_forks_and_versions() -> None:
     assert again == first
     fresh = resolve_universal(registry, root, SpecifierSet(">=3.9"))
     assert _package(fresh, "tool", "2.2").resolution_markers == ("python_full_version >= '3.11'",)
+
+
+def test_environments_seed_the_forks_and_bound_the_edges() -> None:
+    """`[tool.uv] environments` as seed forks (uv's supported-markers): only those platforms
+    are resolved, and edge markers are written relative to them."""
+    registry = Registry(
+        {
+            "a": {"1.0": ("", [])},
+            "winonly": {"1.0": ("", [])},
+            "tool": {"1.0": ("", []), "2.0": (">=3.11", [])},
+        }
+    )
+    root = _root(["a", "winonly; sys_platform == 'win32'", "tool"])
+    result = resolve_universal(
+        registry,
+        root,
+        SpecifierSet(">=3.10"),
+        forks=["sys_platform == 'linux'", "sys_platform == 'darwin'"],
+    )
+    assert result.forks == (
+        "python_full_version >= '3.11' and sys_platform == 'linux'",
+        "python_full_version < '3.11' and sys_platform == 'linux'",
+        "python_full_version >= '3.11' and sys_platform == 'darwin'",
+        "python_full_version < '3.11' and sys_platform == 'darwin'",
+    )
+    assert result.root_dependencies == (
+        Edge("a", None, None, None),
+        Edge("tool", None, "python_full_version < '3.11'", Version("1.0")),
+        Edge("tool", None, "python_full_version >= '3.11'", Version("2.0")),
+    )
+    assert "winonly" not in {p.name for p in result.packages}

@@ -97,6 +97,12 @@ def assemble(solved: Solved, root: Any, requires_python: Any) -> Any:
         if not name.startswith("@"):
             versions.setdefault(name, set()).add(version)
 
+    # Everything the forks cover (all of requires-python, or only `environments` when the
+    # resolution was seeded with them): uv writes edge markers relative to it.
+    covered = MarkerTree.false()
+    for fork in solved.forks:
+        covered = covered | fork.env
+
     # uv keeps ``extra`` on a dependency only when that extra of the target has dependencies.
     extra_has_deps = {parent for (parent, _), marker in edges.items() if parent[2] is not None}
 
@@ -108,7 +114,7 @@ def assemble(solved: Solved, root: Any, requires_python: Any) -> Any:
             continue
         if child[0].startswith("@extra:") and child not in {p for p, _ in edges}:
             continue  # an extra of the project with no dependencies
-        written = marker.restrict(reach[parent])
+        written = marker.restrict(reach[parent] & covered)
         text = _text(written, rp)
         # Kept even when the parent's reachability rules it out: uv writes such an edge
         # with the marker `python_version < '0'`.
