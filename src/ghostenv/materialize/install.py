@@ -179,9 +179,10 @@ def install_wheel(
     The work is plain syscalls on strings (no ``pathlib`` per file): one
     ``mkdir`` per directory, one ``link`` per file once the mode for this
     (store, environment) filesystem pair is known. With ``share_record``,
-    RECORD and INSTALLER -- identical in every environment of the same layout
-    unless the wheel has launchers -- are stored as objects and linked like
-    the wheel's own files, so ten environments do not hold ten copies.
+    INSTALLER, and RECORD when the wheel has no launchers or scripts (it is
+    then identical in every environment of the same layout), are stored as
+    objects and linked like the wheel's own files, so ten environments do not
+    hold ten copies.
     """
     if supported_tags is not None:
         check_tags(manifest, supported_tags)
@@ -279,7 +280,11 @@ def install_wheel(
         record.append((f"{manifest.dist_info}/{name}", _b64_sha256(data), len(data)))
 
     text = _record_text(record, f"{manifest.dist_info}/RECORD")
-    if share_record:
+    # A RECORD that lists launchers or rewritten scripts holds this environment's own
+    # interpreter path (in their digests): no other environment can share it, so storing
+    # it would only litter the store (and cost an fsync per new environment).
+    per_env = bool(scripts) or any(part == "scripts" for part, *_ in placed)
+    if share_record and not per_env:
         _link_generated(store, linker, text, f"{dist_info}/RECORD")
     else:
         _write(f"{dist_info}/RECORD", text)
