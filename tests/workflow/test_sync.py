@@ -454,3 +454,20 @@ def test_git_source_is_cloned_once_and_built(tmp_path: Path, fixture_index: Any)
     shutil.rmtree(root / ".venv")
     again = run_ghostenv("sync", "--python", sys.executable, cwd=root, env=env)
     assert again.returncode == 0, again.stderr
+
+
+def test_sync_without_a_lock_locks_first(tmp_path: Path, fixture_index: Any) -> None:
+    root = tmp_path / "fresh"
+    root.mkdir()
+    (root / "pyproject.toml").write_text(PYPROJECT)
+    env = {"GHOSTENV_CACHE_DIR": str(tmp_path / "cache"),
+           "GHOSTENV_INDEX_URL": fixture_index.simple_url}
+    proc = run_ghostenv("sync", "--python", sys.executable, cwd=root, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert "Locked uv.lock (uv.lock missing)" in proc.stderr, proc.stderr
+    assert _installed(root / ".venv") == _locked_versions(root)
+    check = subprocess.run(
+        [str(UV), "lock", "--check", "--no-config", "--index-url", fixture_index.simple_url,
+         "--python", sys.executable, "--cache-dir", str(tmp_path / "uv-cache")],
+        cwd=root, capture_output=True, text=True, timeout=300, check=False)
+    assert check.returncode == 0, check.stderr  # uv agrees the lock ghostenv wrote is current
