@@ -471,3 +471,16 @@ def test_sync_without_a_lock_locks_first(tmp_path: Path, fixture_index: Any) -> 
          "--python", sys.executable, "--cache-dir", str(tmp_path / "uv-cache")],
         cwd=root, capture_output=True, text=True, timeout=300, check=False)
     assert check.returncode == 0, check.stderr  # uv agrees the lock ghostenv wrote is current
+
+
+def test_no_install_project_skips_the_build(project: Path, tmp_path: Path) -> None:
+    pyproject = project / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text() + '\n[build-system]\nrequires = ["no-such-backend"]'
+                         '\nbuild-backend = "no_such_backend"\n')
+    proc = _sync(project, tmp_path / "cache", "--no-install-project")
+    assert proc.returncode == 0, proc.stderr  # the backend would not even resolve
+    assert "demo" not in _installed(project / ".venv")
+    assert _installed(project / ".venv") == _locked_versions(project)
+    status = run_ghostenv("status", "--frozen", "--no-install-project", cwd=project,
+                          env={"GHOSTENV_CACHE_DIR": str(tmp_path / "cache")})
+    assert status.stdout == "fresh\n"
