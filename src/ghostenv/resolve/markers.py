@@ -247,25 +247,42 @@ def _restrict(value: int, assumption: int, memo: dict[tuple[int, int], int]) -> 
             quantified = _or_raw(quantified, child)
         result = _restrict(value, quantified, memo)
     else:
-        fallback: list[int] = []
-
-        def first(v: int, a: int) -> int:
-            if a == FALSE:
-                return FALSE
-            r = _restrict(v, a, memo)
-            if not fallback:
-                fallback.append(r)
-            return r
-
-        _apply(vv, ve, ae, first)
-        if not fallback:
-            result = FALSE
-        else:
-            result = _apply(
-                vv, ve, ae, lambda v, a: fallback[0] if a == FALSE else _restrict(v, a, memo)
-            )
+        result = _restrict_same(vv, ve, ae, memo)
     memo[key] = result
     return result
+
+
+def _restrict_same(var: Var, ve: Any, ae: Any, memo: dict[tuple[int, int], int]) -> int:
+    """Restrict a node by an assumption on the same variable: each branch keeps its value
+    where the assumption holds, and takes an earlier branch's result when that agrees
+    there (a branch the assumption rules out takes the first possible one)."""
+    if _is_bool(var):
+        pieces: list[tuple[Any, int, int]] = [(None, ve[0], ae[0]), (None, ve[1], ae[1])]
+    else:
+        pieces = []
+        for interval, child in ve:
+            for other, other_child in ae:
+                overlap = _intersect(interval, other)
+                if not _is_empty(overlap):
+                    pieces.append((overlap, child, other_child))
+        pieces.sort(key=lambda p: _start_key(p[0][0]))
+    results = [None if a == FALSE else _restrict(v, a, memo) for _, v, a in pieces]
+    possible = [r for r in results if r is not None]
+    if not possible:
+        return FALSE
+    chosen = []
+    for (_, _, a), mine in zip(pieces, results, strict=True):
+        pick = possible[0] if mine is None else mine
+        if mine is not None:
+            target = _and(mine, a)
+            for other in possible:
+                if other == mine or _and(other, a) == target:
+                    pick = other
+                    break
+        chosen.append(pick)
+    if _is_bool(var):
+        return _node(var, (chosen[0], chosen[1]))
+    return _node(var, tuple((p[0], c) for p, c in zip(pieces, chosen, strict=True)))
 
 
 def _evaluate(node: int, env: Mapping[str, str], extras: frozenset[str]) -> bool:
