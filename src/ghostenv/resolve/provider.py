@@ -55,6 +55,9 @@ class InMemoryProvider:
     the order. ``examined`` counts dependency look-ups (candidates examined).
     """
 
+    #: priority() depends only on (package, versions): the solver may reuse its answers
+    priority_is_pure = True
+
     registry: Mapping[str, Mapping[Version, Mapping[str, VersionSet] | Unavailable]]
     preferences: Mapping[str, Version] = field(default_factory=dict)
     lowest: bool = False

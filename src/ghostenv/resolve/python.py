@@ -226,6 +226,9 @@ def requirement_set(requirement: Requirement) -> VersionSet:
 class PythonProvider:
     """The solver's provider for Python projects; package keys are ``name`` or ``name[extra]``."""
 
+    #: priority() depends only on (package, versions): the solver may reuse its answers
+    priority_is_pure = True
+
     def __init__(
         self,
         source: Source,

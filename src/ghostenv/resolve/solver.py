@@ -75,6 +75,9 @@ class Solver:
         # (depender package, dependee term) -> the one dependency clause stating it
         self._dependency_clauses: dict[tuple[str, Term], Incompatibility] = {}
         self._all_versions: dict[str, list[Version]] = {}
+        self._priorities: dict[int, tuple[Term, tuple[tuple[int, ...], str]]] | None = (
+            {} if getattr(provider, "priority_is_pure", False) else None
+        )
 
     def solve(self) -> Resolution:
         root = Term(ROOT, VersionSet.singleton(_ROOT_VERSION), positive=False)
@@ -217,13 +220,7 @@ class Solver:
         if not pending:
             return None
         root = [t for t in pending if t.package == ROOT]
-        term = (
-            root[0]
-            if root
-            else min(
-                pending, key=lambda t: (self.provider.priority(t.package, t.versions), t.package)
-            )
-        )
+        term = root[0] if root else min(pending, key=self._priority_key)
         package = term.package
         if package == ROOT:
             version: Version | None = _ROOT_VERSION
@@ -249,6 +246,25 @@ class Solver:
         if not conflict:
             self.solution.decide(package, version)
         return package
+
+    def _priority_key(self, term: Term) -> tuple[tuple[int, ...], str]:
+        """The provider's priority, asked once per pending term object when it is pure.
+
+        Decision making compares every pending package each time; most pending terms
+        are the same objects as at the last decision (nothing new was derived about
+        them), so with a provider that declares ``priority_is_pure`` (its answer
+        depends only on the package and the range) the answer is reused: the
+        priority becomes incremental instead of O(pending) provider calls.
+        """
+        cache = self._priorities
+        if cache is not None:
+            hit = cache.get(id(term))
+            if hit is not None and hit[0] is term:
+                return hit[1]
+        key = (self.provider.priority(term.package, term.versions), term.package)
+        if cache is not None:
+            cache[id(term)] = (term, key)  # the value keeps the term alive: ids stay unique
+        return key
 
     def _depender_range(self, package: str, version: Version) -> VersionSet:
         """The widest range around ``version`` holding no other known version.
