@@ -165,3 +165,18 @@ def test_a_lock_from_another_index_is_not_current(project: Path) -> None:
     pyproject.write_text(text)
     # the project's own index is still fine, fingerprint and all
     assert run_ghostenv("lock", "--check", "--project", str(project)).returncode == 0
+
+
+def test_check_refresh_re_resolves(project: Path) -> None:
+    _lock(project)
+    lock = project / "uv.lock"
+    text = lock.read_text()
+    assert run_ghostenv("lock", "--check", "--refresh", "--project", str(project)).returncode == 0
+    # a tampered hash is invisible to the fast check, not to the strict one (spec §10)
+    tampered = re.sub(r"sha256:[0-9a-f]{6}", "sha256:000000", text, count=1)
+    lock.write_text(tampered)
+    assert run_ghostenv("lock", "--check", "--project", str(project)).returncode == 0
+    strict = run_ghostenv("lock", "--check", "--refresh", "--project", str(project))
+    assert strict.returncode == 1
+    assert "re-resolving" in strict.stderr
+    assert lock.read_text() == tampered

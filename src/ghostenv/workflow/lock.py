@@ -14,7 +14,9 @@ The order of questions is the order of their cost:
    the lock and write it only if it differs from the one on disk (compared as
    data, as uv does: a hand-formatted but equivalent lock is left alone).
 
-``--check``/``--locked`` stop after step 2 and fail with the reason. Nothing
+``--check``/``--locked`` stop after step 2 and fail with the reason
+(with ``--refresh`` they also re-resolve and compare, like
+``uv lock --check --refresh``). Nothing
 here writes uv.lock except the final atomic write, so every error (bad
 pyproject, bad lock, failed resolution, network) leaves the old file as it was.
 """
@@ -239,6 +241,7 @@ def lock_project(
     if not fresh_wanted and lock_is_current(root, state_dir, index_key):
         return LockOutcome(changed=False, reason=None, path=lock_path, fast=True)
 
+    from ghostenv.lock.canonical import canonicalize
     from ghostenv.lock.read import loads
     from ghostenv.lock.satisfies import satisfies
     from ghostenv.project.read import parse_project
@@ -284,6 +287,13 @@ def lock_project(
     if mode != "write":
         if lock_bytes is None:
             raise LockError(f"{lock_path}: not found", hint="run `ghostenv lock` to create it")
+        strict = settings.refresh and _unsupported(project, pyproject_text) is None
+        if reason is None and strict and existing is not None:
+            # uv's strict check (`uv lock --check --refresh`): re-resolve, compare as data
+            effective = project_settings(project, settings) if project_indexes else settings
+            fresh = _resolve_lock(project, effective, _seed(existing, False), say)
+            if canonicalize(existing) != _keep_recorded_metadata(fresh, existing):
+                reason = "re-resolving gives a different lock (versions, files or forks)"
         if reason is not None:
             raise LockError(f"{lock_path} needs to be updated: {reason}",
                             hint="run `ghostenv lock` to update it")
@@ -300,7 +310,6 @@ def lock_project(
     if existing is not None and reason is None:
         new = _keep_recorded_metadata(new, existing)
 
-    from ghostenv.lock.canonical import canonicalize
     from ghostenv.lock.write import dumps, write_atomic
 
     if existing is not None and canonicalize(existing) == new:
