@@ -138,7 +138,10 @@ def split_forks(
     """
     by_name: dict[str, list[Dep]] = {}
     for dep in deps:
-        by_name.setdefault(dep.name, []).append(dep)
+        # Requirements that cannot apply in this fork are dropped first (uv filters them
+        # when reading the metadata), so they never make a lone requirement look forked.
+        if not env.is_disjoint(dep.marker):
+            by_name.setdefault(dep.name, []).append(dep)
     forks = [Fork(env)]
     for name in sorted(by_name):
         group = by_name[name]
