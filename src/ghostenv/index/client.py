@@ -92,7 +92,6 @@ class IndexClient(MetadataProbe):
         self.stats = Stats()
         self._sem = asyncio.Semaphore(concurrency)
         self._probe: dict[str, bool] = {}  # host -> whether unadvertised .metadata works
-        self._probe_locks: dict[str, asyncio.Lock] = {}
         self._probe_score: dict[str, tuple[int, int]] = {}  # host -> (hits, misses)
         self._grace: dict[str, float] = {}  # host -> seconds a probe may take alone
         self._inflight: dict[str, asyncio.Task[bytes]] = {}
@@ -321,24 +320,10 @@ class IndexClient(MetadataProbe):
             resp = await self._get(file.url + ".metadata")
             if resp.status_code == 200:
                 return resp.content
-        elif file.is_wheel:
-            host = urlsplit(file.url).netloc
-            lock = self._probe_locks.setdefault(host, asyncio.Lock())
-            data = None
-            decided = host in self._probe
-            if not decided:
-                async with lock:  # the first file of a host decides for all the others
-                    if host not in self._probe:
-                        data = await self._try_metadata(file)
-                        self._probe[host] = data is not None
-                        decided = False
-                    else:
-                        decided = True
-            # the others probe concurrently once the host is known to serve them
-            if decided and self._probe[host]:
-                return await self._probe_or_range(file, host)
-            if data is not None:
-                return data
+        elif file.is_wheel and self._probe.get(urlsplit(file.url).netloc, True):
+            # undecided, or known to serve them: the first answer from a host decides
+            # whether the others probe (no waiting for it: a few probes may be in flight)
+            return await self._probe_or_range(file, urlsplit(file.url).netloc)
         if file.is_wheel:
             return await self._range_metadata(file)
         resp = await self._get(file.url)

@@ -67,9 +67,10 @@ class MetadataProbe:
             else:
                 if ranged not in done:  # the probe missed first: wait for the Range read
                     await asyncio.wait({ranged})
+                answered = probe.done() and not probe.cancelled()
                 probe.cancel()
-                self._score(host, probe.done() and not probe.cancelled()
-                            and probe.result() is not None)
+                # a probe cut short said nothing about the host
+                self._score(host, (probe.result() is not None) if answered else None)
                 return ranged.result()
         data = probe.result()
         self._score(host, data is not None)
@@ -79,13 +80,19 @@ class MetadataProbe:
         self._grace[host] = min(0.3, max(0.03, 3 * took, 0.8 * self._grace.get(host, 0.1)))
         return data
 
-    def _score(self, host: str, hit: bool) -> None:
+    def _score(self, host: str, hit: bool | None) -> None:
         """Keep probing a host only while it proves reliable.
 
+        The first answer decides whether the host's other wheels are probed at all.
         A mirror may serve ``.metadata`` only for files it has already seen: when misses
         outnumber hits two to one (after a few tries), each probe is a wasted round trip
         before the Range read, so the host is switched to Range reads for this run.
+        ``None``: the probe was cut short by the race, no evidence either way.
         """
+        if hit is None:
+            return
+        if host not in self._probe:
+            self._probe[host] = hit
         hits, misses = self._probe_score.get(host, (0, 0))
         hits, misses = hits + hit, misses + (not hit)
         self._probe_score[host] = (hits, misses)
