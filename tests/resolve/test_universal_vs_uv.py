@@ -53,8 +53,9 @@ def _uv() -> str | None:
 
 def _requirement(rng: random.Random, exclude: str) -> str:
     name = rng.choice([n for n in NAMES if n != exclude])
+    spec = rng.choice(SPECS)
     marker = rng.choice(MARKERS)
-    return f"{name}{rng.choice(SPECS)}" + (f"; {marker}" if marker else "")
+    return f"{name}{spec}" + (f"; {marker}" if marker else "")
 
 
 def _registry(seed: int) -> tuple[dict[str, dict[str, list[str]]], list[str]]:
@@ -63,7 +64,8 @@ def _registry(seed: int) -> tuple[dict[str, dict[str, list[str]]], list[str]]:
     for name in NAMES:
         registry[name] = {}
         for version in ["1", "2", "3"]:
-            if version != "1" and rng.random() < 0.2:
+            dropped = rng.random() < 0.2
+            if dropped and version != "1":
                 continue
             count = rng.choice([0, 0, 1, 2, 3])
             registry[name][version] = [_requirement(rng, name) for _ in range(count)]
