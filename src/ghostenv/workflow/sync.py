@@ -1,15 +1,16 @@
-"""``sync --frozen``: make an environment hold exactly what uv.lock selects for it.
+"""``sync``: make an environment hold exactly what uv.lock selects for it.
 
-The lock is taken as is (no resolving). Packages are selected by evaluating the
-markers along every dependency path from the project root
-(:func:`ghostenv.lock.export.needed`) against the target interpreter; each one
-gets the best wheel for the interpreter's tags. A wheel whose manifest is
-already in the store is never downloaded again -- the lock's sha256 is the
-store key -- so a warm store turns a sync into linking files. What the
-environment holds but the lock does not select is removed (exact sync).
-
-Not done yet, and said so rather than faked: building sdists (and so
-installing the project itself), git/path/directory dependencies.
+Two levels. :func:`sync_environment` / :func:`sync_locked` take a lock as is:
+packages are selected by evaluating the markers along every dependency path
+from the project (:func:`ghostenv.lock.export.select_packages`) against the
+target interpreter, each gets its artifact (:mod:`ghostenv.workflow.sources`:
+the best wheel, or something to build), and H4's install engine
+(:mod:`ghostenv.workflow.plan`) links them from the store -- a warm store
+turns a sync into linking files -- and removes what the lock does not select
+(exact sync). :func:`sync_project` is what ``ghostenv sync`` runs when the gate
+(:mod:`ghostenv.workflow.gate`) says the environment is stale: check or make
+the lock, pick the interpreter, install the project itself editable, record
+the gate.
 """
 
 from __future__ import annotations
@@ -22,36 +23,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ghostenv.errors import BuildError, LockError, NetworkError
+from ghostenv.errors import LockError
+from ghostenv.workflow.sources import normalize
 
 if TYPE_CHECKING:
     from ghostenv.discover import Interpreter
     from ghostenv.lock.export import ExportOptions
-    from ghostenv.lock.model import Artifact, Lock, Package
+    from ghostenv.lock.model import Lock
     from ghostenv.project.model import Project
     from ghostenv.resolve.index_source import IndexSettings
     from ghostenv.store import Store
     from ghostenv.workflow.gate import Selection
     from ghostenv.workflow.plan import Wanted
-
-#: Parallel downloads; enough to hide latency on one HTTP/2 connection.
-DOWNLOADS = 16
-
-
-@dataclass(frozen=True, slots=True)
-class Planned:
-    """One selected package and the artifact chosen for it (a wheel, or an sdist to build)."""
-
-    name: str
-    version: str
-    filename: str
-    url: str
-    sha256: str | None
-    sdist: bool = False
-    """Build it first: ``url`` names an sdist, or a source directory (``file:``)."""
-    size: int | None = None
-    editable: bool = False
-
 
 @dataclass(slots=True)
 class SyncReport:
@@ -79,79 +62,6 @@ class SyncReport:
     """(phase, ms) of a project sync, for ``-vv``."""
 
 
-def normalize(name: str) -> str:
-    import re
-
-    return re.sub(r"[-_.]+", "-", name).lower()
-
-
-def _artifact_url(artifact: Artifact, base: Path, package: Package | None = None) -> str:
-    if artifact.url is not None:
-        return artifact.url
-    if artifact.path is not None:
-        return (base / artifact.path).resolve().as_uri()
-    if package is not None and package.source.kind == "path":
-        # a `path` source names the file itself; the artifact only carries its file name
-        return (base / package.source.value).resolve().as_uri()
-    raise LockError(f"uv.lock: artifact {artifact.name} has neither url nor path")
-
-
-def _digest(artifact: Artifact) -> str | None:
-    value = artifact.hash or ""
-    return value.split(":", 1)[1].lower() if value.startswith("sha256:") else None
-
-
-def choose_wheel(package: Package, tags: list[str], base: Path) -> Planned:
-    """The wheel of ``package`` whose best tag ranks highest for this interpreter,
-    else its sdist (to be built)."""
-    from packaging.utils import InvalidWheelFilename, parse_wheel_filename
-
-    if package.source.kind in ("directory", "editable"):  # a local project: built from source
-        folder = (base / package.source.value).resolve()
-        return Planned(package.name, package.version or "", folder.name, folder.as_uri(), None,
-                       sdist=True, editable=package.source.kind == "editable")
-    if package.source.kind == "git":  # `url?query#commit`: checked out once, then built
-        sub = package.source.subdirectory
-        return Planned(package.name, package.version or "", package.name,
-                       "git+" + package.source.value + (f"&subdirectory={sub}" if sub else ""),
-                       None, sdist=True)
-    if package.source.kind not in ("registry", "url", "path"):
-        raise BuildError(
-            f"{package.name}: {package.source.kind} source `{package.source.value}` "
-            "cannot be installed yet",
-            hint="ghostenv sync installs registry, URL, path and directory sources for now",
-        )
-    rank = {tag: i for i, tag in enumerate(tags)}
-    best: tuple[int, Artifact] | None = None
-    for wheel in package.wheels:
-        name = wheel.name or ""
-        try:
-            wheel_tags = parse_wheel_filename(name)[3]
-        except InvalidWheelFilename as exc:
-            raise LockError(f"uv.lock: {package.name}: bad wheel file name {name!r}") from exc
-        score = min((rank[str(t)] for t in wheel_tags if str(t) in rank), default=None)
-        if score is not None and (best is None or score < best[0]):
-            best = (score, wheel)
-    if best is None:
-        sdist = package.sdist
-        if sdist is not None and (sdist.url is not None or sdist.path is not None
-                                  or package.source.kind == "path"):
-            return Planned(package.name, package.version or "", sdist.name or "",
-                           _artifact_url(sdist, base, package), _digest(sdist), sdist=True,
-                           size=sdist.size)
-        if package.wheels:
-            raise BuildError(
-                f"{package.name}=={package.version}: no wheel in uv.lock matches this "
-                f"interpreter ({tags[0] if tags else 'no tags'}) and it has no sdist",
-                hint="pick another --python",
-            )
-        raise BuildError(f"{package.name}=={package.version}: uv.lock lists no wheel and no sdist",
-                         hint="re-lock with `ghostenv lock`")
-    wheel = best[1]
-    return Planned(package.name, package.version or "", wheel.name or "",
-                   _artifact_url(wheel, base, package), _digest(wheel), size=wheel.size)
-
-
 def _foreign_interpreter(cfg: Path, interpreter: Interpreter) -> str | None:
     """Why the venv at ``cfg`` cannot be reused for ``interpreter`` (None if it can).
 
@@ -177,86 +87,6 @@ def _foreign_interpreter(cfg: Path, interpreter: Interpreter) -> str | None:
     if impl is not None and impl.lower() != interpreter.implementation.lower():
         return f"it was made for {impl}, not {interpreter.implementation}"
     return None
-
-
-def _git_checkout(url: str, store: Store) -> Path:
-    """The source tree of a locked git source (``git+URL[?query]#COMMIT``), cloned once into
-    ``<store>/git-v1/<commit>`` and shared by every later sync."""
-    import shutil
-    import subprocess
-    from urllib.parse import parse_qs
-
-    spec = url.removeprefix("git+")
-    spec, _, commit = spec.partition("#")
-    repo, _, query = spec.partition("?")
-    subdirectory = parse_qs(query).get("subdirectory", [""])[0] or None
-    commit = commit.partition("&")[0]
-    if not commit:
-        raise LockError(f"uv.lock: git source {spec} names no commit", hint="re-lock")
-    target = store.root / "git-v1" / commit
-    if not (target / ".ghostenv-complete").is_file():
-        temp = target.with_name(f".{commit}.{os.getpid()}.tmp")
-        shutil.rmtree(temp, ignore_errors=True)
-        temp.parent.mkdir(parents=True, exist_ok=True)
-        for command in (["git", "clone", "--quiet", repo, str(temp)],
-                        ["git", "-C", str(temp), "checkout", "--quiet", commit]):
-            try:
-                proc = subprocess.run(command, capture_output=True, text=True, check=False)
-            except FileNotFoundError:
-                raise BuildError("git is needed to install a git source and was not found",
-                                 hint="install git") from None
-            if proc.returncode != 0:
-                shutil.rmtree(temp, ignore_errors=True)
-                raise BuildError(f"{' '.join(command[:3])} {repo}@{commit}: "
-                                 f"{proc.stderr.strip().splitlines()[-1:]}",
-                                 hint="check the repository URL and that the commit exists")
-        (temp / ".ghostenv-complete").write_text(f"{repo}#{commit}\n")
-        try:
-            os.replace(temp, target)
-        except OSError:  # another sync got there first
-            shutil.rmtree(temp, ignore_errors=True)
-    return target / subdirectory if subdirectory else target
-
-
-def _fetch_sdist(plan: Planned, store: Store) -> Path:
-    """The sdist file of ``plan`` (kept in the store by its sha256; downloaded once)."""
-    import hashlib
-    from urllib.parse import unquote, urlparse
-
-    if plan.url.startswith("file:"):
-        return Path(unquote(urlparse(plan.url).path))
-    folder = store.root / "sdists-v1" / (plan.sha256 or hashlib.sha256(
-        plan.url.encode()).hexdigest())
-    target = folder / plan.filename
-    if target.is_file():
-        return target
-    import httpx
-
-    folder.mkdir(parents=True, exist_ok=True)
-    temp = folder / f".{plan.filename}.{os.getpid()}.part"
-    digest = hashlib.sha256()
-    try:
-        with httpx.stream("GET", plan.url, follow_redirects=True, timeout=30.0) as response:
-            if response.status_code != 200:
-                raise NetworkError(f"{plan.url}: HTTP {response.status_code} downloading "
-                                   f"{plan.filename}", hint="check the index, or re-lock")
-            with temp.open("wb") as handle:
-                for chunk in response.iter_bytes(1 << 16):
-                    digest.update(chunk)
-                    handle.write(chunk)
-        if plan.sha256 is not None and digest.hexdigest() != plan.sha256:
-            from ghostenv.errors import HashMismatchError
-
-            raise HashMismatchError(f"{plan.filename}: sha256 {digest.hexdigest()} does not "
-                                    f"match uv.lock's {plan.sha256}",
-                                    hint="the index changed the file; re-lock")
-        os.replace(temp, target)
-    except httpx.HTTPError as exc:
-        raise NetworkError(f"{plan.url}: {type(exc).__name__}: {exc}",
-                           hint="check your connection and retry") from exc
-    finally:
-        temp.unlink(missing_ok=True)
-    return target
 
 
 def sync_environment(
@@ -319,7 +149,8 @@ def sync_locked(
     from ghostenv import plugins
     from ghostenv.lock.export import select_packages
     from ghostenv.materialize.venv import create_venv
-    from ghostenv.workflow.plan import Action, Wanted, apply_plan, installed_dists, plan_install
+    from ghostenv.workflow.plan import Action, apply_plan, installed_dists, plan_install
+    from ghostenv.workflow.sources import choose_wheel, wanted_for
 
     plugins.before_sync(env_path, lock_dir / "uv.lock")
     report = SyncReport()
@@ -328,21 +159,9 @@ def sync_locked(
     plans = [choose_wheel(p, tags, lock_dir) for p in packages]
     wanted: list[Wanted] = []
     for plan in plans:
+        wanted.append(wanted_for(plan, interpreter, store, settings=settings, progress=progress))
         if plan.sdist:
-            wheel = _build_sdist(plan, interpreter, store, settings, progress)
             report.built.append(plan.name)
-            direct: dict[str, object] | None = None
-            if plan.url.startswith("file:") and not plan.url.endswith((".tar.gz", ".zip")):
-                direct = {"url": plan.url, "dir_info": {"editable": True} if plan.editable else {}}
-            elif plan.url.startswith("git+"):
-                repo, _, commit = plan.url.removeprefix("git+").partition("#")
-                direct = {"url": repo.partition("?")[0],
-                          "vcs_info": {"vcs": "git", "commit_id": commit.partition("&")[0]}}
-            wanted.append(Wanted(plan.name, plan.version or wheel.name.split("-")[1], wheel.name,
-                                 path=wheel, requested=True, direct_url=direct))
-        else:
-            wanted.append(Wanted(plan.name, plan.version, plan.filename, url=plan.url,
-                                 sha256=plan.sha256, requested=True))
     wanted.extend(extra)
 
     stale = _foreign_interpreter(env_path / "pyvenv.cfg", interpreter)
@@ -388,25 +207,6 @@ def _phase(progress: Callable[[str], None], label: str) -> None:
     phase = getattr(progress, "phase", None)
     if phase is not None:
         phase(label)
-
-
-def _build_sdist(plan: Planned, interpreter: Interpreter, store: Store,
-                 settings: IndexSettings | Callable[[], IndexSettings] | None,
-                 progress: Callable[[str], None]) -> Path:
-    """A wheel built from ``plan``'s sdist (cached in the store by the sdist's hash)."""
-    if settings is None:
-        raise BuildError(f"{plan.name}=={plan.version}: uv.lock has only an sdist, and this "
-                         "caller gave no index settings to build it with",
-                         hint="use `ghostenv sync` for this project")
-    from ghostenv.build import build_wheel
-
-    if callable(settings):
-        settings = settings()
-    sdist = _git_checkout(plan.url, store) if plan.url.startswith("git+") else _fetch_sdist(
-        plan, store)
-    progress(f"Building {plan.filename}")
-    return build_wheel(sdist, interpreter=interpreter, settings=settings, store=store,
-                       editable=plan.editable, log=progress)
 
 
 # --- the project-level sync: lock check, interpreter, selection, editable project, gate ---
