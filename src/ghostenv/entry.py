@@ -122,7 +122,17 @@ def _fast(args: list[str], started: float) -> int | None:
         sys.stdout.write(f"{reason or 'fresh'}\n")
         return 0 if reason is None else 1
     if reason is not None:
-        return None
+        if "with" in opts:
+            return None  # the layer may need resolving too: the full CLI does both
+        # Stale: sync right here; argparse and the parser tree would add nothing.
+        from ghostenv.cli.sync import direct
+
+        code = direct(project, env_dir, selection, quiet="quiet" in opts,
+                      locked="locked" in opts, discovered=not project_opt,
+                      always_summary=command == "sync")
+        if command == "sync" or code != 0:
+            return code
+        return _exec([env_dir], cmdline)
     if command == "sync":
         if "quiet" not in opts:
             import time

@@ -8,7 +8,6 @@ which costs well under a millisecond). Stdlib-only at import time.
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 import time
@@ -18,6 +17,8 @@ from typing import TYPE_CHECKING
 from ghostenv.errors import UsageError
 
 if TYPE_CHECKING:
+    import argparse
+
     from ghostenv.cli.output import Context
     from ghostenv.workflow.gate import Selection
     from ghostenv.workflow.sync import SyncReport
@@ -146,6 +147,48 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     if not ctx.quiet:
         sys.stderr.write(summary(report) + "\n")
         ctx.debug(f"sync took {(time.perf_counter() - started) * 1000:.0f} ms in all")
+    return 0
+
+
+def direct(root: str, env_dir: str, sel: Selection, *, quiet: bool, locked: bool,
+           discovered: bool, always_summary: bool) -> int:
+    """A stale ``sync`` (or the sync before ``run``) called by :mod:`ghostenv.entry`, whose
+    hand parser already understood every argument: no argparse, no parser tree for the
+    other subcommands. Errors are reported as :mod:`ghostenv.cli.main` reports them."""
+    from ghostenv.cli.output import Context
+    from ghostenv.errors import EXIT_INTERRUPTED, GhostenvError, exit_code_for, from_os_error
+    from ghostenv.paths import user_cache_dir
+
+    ctx = Context(verbosity=0, quiet=quiet, color=os.environ.get("GHOSTENV_COLOR", "auto"),
+                  cache_dir=user_cache_dir(),
+                  offline=os.environ.get("GHOSTENV_OFFLINE", "") not in ("", "0"))
+    try:
+        if discovered:
+            workspace = _enclosing_workspace(Path(root))
+            if workspace is not None:
+                from ghostenv.errors import ProjectError
+
+                raise ProjectError(f"{root} is a member of the workspace at {workspace}, whose "
+                                   "uv.lock and environment it shares; syncing a member alone "
+                                   "is not supported yet",
+                                   hint=f"run `ghostenv sync --project {workspace}`")
+        report = sync_project(Path(root), Path(env_dir), sel, ctx, locked=locked)
+    except KeyboardInterrupt:
+        ctx.error("interrupted", hint=None)
+        return EXIT_INTERRUPTED
+    except GhostenvError as exc:
+        ctx.error(exc.message, exc.hint)
+        return exit_code_for(exc)
+    except OSError as exc:
+        err = from_os_error(exc, action="running `ghostenv sync`")
+        ctx.error(err.message, err.hint)
+        return exit_code_for(err)
+    except Exception as exc:  # the CLI's one-line rule: no traceback (GHOSTENV_NO_GATE=1 -vv)
+        ctx.error(f"internal error in `ghostenv sync`: {type(exc).__name__}: {exc}",
+                  hint="run again with GHOSTENV_NO_GATE=1 and -vv for the traceback")
+        return 1
+    if not quiet and (always_summary or report.installed or report.removed):
+        sys.stderr.write(summary(report) + "\n")
     return 0
 
 
