@@ -32,8 +32,10 @@ from ghostenv.errors import LockError
 from ghostenv.lock.current import forget, lock_is_current, record_current
 
 if TYPE_CHECKING:
+    from packaging.specifiers import SpecifierSet
     from packaging.version import Version
 
+    from ghostenv.index import DistFile
     from ghostenv.lock.model import Lock
     from ghostenv.project.model import Project
     from ghostenv.resolve.index_source import IndexSettings
@@ -342,6 +344,38 @@ def _keep_recorded_metadata(new: Lock, existing: Lock) -> Lock:
     return replace(new, packages=packages)
 
 
+def _lazy_sdist_metadata(
+    settings: IndexSettings, requires_python: SpecifierSet, say: Callable[[str], None]
+) -> Callable[[DistFile], bytes]:
+    """IndexSource's ``sdist_metadata``: a PEP 517 build (H5), set up on first use only.
+
+    Needed when an sdist's PKG-INFO cannot be trusted (Metadata-Version < 2.2 or
+    dynamic requirements: odfpy for pandas[excel]). Most locks never build, so
+    they never pay for finding an interpreter. Any interpreter the project's
+    requires-python admits is preferred; metadata rarely depends on it.
+    """
+    built: list[Callable[[DistFile], bytes]] = []
+
+    def build(file: DistFile) -> bytes:
+        if not built:
+            from ghostenv.build import sdist_metadata_builder
+            from ghostenv.discover.search import find_interpreter
+            from ghostenv.errors import InterpreterError
+            from ghostenv.paths import user_cache_dir
+            from ghostenv.store.cas import Store
+
+            cache = settings.cache_dir or user_cache_dir()
+            try:
+                interpreter = find_interpreter(str(requires_python) or None, cache)
+            except InterpreterError:
+                interpreter = find_interpreter(None, cache)
+            built.append(sdist_metadata_builder(interpreter, settings, Store(cache / "store"),
+                                                log=say))
+        return built[0](file)
+
+    return build
+
+
 def _resolve_lock(
     project: Project,
     settings: IndexSettings,
@@ -353,7 +387,7 @@ def _resolve_lock(
     from packaging.specifiers import SpecifierSet
 
     from ghostenv.lock.build import build_lock
-    from ghostenv.resolve.index_source import IndexSource
+    from ghostenv.resolve.index_source import open_source
     from ghostenv.resolve.python import Options
     from ghostenv.resolve.universal import RootSpec, resolve_universal
 
@@ -370,7 +404,8 @@ def _resolve_lock(
     options = Options(preferences=seed.highest())
     configured = {u.rstrip("/"): u for u in (*settings.extra_index_urls, settings.index_url)}
 
-    with IndexSource(settings, None, log=say) as source:
+    builder = _lazy_sdist_metadata(settings, requires_python, say)
+    with open_source(settings, None, log=say, sdist_metadata=builder) as source:
 
         def registry(name: str) -> str:
             served = source.page(name).index_url
