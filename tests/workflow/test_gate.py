@@ -87,6 +87,14 @@ def test_fresh_then_touch_is_fresh_after_one_hash(synced: Path, env: dict[str, s
     assert after.inputs["pyproject.toml"][0] == f"{st.st_mtime_ns}:{st.st_size}:{st.st_ino}"
 
 
+def test_torn_record_is_stale(synced: Path, env: dict[str, str]) -> None:
+    record = synced / ".venv" / gate.STATE_NAME
+    text = record.read_text()
+    record.write_text(text[: text.index("\nout ")])  # cut before the outputs: never "fresh"
+    assert _status(synced, env) == (
+        1, ".venv's sync record is from another ghostenv version, or damaged")
+
+
 def test_changed_dependency_is_stale(synced: Path, env: dict[str, str]) -> None:
     pyproject = synced / "pyproject.toml"
     pyproject.write_text(pyproject.read_text().replace('"epsilon-tool"', '"epsilon-tool>=0.1"'))

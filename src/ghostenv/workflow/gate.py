@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 #: File written inside the environment after each successful sync.
 STATE_NAME = ".ghostenv-gate"
 #: Bump when the state format or the meaning of a field changes.
-FORMAT = "ghostenv-gate 1"
+FORMAT = "ghostenv-gate 2"
 #: The store layout the environment's files were linked from (``ghostenv.store.cas.OBJECTS``;
 #: a test keeps the two equal without importing the store here).
 STORE_SCHEMA = "objects-v1"
@@ -171,8 +171,8 @@ class State:
     @classmethod
     def parse(cls, text: str) -> State | None:
         lines = text.split("\n")
-        if not lines or lines[0] != f"{FORMAT} {STORE_SCHEMA}":
-            return None
+        if lines[0] != f"{FORMAT} {STORE_SCHEMA}" or lines[-2:] != ["end", ""]:
+            return None  # another format, or torn (the last line is written last)
         state = cls()
         try:
             for line in lines[1:]:
@@ -216,7 +216,7 @@ class State:
         for line in lines:
             if line.count("\n") or line.count("\t") > 2:
                 raise ValueError(f"cannot record a path holding a tab or newline: {line!r}")
-        return "\n".join(lines) + "\n"
+        return "\n".join([*lines, "end"]) + "\n"
 
 
 def load(env_dir: str) -> State | None:
@@ -229,11 +229,27 @@ def load(env_dir: str) -> State | None:
 
 
 def _write(env_dir: str, state: State) -> None:
-    from pathlib import Path
+    """Replace the record atomically (temp file + rename), without fsync.
 
-    from ghostenv.fsutil import write_atomic
-
-    write_atomic(Path(env_dir) / STATE_NAME, state.dump().encode("utf-8"))
+    Losing the record in a crash, or finding it torn, only costs one more sync:
+    an unreadable record parses as None, which is "stale". An fsync costs
+    milliseconds on every sync and on every refresh of the fast path.
+    """
+    path = os.path.join(env_dir, STATE_NAME)
+    temp = f"{path}.{os.getpid()}.tmp"
+    try:
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        try:
+            os.write(fd, state.dump().encode("utf-8"))
+        finally:
+            os.close(fd)
+        os.replace(temp, path)
+    except BaseException:
+        try:  # noqa: SIM105 - contextlib costs an import on the fast path
+            os.unlink(temp)
+        except OSError:
+            pass
+        raise
 
 
 def _python_mismatch(request: str, state: State) -> bool:
@@ -260,7 +276,7 @@ def check(project_dir: str, env_dir: str, selection: Selection, *,
         if not os.path.isdir(env_dir):
             return f"{env_name} missing"
         if os.path.isfile(os.path.join(env_dir, STATE_NAME)):
-            return f"{env_name} was synced by another ghostenv version"
+            return f"{env_name}'s sync record is from another ghostenv version, or damaged"
         return f"{env_name} was not synced by ghostenv"
     if state.project != project_dir or state.env != env_dir:
         return f"{env_name} was synced for another project directory ({state.project})"
