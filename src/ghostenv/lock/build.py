@@ -111,7 +111,8 @@ def build_lock(
             for (name, version, marker), extras in merged.items()
         )
 
-    keep = wheel_filter(resolution, files)
+    supported = tuple(m for m in (normalize_marker(e) for e in project.environments) if m)
+    keep = wheel_filter(resolution, files, supported)
     packages: list[Package] = []
     for resolved in resolution.packages:
         sdist, wheels = select_files(
@@ -159,6 +160,7 @@ def build_lock(
         Lock(
             requires_python=requires_python_text(requires_python),
             resolution_markers=resolution.forks,
+            supported_markers=supported,
             required_markers=tuple(
                 m for m in (normalize_marker(e) for e in project.required_environments) if m
             ),

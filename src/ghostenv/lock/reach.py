@@ -140,8 +140,13 @@ class Grid:
 def wheel_filter(
     resolution: UniversalResolution,
     files: Callable[[str, Version], Sequence[DistFile]],
+    environments: Sequence[str] = (),
 ) -> Callable[[str, Version, str], bool]:
-    """``keep(name, version, wheel_filename)`` for the wheels of ``resolution``."""
+    """``keep(name, version, wheel_filename)`` for the wheels of ``resolution``.
+
+    ``environments`` (``[tool.uv] environments``) bound the root: platforms
+    outside them reach nothing, so their wheels are not recorded.
+    """
     platforms: set[Platform] = set()
     for package in resolution.packages:
         for file in files(package.name, package.version):
@@ -176,12 +181,17 @@ def wheel_filter(
             reach[key] = new
             work.append(key)
 
+    root_mask = grid.all
+    if environments:
+        root_mask = 0
+        for marker in environments:
+            root_mask |= grid.mask(marker)
     for edge in (
         *resolution.root_dependencies,
         *(e for _, edges in resolution.root_optional for e in edges),
         *(e for _, edges in resolution.root_groups for e in edges),
     ):
-        push(edge, grid.all)
+        push(edge, root_mask)
     while work:
         key = work.pop()
         for edge in children.get(key, ()):

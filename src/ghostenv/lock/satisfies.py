@@ -263,6 +263,14 @@ def satisfies(lock: Lock, project: Project) -> str | None:
     # Markers only matter on the Pythons the lock covers (uv treats them the same way).
     admitted = SpecifierSet(lock.requires_python.replace(", ", ","))
     pythons = tuple(py for py in _PYTHONS if admitted.contains(py)) or tuple(_PYTHONS)
+    want_supported = project.environments
+    if len(want_supported) != len(lock.supported_markers) or any(
+        _truth(a, (), pythons) != _truth(b, (), pythons)
+        for a, b in zip(want_supported, lock.supported_markers, strict=False)
+    ):
+        return (
+            f"environments changed ({list(lock.supported_markers)} -> {list(want_supported)})"
+        )
     want_required = project.required_environments
     if len(want_required) != len(lock.required_markers) or any(
         _truth(a, (), pythons) != _truth(b, (), pythons)

@@ -48,6 +48,8 @@ class Project:
     """Globs from ``[tool.uv.workspace] members`` (relative to the root)."""
     workspace_exclude: tuple[str, ...] = ()
     required_environments: tuple[str, ...] = ()
+    environments: tuple[str, ...] = ()
+    """``[tool.uv] environments``: the only environments the lock is made for (uv's forks)."""
     package: bool | None = None
     """``[tool.uv] package``: force (true) or forbid (false) building the project itself."""
     """``[tool.uv] required-environments``: markers the lock must have wheels for."""

@@ -233,6 +233,7 @@ def parse_project(text: str, path: Path) -> Project:
         workspace_members=_workspace(path, tool, "members"),
         workspace_exclude=_workspace(path, tool, "exclude"),
         required_environments=_environments(path, tool, "required-environments"),
+        environments=_environments(path, tool, "environments"),
         package=_package(path, tool),
     )
 

@@ -145,7 +145,7 @@ def _seed(lock: Lock | None, upgrade: bool | frozenset[str]) -> Seed:
 #: yet, so it refuses to lock rather than write a lock uv would disagree with.
 UNSUPPORTED_UV_SETTINGS = (
     "resolution", "prerelease", "fork-strategy", "exclude-newer", "exclude-newer-package",
-    "environments", "conflicts", "constraint-dependencies", "override-dependencies",
+    "conflicts", "constraint-dependencies", "override-dependencies",
     "exclude-dependencies", "build-constraint-dependencies", "dependency-metadata",
     "dev-dependencies", "dependency-groups", "index-strategy",
 )
@@ -387,6 +387,7 @@ def _resolve_lock(
     from packaging.specifiers import SpecifierSet
 
     from ghostenv.lock.build import build_lock
+    from ghostenv.lock.declared import normalize_marker
     from ghostenv.resolve.index_source import open_source
     from ghostenv.resolve.python import Options
     from ghostenv.resolve.universal import RootSpec, resolve_universal
@@ -413,6 +414,9 @@ def _resolve_lock(
                 settings.index_url)
             return registry_url(url)
 
+        # `[tool.uv] environments` are uv's initial forks (a lock's own forks win)
+        forks = seed.forks or tuple(
+            m for m in (normalize_marker(e) for e in project.environments) if m)
         resolution = resolve_universal(source, root, requires_python, options,
-                                       forks=seed.forks, preferences=seed.preferences)
+                                       forks=forks, preferences=seed.preferences)
         return build_lock(project, resolution, source.files, registry)
