@@ -190,3 +190,24 @@ def test_requirement_fields_read_only_the_header_block() -> None:
     assert [str(r) for r in meta.requires_dist] == [
         "certifi>=2017.4.17", 'pyOpenSSL>=0.13; extra == "security"']
     assert meta.provides_extra == ("security",)
+
+
+def test_best_wheel_is_the_best_ranked_tag_not_the_first_listed() -> None:
+    """As uv/pip: cp312 manylinux_2_28 over manylinux2014 over abi3 over py3-none-any."""
+    from ghostenv.index.models import DistFile, ProjectPage
+
+    names = ["cn-3.5-py3-none-any.whl", "cn-3.5-cp312-cp312-manylinux2014_x86_64.whl",
+             "cn-3.5-cp38-abi3-manylinux_2_28_x86_64.whl", "cn-3.5-cp312-cp312-win_amd64.whl",
+             "cn-3.5-cp312-cp312-manylinux_2_28_x86_64.whl", "cn-3.5.tar.gz"]
+    page = ProjectPage(name="cn", files=tuple(DistFile(filename=n, url=f"https://x/{n}")
+                                              for n in names))
+    chosen = {}
+    for label, target in (("linux", TARGET), ("windows", Target.for_platform("3.12", "windows")),
+                          ("mac", Target.for_platform("3.12", "macos"))):
+        source = IndexSource(IndexSettings(), target)
+        source._pages["cn"] = page
+        wheel = source.best_wheel("cn", Version("3.5"))
+        chosen[label] = wheel.filename if wheel else None
+    assert chosen == {"linux": "cn-3.5-cp312-cp312-manylinux_2_28_x86_64.whl",
+                      "windows": "cn-3.5-cp312-cp312-win_amd64.whl",
+                      "mac": "cn-3.5-py3-none-any.whl"}

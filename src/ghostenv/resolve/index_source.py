@@ -387,17 +387,30 @@ class IndexSource:
         return list(self._files.get((norm, str(version)), []))
 
     def best_wheel(self, name: str, version: Version) -> DistFile | None:
-        """A wheel the target can install (any wheel when there is no target)."""
+        """The wheel the target prefers (its best-ranked tag, as uv and pip choose).
+
+        Else any wheel of the version (its metadata is the same), None without wheels.
+        """
         from packaging.tags import parse_tag
 
         from ghostenv.wheel.filename import parse_wheel_name
 
         wheels = [f for f in self.files(name, version) if f.is_wheel]
         if self.target is not None:
-            for file in wheels:
+            rank = self.target.rank
+            best: tuple[int, int, DistFile] | None = None
+            for at, file in enumerate(wheels):
                 tags = {t for c in parse_wheel_name(file.filename).tags for t in parse_tag(c)}
-                if tags & self.target.tags:
+                usable = tags & self.target.tags
+                if not usable:
+                    continue
+                if not rank:  # tag order unknown: the index's first usable wheel
                     return file
+                score = min(rank.get(t, len(rank)) for t in usable)
+                if best is None or (score, at) < best[:2]:
+                    best = (score, at, file)
+            if best is not None:
+                return best[2]
         return wheels[0] if wheels else None
 
     def metadata(self, name: str, version: Version) -> Metadata:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from typing import Literal, Protocol
 
 from packaging.markers import Marker
@@ -148,6 +148,14 @@ class Target:
     python: Version
     markers: Mapping[str, str]
     tags: frozenset[Tag]
+    #: ``tags`` most preferred first (as packaging/pip order them), when known: the
+    #: wheel chosen for a version is the one with the best-ranked tag, as uv chooses
+    ranked: tuple[Tag, ...] = ()
+
+    @cached_property
+    def rank(self) -> Mapping[Tag, int]:
+        """Tag -> preference (lower is better); empty when the order is unknown."""
+        return {tag: i for i, tag in enumerate(self.ranked)}
 
     @classmethod
     def linux(
@@ -192,7 +200,7 @@ class Target:
         }
         py = (major, minor)
         tags = [*cpython_tags(py, platforms=platforms), *compatible_tags(py, platforms=platforms)]
-        return cls(Version(full), markers, frozenset(tags))
+        return cls(Version(full), markers, frozenset(tags), tuple(dict.fromkeys(tags)))
 
 
 @dataclass(frozen=True)
