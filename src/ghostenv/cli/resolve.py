@@ -188,7 +188,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
             return 1
         files: dict[str, Any] = {
             name: _file_doc(source.best_wheel(name, version)) for name, version in pins.items()
-        }
+        } if args.json else {}
     if args.json:
         import json
 
