@@ -110,7 +110,7 @@ def test_check_with_upgrade_is_a_usage_error(tmp_path: Path, cache_dir: Path) ->
 
 UV_SETTINGS = [
     'resolution = "lowest"',
-    "environments = [\"sys_platform == 'linux'\"]",
+    'prerelease = "allow"',
     'constraint-dependencies = ["idna<4"]',
 ]
 
