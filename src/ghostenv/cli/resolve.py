@@ -148,8 +148,6 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     from packaging.requirements import InvalidRequirement, Requirement
 
     from ghostenv.errors import UsageError
-    from ghostenv.resolve.python import Options, resolve
-    from ghostenv.resolve.solver import SolveFailure
 
     texts = list(args.requirements)
     for path in args.requirement:
@@ -161,13 +159,6 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     except InvalidRequirement as exc:
         raise UsageError(f"invalid requirement: {exc}") from exc
     python = args.python_version or ".".join(map(str, sys.version_info[:3]))
-    target = _target(python, args.python_platform)
-    options = Options(
-        prerelease=args.prerelease,
-        resolution=args.resolution,
-        only_binary=_names(args.only_binary),
-        no_binary=_names(args.no_binary),
-    )
     from ghostenv.resolve.index_source import IndexSettings, open_source
 
     settings = IndexSettings(
@@ -179,8 +170,22 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         refresh=args.refresh,
     )
     builder = _lazy_sdist_builder(settings, ctx, python)
-    with open_source(settings, target, log=lambda t: ctx.debug(t, 2),
+    with open_source(settings, None, log=lambda t: ctx.debug(t, 2),
                      sdist_metadata=builder) as source:
+        # the root pages are requested before the resolver's own modules are imported
+        # and the target's tags computed (~50 ms of work the first round trip now hides)
+        source.prefetch(sorted({r.name for r in requirements}))
+        from ghostenv.resolve.python import Options, resolve
+        from ghostenv.resolve.solver import SolveFailure
+
+        target = _target(python, args.python_platform)
+        source.target = target
+        options = Options(
+            prerelease=args.prerelease,
+            resolution=args.resolution,
+            only_binary=_names(args.only_binary),
+            no_binary=_names(args.no_binary),
+        )
         try:
             pins = resolve(source, requirements, target, options)
         except SolveFailure as failure:
