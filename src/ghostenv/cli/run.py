@@ -81,7 +81,10 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     if not env_dirs:
         from ghostenv.workflow.run import EXIT_SPAWN
 
-        # Outside a project and without --with there is no environment: run as is.
+        # Outside a project and without --with there is no environment: run as is
+        # (a .py file with the interpreter --python or discovery picks).
+        if script is not None and script.is_file():
+            command = [str(_interpreter(args, ctx, None).path), *command]
         sys.stdout.flush()
         sys.stderr.flush()
         try:
