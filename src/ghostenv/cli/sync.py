@@ -1,9 +1,11 @@
 """``ghostenv sync``: make the project's environment match its uv.lock.
 
 The no-op case is answered by the gate in :mod:`ghostenv.entry` before this
-module is imported; arriving here means the environment is stale, or an
-option the fast path does not parse was given (then the gate is asked again,
-which costs well under a millisecond). Stdlib-only at import time.
+module is imported, and a stale sync whose arguments entry.py's hand parser
+understood runs through :func:`direct` (no argparse). Arriving in :func:`run`
+means argparse was needed (an option the fast path does not parse, ``-v``,
+``--cache-dir`` ...); the gate is asked again, which costs well under a
+millisecond. Stdlib-only at import time.
 """
 
 from __future__ import annotations
