@@ -34,8 +34,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--project", type=Path, default=Path("."), metavar="DIR",
                         help="project directory (default: .)")
     parser.add_argument("--index-url", default=None, metavar="URL",
-                        help="the default index (else GHOSTENV_INDEX_URL / UV_INDEX_URL, "
-                             "else the project's, else PyPI)")
+                        help="the index to lock against, instead of the project's (default: "
+                             "the project's, else GHOSTENV_INDEX_URL / UV_INDEX_URL, else PyPI)")
     parser.add_argument("--extra-index-url", action="append", default=[], metavar="URL",
                         help="another index (repeatable)")
 
@@ -60,9 +60,10 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     if not upgrade and not args.refresh:
         from ghostenv.lock.current import lock_is_current
 
-        explicit = " ".join((index_url, *args.extra_index_url)) if index_url else (
-            " ".join(("https://pypi.org/simple/", *args.extra_index_url))
-            if args.extra_index_url else "")
+        explicit = ""  # index flags (not environment defaults) key the fingerprint
+        if args.index_url or args.extra_index_url:
+            base = index_url or "https://pypi.org/simple/"
+            explicit = " ".join((base, *args.extra_index_url))
         if lock_is_current(root, ctx.cache_dir, explicit):
             ms = (time.perf_counter() - started) * 1000
             ctx.info(f"uv.lock is up to date ({ms:.0f} ms)")
@@ -85,7 +86,9 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         mode="check" if check else "write",
         upgrade=upgrade,
         cache_dir=ctx.cache_dir,
-        project_indexes=index_url is None and not args.extra_index_url,
+        # flags replace the project's indexes; GHOSTENV_INDEX_URL / UV_INDEX_URL only replace
+        # the default (PyPI), as for `ghostenv sync`
+        project_indexes=not (args.index_url or args.extra_index_url),
         check_indexes=True if (args.index_url or args.extra_index_url) else None,
         log=ctx.debug,
     )

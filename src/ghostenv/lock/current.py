@@ -270,8 +270,9 @@ def fast_main(argv: list[str]) -> int | None:
             i += 1
         else:
             return None
-    indexes = os.environ.get("GHOSTENV_INDEX_URL") or os.environ.get("UV_INDEX_URL") or ""
-    if not lock_is_current(project, None, indexes):
+    # GHOSTENV_INDEX_URL / UV_INDEX_URL are defaults (a mirror), not a request to
+    # re-lock elsewhere: the same record as without them, as in `ghostenv lock`
+    if not lock_is_current(project):
         return None
     import sys
 
