@@ -312,3 +312,22 @@ def test_project_environment_variable_and_inexact(synced: Path, env: dict[str, s
     assert "zeta-big" in _installed(synced / ".venv")
     assert _status(synced, env)[1] == "the last sync was inexact (extraneous packages may remain)"
     assert _probe(synced, env, ["run", "python", "-c", "pass"]).startswith("EXEC python")
+
+
+def test_python_version_file_picks_the_interpreter(synced: Path, env: dict[str, str]) -> None:
+    mine = f"{sys.version_info[0]}.{sys.version_info[1]}"
+    other = next((v for v in ("3.12", "3.13", "3.11") if v != mine
+                  and subprocess.run(["pyenv", "prefix", v], capture_output=True,
+                                     check=False).returncode == 0), None)
+    if other is None:
+        pytest.skip("no other Python minor version under pyenv")
+    (synced / ".python-version").write_text(f"{other}\n")
+    assert _status(synced, env) == (1, ".python-version added")
+    proc = run_ghostenv("sync", cwd=synced, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert "recreated" in proc.stderr, proc.stderr
+    version = subprocess.run([str(synced / ".venv" / "bin" / "python"), "-c",
+                              "import sys, alpha; print('%d.%d' % sys.version_info[:2])"],
+                             capture_output=True, text=True, check=True).stdout.strip()
+    assert version == other
+    assert _status(synced, env) == (0, "fresh")

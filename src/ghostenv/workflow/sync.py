@@ -342,11 +342,13 @@ def index_settings(project: Project, *, cache_dir: Path, offline: bool) -> Index
 def _choose_interpreter(project: Project, env_dir: Path, request: str | None,
                         cache_dir: Path) -> Interpreter:
     """``--python`` when given; else the environment's own interpreter while it still
-    satisfies requires-python (as uv); else the first one that does."""
-    from ghostenv.discover import find_interpreter
+    satisfies requires-python and ``.python-version`` (as uv); else ``.python-version``'s
+    request; else the first interpreter that satisfies requires-python."""
+    from ghostenv.discover import find_interpreter, parse_request
     from ghostenv.errors import InterpreterError
 
     if request is None:
+        pinned = _python_version_file(project.root)
         base = _venv_base(env_dir)
         if base is not None:
             try:
@@ -355,11 +357,27 @@ def _choose_interpreter(project: Project, env_dir: Path, request: str | None,
                 interp = None
             if interp is not None and (project.requires_python is None or
                                        project.requires_python.contains(
-                                           interp.version_str, prereleases=True)):
+                                           interp.version_str, prereleases=True)) and (
+                    pinned is None or parse_request(pinned).matches(interp)):
                 return interp
-        if project.requires_python is not None:
+        if pinned is not None:
+            request = pinned
+        elif project.requires_python is not None:
             request = str(project.requires_python)
     return _find_remembered(request, cache_dir)
+
+
+def _python_version_file(root: Path) -> str | None:
+    """The first request in the project's ``.python-version`` (comments skipped), if any."""
+    try:
+        text = (root / ".python-version").read_text("utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    for raw in text.splitlines():
+        line = raw.strip()
+        if line and not line.startswith("#"):
+            return line
+    return None
 
 
 def _venv_base(env_dir: Path) -> str | None:
