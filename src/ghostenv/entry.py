@@ -89,6 +89,9 @@ def _fast(args: list[str], started: float) -> int | None:
     if parsed is None or os.name != "posix":
         return None
     command, opts, cmdline = parsed
+    default_python = os.environ.get("GHOSTENV_PYTHON") or os.environ.get("UV_PYTHON")
+    if default_python and "python" not in opts:  # as --python (argparse's default too)
+        opts["python"] = [default_python]
     if (("frozen" in opts and "locked" in opts) or ("extra" in opts and "all_extras" in opts)
             or len(opts.get("python", ())) > 1):
         return None  # argparse explains what is wrong

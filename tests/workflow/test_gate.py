@@ -331,3 +331,19 @@ def test_python_version_file_picks_the_interpreter(synced: Path, env: dict[str, 
                              capture_output=True, text=True, check=True).stdout.strip()
     assert version == other
     assert _status(synced, env) == (0, "fresh")
+
+
+def test_uv_python_variable_acts_as_python_option(synced: Path, env: dict[str, str]) -> None:
+    mine = f"{sys.version_info[0]}.{sys.version_info[1]}"
+    other = next((v for v in ("3.12", "3.13", "3.11") if v != mine
+                  and subprocess.run(["pyenv", "prefix", v], capture_output=True,
+                                     check=False).returncode == 0), None)
+    if other is None:
+        pytest.skip("no other Python minor version under pyenv")
+    with_var = {**env, "UV_PYTHON": other}
+    assert _status(synced, with_var) == (
+        1, f"--python {other} differs from the last sync's interpreter")
+    run = run_ghostenv("run", "python", "-c", "import sys; print('%d.%d' % sys.version_info[:2])",
+                       cwd=synced, env=with_var)
+    assert run.stdout.strip() == other, run.stderr
+    assert _status(synced, with_var) == (0, "fresh")

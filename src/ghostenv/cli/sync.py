@@ -35,8 +35,10 @@ def add_selection_arguments(parser: argparse.ArgumentParser) -> None:
                       help="fail (exit 1) if uv.lock would have to change")
     parser.add_argument("--project", type=Path, default=None, metavar="DIR",
                         help="project directory (default: the nearest with a pyproject.toml)")
-    parser.add_argument("-p", "--python", metavar="REQUEST", default=None,
-                        help="interpreter: 3.12, >=3.10, cpython@3.11, pypy, or a path")
+    parser.add_argument("-p", "--python", metavar="REQUEST",
+                        default=os.environ.get("GHOSTENV_PYTHON") or os.environ.get("UV_PYTHON"),
+                        help="interpreter: 3.12, >=3.10, cpython@3.11, pypy, or a path "
+                             "(default: GHOSTENV_PYTHON or UV_PYTHON)")
     parser.add_argument("--group", action="append", default=[], metavar="G",
                         help="include a dependency group (repeatable; `dev` is on by default)")
     parser.add_argument("--all-groups", action="store_true", help="include every group")
