@@ -449,3 +449,14 @@ def test_interpreter_choice_is_remembered_and_rechecked(
     third = run_ghostenv("ghost", commits[2], cwd=root, env=env)
     assert third.returncode == 0, third.stderr
     assert memos[0].read_text().strip() == chosen
+
+
+def test_python_from_the_environment_acts_as_the_option(
+        repo: tuple[Path, list[str]], shared_cache: Path) -> None:
+    root, commits = repo
+    by_option = _ghost(root, shared_cache, commits[1])
+    by_env = run_ghostenv("ghost", commits[1], cwd=root,
+                          env={"GHOSTENV_CACHE_DIR": str(shared_cache),
+                               "GHOSTENV_PYTHON": sys.executable})
+    assert by_env.returncode == 0, by_env.stderr
+    assert by_env.stdout == by_option.stdout

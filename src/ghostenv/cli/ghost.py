@@ -55,7 +55,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="project directory inside the git repository (default: the "
                              "nearest directory at or above . with a pyproject.toml)")
     parser.add_argument("-p", "--python", metavar="REQUEST", default=None,
-                        help="interpreter (default: what the lock's requires-python selects)")
+                        help="interpreter (default: GHOSTENV_PYTHON / UV_PYTHON, else what the "
+                             "lock's requires-python selects)")
     parser.add_argument("--group", action="append", default=[], metavar="G",
                         help="include a dependency group (repeatable; `dev` is on by default)")
     parser.add_argument("--all-groups", action="store_true", help="include every group")
@@ -123,6 +124,11 @@ def _selection(options: dict[str, list[str]]) -> Selection:
                      all_extras="all_extras" in options)
 
 
+def _python_from_env() -> str | None:
+    """``GHOSTENV_PYTHON`` / ``UV_PYTHON`` act as ``--python`` (as for sync and run)."""
+    return os.environ.get("GHOSTENV_PYTHON") or os.environ.get("UV_PYTHON") or None
+
+
 def _default_project() -> str:
     """The nearest directory at or above cwd with a pyproject.toml (as ``sync``), else cwd."""
     from ghostenv.workflow.gate import find_project
@@ -161,7 +167,7 @@ def fast(argv: list[str]) -> int | None:
         cache_dir = os.fspath(user_cache_dir())
     project = options.get("project", [_default_project()])[-1]
     rev = options["rev"][0]
-    python = options.get("python", [None])[-1]
+    python = options.get("python", [_python_from_env()])[-1]
     selection = _selection(options)
     env = lookup(project, rev, os.path.expanduser(cache_dir), python, selection)
     if env is not None:
@@ -236,7 +242,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         if getattr(args, key):
             options.setdefault(key, [""])
     project = Path(options.get("project", [str(args.project or _default_project())])[-1])
-    python = options.get("python", [args.python])[-1]
+    python = options.get("python", [args.python or _python_from_env()])[-1]
     selection = _selection(options)
     env = lookup(project, args.rev, ctx.cache_dir, python, selection)
     if env is not None:
