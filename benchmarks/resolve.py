@@ -5,6 +5,8 @@ boto3/botocore tight-pin shape, deep chains whose conflict sits far below the
 decision that caused it (backjumping), and an unsatisfiable variant. Both
 resolvers see the same data and the same "fewest candidates first" preference;
 we count dependency look-ups (candidate versions examined) and wall time.
+ghostenv's memo tables (version-set operations, relations) are cleared before
+every repeat, so each timing is a cold solve, like resolvelib's.
 
     python benchmarks/resolve.py [--repeat 3]
 """
