@@ -35,7 +35,7 @@ name = "demo"
 version = "0.1.0"
 requires-python = ">=3.8"
 dependencies = [
-    "alpha[docs,fast]",
+    "alpha[fast,docs]",
     "epsilon-tool; sys_platform == 'win32'",
     "Gamma>=0.1,<2",
     "beta; python_version >= '3.10'",

@@ -14,9 +14,11 @@ the same, which is all uv's comparison needs (it normalizes both sides).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 
 from packaging.markers import Marker
+from packaging.requirements import InvalidRequirement
 from packaging.requirements import Requirement as PepRequirement
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
@@ -163,8 +165,13 @@ def _specifier(req: PepRequirement) -> str | None:
     return ",".join(str(s) for s in sorted(specs, key=key))
 
 
-def requirement(req: PepRequirement, extra: str | None = None) -> Requirement:
-    """One declared requirement as a ``requires-dist``/``requires-dev`` table."""
+def requirement(req: PepRequirement, extra: str | None = None,
+                order: dict[str, tuple[str, ...]] | None = None) -> Requirement:
+    """One declared requirement as a ``requires-dist``/``requires-dev`` table.
+
+    ``order`` maps ``str(req)`` to its extras in the order they were written
+    (uv keeps that order; packaging's Requirement keeps only a set).
+    """
     if req.url:
         raise ProjectError(
             f"`{req}`: direct URL requirements cannot be locked by ghostenv yet",
@@ -175,7 +182,10 @@ def requirement(req: PepRequirement, extra: str | None = None) -> Requirement:
         tail = f"extra == '{extra}'"
         marker_text = f"({marker_text}) and {tail}" if marker_text else tail
     marker = normalize_marker(marker_text) if marker_text else None
-    extras = tuple(sorted(canonicalize_name(e) for e in req.extras))
+    extras: tuple[str, ...] = tuple(sorted(canonicalize_name(e) for e in req.extras))
+    written = (order or {}).get(str(req))
+    if written is not None and sorted(written) == list(extras):
+        extras = written
     return Requirement(
         name=canonicalize_name(req.name),
         extras=extras or None,
@@ -226,13 +236,47 @@ def sort_requirements(reqs: Iterable[Requirement]) -> tuple[Requirement, ...]:
     )
 
 
+_EXTRAS = re.compile(r"\s*[A-Za-z0-9][A-Za-z0-9._-]*\s*\[([^\]]*)\]")
+
+
+def extras_as_written(project: Project) -> dict[str, tuple[str, ...]]:
+    """``str(requirement)`` -> its extras in declaration order, from pyproject.toml's text."""
+    import tomllib
+
+    try:
+        doc = tomllib.loads(project.path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return {}
+    table = doc.get("project", {})
+    raw: list[object] = list(table.get("dependencies", []) or [])
+    for reqs in (table.get("optional-dependencies", {}) or {}).values():
+        raw += list(reqs or [])
+    for reqs in (doc.get("dependency-groups", {}) or {}).values():
+        raw += list(reqs or [])
+    out: dict[str, tuple[str, ...]] = {}
+    for text in raw:
+        if not isinstance(text, str):
+            continue
+        match = _EXTRAS.match(text)
+        if match is None:
+            continue
+        try:
+            key = str(PepRequirement(text))
+        except InvalidRequirement:
+            continue
+        names = [canonicalize_name(e.strip()) for e in match.group(1).split(",") if e.strip()]
+        out[key] = tuple(dict.fromkeys(names))
+    return out
+
+
 def root_metadata(project: Project) -> PackageMetadata:
     """``[package.metadata]`` of the project being locked."""
-    dist = [requirement(r) for r in project.dependencies]
+    order = extras_as_written(project)
+    dist = [requirement(r, order=order) for r in project.dependencies]
     for extra, reqs in project.optional_dependencies:
-        dist += [requirement(r, extra) for r in reqs]
+        dist += [requirement(r, extra, order) for r in reqs]
     dev = tuple(
-        (group, sort_requirements(requirement(r) for r in reqs))
+        (group, sort_requirements(requirement(r, order=order) for r in reqs))
         for group, reqs in sorted(project.groups)
     )
     return PackageMetadata(
