@@ -15,7 +15,10 @@ error message. uv does the same (a canonical fast path with a TOML fallback).
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from typing import Any
 
 _TOKEN = re.compile(
     r""" *(?:"([^"\\\x00-\x08\x0a-\x1f\x7f]*)"(?!")"""  # 1 basic string, no escapes

@@ -14,11 +14,9 @@ dependency naming a missing or ambiguous package, a url/path wheel without
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import replace
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from ghostenv.errors import LockError
 from ghostenv.lock.fast_toml import parse_canonical
@@ -38,6 +36,10 @@ from ghostenv.lock.model import (
     Source,
     Zstd,
 )
+
+if TYPE_CHECKING:
+    from os import PathLike
+    from typing import Any
 
 _HEADER = re.compile(r"^\s*\[\[\s*(package|distribution)\s*\]\]\s*(#.*)?$")
 _REQ_SOURCES = ("git", "url", "path", "directory", "editable", "virtual")
@@ -554,17 +556,23 @@ class _Reader:
             sets.append(tuple(items))
         return tuple(sets)
 
-    def lock(self) -> Lock:
+    def _tomllib(self) -> dict[str, Any]:
+        import tomllib
+
         try:
-            # uv's own layout is read by the fast subset parser; anything else by tomllib
-            doc = parse_canonical(self.text)
-            if doc is None:
-                doc = tomllib.loads(self.text)
+            return tomllib.loads(self.text)
         except tomllib.TOMLDecodeError as exc:
             raise LockError(
                 f"{self.filename}: invalid TOML: {exc}",
                 hint="fix the syntax or regenerate the lock with `ghostenv lock`",
             ) from exc
+
+    def lock(self) -> Lock:
+        # uv's own layout is read by the fast subset parser; anything else by tomllib
+        # (imported only then: it costs more to import than the fast parser takes)
+        doc = parse_canonical(self.text)
+        if doc is None:
+            doc = self._tomllib()
         version = doc.get("version")
         if not isinstance(version, int) or isinstance(version, bool):
             raise self.fail("version", "missing or not an integer", keys=("version",))
@@ -690,10 +698,11 @@ def loads(text: str, *, filename: str = "uv.lock") -> Lock:
     return _Reader(text, filename).lock()
 
 
-def read_lock(path: Path) -> Lock:
+def read_lock(path: str | PathLike[str]) -> Lock:
     """Read and parse the lock at ``path``."""
     try:
-        data = Path(path).read_bytes()
+        with open(path, "rb") as handle:
+            data = handle.read()
     except OSError as exc:
         raise LockError(
             f"{path}: cannot read: {exc.strerror}", hint="run `ghostenv lock` to create it"
