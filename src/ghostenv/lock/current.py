@@ -27,7 +27,9 @@ tick as the recording cannot hide behind an unchanged size and mtime, because
 such a file is always hashed.
 
 The record also names the ghostenv version, so an upgrade that changes what
-"satisfies" means starts from a real check.
+"satisfies" means starts from a real check. One input it cannot see: a new
+workspace member directory matched by an unchanged ``members`` glob (the root
+pyproject.toml did not change); ``ghostenv lock --refresh`` re-checks.
 """
 
 from __future__ import annotations
