@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import hashlib
 import json
 import subprocess
 import sys
@@ -217,6 +218,9 @@ def test_a_keyed_pick_is_remembered_per_page_body(make_index: Any, tmp_path: Pat
 
     first, second = run(go()), run(go())
     assert len(calls) == 1  # the second run refetched the page but did not scan it
+    stored = HttpCache(tmp_path / "c").get_page(server.simple_url + "beta/")
+    assert stored is not None
+    assert stored.digest == hashlib.sha256(stored.body).hexdigest()  # kept with the entry
     assert first.files == second.files
     assert len(first.files) == 1
     server.options.metadata = False  # the page body changes (no data-core-metadata)

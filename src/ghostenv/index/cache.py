@@ -19,7 +19,7 @@ import hashlib
 import json
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 _MAX_AGE = re.compile(r"max-age\s*=\s*(\d+)")
@@ -36,6 +36,9 @@ class CachedPage:
     last_modified: str | None
     stored_at: float
     max_age: int
+    #: sha256 of ``body`` when known (stored with the entry: a warm run that gets the same
+    #: bytes back reuses it instead of hashing the page again)
+    digest: str | None = field(default=None, compare=False)
 
     def fresh(self, now: float | None = None) -> bool:
         """Whether ``Cache-Control: max-age`` still covers this copy."""
@@ -110,7 +113,8 @@ class HttpCache:
                 raise ValueError("truncated or foreign entry")
             return CachedPage(url=url, body=body, content_type=info["content_type"],
                               etag=info.get("etag"), last_modified=info.get("last_modified"),
-                              stored_at=float(info["stored_at"]), max_age=int(info["max_age"]))
+                              stored_at=float(info["stored_at"]), max_age=int(info["max_age"]),
+                              digest=info.get("sha256"))
         except (ValueError, KeyError, TypeError):
             path.unlink(missing_ok=True)  # corrupt: discard, the caller refetches
             return None
@@ -120,20 +124,22 @@ class HttpCache:
             "url": page.url, "content_type": page.content_type, "etag": page.etag,
             "last_modified": page.last_modified, "stored_at": page.stored_at,
             "max_age": page.max_age, "length": len(page.body),
+            "sha256": page.digest or hashlib.sha256(page.body).hexdigest(),
         }).encode()
         atomic_write(self._page_path(page.url), header + b"\n" + page.body)
 
-    def _derived_path(self, kind: str, body: bytes) -> Path:
-        key = hashlib.sha256(body).hexdigest()
+    def _derived_path(self, kind: str, body: bytes, digest: str | None = None) -> Path:
+        key = digest or hashlib.sha256(body).hexdigest()
         return self.root / "derived" / kind / key[:2] / f"{key}.json"
 
-    def get_derived(self, kind: str, body: bytes) -> object | None:
+    def get_derived(self, kind: str, body: bytes, digest: str | None = None) -> object | None:
         """What ``kind`` computed from exactly these page bytes before (JSON), or None.
 
         Keyed by the body's sha256, so it can never outlive the page it came from:
-        a changed page is a different key. A corrupt entry is a miss.
+        a changed page is a different key. A corrupt entry is a miss. ``digest``: the
+        body's sha256 when the caller already knows it.
         """
-        path = self._derived_path(kind, body)
+        path = self._derived_path(kind, body, digest)
         try:
             value: object = json.loads(path.read_bytes())
         except OSError:
@@ -143,8 +149,9 @@ class HttpCache:
             return None
         return value
 
-    def put_derived(self, kind: str, body: bytes, value: object) -> None:
-        atomic_write(self._derived_path(kind, body), json.dumps(value).encode())
+    def put_derived(self, kind: str, body: bytes, value: object,
+                    digest: str | None = None) -> None:
+        atomic_write(self._derived_path(kind, body, digest), json.dumps(value).encode())
 
     def _metadata_path(self, algo: str, digest: str) -> Path:
         return self.root / "metadata" / algo / f"{digest}.metadata"

@@ -237,7 +237,9 @@ class IndexClient(MetadataProbe):
         unchanged = (cached is not None and cached.body == page.body and page.max_age == 0
                      and (cached.etag, cached.last_modified, cached.content_type)
                      == (page.etag, page.last_modified, page.content_type))
-        if self.cache and not unchanged and "no-store" not in resp.headers.get("cache-control", ""):
+        if unchanged and cached is not None:
+            page = cached  # same bytes: keep the stored digest (no hashing on the loop)
+        elif self.cache and "no-store" not in resp.headers.get("cache-control", ""):
             self._write_behind(self.cache.put_page, page)
         return self._parse_picked(page, name, pick, pick_key)
 
@@ -247,14 +249,15 @@ class IndexClient(MetadataProbe):
         (refetched because the index sends no validators) is not decoded again."""
         if pick is None or pick_key is None or self.cache is None:
             return _parse(page, name, pick)
-        found = self.cache.get_derived(pick_key, page.body)
+        found = self.cache.get_derived(pick_key, page.body, page.digest)
         if isinstance(found, dict):
             try:
                 return page_from_json(found)
             except (KeyError, TypeError, ValueError):
                 pass
         parsed = _parse(page, name, pick)
-        self._write_behind(self.cache.put_derived, pick_key, page.body, page_to_json(parsed))
+        self._write_behind(self.cache.put_derived, pick_key, page.body, page_to_json(parsed),
+                           page.digest)
         return parsed
 
     async def project(self, name: str, *, pick: Pick | None = None,
