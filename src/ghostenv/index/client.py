@@ -234,7 +234,8 @@ class IndexClient(MetadataProbe):
         # stored even without validators: it cannot be revalidated, but --offline can use it.
         # An unchanged body with nothing to keep fresh is not rewritten (a warm run over the
         # top 100 projects would otherwise write 60 MB again).
-        unchanged = (cached is not None and cached.body == page.body and page.max_age == 0
+        unchanged = (cached is not None and cached.digest is not None  # (older entries: once)
+                     and cached.body == page.body and page.max_age == 0
                      and (cached.etag, cached.last_modified, cached.content_type)
                      == (page.etag, page.last_modified, page.content_type))
         if unchanged and cached is not None:
