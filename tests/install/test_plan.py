@@ -145,7 +145,7 @@ def test_objects_missing_from_store_are_fetched_again(env: VenvLayout, cache_dir
     assert store.get_manifest(manifest.wheel_sha256) is not None
 
 
-def test_record_and_installer_shared_between_environments(
+def test_record_and_installer_written_per_environment(
         env: VenvLayout, cache_dir: Path, tmp_path: Path, fixture_build: BuildResult,
         fixture_index: IndexServer) -> None:
     store = Store(cache_dir / "store")
@@ -156,6 +156,9 @@ def test_record_and_installer_shared_between_environments(
     a = env.purelib / "beta-1.0.0.dist-info" / "RECORD"
     b = other.purelib / "beta-1.0.0.dist-info" / "RECORD"
     assert a.read_bytes() == b.read_bytes()
-    assert a.stat().st_ino == b.stat().st_ino  # one inode: ten envs do not cost ten RECORDs
+    # installer-owned files are written, never linked: editing one env's RECORD in place
+    # must not reach the store or the other environment
+    assert a.stat().st_ino != b.stat().st_ino
+    assert a.stat().st_nlink == 1
     listed = py(other, "import importlib.metadata as m; print(len(m.files('beta')))")
     assert int(listed) >= 4
