@@ -57,12 +57,9 @@ class BuildEnv:
 
 def target_for(interpreter: Interpreter) -> Target:
     """The resolver's Target for a probed interpreter (its own markers and tags)."""
-    from packaging.version import Version
-
     from ghostenv.resolve.python import Target
 
-    return Target(Version(".".join(map(str, interpreter.version))), dict(interpreter.markers),
-                  frozenset(interpreter.tags()))
+    return Target.for_interpreter(interpreter)
 
 
 def _memo_path(requirements: Sequence[str], interpreter: Interpreter, settings: IndexSettings,

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache, cached_property
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from packaging.markers import Marker
 from packaging.requirements import Requirement
@@ -26,6 +26,9 @@ from ghostenv.resolve.incompatibility import Incompatibility, NoVersionsCause
 from ghostenv.resolve.provider import Dependencies, Unavailable
 from ghostenv.resolve.report import externals
 from ghostenv.resolve.version_set import VersionSet
+
+if TYPE_CHECKING:
+    from ghostenv.discover import Interpreter
 
 __all__ = [
     "Candidate",
@@ -95,6 +98,18 @@ class Target:
     ) -> Target:
         return cls._make(python, platforms, machine=machine, os_name="posix",
                          sys_platform="linux", system="Linux")
+
+    @classmethod
+    def for_interpreter(cls, interpreter: Interpreter) -> Target:
+        """The target a real interpreter is: its own markers, and its tags in its own order.
+
+        The order matters: it is what picks the best wheel of a version (as pip and uv).
+        """
+        ranked: list[Tag] = []
+        for text in interpreter.tag_strings():  # most specific first
+            ranked.extend(parse_tag(text))
+        version = Version(".".join(map(str, interpreter.version)))
+        return cls(version, dict(interpreter.markers), frozenset(ranked), tuple(ranked))
 
     @classmethod
     def for_platform(cls, python: str, platform: str) -> Target:

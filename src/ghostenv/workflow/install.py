@@ -118,14 +118,9 @@ def _relative(text: str, base: Path) -> str:
 
 def target_for(interpreter: Interpreter) -> Target:
     """The resolver's Target from the interpreter's own markers and tags."""
-    from packaging.tags import parse_tag
-    from packaging.version import Version
-
     from ghostenv.resolve.python import Target
 
-    tags = frozenset(t for s in interpreter.tag_strings() for t in parse_tag(s))
-    return Target(Version(".".join(map(str, interpreter.version))), dict(interpreter.markers),
-                  tags)
+    return Target.for_interpreter(interpreter)
 
 
 def _check_wheel_tags(wheel: Path, interpreter: Interpreter) -> None:
