@@ -26,26 +26,13 @@ from packaging.version import InvalidVersion, Version
 from ghostenv.errors import ProjectError
 from ghostenv.lock.model import PackageMetadata, Requirement
 from ghostenv.project.model import Project
+from ghostenv.resolve.universal_marker_ranges import STRING_KEYS, SYSTEM_TO_PLATFORM, VERSION_KEYS
 
 #: uv's order of marker variables (spec §7): versions before strings, extra last.
+#: Built from the marker algebra's own key lists so the two cannot drift apart.
 _VARIABLE_RANK = {
     name: i
-    for i, name in enumerate(
-        (
-            "implementation_version",
-            "python_full_version",
-            "python_version",
-            "os_name",
-            "sys_platform",
-            "platform_system",
-            "platform_machine",
-            "platform_python_implementation",
-            "platform_release",
-            "platform_version",
-            "implementation_name",
-            "extra",
-        )
-    )
+    for i, name in enumerate((*VERSION_KEYS, "python_version", *STRING_KEYS, "extra"))
 }
 
 
@@ -89,24 +76,14 @@ def _python_atom(op: str, value: str) -> str:
     }.get(op, f"python_version {op} '{value}'")
 
 
-_SYSTEMS = {
-    "Windows": "win32",
-    "Darwin": "darwin",
-    "Linux": "linux",
-    "AIX": "aix",
-    "Emscripten": "emscripten",
-    "Android": "android",
-}
-
-
 def _atom(item: tuple[object, object, object]) -> str:
     left, op, right = item
     lval, oval, rval = str(left), str(op), str(right)
     if type(left).__name__ == "Variable" and type(right).__name__ == "Value":
         if lval == "python_version" and oval in ("<", ">=", ">", "<=", "==", "!="):
             return _python_atom(oval, rval)
-        if lval == "platform_system" and oval in ("==", "!=") and rval in _SYSTEMS:
-            return f"sys_platform {oval} '{_SYSTEMS[rval]}'"
+        if lval == "platform_system" and oval in ("==", "!=") and rval in SYSTEM_TO_PLATFORM:
+            return f"sys_platform {oval} '{SYSTEM_TO_PLATFORM[rval]}'"
         if lval == "extra":
             rval = canonicalize_name(rval)
         quote = '"' if "'" in rval else "'"

@@ -14,10 +14,11 @@ from typing import TYPE_CHECKING, Any
 from packaging.specifiers import SpecifierSet
 from packaging.tags import parse_tag
 from packaging.utils import canonicalize_name
-from packaging.version import InvalidVersion, Version
+from packaging.version import Version
 
-from ghostenv.resolve.markers import Bound, Interval, _intersect, _is_empty, version_ranges
+from ghostenv.resolve.markers import Bound
 from ghostenv.resolve.python import requirement_set, split_extra
+from ghostenv.resolve.universal_marker_ranges import _start_key, specifier_ranges
 from ghostenv.resolve.version_set import VersionSet
 
 if TYPE_CHECKING:
@@ -149,29 +150,10 @@ def _python_tag_ok(tag: str, lower: Version | None, upper: Version | None) -> bo
 def _spec_floor(spec: SpecifierSet) -> Bound:
     """requires-python's lowest admitted Python, as a bound: uv reads the whole range, so
     ``>=3.9,!=3.9.0,!=3.9.1`` starts strictly above 3.9 (its forks say ``> '3.9'``)."""
-    ranges: list[Interval] = [(None, None)]
-    for item in spec:
-        if item.operator in ("<", "<="):
-            continue  # upper bounds are ignored, like uv
-        try:
-            allowed = version_ranges(item.operator, item.version)
-        except (InvalidVersion, KeyError):
-            continue
-        ranges = [
-            overlap
-            for mine in ranges
-            for other in allowed
-            if not _is_empty(overlap := _intersect(mine, other))
-        ]
+    ranges = specifier_ranges(spec, lower_only=True)
     if not ranges:
         return None
-    return min((r[0] for r in ranges), key=_lower_key)
-
-
-def _lower_key(bound: Bound) -> tuple[object, ...]:
-    if bound is None:
-        return (0,)
-    return (1, bound[0], 0 if bound[1] else 1)
+    return min((r[0] for r in ranges), key=_start_key)
 
 
 _FLOORS: dict[SpecifierSet, Bound] = {}

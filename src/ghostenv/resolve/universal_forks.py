@@ -19,20 +19,14 @@ from typing import Any
 
 from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
-from packaging.version import InvalidVersion, Version
+from packaging.version import Version
 
 from ghostenv.resolve.incompatibility import ROOT, Incompatibility, NoVersionsCause, RootCause
-from ghostenv.resolve.markers import (
-    Interval,
-    MarkerTree,
-    _intersect,
-    _is_empty,
-    parse_marker,
-    version_ranges,
-)
+from ghostenv.resolve.markers import Interval, MarkerTree, parse_marker
 from ghostenv.resolve.python import Options, Source
 from ghostenv.resolve.solver import _ROOT_VERSION, SolveFailure, Solver
 from ghostenv.resolve.term import Term
+from ghostenv.resolve.universal_marker_ranges import specifier_ranges
 from ghostenv.resolve.universal_provider import (
     VIRTUAL,
     Dep,
@@ -61,18 +55,7 @@ class Solved:
 
 def requires_python_interval(spec: SpecifierSet) -> Interval:
     """The Python range a project's requires-python spans (``~=3.10.2`` = [3.10.2, 3.11))."""
-    ranges: list[Interval] = [(None, None)]
-    for item in spec:
-        try:
-            allowed = version_ranges(item.operator, item.version)
-        except (InvalidVersion, KeyError):
-            continue
-        ranges = [
-            overlap
-            for mine in ranges
-            for other in allowed
-            if not _is_empty(overlap := _intersect(mine, other))
-        ]
+    ranges = specifier_ranges(spec)
     if not ranges:
         return (None, None)
     return (ranges[0][0], ranges[-1][1])

@@ -14,7 +14,9 @@ from packaging.utils import canonicalize_name
 from ghostenv.resolve import markers as core
 from ghostenv.resolve.universal_marker_ranges import (
     FALSE,
+    MARKER_ALIASES,
     STRING_KEYS,
+    SYSTEM_TO_PLATFORM,
     TRUE,
     VERSION_KEYS,
     Interval,
@@ -25,28 +27,11 @@ from ghostenv.resolve.universal_marker_ranges import (
     version_ranges,
 )
 
-_ALIASES = {
-    "os.name": "os_name",
-    "sys.platform": "sys_platform",
-    "platform.version": "platform_version",
-    "platform.machine": "platform_machine",
-    "platform.python_implementation": "platform_python_implementation",
-    "python_implementation": "platform_python_implementation",
-}
-_SYSTEM_TO_PLATFORM = {
-    "Windows": "win32",
-    "Darwin": "darwin",
-    "Linux": "linux",
-    "AIX": "aix",
-    "Emscripten": "emscripten",
-    "Android": "android",
-}
-
 
 # -- expressions -----------------------------------------------------------------
 def _string_node(key: str, op: str, value: str) -> int:
-    if key == "platform_system" and value in _SYSTEM_TO_PLATFORM:
-        key, value = "sys_platform", _SYSTEM_TO_PLATFORM[value]
+    if key == "platform_system" and value in SYSTEM_TO_PLATFORM:
+        key, value = "sys_platform", SYSTEM_TO_PLATFORM[value]
     index = STRING_KEYS.index(key)
     var = (1, index)
     if op in ("in", "not in"):
@@ -128,13 +113,13 @@ def _expression(lhs: Any, op: str, rhs: Any) -> int:
         raise ValueError("a marker compares two variables")
     if op in ("in", "not in") and right_is_var:
         # '<value>' in <key>: the "contains" test
-        key = _ALIASES.get(rhs.value, rhs.value)
+        key = MARKER_ALIASES.get(rhs.value, rhs.value)
         if key in STRING_KEYS:
             return _bool_node((3, STRING_KEYS.index(key), lhs.value), op == "in")
         raise ValueError(f"unsupported marker: {lhs.value!r} {op} {key}")
     if right_is_var:
         lhs, rhs, op = rhs, lhs, _FLIP[op]
-    key = _ALIASES.get(lhs.value, lhs.value)
+    key = MARKER_ALIASES.get(lhs.value, lhs.value)
     value = str(rhs.value)
     if key == "extra":
         try:

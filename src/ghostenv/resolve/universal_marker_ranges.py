@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from packaging.version import Version
+from packaging.version import InvalidVersion, Version
 
 TRUE = 0
 FALSE = 1
@@ -39,7 +39,8 @@ STRING_KEYS = (
     "implementation_name",
 )
 VERSION_KEYS = ("implementation_version", "python_full_version")
-_ALIASES = {
+#: Legacy dotted spellings packaging still parses, mapped to the PEP 508 keys.
+MARKER_ALIASES = {
     "os.name": "os_name",
     "sys.platform": "sys_platform",
     "platform.version": "platform_version",
@@ -47,7 +48,10 @@ _ALIASES = {
     "platform.python_implementation": "platform_python_implementation",
     "python_implementation": "platform_python_implementation",
 }
-_SYSTEM_TO_PLATFORM = {
+#: ``platform_system`` values uv rewrites to the ``sys_platform`` they imply.
+#: One table for the marker algebra and the lock's ``[package.metadata]``
+#: writer, so both spell a rewritten marker the same way.
+SYSTEM_TO_PLATFORM = {
     "Windows": "win32",
     "Darwin": "darwin",
     "Linux": "linux",
@@ -206,3 +210,28 @@ def version_ranges(op: str, text: str) -> list[Interval]:
         "<": [(None, (version, False))],
     }
     return table[op]
+
+
+def specifier_ranges(spec: Iterable[Any], *, lower_only: bool = False) -> list[Interval]:
+    """The Python versions a requires-python specifier set admits, as sorted intervals.
+
+    One intersection for both readers of requires-python: the fork's Python
+    range (every clause) and the floor uv writes in fork markers, which reads
+    only the lower clauses (``lower_only``) because uv ignores upper bounds
+    there. Clauses whose version does not parse are skipped, as uv does.
+    """
+    ranges: list[Interval] = [FULL]
+    for item in spec:
+        if lower_only and item.operator in ("<", "<="):
+            continue
+        try:
+            allowed = version_ranges(item.operator, item.version)
+        except (InvalidVersion, KeyError):
+            continue
+        ranges = [
+            overlap
+            for mine in ranges
+            for other in allowed
+            if not _is_empty(overlap := _intersect(mine, other))
+        ]
+    return ranges
