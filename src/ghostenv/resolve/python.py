@@ -374,16 +374,14 @@ class PythonProvider:
         return found
 
 
-class _Lookahead:
-    """Guesses for the index thread: what the solver will likely pick and need next.
+class WantedVersions:
+    """What the solver has asked for so far, per project: the narrowest range and the extras.
 
-    Runs on the source's event-loop thread while the solver runs on its own; it
-    only reads the provider's memo tables (values are immutable and equal however
-    many times they are computed), so no lock is needed.
+    The lookahead of both resolvers (this one and the universal one) keeps the
+    same record for its guesses, so the narrowing rule lives here once.
     """
 
-    def __init__(self, provider: PythonProvider) -> None:
-        self.provider = provider
+    def __init__(self) -> None:
         self.wanted: dict[str, VersionSet] = {}
         self.extras: dict[str, set[str]] = {}
 
@@ -398,6 +396,19 @@ class _Lookahead:
         if extra is not None:
             self.extras.setdefault(name, set()).add(canonicalize_name(extra))
         return name, extra
+
+
+class _Lookahead(WantedVersions):
+    """Guesses for the index thread: what the solver will likely pick and need next.
+
+    Runs on the source's event-loop thread while the solver runs on its own; it
+    only reads the provider's memo tables (values are immutable and equal however
+    many times they are computed), so no lock is needed.
+    """
+
+    def __init__(self, provider: PythonProvider) -> None:
+        super().__init__()
+        self.provider = provider
 
     def choose(self, name: str) -> Version | None:
         return self.provider.likely(name, self.wanted.get(name, VersionSet.full()))

@@ -13,11 +13,10 @@ from typing import TYPE_CHECKING, Any
 
 from packaging.specifiers import SpecifierSet
 from packaging.tags import parse_tag
-from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 from ghostenv.resolve.markers import Bound
-from ghostenv.resolve.python import requirement_set, split_extra
+from ghostenv.resolve.python import WantedVersions, requirement_set
 from ghostenv.resolve.universal_marker_ranges import _start_key, specifier_ranges
 from ghostenv.resolve.version_set import VersionSet
 
@@ -66,25 +65,14 @@ class _Lazy(Sequence[Version]):
             position += 1
 
 
-class Lookahead:
+class Lookahead(WantedVersions):
     """Guesses for the index thread (IndexSource's speculation): the likely version of a
     project and the projects it will need. Runs on the index thread, so it touches no
     marker diagrams (their tables are not thread-safe) and writes nothing shared."""
 
     def __init__(self, shared: Shared) -> None:
+        super().__init__()
         self.shared = shared
-        self.wanted: dict[str, VersionSet] = {}
-        self.extras: dict[str, set[str]] = {}
-
-    def want(self, package: str, versions: VersionSet) -> str:
-        base, extra = split_extra(package)
-        name = canonicalize_name(base)
-        before = self.wanted.get(name)
-        both = versions if before is None else before & versions
-        self.wanted[name] = versions if both.is_empty else both
-        if extra is not None:
-            self.extras.setdefault(name, set()).add(canonicalize_name(extra))
-        return name
 
     def choose(self, name: str) -> Version | None:
         wanted = self.wanted.get(name, VersionSet.full())
@@ -104,7 +92,7 @@ class Lookahead:
             text = str(requirement.marker) if requirement.marker is not None else ""
             if "extra" in text and not any(f'"{x}"' in text or f"'{x}'" in text for x in extras):
                 continue
-            names.add(self.want(requirement.name, requirement_set(requirement)))
+            names.add(self.want(requirement.name, requirement_set(requirement))[0])
         names.discard(name)
         return sorted(names)
 

@@ -320,7 +320,7 @@ class ForkProvider:
         if hook is None:
             return
         lookahead = self.shared.lookahead
-        names = sorted({lookahead.want(p, v) for p, v in requests if not p.startswith("@")})
+        names = sorted({lookahead.want(p, v)[0] for p, v in requests if not p.startswith("@")})
         if getattr(self.shared.source, "accepts_lookahead", False):
             hook(names, lookahead=lookahead)
         else:
