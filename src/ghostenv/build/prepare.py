@@ -31,13 +31,24 @@ if TYPE_CHECKING:
     from ghostenv.store import Store
 
 
-def _metadata_from_wheel(wheel: Path) -> bytes:
+def wheel_metadata(wheel: Path) -> bytes | None:
+    """The wheel's top-level ``.dist-info/METADATA``, or None when it has none.
+
+    Shared by the metadata hook's fallback here and by ``install`` for local
+    wheels; each caller raises its own error for a wheel without one (a failed
+    build here, a bad wheel there).
+    """
     with zipfile.ZipFile(wheel) as zf:
         names = [n for n in zf.namelist()
                  if n.count("/") == 1 and n.endswith(".dist-info/METADATA")]
-        if not names:
-            raise BuildError(f"{wheel.name}: the built wheel has no .dist-info/METADATA")
-        return zf.read(names[0])
+        return zf.read(names[0]) if names else None
+
+
+def _metadata_from_wheel(wheel: Path) -> bytes:
+    data = wheel_metadata(wheel)
+    if data is None:
+        raise BuildError(f"{wheel.name}: the built wheel has no .dist-info/METADATA")
+    return data
 
 
 def prepare_metadata(source: Path, *, interpreter: Interpreter, settings: IndexSettings,

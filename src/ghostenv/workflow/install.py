@@ -140,16 +140,13 @@ def _check_wheel_tags(wheel: Path, interpreter: Interpreter) -> None:
 
 
 def _read_wheel_metadata(wheel: Path) -> bytes:
-    import zipfile
-
+    from ghostenv.build.prepare import wheel_metadata
     from ghostenv.errors import WheelError
 
-    with zipfile.ZipFile(wheel) as archive:
-        names = [n for n in archive.namelist()
-                 if n.count("/") == 1 and n.endswith(".dist-info/METADATA")]
-        if not names:
-            raise WheelError(f"{wheel.name}: no .dist-info/METADATA")
-        return archive.read(names[0])
+    data = wheel_metadata(wheel)
+    if data is None:
+        raise WheelError(f"{wheel.name}: no .dist-info/METADATA")
+    return data
 
 
 def local_artifact(text: str, *, editable: bool, interpreter: Interpreter,
