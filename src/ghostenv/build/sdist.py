@@ -31,11 +31,11 @@ def fetch_sdist(file: DistFile, store: Store, settings: IndexSettings) -> Path:
     from urllib.parse import unquote, urlsplit
 
     from ghostenv.build.download import download
-    from ghostenv.build.source import file_hash
+    from ghostenv.store.cas import file_sha256
 
     if file.url.startswith("file:"):
         path = Path(unquote(urlsplit(file.url).path))
-        if file.sha256 and file_hash(path) != file.sha256.lower():
+        if file.sha256 and file_sha256(path) != file.sha256.lower():
             raise HashMismatchError(f"{file.filename}: sha256 mismatch with the index")
         return path
     key = (file.sha256 or hashlib.sha256(file.url.encode()).hexdigest()).lower()

@@ -138,14 +138,5 @@ def editable_hash(root: Path) -> str:
     return digest.hexdigest()
 
 
-def file_hash(path: Path) -> str:
-    """sha256 of a file's bytes (an sdist's identity)."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while block := handle.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 __all__ = ["CONFIG_FILES", "LEGACY_BACKEND", "LEGACY_REQUIRES", "BuildSystem", "editable_hash",
-           "file_hash", "read_build_system", "tree_hash"]
+           "read_build_system", "tree_hash"]

@@ -75,14 +75,15 @@ def _identify(source: Path, editable: bool, config: ConfigSettings | None = None
 
 
 def _identify_source(source: Path, editable: bool) -> _Source:
-    from ghostenv.build.source import editable_hash, file_hash, tree_hash
+    from ghostenv.build.source import editable_hash, tree_hash
+    from ghostenv.store.cas import file_sha256
 
     path = Path(os.path.abspath(source))
     if path.is_file():
         if editable:
             raise BuildError(f"{path.name}: an editable build needs a project directory, "
                              "not an sdist", hint="pass the project directory")
-        return _Source(path, True, file_hash(path))
+        return _Source(path, True, file_sha256(path))
     if not path.is_dir():
         raise BuildError(f"{path}: no such project directory or sdist")
     return _Source(path, False, editable_hash(path) if editable else tree_hash(path))

@@ -105,16 +105,14 @@ def cache_key(lock: Lock, interpreter: Interpreter) -> CacheKey:
 
 def built_wheel_digests(store: Store) -> set[str]:
     """sha256 of every wheel ghostenv built from an sdist (kept in ``<store>/built-v1``)."""
+    from ghostenv.store.cas import file_sha256
+
     built = store.root / "built-v1"
     found: set[str] = set()
     if not built.is_dir():
         return found
     for wheel in built.rglob("*.whl"):
-        digest = hashlib.sha256()
-        with open(wheel, "rb") as handle:
-            while block := handle.read(1 << 20):
-                digest.update(block)
-        found.add(digest.hexdigest())
+        found.add(file_sha256(wheel))
     return found
 
 

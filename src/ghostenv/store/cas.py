@@ -269,7 +269,7 @@ class Store:
         """
         wheel = Path(wheel)
         name = filename or wheel.name
-        wheel_sha = _hash_file(wheel)
+        wheel_sha = file_sha256(wheel)
         if expected_sha256 is not None and wheel_sha != expected_sha256.lower():
             raise HashMismatchError(
                 f"{name}: sha256 mismatch: expected {expected_sha256.lower()}, "
@@ -470,7 +470,7 @@ class Store:
                         temp.unlink()
         for sha, path in self.iter_objects(executables=True):
             checked += 1
-            if _hash_file(path) != sha:
+            if file_sha256(path) != sha:
                 corrupt.append(sha)
                 paths.append(str(path))
                 if remove:
@@ -490,7 +490,13 @@ class Store:
             raise StoreError(f"{self.root}: could not remove the store ({exc})") from exc
 
 
-def _hash_file(path: Path) -> str:
+def file_sha256(path: Path) -> str:
+    """sha256 (hex) of a file's bytes, read in chunks.
+
+    The one file hash of the code base: the store keys wheels by it, the install
+    plan hashes local wheels with it, builds key sdists by it, and the CI cache
+    lists built wheels by it; all must agree for a wheel to be found again.
+    """
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         while block := handle.read(CHUNK):

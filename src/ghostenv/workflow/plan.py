@@ -198,16 +198,6 @@ def _direct_url_differs(installed: Installed, wanted: Wanted) -> bool:
     return bool(have != json.loads(json.dumps(dict(wanted.direct_url))))
 
 
-def _hash_file(path: Path) -> str:
-    import hashlib
-
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while block := handle.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _stored(store: Store, item: Wanted) -> WheelManifest | None:
     return store.get_manifest(item.sha256, check_objects=False) if item.sha256 else None
 
@@ -228,6 +218,8 @@ def plan_install(
     a reinstall even when the same version is there. A local wheel without a
     digest is hashed here (read only) so that its store entry can be found.
     """
+    from ghostenv.store.cas import file_sha256
+
     have = installed_dists(layout)
     recorded = store.installed_wheels(layout.root) if have else {}
     forced = {normalize(n) for n in reinstall} if not isinstance(reinstall, bool) else set()
@@ -241,7 +233,7 @@ def plan_install(
         seen.add(name)
         item = given
         if item.sha256 is None and item.path is not None:
-            item = replace(item, sha256=_hash_file(item.path))
+            item = replace(item, sha256=file_sha256(item.path))
         current = have.get(name)
         if current is None:
             manifest = _stored(store, item)
