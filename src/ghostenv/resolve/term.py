@@ -106,12 +106,28 @@ def _relation(term: Term, known: Term) -> Relation:
     hit = _RELATIONS.get(key)
     if hit is not None:
         return hit[2]
-    if term.satisfied_by(known):
-        found = Relation.SATISFIED
-    elif term.intersect(known).is_empty:
-        found = Relation.CONTRADICTED
+    # satisfied_by() and intersect().is_empty spelled out on the version sets: most
+    # questions are new (cold), and this skips building the intersected Term, and
+    # for two negative terms the union (a negative term is never empty)
+    a, b = term.versions, known.versions
+    if known.positive:
+        if term.positive:
+            if b.is_subset(a):
+                found = Relation.SATISFIED
+            elif a.intersection(b).is_empty:
+                found = Relation.CONTRADICTED
+            else:
+                found = Relation.INCONCLUSIVE
+        elif b.is_disjoint(a):
+            found = Relation.SATISFIED
+        elif b.difference(a).is_empty:
+            found = Relation.CONTRADICTED
+        else:
+            found = Relation.INCONCLUSIVE
+    elif term.positive:
+        found = Relation.CONTRADICTED if a.difference(b).is_empty else Relation.INCONCLUSIVE
     else:
-        found = Relation.INCONCLUSIVE
+        found = Relation.SATISFIED if a.is_subset(b) else Relation.INCONCLUSIVE
     if len(_RELATIONS) >= _RELATIONS_MAX:
         _RELATIONS.clear()
     _RELATIONS[key] = (term, known, found)

@@ -175,6 +175,11 @@ class VersionSet:
     def difference(self, other: VersionSet) -> VersionSet:
         if self._single is not None:
             return _EMPTY if other.contains(self._single) else self
+        if self is other or ((other is _FULL or other._full) and self._range._is_plain()):
+            # no range needed: the solver subtracts a term from itself whenever a
+            # derivation restates what is known (x - x, x - *). Not for ``===``
+            # literals: a non-version string is outside the full range's bounds.
+            return _EMPTY
         key = (id(self), id(other))
         hit = _SUB.get(key)
         if hit is None:
@@ -182,7 +187,7 @@ class VersionSet:
         return hit[2]
 
     def is_subset(self, other: VersionSet) -> bool:
-        if self is other:
+        if self is other or ((other is _FULL or other._full) and self._range._is_plain()):
             return True
         if self._single is not None:
             return other.contains(self._single)
