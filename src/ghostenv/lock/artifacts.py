@@ -112,6 +112,9 @@ def _tags_match(python_tags: str, abi_tags: str, requires_python: str) -> bool:
     lower, upper = _bounds(SpecifierSet(requires_python))
 
     def inside(mm: tuple[int, int], *, need_lower: bool = True) -> bool:
+        """X.Y is in range; never for Python 2 (one rule for every kind of tag below)."""
+        if mm[0] == 2:
+            return False
         if need_lower and mm < lower:
             return False
         return not (upper is not None and mm > upper)
@@ -125,17 +128,14 @@ def _tags_match(python_tags: str, abi_tags: str, requires_python: str) -> bool:
                 match = _PY.match(py)
                 if match:
                     major = int(match.group(1))
-                    if major == 2:
-                        continue
-                    if match.group(2) is None:
-                        return True
-                    if inside((major, int(match.group(2))), need_lower=False):
+                    if major != 2 and (
+                        match.group(2) is None
+                        or inside((major, int(match.group(2))), need_lower=False)
+                    ):
                         return True
                     continue
                 match = _CP.match(py)
                 if match:
-                    if int(match.group(1)) == 2:
-                        continue
                     if inside((int(match.group(1)), int(match.group(2)))):
                         return True
                     continue
@@ -145,8 +145,6 @@ def _tags_match(python_tags: str, abi_tags: str, requires_python: str) -> bool:
         abi_py = "cp" + abi.split("_")[1] if abi.startswith("graalpy") and "_" in abi else abi
         match = re.match(r"^(?:cp|pypy)(\d)(\d+)", abi_py)
         if match:
-            if int(match.group(1)) == 2:
-                continue
             if inside((int(match.group(1)), int(match.group(2)))):
                 return True
             continue

@@ -15,7 +15,7 @@ realistically name (Python 2.7 to 3.16, the common platforms, the extras in play
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
 
 from packaging.markers import InvalidMarker, Marker
@@ -95,6 +95,19 @@ def _truth(
     except InvalidMarker:
         return (False,)
     return tuple(parsed.evaluate(env) for env in _envs(extras, pythons))
+
+
+def _same_markers(
+    want: Sequence[str | None], have: Sequence[str | None], pythons: tuple[str, ...]
+) -> bool:
+    """Two marker lists (``environments``, ``required-environments``) mean the same.
+
+    Compared by truth over the sample environments, one by one, as uv does for
+    both lists: a respelled marker is no change, a new or dropped one is.
+    """
+    return len(want) == len(have) and all(
+        _truth(a, (), pythons) == _truth(b, (), pythons) for a, b in zip(want, have, strict=True)
+    )
 
 
 def _spec(text: str | None) -> str:
@@ -264,18 +277,12 @@ def satisfies(lock: Lock, project: Project) -> str | None:
     admitted = SpecifierSet(lock.requires_python.replace(", ", ","))
     pythons = tuple(py for py in _PYTHONS if admitted.contains(py)) or tuple(_PYTHONS)
     want_supported = project.environments
-    if len(want_supported) != len(lock.supported_markers) or any(
-        _truth(a, (), pythons) != _truth(b, (), pythons)
-        for a, b in zip(want_supported, lock.supported_markers, strict=False)
-    ):
+    if not _same_markers(want_supported, lock.supported_markers, pythons):
         return (
             f"environments changed ({list(lock.supported_markers)} -> {list(want_supported)})"
         )
     want_required = project.required_environments
-    if len(want_required) != len(lock.required_markers) or any(
-        _truth(a, (), pythons) != _truth(b, (), pythons)
-        for a, b in zip(want_required, lock.required_markers, strict=False)
-    ):
+    if not _same_markers(want_required, lock.required_markers, pythons):
         return (
             f"required-environments changed ({list(lock.required_markers)}"
             f" -> {list(want_required)})"
