@@ -6,35 +6,14 @@ its forks, resolution-markers and every edge marker must come out the same.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import pytest
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
-from ghostenv.resolve.python import Candidate, Metadata
 from ghostenv.resolve.solver import SolveFailure
 from ghostenv.resolve.universal import Edge, RootSpec, UniversalResolution, resolve_universal
-
-
-class Registry:
-    """``{name: {version: (requires_python, [requirements])}}``, pure wheels."""
-
-    def __init__(self, packages: dict[str, dict[str, tuple[str, list[str]]]]) -> None:
-        self.packages = packages
-
-    def versions(self, name: str) -> Sequence[Candidate]:
-        return [
-            Candidate(Version(v), SpecifierSet(rp), ("py3-none-any",), True)
-            for v, (rp, _) in self.packages.get(name, {}).items()
-        ]
-
-    def metadata(self, name: str, version: Version) -> Metadata:
-        for v, (_, requires) in self.packages[name].items():
-            if Version(v) == version:
-                return Metadata(tuple(Requirement(r) for r in requires))
-        raise KeyError((name, version))
+from tests.resolve.universal_registry import Registry
 
 
 def _root(

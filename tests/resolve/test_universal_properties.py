@@ -10,8 +10,6 @@ installed. (This is what `sync` relies on.)
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from packaging.markers import Marker
@@ -19,9 +17,9 @@ from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
-from ghostenv.resolve.python import Candidate, Metadata
 from ghostenv.resolve.solver import SolveFailure
 from ghostenv.resolve.universal import Edge, RootSpec, UniversalResolution, resolve_universal
+from tests.resolve.universal_registry import Registry
 
 NAMES = ["a", "b", "c", "d"]
 VERSIONS = ["1.0", "2.0", "3.0"]
@@ -39,23 +37,6 @@ ENVS = [
     for py in ("3.10.2", "3.11.0", "3.12.1", "3.13.0")
     for plat in ("linux", "darwin", "win32")
 ]
-
-
-class Registry:
-    def __init__(self, packages: dict[str, dict[str, tuple[str, list[str]]]]) -> None:
-        self.packages = packages
-
-    def versions(self, name: str) -> Sequence[Candidate]:
-        return [
-            Candidate(Version(v), SpecifierSet(rp), ("py3-none-any",), True)
-            for v, (rp, _) in self.packages.get(name, {}).items()
-        ]
-
-    def metadata(self, name: str, version: Version) -> Metadata:
-        for v, (_, requires) in self.packages[name].items():
-            if Version(v) == version:
-                return Metadata(tuple(Requirement(r) for r in requires))
-        raise KeyError(name)
 
 
 @st.composite
