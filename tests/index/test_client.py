@@ -66,20 +66,60 @@ def test_html_dialect_gives_same_files(make_index: Any) -> None:
     assert any(f.yanked for f in from_html.files)
 
 
-def test_unadvertised_metadata_is_probed_once_per_host(make_index: Any) -> None:
+def test_unadvertised_metadata_races_a_range_read(make_index: Any) -> None:
+    """An undecided host gets probe and Range read at once; the answer is the same."""
     server = make_index(metadata_unadvertised=True)
 
-    async def go() -> IndexClient:
+    async def go() -> tuple[IndexClient, list[Any]]:
         async with IndexClient(server.simple_url) as client:
             page = await client.project("alpha")
             wheels = [f for f in page.files if f.is_wheel]
             assert not any(f.core_metadata for f in wheels)
-            await asyncio.gather(*(client.metadata(f) for f in wheels))
-            return client
+            return client, list(await asyncio.gather(*(client.metadata(f) for f in wheels)))
 
-    client = run(go())
-    assert set(client._probe.values()) == {True}
+    client, metas = run(go())
+    assert {m.name for m in metas} == {"alpha"}
+    assert len({str(m.version) for m in metas}) == len(metas) == 3
+    host = server.url.split("//", 1)[1]
+    assert sum(client._race_score.get(host, (0, 0))) == 3  # every wheel raced, no miss
+    assert all(r.status in (200, 206) for r in server.requests)
+
+
+def test_a_host_whose_probes_win_is_probed_alone(
+        make_index: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Four races won by the probe settle the host: later wheels are probed alone."""
+    server = make_index(metadata_unadvertised=True)
+    real_range, real_race = IndexClient._range_metadata, IndexClient._race
+    raced: list[str] = []
+
+    async def slow_range(self: IndexClient, file: Any) -> bytes:
+        await asyncio.sleep(1.0)  # the Range read loses every race (cancelled before sending)
+        return await real_range(self, file)
+
+    async def race(self: IndexClient, file: Any, host: str) -> bytes:
+        raced.append(file.filename)
+        return await real_race(self, file, host)
+
+    monkeypatch.setattr(IndexClient, "_range_metadata", slow_range)
+    monkeypatch.setattr(IndexClient, "_race", race)
+
+    async def go() -> tuple[IndexClient, list[Any]]:
+        async with IndexClient(server.simple_url) as client:
+            wheels = [f for name in ("alpha", "beta", "gamma", "delta")
+                      for f in (await client.project(name)).files if f.is_wheel]
+            assert len(wheels) > 4
+            # one at a time, so each race is settled before the next starts
+            return client, [await client.metadata(f) for f in wheels]
+
+    start = time.perf_counter()
+    client, metas = run(go())
+    host = server.url.split("//", 1)[1]
+    assert client._probe == {host: True}
+    assert client._race_score[host] == (4, 0)
+    assert len(raced) == 4 < len(metas)
+    assert {m.name.lower() for m in metas} <= {"alpha", "beta", "gamma", "delta"}
     assert not any("Range" in r.headers for r in server.requests)
+    assert time.perf_counter() - start < 1.0 * len(metas)  # no Range read was waited for
 
 
 def test_range_fallback_without_metadata(make_index: Any) -> None:
@@ -92,11 +132,34 @@ def test_range_fallback_without_metadata(make_index: Any) -> None:
 
     client, meta = run(go())
     assert meta.name == "zeta-big"
-    assert client._probe  # probed once, found nothing
-    assert not any(client._probe.values())
+    assert not any(client._probe.values())  # a miss (or a lost race) never settles on probing
+    assert sum(r.path.endswith(".metadata") for r in server.requests) <= 1
     full = next(r for r in server.requests if r.path.endswith(".whl") and r.status == 206)
     assert full.headers.get("Range")
     assert sum(r.bytes_sent for r in server.requests if r.path.endswith(".whl")) < 200_000
+
+
+def test_a_probe_miss_switches_the_host_to_range_reads(
+        make_index: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A mirror that lacks one .metadata file is not probed again (Range reads only)."""
+    server = make_index(metadata=False)
+    real_range = IndexClient._range_metadata
+
+    async def late_range(self: IndexClient, file: Any) -> bytes:
+        await asyncio.sleep(0.3)  # the probe's 404 arrives first
+        return await real_range(self, file)
+
+    monkeypatch.setattr(IndexClient, "_range_metadata", late_range)
+
+    async def go() -> tuple[IndexClient, list[Any]]:
+        async with IndexClient(server.simple_url) as client:
+            wheels = [f for f in (await client.project("alpha")).files if f.is_wheel]
+            return client, [await client.metadata(f) for f in wheels]
+
+    client, metas = run(go())
+    assert [m.name for m in metas] == ["alpha"] * 3
+    assert client._probe == {server.url.split("//", 1)[1]: False}
+    assert sum(r.path.endswith(".metadata") for r in server.requests) == 1
 
 
 def test_sdist_pkg_info(make_index: Any) -> None:

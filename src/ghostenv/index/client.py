@@ -112,6 +112,7 @@ class IndexClient(MetadataProbe):
         self._sem = asyncio.Semaphore(concurrency)
         self._probe: dict[str, bool] = {}  # host -> whether unadvertised .metadata works
         self._probe_score: dict[str, tuple[int, int]] = {}  # host -> (hits, misses)
+        self._race_score: dict[str, tuple[int, int]] = {}  # host -> (probe wins, Range wins)
         self._grace: dict[str, float] = {}  # host -> seconds a probe may take alone
         self._inflight: dict[str, asyncio.Task[bytes]] = {}
         self._writes: set[asyncio.Future[None]] = set()
