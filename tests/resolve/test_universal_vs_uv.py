@@ -9,14 +9,11 @@ from __future__ import annotations
 
 import json
 import random
-import shutil
 import subprocess
-import sys
 import tomllib
 import zipfile
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import pytest
 from packaging.requirements import Requirement
@@ -25,7 +22,8 @@ from packaging.version import Version
 
 from ghostenv.resolve.python import Candidate, Metadata
 from ghostenv.resolve.solver import SolveFailure
-from ghostenv.resolve.universal import Edge, RootSpec, resolve_universal
+from ghostenv.resolve.universal import RootSpec, resolve_universal
+from tests.resolve.universal_registry import edge_entries, uv_binary, written_entries
 
 NAMES = ["pa", "pb", "pc", "pd", "pe"]
 MARKERS = [
@@ -44,11 +42,6 @@ MARKERS = [
 SPECS = ["", ">=2", "<2", "==1", "<3", ">=3", "!=2"]
 # Forked cases; 113, 115, 119 and 130 fail if edges lose their fork markers.
 SEEDS = [100, 104, 111, 113, 115, 119, 130, 133]
-
-
-def _uv() -> str | None:
-    found = shutil.which("uv") or str(Path(sys.executable).with_name("uv"))
-    return found if Path(found).exists() else None
 
 
 def _requirement(rng: random.Random, exclude: str) -> str:
@@ -85,22 +78,7 @@ class _Source:
         return Metadata(tuple(Requirement(r) for r in requires))
 
 
-def _entries(edges: tuple[Edge, ...]) -> list[tuple[Any, ...]]:
-    merged: dict[tuple[Any, ...], set[str]] = {}
-    for e in edges:
-        extras = merged.setdefault((e.name, str(e.version) if e.version else None, e.marker), set())
-        if e.extra:
-            extras.add(e.extra)
-    return sorted((n, v, tuple(sorted(x)), m) for (n, v, m), x in merged.items())
-
-
-def _written(items: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
-    return sorted(
-        (d["name"], d.get("version"), tuple(d.get("extra", [])), d.get("marker")) for d in items
-    )
-
-
-@pytest.mark.skipif(_uv() is None, reason="uv is not installed (test-only peer)")
+@pytest.mark.skipif(uv_binary() is None, reason="uv is not installed (test-only peer)")
 @pytest.mark.parametrize("seed", SEEDS)
 def test_random_registry_locks_like_uv(seed: int, tmp_path: Path) -> None:
     registry, roots = _registry(seed)
@@ -123,7 +101,7 @@ def test_random_registry_locks_like_uv(seed: int, tmp_path: Path) -> None:
         f"dependencies = [\n{deps}\n]\n"
     )
     proc = subprocess.run(
-        [str(_uv()), "lock", "--offline", "--no-index", "--find-links", str(links)],
+        [str(uv_binary()), "lock", "--offline", "--no-index", "--find-links", str(links)],
         cwd=project,
         capture_output=True,
         text=True,
@@ -142,6 +120,6 @@ def test_random_registry_locks_like_uv(seed: int, tmp_path: Path) -> None:
     for p in result.packages:
         written = packages[(p.name, str(p.version))]
         assert list(p.resolution_markers) == written.get("resolution-markers", [])
-        assert _entries(p.dependencies) == _written(written.get("dependencies", []))
+        assert edge_entries(p.dependencies) == written_entries(written.get("dependencies", []))
     proj = next(p for p in lock["package"] if p["name"] == "proj")
-    assert _entries(result.root_dependencies) == _written(proj.get("dependencies", []))
+    assert edge_entries(result.root_dependencies) == written_entries(proj.get("dependencies", []))

@@ -9,43 +9,23 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import sys
 import tomllib
 from pathlib import Path
-from typing import Any
 
 import pytest
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 
-from ghostenv.resolve.universal import Edge, RootSpec, resolve_universal
+from ghostenv.resolve.universal import RootSpec, resolve_universal
+from tests.resolve.universal_registry import edge_entries, uv_binary, written_entries
 
 WORKLOAD = Path("/work/shared/workloads/web/pyproject.toml")
 
 
-def _uv() -> str | None:
-    found = shutil.which("uv") or str(Path(sys.executable).with_name("uv"))
-    return found if Path(found).exists() else None
-
-
-def _merged(edges: tuple[Edge, ...]) -> list[tuple[Any, ...]]:
-    """Edges as uv writes dependency entries: same (name, version, marker) share one entry."""
-    out: dict[tuple[Any, ...], set[str]] = {}
-    for e in edges:
-        extras = out.setdefault((e.name, str(e.version) if e.version else None, e.marker), set())
-        if e.extra:
-            extras.add(e.extra)
-    return sorted((n, v, tuple(sorted(x)), m) for (n, v, m), x in out.items())
-
-
-def _entries(items: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
-    return sorted(
-        (d["name"], d.get("version"), tuple(d.get("extra", [])), d.get("marker")) for d in items
-    )
-
-
 @pytest.mark.network
-@pytest.mark.skipif(_uv() is None or not WORKLOAD.exists(), reason="needs uv and the workloads")
+@pytest.mark.skipif(
+    uv_binary() is None or not WORKLOAD.exists(), reason="needs uv and the workloads"
+)
 def test_web_workload_matches_uv(tmp_path: Path, cache_dir: Path) -> None:
     from ghostenv.resolve.index_source import IndexSettings, IndexSource
 
@@ -53,7 +33,7 @@ def test_web_workload_matches_uv(tmp_path: Path, cache_dir: Path) -> None:
     project.mkdir()
     shutil.copy(WORKLOAD, project / "pyproject.toml")
     proc = subprocess.run(
-        [str(_uv()), "lock", "-q"], cwd=project, capture_output=True, text=True, check=False
+        [str(uv_binary()), "lock", "-q"], cwd=project, capture_output=True, text=True, check=False
     )
     if proc.returncode != 0:
         pytest.skip(f"uv lock failed (PyPI unreachable?): {proc.stderr[-200:]}")
@@ -80,8 +60,11 @@ def test_web_workload_matches_uv(tmp_path: Path, cache_dir: Path) -> None:
     for p in result.packages:
         written = packages[(p.name, str(p.version))]
         assert list(p.resolution_markers) == written.get("resolution-markers", []), p.name
-        assert _merged(p.dependencies) == _entries(written.get("dependencies", [])), p.name
+        want = written_entries(written.get("dependencies", []))
+        assert edge_entries(p.dependencies) == want, p.name
     project_entry = next(p for p in lock["package"] if p["name"] == meta["name"])
-    assert _merged(result.root_dependencies) == _entries(project_entry["dependencies"])
+    want_root = written_entries(project_entry["dependencies"])
+    assert edge_entries(result.root_dependencies) == want_root
     for group, edges in result.root_groups:
-        assert _merged(edges) == _entries(project_entry["dev-dependencies"][group]), group
+        want_group = written_entries(project_entry["dev-dependencies"][group])
+        assert edge_entries(edges) == want_group, group

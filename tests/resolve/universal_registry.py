@@ -1,18 +1,25 @@
 """The in-memory registry the universal resolver's tests resolve against.
 
 One class for the example-based tests (``test_universal``) and the property
-tests (``test_universal_properties``), so both exercise the same Source.
+tests (``test_universal_properties``), so both exercise the same Source; and the
+uv comparisons' helpers (``test_universal_vs_uv``, ``test_universal_workloads``),
+so both compare edges with uv.lock entries the same way.
 """
 
 from __future__ import annotations
 
+import shutil
+import sys
 from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
 
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
 from ghostenv.resolve.python import Candidate, Metadata
+from ghostenv.resolve.universal import Edge
 
 
 class Registry:
@@ -32,3 +39,26 @@ class Registry:
             if Version(v) == version:
                 return Metadata(tuple(Requirement(r) for r in requires))
         raise KeyError((name, version))
+
+
+def uv_binary() -> str | None:
+    """The uv the comparisons run (PATH, else next to this Python); None when absent."""
+    found = shutil.which("uv") or str(Path(sys.executable).with_name("uv"))
+    return found if Path(found).exists() else None
+
+
+def edge_entries(edges: tuple[Edge, ...]) -> list[tuple[Any, ...]]:
+    """Edges as uv writes dependency entries: same (name, version, marker) share one entry."""
+    merged: dict[tuple[Any, ...], set[str]] = {}
+    for e in edges:
+        extras = merged.setdefault((e.name, str(e.version) if e.version else None, e.marker), set())
+        if e.extra:
+            extras.add(e.extra)
+    return sorted((n, v, tuple(sorted(x)), m) for (n, v, m), x in merged.items())
+
+
+def written_entries(items: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+    """uv.lock dependency tables in the form :func:`edge_entries` gives, to compare."""
+    return sorted(
+        (d["name"], d.get("version"), tuple(d.get("extra", [])), d.get("marker")) for d in items
+    )
