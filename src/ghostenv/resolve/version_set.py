@@ -43,13 +43,15 @@ _OR: dict[tuple[int, int], tuple[VersionSet, VersionSet, VersionSet]] = {}
 _SUB: dict[tuple[int, int], tuple[VersionSet, VersionSet, VersionSet]] = {}
 _SUBSET: dict[tuple[int, int], tuple[VersionSet, VersionSet, bool]] = {}
 _DISJOINT: dict[tuple[int, int], tuple[VersionSet, VersionSet, bool]] = {}
+_CONTAINS: dict[tuple[int, int], tuple[VersionSet, Version, bool]] = {}
+_CONTAINS_MAX = 250_000
 _PARSED: dict[str, VersionSet] = {}
 _SINGLETONS: dict[tuple[Version, tuple[int, ...]], VersionSet] = {}
 
 
 def clear_caches() -> None:
     """Forget every memoized operation and parse (benchmarks call this to measure cold)."""
-    for table in (_AND, _OR, _SUB, _SUBSET, _DISJOINT, _PARSED, _SINGLETONS):
+    for table in (_AND, _OR, _SUB, _SUBSET, _DISJOINT, _CONTAINS, _PARSED, _SINGLETONS):
         table.clear()
     for kept in (_FULL, _EMPTY):
         kept._complement = None
@@ -223,7 +225,16 @@ class VersionSet:
         return found
 
     def contains(self, version: Version) -> bool:
-        return self._range.contains(version)
+        # memoized like the operations: a decision's version is tested against the
+        # same few sets again and again (singleton algebra is by membership), and a
+        # range's contains() costs a few us
+        key = (id(self), id(version))
+        hit = _CONTAINS.get(key)
+        if hit is None:
+            if len(_CONTAINS) >= _CONTAINS_MAX:
+                _CONTAINS.clear()
+            hit = _CONTAINS[key] = (self, version, self._range.contains(version))
+        return hit[2]
 
     def filter_sorted(self, versions: Sequence[Version]) -> list[Version]:
         """The members of ``versions`` (sorted ascending), in order."""
