@@ -19,17 +19,12 @@ from packaging.version import Version
 
 from ghostenv.resolve.solver import SolveFailure
 from ghostenv.resolve.universal import Edge, RootSpec, UniversalResolution, resolve_universal
-from tests.resolve.universal_registry import Registry
+from tests.resolve.universal_registry import COMMON_MARKERS, Registry
 
 NAMES = ["a", "b", "c", "d"]
 VERSIONS = ["1.0", "2.0", "3.0"]
 MARKERS = [
-    "",
-    "sys_platform == 'linux'",
-    "sys_platform != 'linux'",
-    "sys_platform == 'win32'",
-    "python_version < '3.11'",
-    "python_version >= '3.11'",
+    *COMMON_MARKERS,
     "python_version >= '3.12' and sys_platform == 'darwin'",
 ]
 ENVS = [

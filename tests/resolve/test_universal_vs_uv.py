@@ -23,16 +23,16 @@ from packaging.version import Version
 from ghostenv.resolve.python import Candidate, Metadata
 from ghostenv.resolve.solver import SolveFailure
 from ghostenv.resolve.universal import RootSpec, resolve_universal
-from tests.resolve.universal_registry import edge_entries, uv_binary, written_entries
+from tests.resolve.universal_registry import (
+    COMMON_MARKERS,
+    edge_entries,
+    uv_binary,
+    written_entries,
+)
 
 NAMES = ["pa", "pb", "pc", "pd", "pe"]
 MARKERS = [
-    "",
-    "sys_platform == 'linux'",
-    "sys_platform != 'linux'",
-    "sys_platform == 'win32'",
-    "python_version < '3.11'",
-    "python_version >= '3.11'",
+    *COMMON_MARKERS,
     "python_version >= '3.12'",
     "platform_machine == 'arm64'",
     "implementation_name == 'pypy'",

@@ -21,6 +21,18 @@ from packaging.version import Version
 from ghostenv.resolve.python import Candidate, Metadata
 from ghostenv.resolve.universal import Edge
 
+#: Markers every random registry draws from (each test adds its own): none, the
+#: platform both ways and the Python split both ways, so forks and their
+#: complements are always possible.
+COMMON_MARKERS = [
+    "",
+    "sys_platform == 'linux'",
+    "sys_platform != 'linux'",
+    "sys_platform == 'win32'",
+    "python_version < '3.11'",
+    "python_version >= '3.11'",
+]
+
 
 class Registry:
     """``{name: {version: (requires_python, [requirements])}}``, pure wheels."""
