@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import run_ghostenv
-from tests.integrations.test_nox import FIXTURE, uv_lock
+from tests.integrations.test_nox import FIXTURE, locked_copy, uv_lock
 
 
 def key(project: Path, *args: str) -> str:
@@ -27,10 +27,7 @@ def key(project: Path, *args: str) -> str:
 
 @pytest.fixture
 def project(tmp_path: Path, fixture_index: Any, cache_dir: Path) -> Path:
-    root = tmp_path / "proj"
-    shutil.copytree(FIXTURE, root)
-    uv_lock(root, fixture_index, tmp_path / "uv-cache")
-    return root
+    return locked_copy(FIXTURE, tmp_path / "proj", fixture_index)
 
 
 def _other_python() -> str | None:

@@ -37,6 +37,17 @@ def uv_lock(project: Path, index: Any, cache: Path) -> None:
     assert proc.returncode == 0, proc.stderr
 
 
+def locked_copy(fixture: Path, root: Path, index: Any) -> Path:
+    """A copy of ``fixture`` at ``root``, locked by the real uv against ``index``.
+
+    Where the nox, tox and ci tests all start: a project as a user has it.
+    uv's cache goes beside ``root`` so that tests do not share it.
+    """
+    shutil.copytree(fixture, root)
+    uv_lock(root, index, root.parent / "uv-cache")
+    return root
+
+
 def run_nox(project: Path, *args: str, env: dict[str, str] | None = None
             ) -> subprocess.CompletedProcess[str]:
     full = {**os.environ, **(env or {})}
@@ -64,10 +75,7 @@ def events(env: Path, kind: str) -> list[dict[str, Any]]:
 
 @pytest.fixture
 def project(tmp_path: Path, fixture_index: Any, cache_dir: Path) -> Path:
-    root = tmp_path / "nox-basic"
-    shutil.copytree(FIXTURE, root)
-    uv_lock(root, fixture_index, tmp_path / "uv-cache")
-    return root
+    return locked_copy(FIXTURE, tmp_path / "nox-basic", fixture_index)
 
 
 def _env(project: Path, session: str) -> Path:
@@ -196,9 +204,8 @@ def test_session_install_goes_through_ghostenv_and_is_skipped_on_reuse(
 
 def test_sync_installs_the_project_editable(tmp_path: Path, fixture_index: Any,
                                             cache_dir: Path) -> None:
-    root = tmp_path / "nox-package"
-    shutil.copytree(REPO / "fixtures" / "projects" / "nox-package", root)
-    uv_lock(root, fixture_index, tmp_path / "uv-cache")
+    root = locked_copy(REPO / "fixtures" / "projects" / "nox-package", tmp_path / "nox-package",
+                       fixture_index)
     backends = REPO.parent / "shared" / "packse" / "index" / "vendor" / "build"
     if not backends.is_dir():
         pytest.skip("no offline build backends (shared/packse/index/vendor/build)")

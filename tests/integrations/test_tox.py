@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from tests.integrations.test_nox import events, reports, uv_lock
+from tests.integrations.test_nox import events, locked_copy, reports, uv_lock
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURE = REPO / "fixtures" / "projects" / "tox-basic"
@@ -51,10 +51,7 @@ def run_tox(project: Path, eps: Path, *args: str) -> subprocess.CompletedProcess
 
 @pytest.fixture
 def project(tmp_path: Path, fixture_index: Any, cache_dir: Path) -> Path:
-    root = tmp_path / "tox-basic"
-    shutil.copytree(FIXTURE, root)
-    uv_lock(root, fixture_index, tmp_path / "uv-cache")
-    return root
+    return locked_copy(FIXTURE, tmp_path / "tox-basic", fixture_index)
 
 
 def test_lock_runner_syncs_then_skips_then_applies_the_difference(
