@@ -249,8 +249,11 @@ class Solver:
         pending = self.solution.unsatisfied()
         if not pending:
             return None
-        root = [t for t in pending if t.package == ROOT]
-        term = root[0] if root else min(pending, key=self._priority_key)
+        if len(pending) == 1:
+            term = pending[0]  # nothing to compare: no priority asked
+        else:
+            root = [t for t in pending if t.package == ROOT]
+            term = root[0] if root else self._first_by_priority(pending)
         package = term.package
         if package == ROOT:
             version: Version | None = _ROOT_VERSION
@@ -276,6 +279,22 @@ class Solver:
         if not conflict:
             self.solution.decide(package, version)
         return package
+
+    def _first_by_priority(self, pending: list[Term]) -> Term:
+        """``min(pending, key=self._priority_key)``, reading the cache inline (the
+        late-conflict shape compares a dozen pending packages at every decision)."""
+        cache = self._priorities
+        if cache is None:
+            return min(pending, key=self._priority_key)
+        best: Term | None = None
+        best_key: tuple[tuple[int, ...], str] | None = None
+        for term in pending:
+            hit = cache.get(id(term))
+            key = hit[1] if hit is not None and hit[0] is term else self._priority_key(term)
+            if best_key is None or key < best_key:
+                best, best_key = term, key
+        assert best is not None
+        return best
 
     def _priority_key(self, term: Term) -> tuple[tuple[int, ...], str]:
         """The provider's priority, asked once per pending term object when it is pure.
