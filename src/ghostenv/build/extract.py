@@ -17,7 +17,10 @@ import shutil
 import stat
 import tarfile
 import zipfile
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
+from typing import IO
 
 from ghostenv.errors import BuildError
 
@@ -52,6 +55,25 @@ def _check_name(archive: str, name: str) -> str:
     return posixpath.join(*parts) if parts else ""
 
 
+def _write_member(target: Path, is_dir: bool, source: Callable[[], IO[bytes] | None]) -> bool:
+    """Create one checked member at ``target``: a directory, or a file copied from ``source``.
+
+    The tar and zip readers differ only in how they check and open members;
+    writing them out is this, once. True when a file was written (the caller
+    then sets its mode from the archive's own bits).
+    """
+    if is_dir:
+        target.mkdir(parents=True, exist_ok=True)
+        return False
+    target.parent.mkdir(parents=True, exist_ok=True)
+    stream = source()
+    if stream is None:
+        return False
+    with stream, open(target, "wb") as out:
+        shutil.copyfileobj(stream, out)
+    return True
+
+
 def _extract_tar(path: Path, dest: Path) -> None:
     try:
         tf = tarfile.open(path)  # noqa: SIM115 - closed below
@@ -73,16 +95,8 @@ def _extract_tar(path: Path, dest: Path) -> None:
         _check_total(path.name, sum(m.size for m, _ in plan))
         for member, rel in plan:
             target = dest / rel
-            if member.isdir():
-                target.mkdir(parents=True, exist_ok=True)
-                continue
-            target.parent.mkdir(parents=True, exist_ok=True)
-            source = tf.extractfile(member)
-            if source is None:
-                continue
-            with source, open(target, "wb") as out:
-                shutil.copyfileobj(source, out)
-            os.chmod(target, 0o755 if member.mode & 0o111 else 0o644)
+            if _write_member(target, member.isdir(), partial(tf.extractfile, member)):
+                os.chmod(target, 0o755 if member.mode & 0o111 else 0o644)
 
 
 def _extract_zip(path: Path, dest: Path) -> None:
@@ -102,13 +116,8 @@ def _extract_zip(path: Path, dest: Path) -> None:
         _check_total(path.name, sum(i.file_size for i, _ in plan))
         for info, rel in plan:
             target = dest / rel
-            if info.is_dir():
-                target.mkdir(parents=True, exist_ok=True)
-                continue
-            target.parent.mkdir(parents=True, exist_ok=True)
-            with zf.open(info) as source, open(target, "wb") as out:
-                shutil.copyfileobj(source, out)
-            if (info.external_attr >> 16) & 0o111:
+            written = _write_member(target, info.is_dir(), partial(zf.open, info))
+            if written and (info.external_attr >> 16) & 0o111:
                 os.chmod(target, 0o755)
 
 
