@@ -93,12 +93,23 @@ def test_failing_backend_is_one_build_error(project: Callable[[str], Path],
     assert "warning: something looks off" in logs  # everything the backend said, for -v
 
 
-def test_missing_backend_names_it(tmp_path: Path, build_python: Interpreter,
-                                  build_settings: IndexSettings) -> None:
+BAD_BUILD_SYSTEMS = {
+    # a backend that is not installed is named in the error
+    "missing-backend": ('build-backend = "no_such_backend"\n',
+                        "no_such_backend` cannot be imported"),
+    # backend-path may not leave the source tree
+    "backend-path-outside": ('build-backend = "b"\nbackend-path = [".."]\n', "backend-path"),
+}
+
+
+@pytest.mark.parametrize("case", BAD_BUILD_SYSTEMS.values(), ids=BAD_BUILD_SYSTEMS.keys())
+def test_bad_build_system_is_refused(case: tuple[str, str], tmp_path: Path,
+                                     build_python: Interpreter,
+                                     build_settings: IndexSettings) -> None:
+    table, message = case
     (tmp_path / "p").mkdir()
-    (tmp_path / "p" / "pyproject.toml").write_text(
-        '[build-system]\nrequires = []\nbuild-backend = "no_such_backend"\n')
-    with pytest.raises(BuildError, match="no_such_backend` cannot be imported"):
+    (tmp_path / "p" / "pyproject.toml").write_text(f"[build-system]\nrequires = []\n{table}")
+    with pytest.raises(BuildError, match=message):
         build_wheel(tmp_path / "p", interpreter=build_python, settings=build_settings,
                     store=Store(tmp_path / "store"))
 
@@ -131,16 +142,6 @@ def test_offline_without_a_cache_says_so(project: Callable[[str], Path],
     settings = replace(build_settings, cache_dir=tmp_path / "cache", offline=True)
     with pytest.raises(NetworkError, match="flit"):
         build_wheel(project("build-flit"), interpreter=build_python, settings=settings,
-                    store=Store(tmp_path / "store"))
-
-
-def test_backend_path_outside_the_tree_is_refused(tmp_path: Path, build_python: Interpreter,
-                                                  build_settings: IndexSettings) -> None:
-    (tmp_path / "p").mkdir()
-    (tmp_path / "p" / "pyproject.toml").write_text(
-        '[build-system]\nrequires = []\nbuild-backend = "b"\nbackend-path = [".."]\n')
-    with pytest.raises(BuildError, match="backend-path"):
-        build_wheel(tmp_path / "p", interpreter=build_python, settings=build_settings,
                     store=Store(tmp_path / "store"))
 
 
