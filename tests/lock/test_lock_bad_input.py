@@ -93,13 +93,19 @@ def test_bad_lock_after_a_recorded_check_is_noticed(tmp_path: Path, cache_dir: P
     _check_failure(root, ("--check",), "uv.lock", "unsupported schema version")
 
 
+def _refused_without_lock(root: Path, *args: str) -> str:
+    """Run ``ghostenv <args> --project root`` on a project with no uv.lock; it must fail
+    (exit 1) without writing one. Its stderr, for the test's own checks."""
+    (root / "uv.lock").unlink()
+    proc = run_ghostenv(*args, "--project", str(root))
+    assert proc.returncode == 1, proc.stderr
+    assert not (root / "uv.lock").exists()
+    return proc.stderr
+
+
 def test_missing_lock_in_check_mode(tmp_path: Path, cache_dir: Path) -> None:
     root = _project(tmp_path, PYPROJECT, LOCK)
-    (root / "uv.lock").unlink()
-    proc = run_ghostenv("lock", "--locked", "--project", str(root))
-    assert proc.returncode == 1
-    assert "uv.lock: not found" in proc.stderr
-    assert not (root / "uv.lock").exists()
+    assert "uv.lock: not found" in _refused_without_lock(root, "lock", "--locked")
 
 
 def test_check_with_upgrade_is_a_usage_error(tmp_path: Path, cache_dir: Path) -> None:
@@ -119,20 +125,13 @@ UV_SETTINGS = [
 def test_uv_settings_it_cannot_apply_are_refused(setting: str, tmp_path: Path,
                                                   cache_dir: Path) -> None:
     root = _project(tmp_path, PYPROJECT + f"\n[tool.uv]\n{setting}\n", LOCK)
-    (root / "uv.lock").unlink()
-    proc = run_ghostenv("--offline", "lock", "--project", str(root))
-    assert proc.returncode == 1
-    assert f"[tool.uv] {setting.split(' ', maxsplit=1)[0]}" in proc.stderr
-    assert "uv lock" in proc.stderr  # the hint names the way out
-    assert not (root / "uv.lock").exists()
+    stderr = _refused_without_lock(root, "--offline", "lock")
+    assert f"[tool.uv] {setting.split(' ', maxsplit=1)[0]}" in stderr
+    assert "uv lock" in stderr  # the hint names the way out
 
 
 def test_dynamic_dependencies_are_refused(tmp_path: Path, cache_dir: Path) -> None:
     declared = 'dependencies = ["idna>=3", "attrs"]\n'
     text = PYPROJECT.replace(declared, 'dynamic = ["dependencies"]\n')
     root = _project(tmp_path, text, LOCK)
-    (root / "uv.lock").unlink()
-    proc = run_ghostenv("--offline", "lock", "--project", str(root))
-    assert proc.returncode == 1
-    assert "dynamic dependencies" in proc.stderr
-    assert not (root / "uv.lock").exists()
+    assert "dynamic dependencies" in _refused_without_lock(root, "--offline", "lock")
