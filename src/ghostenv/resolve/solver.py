@@ -75,6 +75,7 @@ class Solver:
         # (depender package, dependee term) -> the one dependency clause stating it
         self._dependency_clauses: dict[tuple[str, Term], Incompatibility] = {}
         self._all_versions: dict[str, list[Version]] = {}
+        self._public_texts: dict[int, tuple[Version, str]] = {}
         self._priorities: dict[int, tuple[Term, tuple[tuple[int, ...], str]]] | None = (
             {} if getattr(provider, "priority_is_pure", False) else None
         )
@@ -336,15 +337,25 @@ class Solver:
         # (prev, next) | this, with one parse: ">prev,<next" around the version
         parts = []
         if at > 0:
-            parts.append(f">{known[at - 1].public}")
+            parts.append(f">{self._public(known[at - 1])}")
         if at + 1 < len(known):
-            parts.append(f"<{known[at + 1].public}")
+            parts.append(f"<{self._public(known[at + 1])}")
         return VersionSet.parse(",".join(parts)) | this if parts else VersionSet.full()
+
+    def _public(self, version: Version) -> str:
+        """``version.public``, once per version: each is the neighbour of two others.
+
+        By identity, not equality: ``1.0`` and ``1`` are equal but must print as
+        written. The value keeps the version alive, so its id is not reused.
+        """
+        hit = self._public_texts.get(id(version))
+        if hit is None:
+            hit = self._public_texts[id(version)] = (version, version.public)
+        return hit[1]
 
     def _dependency_incompatibilities(
         self, package: str, version: Version
     ) -> list[Incompatibility]:
-        this = Term(package, VersionSet.singleton(version))
         if package == ROOT:
             dependencies: Mapping[str, VersionSet] | Unavailable = self.requirements
         else:
@@ -361,10 +372,11 @@ class Solver:
             dependencies = Unavailable(f"has conflicting requirements on {empty[0]}")
         if isinstance(dependencies, Unavailable):
             return [Incompatibility.build([this], UnavailableCause(dependencies.reason))]
-        self.provider.prefetch(sorted(dependencies.items()))
+        ordered = sorted(dependencies.items())
+        self.provider.prefetch(ordered)
         return [
             Incompatibility.build([this, Term(dep, versions, positive=False)], DependencyCause())
-            for dep, versions in sorted(dependencies.items())
+            for dep, versions in ordered
         ]
 
 
