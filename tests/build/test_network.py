@@ -9,10 +9,10 @@ import pytest
 from packaging.version import Version
 
 from ghostenv.build import build_wheel, fetch_sdist, sdist_metadata_builder
-from ghostenv.build.env import target_for
 from ghostenv.discover import Interpreter
 from ghostenv.errors import NetworkError
 from ghostenv.resolve.index_source import IndexSettings, IndexSource
+from ghostenv.resolve.python import Target
 from ghostenv.store import Store
 
 
@@ -21,7 +21,7 @@ def test_pypi_sdist_metadata_and_wheel(build_python: Interpreter, tmp_path: Path
     settings = IndexSettings(cache_dir=tmp_path / "cache")
     store = Store(tmp_path / "cache" / "store")
     try:
-        with IndexSource(settings, target_for(build_python)) as source:
+        with IndexSource(settings, Target.for_interpreter(build_python)) as source:
             sdist = next(f for f in source.files("tomli", Version("2.0.1"))
                          if f.filename.endswith(".tar.gz"))
     except NetworkError as exc:

@@ -12,13 +12,12 @@ import pytest
 from packaging.version import Version
 
 from ghostenv.build import build_wheel, sdist_metadata_builder
-from ghostenv.build.env import target_for
 from ghostenv.build.extract import extract_sdist
 from ghostenv.discover import Interpreter
 from ghostenv.errors import BuildError
 from ghostenv.index import DistFile
 from ghostenv.resolve.index_source import IndexSettings, IndexSource
-from ghostenv.resolve.python import resolve
+from ghostenv.resolve.python import Target, resolve
 from ghostenv.store import Store
 from tests.support.index_server import IndexServer
 
@@ -109,7 +108,7 @@ def test_sdist_only_dependency_metadata_and_wheel(fixture_index: IndexServer,
                                                   shared_store: Store, tmp_path: Path) -> None:
     """delta 0.6.0 ships only an sdist: its metadata is built (hatchling) and the wheel too."""
     builder = sdist_metadata_builder(build_python, build_settings, shared_store)
-    with IndexSource(build_settings, target_for(build_python)) as source:
+    with IndexSource(build_settings, Target.for_interpreter(build_python)) as source:
         sdist = next(f for f in source.files("delta", Version("0.6.0")) if not f.is_wheel)
         metadata = builder(sdist)
     assert b"Name: delta" in metadata
@@ -133,7 +132,7 @@ def test_resolver_uses_built_sdist_metadata(build_python: Interpreter,
                                             build_settings: IndexSettings,
                                             shared_store: Store) -> None:
     """With the builder plugged in, resolving an sdist-only package works end to end."""
-    target = target_for(build_python)
+    target = Target.for_interpreter(build_python)
     builder = sdist_metadata_builder(build_python, build_settings, shared_store)
     with IndexSource(build_settings, target, sdist_metadata=builder) as source:
         pins = resolve(source, ["delta==0.6.0"], target)
@@ -169,7 +168,7 @@ def test_resolver_builds_untrusted_sdist_metadata(build_python: Interpreter,
     links = tmp_path / "links"
     _untrusted_sdist(links)
     settings = replace(build_settings, find_links=(*build_settings.find_links, str(links)))
-    target = target_for(build_python)
+    target = Target.for_interpreter(build_python)
     calls: list[str] = []
     builder = sdist_metadata_builder(build_python, settings, shared_store)
 

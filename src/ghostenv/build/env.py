@@ -28,7 +28,6 @@ if TYPE_CHECKING:
     from ghostenv.discover import Interpreter
     from ghostenv.index import DistFile
     from ghostenv.resolve.index_source import IndexSettings
-    from ghostenv.resolve.python import Target
     from ghostenv.store import Store, WheelManifest
 
 ENVS = "build-envs-v1"
@@ -53,13 +52,6 @@ class BuildEnv:
     scripts: Path
     pins: tuple[str, ...]
     reused: bool
-
-
-def target_for(interpreter: Interpreter) -> Target:
-    """The resolver's Target for a probed interpreter (its own markers and tags)."""
-    from ghostenv.resolve.python import Target
-
-    return Target.for_interpreter(interpreter)
 
 
 def _memo_path(requirements: Sequence[str], interpreter: Interpreter, settings: IndexSettings,
@@ -96,7 +88,7 @@ def resolve_pins(requirements: Sequence[str], *, interpreter: Interpreter,
     from ghostenv.errors import GhostenvError
     from ghostenv.fsutil import write_atomic
     from ghostenv.resolve.index_source import open_source
-    from ghostenv.resolve.python import Options, resolve
+    from ghostenv.resolve.python import Options, Target, resolve
 
     if not requirements:
         return []
@@ -106,7 +98,7 @@ def resolve_pins(requirements: Sequence[str], *, interpreter: Interpreter,
         if remembered is not None:
             log(f"build requirements {', '.join(requirements)}: last resolution (offline)")
             return remembered
-    target = target_for(interpreter)
+    target = Target.for_interpreter(interpreter)
     options = Options(only_binary=frozenset({":all:"}))
     try:
         with open_source(settings, target, log=log) as source:
@@ -210,4 +202,4 @@ def build_environment(pins: Sequence[Pin], *, interpreter: Interpreter, settings
     return BuildEnv(root, layout.python, layout.scripts, names, reused=False)
 
 
-__all__ = ["BuildEnv", "Pin", "build_environment", "env_key", "resolve_pins", "target_for"]
+__all__ = ["BuildEnv", "Pin", "build_environment", "env_key", "resolve_pins"]

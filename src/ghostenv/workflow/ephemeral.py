@@ -64,8 +64,7 @@ def resolve_wanted(requirements: Sequence[str], *, interpreter: Interpreter,
 
     from ghostenv.errors import BuildError
     from ghostenv.resolve.index_source import IndexSource
-    from ghostenv.resolve.python import Options, resolve
-    from ghostenv.workflow.install import target_for
+    from ghostenv.resolve.python import Options, Target, resolve
     from ghostenv.workflow.plan import Wanted
 
     try:
@@ -73,7 +72,7 @@ def resolve_wanted(requirements: Sequence[str], *, interpreter: Interpreter,
     except InvalidRequirement as exc:
         raise UsageError(f"invalid requirement: {exc}") from None
     direct = {r.name.lower().replace("_", "-").replace(".", "-") for r in roots}
-    target = target_for(interpreter)
+    target = Target.for_interpreter(interpreter)
     out: list[Wanted] = []
     with IndexSource(settings, target, log=log) as index:
         pins = resolve(index, roots, target, Options())

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from ghostenv.discover import Interpreter
     from ghostenv.materialize.venv import VenvLayout
     from ghostenv.resolve.index_source import IndexSettings, IndexSource
-    from ghostenv.resolve.python import Candidate, Metadata, Target
+    from ghostenv.resolve.python import Candidate, Metadata
     from ghostenv.store import Store
     from ghostenv.workflow.plan import InstallPlan, PlanReport, Wanted
 
@@ -114,13 +114,6 @@ def _relative(text: str, base: Path) -> str:
         path = base / path
     extras = match.group("extras")
     return str(path) + (f"[{extras}]" if extras else "")
-
-
-def target_for(interpreter: Interpreter) -> Target:
-    """The resolver's Target from the interpreter's own markers and tags."""
-    from ghostenv.resolve.python import Target
-
-    return Target.for_interpreter(interpreter)
 
 
 def _check_wheel_tags(wheel: Path, interpreter: Interpreter) -> None:
@@ -384,9 +377,9 @@ def install_requirements(
             memo = None
     if not outcome.resolved:
         from ghostenv.resolve.index_source import IndexSource
-        from ghostenv.resolve.python import Options, resolve
+        from ghostenv.resolve.python import Options, Target, resolve
 
-        target = target_for(interpreter)
+        target = Target.for_interpreter(interpreter)
         with IndexSource(settings, target, log=log) as index:
             source = _Overlay(index, local, _parse(constraints, "constraint"),
                               no_deps=no_deps)
