@@ -49,6 +49,13 @@ def run_tox(project: Path, eps: Path, *args: str) -> subprocess.CompletedProcess
     )
 
 
+def tox_ok(project: Path, eps: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """:func:`run_tox` that must succeed; tox's whole output is the message if it does not."""
+    proc = run_tox(project, eps, *args)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return proc
+
+
 @pytest.fixture
 def project(tmp_path: Path, fixture_index: Any, cache_dir: Path) -> Path:
     return locked_copy(FIXTURE, tmp_path / "tox-basic", fixture_index)
@@ -57,8 +64,7 @@ def project(tmp_path: Path, fixture_index: Any, cache_dir: Path) -> Path:
 def test_lock_runner_syncs_then_skips_then_applies_the_difference(
         project: Path, tmp_path: Path, fixture_index: Any) -> None:
     eps = _entry_point_dir(tmp_path)
-    first = run_tox(project, eps, "-e", "locked")
-    assert first.returncode == 0, first.stdout + first.stderr
+    first = tox_ok(project, eps, "-e", "locked")
     env = project / ".tox" / "locked"
     [(_, dists)] = reports(first.stdout)
     assert set(dists) == {"alpha", "beta", "gamma", "epsilon-tool"}  # no pip, no setuptools
@@ -68,8 +74,7 @@ def test_lock_runner_syncs_then_skips_then_applies_the_difference(
     assert len(sync1["installed"]) == 4
 
     fixture_index.reset()
-    again = run_tox(project, eps, "-e", "locked")
-    assert again.returncode == 0, again.stdout + again.stderr
+    again = tox_ok(project, eps, "-e", "locked")
     assert "uv.lock unchanged, sync skipped" in again.stdout + again.stderr
     assert len(events(env, "create")) == 1
     assert events(env, "sync")[-1]["skipped"]
@@ -79,8 +84,7 @@ def test_lock_runner_syncs_then_skips_then_applies_the_difference(
     (project / "pyproject.toml").write_text(
         text.replace('dependencies = ["alpha"]', 'dependencies = ["alpha==1.0.0"]'))
     uv_lock(project, fixture_index, tmp_path / "uv-cache")
-    third = run_tox(project, eps, "-e", "locked")
-    assert third.returncode == 0, third.stdout + third.stderr
+    third = tox_ok(project, eps, "-e", "locked")
     sync3 = events(env, "sync")[-1]
     assert sync3["installed"] == ["alpha==1.0.0"]
     assert sync3["removed"] == []
@@ -93,8 +97,7 @@ def test_venv_runner_installs_deps_with_ghostenv(project: Path, tmp_path: Path,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     eps = _entry_point_dir(tmp_path)
     monkeypatch.setenv("GHOSTENV_INDEX_URL", fixture_index.simple_url)
-    first = run_tox(project, eps, "-e", "plain")
-    assert first.returncode == 0, first.stdout + first.stderr
+    first = tox_ok(project, eps, "-e", "plain")
     env = project / ".tox" / "plain"
     [(_, dists)] = reports(first.stdout)
     assert dists == {"gamma": "1.0.0"}  # and no pip, setuptools or wheel
@@ -103,8 +106,7 @@ def test_venv_runner_installs_deps_with_ghostenv(project: Path, tmp_path: Path,
     assert install["args"] == ["gamma"]
 
     fixture_index.reset()
-    again = run_tox(project, eps, "-e", "plain")
-    assert again.returncode == 0, again.stdout + again.stderr
+    tox_ok(project, eps, "-e", "plain")
     assert len(events(env, "install")) == 1  # tox's own cache and ours: nothing to do
     assert len(events(env, "create")) == 1
     assert fixture_index.requests == []
@@ -115,8 +117,7 @@ def test_lock_runner_keeps_deps_across_lock_changes(project: Path, tmp_path: Pat
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     eps = _entry_point_dir(tmp_path)
     monkeypatch.setenv("GHOSTENV_INDEX_URL", fixture_index.simple_url)
-    first = run_tox(project, eps, "-e", "locked-deps")
-    assert first.returncode == 0, first.stdout + first.stderr
+    first = tox_ok(project, eps, "-e", "locked-deps")
     [(_, dists)] = reports(first.stdout)
     assert set(dists) == {"alpha", "beta", "gamma", "epsilon-tool", "zeta-big"}
 
@@ -124,8 +125,7 @@ def test_lock_runner_keeps_deps_across_lock_changes(project: Path, tmp_path: Pat
     (project / "pyproject.toml").write_text(text.replace('test = ["epsilon-tool"]',
                                                          "test = []"))
     uv_lock(project, fixture_index, tmp_path / "uv-cache")
-    second = run_tox(project, eps, "-e", "locked-deps")
-    assert second.returncode == 0, second.stdout + second.stderr
+    second = tox_ok(project, eps, "-e", "locked-deps")
     env = project / ".tox" / "locked-deps"
     sync = events(env, "sync")[-1]
     assert sync["removed"] == ["epsilon-tool==1.0.0"]  # the exact sync spares zeta-big
@@ -149,13 +149,11 @@ def test_lock_runner_installs_the_project_editable(tmp_path: Path, fixture_index
     monkeypatch.setenv("GHOSTENV_INDEX_URL", fixture_index.simple_url)
     monkeypatch.setenv("GHOSTENV_FIND_LINKS", str(backends))
     eps = _entry_point_dir(tmp_path)
-    first = run_tox(root, eps, "-e", "locked")
-    assert first.returncode == 0, first.stdout + first.stderr
+    first = tox_ok(root, eps, "-e", "locked")
     assert "ANSWER 1" in first.stdout
     assert not (root / ".tox" / ".pkg").exists()  # no tox packaging environment (pip) at all
     init = root / "src" / "nox_package" / "__init__.py"
     init.write_text(init.read_text().replace("ANSWER = 1", "ANSWER = 2"))
-    again = run_tox(root, eps, "-e", "locked")
-    assert again.returncode == 0, again.stdout + again.stderr
+    again = tox_ok(root, eps, "-e", "locked")
     assert "ANSWER 2" in again.stdout
     assert events(root / ".tox" / "locked", "sync")[-1]["skipped"]
