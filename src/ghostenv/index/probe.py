@@ -63,7 +63,7 @@ class MetadataProbe:
 
         Measured on a mirror that serves ``.metadata`` only for files it has already
         seen (cold ``lock`` of 35 / 222 wheels): a miss there costs 120-190 ms before
-        any fallback, a hit 5-180 ms, while the Range read of a wheel's last 64 KiB
+        any fallback, a hit 5-180 ms, while the Range read of a wheel's tail
         (directory and, for almost every wheel, METADATA itself) answers in 10-50 ms.
         Probing first cost web 0.77-1.9 s and big 8.6 s of metadata waits; Range reads
         alone 0.65-0.70 s and 5.4 s. Racing costs one extra request per wheel until

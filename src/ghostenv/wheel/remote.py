@@ -3,12 +3,15 @@
 Order of attempts:
 
 1. PEP 658 ``<url>.metadata`` when the index advertises it (one small request).
-2. HTTP Range: one *suffix* request of :data:`SUFFIX` bytes. 64 KiB holds the
-   EOCD with almost any comment and the whole central directory of a wheel with
-   up to ~500 members, so most wheels need just one more request (the METADATA
-   local entry), and small wheels none. Very large wheels (torch: 12,000
-   members, a 1.2 MB directory) need a second request for the directory's
-   remainder and a third for the member: 3 in all.
+2. HTTP Range: one *suffix* request of :data:`SUFFIX` bytes. 32 KiB holds the
+   EOCD with almost any comment and the central directory of a wheel with up
+   to ~250 members; METADATA is written last but one or two, so its local entry
+   usually sits in the same tail and one request is enough. Larger directories
+   (torch: 12,000 members, a 1.2 MB directory) need a second request for the
+   directory's remainder and the member (coalesced, or concurrent), at most 3.
+   Measured on the 214 wheels of a 215-package lock (same run, 3 rounds):
+   64 KiB 10.8 MB / 247 requests / 0.48-0.54 s, 32 KiB 6.9 MB / 259 / 0.45-0.48 s,
+   16 KiB 4.8 MB / 298 / 0.49-0.50 s.
 3. A server that ignores Range (answers 200) has its body streamed: local
    headers are walked as bytes arrive and the download stops once METADATA is
    complete (``source == "stream"``). When headers are not self-describing
@@ -51,7 +54,7 @@ from ghostenv.wheel.zipreader import (
 if TYPE_CHECKING:
     import httpx
 
-SUFFIX = 64 * 1024
+SUFFIX = 32 * 1024
 RETRIES = 4
 BACKOFF = 0.25
 
