@@ -92,7 +92,10 @@ class Lookahead(WantedVersions):
             text = str(requirement.marker) if requirement.marker is not None else ""
             if "extra" in text and not any(f'"{x}"' in text or f"'{x}'" in text for x in extras):
                 continue
-            names.add(self.want(requirement.name, requirement_set(requirement))[0])
+            wanted = requirement_set(requirement)
+            names.add(self.want(requirement.name, wanted)[0])
+            for extra in requirement.extras:  # so their extra-only dependencies are followed
+                self.want(f"{requirement.name}[{extra}]", wanted)
         names.discard(name)
         return sorted(names)
 
