@@ -8,12 +8,13 @@ we count dependency look-ups (candidate versions examined) and wall time.
 ghostenv's memo tables (version-set operations, relations) are cleared before
 every repeat, so each timing is a cold solve, like resolvelib's.
 
-    python benchmarks/resolve.py [--repeat 3]
+    python benchmarks/resolve.py [--repeat 3] [--median]
 """
 
 from __future__ import annotations
 
 import argparse
+import statistics
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -172,21 +173,30 @@ def run_resolvelib(case: Case) -> tuple[bool, int, dict[str, str]]:
 
 
 def timed(
-    fn: Callable[[Case], tuple[bool, int, dict[str, str]]], case: Case, repeat: int
+    fn: Callable[[Case], tuple[bool, int, dict[str, str]]],
+    case: Case,
+    repeat: int,
+    stat: Callable[[list[float]], float] = min,
 ) -> tuple[float, bool, int, dict[str, str]]:
-    best = float("inf")
+    times: list[float] = []
     outcome: tuple[bool, int, dict[str, str]] = (False, 0, {})
     for _ in range(repeat):
         start = time.perf_counter()
         outcome = fn(case)
-        best = min(best, time.perf_counter() - start)
-    return best * 1000, *outcome
+        times.append(time.perf_counter() - start)
+    return stat(times) * 1000, *outcome
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--median",
+        action="store_true",
+        help="report the median of the repeats instead of the best (on a shared machine)",
+    )
     args = parser.parse_args()
+    stat: Callable[[list[float]], float] = statistics.median if args.median else min
     header = (
         f"{'case':28} {'ok':>5} {'ghostenv ms':>12} {'resolvelib ms':>14} {'time x':>7} "
         f"{'ghost cand':>10} {'rlib cand':>10} {'cand x':>7}"
@@ -194,8 +204,8 @@ def main() -> int:
     print(header)
     for make in CASES:
         case = make()
-        g_ms, g_ok, g_n, g_sol = timed(run_ghostenv, case, args.repeat)
-        r_ms, r_ok, r_n, r_sol = timed(run_resolvelib, case, args.repeat)
+        g_ms, g_ok, g_n, g_sol = timed(run_ghostenv, case, args.repeat, stat)
+        r_ms, r_ok, r_n, r_sol = timed(run_resolvelib, case, args.repeat, stat)
         agree = "yes" if g_ok == r_ok and (not g_ok or g_sol == r_sol) else "diff"
         ok = ("sat" if g_ok else "unsat") if agree == "yes" else "DIFF"
         print(
