@@ -78,8 +78,9 @@ class PartialSolution:
         self.decision_level = level
         for assignment in kept:
             self.assignments.append(assignment)
-            if assignment.is_decision:
-                self.decisions[assignment.package] = old_decisions[assignment.package]
+            if assignment.cause is None:  # a decision
+                name = assignment.term.package
+                self.decisions[name] = old_decisions[name]
             self._register(assignment.term)
 
     def known(self, package: str) -> Term | None:
@@ -98,8 +99,9 @@ class PartialSolution:
     def satisfier(self, term: Term) -> Assignment:
         """The earliest assignment after which ``term`` is satisfied."""
         accumulated: Term | None = None
+        package = term.package
         for assignment in self.assignments:
-            if assignment.package != term.package:
+            if assignment.term.package != package:  # not .package: a property call each
                 continue
             accumulated = (
                 assignment.term if accumulated is None else accumulated.intersect(assignment.term)
