@@ -16,6 +16,7 @@ import os
 import re
 import socket
 import struct
+import sys
 import threading
 import time
 from collections.abc import Iterable
@@ -133,6 +134,14 @@ class IndexServer(ThreadingHTTPServer):
         self._thread: threading.Thread | None = None
         self.projects: dict[str, list[BuiltFile]] = build.projects() if build else {}
         self.files: dict[str, BuiltFile] = {f.filename: f for f in build.files} if build else {}
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Clients that hang up mid-response (a cancelled download, a test's timeout) are
+        normal here; anything else is printed as socketserver would."""
+        exc = sys.exc_info()[1]
+        if isinstance(exc, (ConnectionError, TimeoutError)):
+            return
+        super().handle_error(request, client_address)
 
     # -- addresses -------------------------------------------------------------------------
     @property
