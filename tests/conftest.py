@@ -35,3 +35,37 @@ def run_ghostenv(*args: str, cwd: Path | None = None, env: dict[str, str] | None
         raise AssertionError(f"ghostenv {' '.join(args)} exited {proc.returncode}:\n"
                              f"{proc.stdout}\n{proc.stderr}")
     return proc
+
+
+_PYPI: list[str] = []  # "" = reachable, else why not (checked once per session)
+
+
+def _pypi_unreachable() -> str:
+    """Why the real PyPI cannot be used from here, or "" when it can (one TCP+TLS try)."""
+    if not _PYPI:
+        if os.environ.get("GHOSTENV_TESTS_OFFLINE"):
+            _PYPI.append("GHOSTENV_TESTS_OFFLINE is set")
+        else:
+            import socket
+            import ssl
+
+            try:
+                with socket.create_connection(("pypi.org", 443), timeout=5) as raw:
+                    context = ssl.create_default_context()
+                    cafile = os.environ.get("SSL_CERT_FILE")
+                    if cafile:
+                        context.load_verify_locations(cafile)
+                    with context.wrap_socket(raw, server_hostname="pypi.org"):
+                        pass
+                _PYPI.append("")
+            except OSError as exc:
+                _PYPI.append(f"pypi.org unreachable: {exc}")
+    return _PYPI[0]
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Tests marked ``network`` skip, with the reason, when PyPI cannot be reached."""
+    if item.get_closest_marker("network") is not None:
+        reason = _pypi_unreachable()
+        if reason:
+            pytest.skip(reason)
