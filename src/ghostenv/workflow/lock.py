@@ -386,27 +386,39 @@ def _resolve_lock(
 
     from packaging.specifiers import SpecifierSet
 
-    from ghostenv.lock.build import build_lock
-    from ghostenv.lock.declared import normalize_marker
     from ghostenv.resolve.index_source import open_source
-    from ghostenv.resolve.python import Options
-    from ghostenv.resolve.universal import RootSpec, resolve_universal
 
     requires_python = project.requires_python
     if requires_python is None or not str(requires_python):
         requires_python = SpecifierSet(f">={sys.version_info[0]}.{sys.version_info[1]}")
         say(f"no requires-python in pyproject.toml; locking for {requires_python}")
-    root = RootSpec(
-        name=project.name,
-        dependencies=project.dependencies,
-        optional=dict(project.optional_dependencies),
-        groups=dict(project.groups),
-    )
-    options = Options(preferences=seed.highest())
     configured = {u.rstrip("/"): u for u in (*settings.extra_index_urls, settings.index_url)}
 
     builder = _lazy_sdist_metadata(settings, requires_python, say)
     with open_source(settings, None, log=say, sdist_metadata=builder) as source:
+        # The root's pages are requested first, so their round trips overlap the
+        # resolver's and the lock builder's imports (~0.1-0.2 s) instead of following them.
+        wanted = [*project.dependencies, *(r for _, reqs in project.optional_dependencies
+                                           for r in reqs),
+                  *(r for _, reqs in project.groups for r in reqs)]
+        from packaging.utils import canonicalize_name
+
+        own = canonicalize_name(project.name)
+        source.prefetch(sorted({n for n in (canonicalize_name(r.name) for r in wanted)
+                                if n != own}))
+
+        from ghostenv.lock.build import build_lock
+        from ghostenv.lock.declared import normalize_marker
+        from ghostenv.resolve.python import Options
+        from ghostenv.resolve.universal import RootSpec, resolve_universal
+
+        root = RootSpec(
+            name=project.name,
+            dependencies=project.dependencies,
+            optional=dict(project.optional_dependencies),
+            groups=dict(project.groups),
+        )
+        options = Options(preferences=seed.highest())
 
         def registry(name: str) -> str:
             served = source.page(name).index_url
