@@ -156,7 +156,7 @@ def _engine(project: Path, interp: object, cache: Path) -> Callable[[int], None]
     from ghostenv.materialize.venv import create_venv
     from ghostenv.store import Store
     from ghostenv.workflow.plan import Wanted, install_wanted
-    from ghostenv.workflow.sync import choose_wheel
+    from ghostenv.workflow.sources import choose_wheel
 
     lock = read_lock(project / "uv.lock")
     tags = interp.tag_strings()  # type: ignore[attr-defined]
