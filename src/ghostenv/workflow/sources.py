@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ghostenv.errors import BuildError, LockError, NetworkError
+from ghostenv.errors import BuildError, LockError
 
 if TYPE_CHECKING:
     from ghostenv.discover import Interpreter
@@ -164,32 +164,10 @@ def _fetch_sdist(plan: Planned, store: Store) -> Path:
     target = folder / plan.filename
     if target.is_file():
         return target
-    import httpx
+    from ghostenv.build.download import download
 
-    folder.mkdir(parents=True, exist_ok=True)
-    temp = folder / f".{plan.filename}.{os.getpid()}.part"
-    digest = hashlib.sha256()
-    try:
-        with httpx.stream("GET", plan.url, follow_redirects=True, timeout=30.0) as response:
-            if response.status_code != 200:
-                raise NetworkError(f"{plan.url}: HTTP {response.status_code} downloading "
-                                   f"{plan.filename}", hint="check the index, or re-lock")
-            with temp.open("wb") as handle:
-                for chunk in response.iter_bytes(1 << 16):
-                    digest.update(chunk)
-                    handle.write(chunk)
-        if plan.sha256 is not None and digest.hexdigest() != plan.sha256:
-            from ghostenv.errors import HashMismatchError
-
-            raise HashMismatchError(f"{plan.filename}: sha256 {digest.hexdigest()} does not "
-                                    f"match uv.lock's {plan.sha256}",
-                                    hint="the index changed the file; re-lock")
-        os.replace(temp, target)
-    except httpx.HTTPError as exc:
-        raise NetworkError(f"{plan.url}: {type(exc).__name__}: {exc}",
-                           hint="check your connection and retry") from exc
-    finally:
-        temp.unlink(missing_ok=True)
+    # one downloader for every sdist: streamed, sha256-checked, atomic, ~/.netrc aware
+    download(plan.url, target, filename=plan.filename, sha256=plan.sha256)
     return target
 
 
