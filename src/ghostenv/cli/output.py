@@ -1,17 +1,21 @@
 """Terminal output: colour policy, verbosity, and the ``error:``/``hint:`` format.
 
-Stdlib-only. Colour follows ``--color`` first, then ``NO_COLOR`` (any non-empty
-value disables), then ``FORCE_COLOR`` (any non-empty value enables), then
-whether the stream is a terminal. Output must read fine without colour.
+Stdlib-only, and cheap: every CLI run imports it, so no ``dataclasses`` (which
+pulls in ``inspect``), ``typing`` or ``pathlib`` at import time. Colour follows
+``--color`` first, then ``NO_COLOR`` (any non-empty value disables), then
+``FORCE_COLOR`` (any non-empty value enables), then whether the stream is a
+terminal. Output must read fine without colour.
 """
 
 from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import TextIO
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import TextIO
 
 _CODES = {"red": "31", "yellow": "33", "green": "32", "cyan": "36", "bold": "1", "dim": "2"}
 
@@ -30,17 +34,32 @@ def color_enabled(choice: str, stream: TextIO) -> bool:
     return bool(isatty and isatty())
 
 
-@dataclass
 class Context:
-    """Global options every subcommand receives, and the ways to print."""
+    """Global options every subcommand receives, and the ways to print.
 
-    verbosity: int = 0
-    quiet: bool = False
-    color: str = "auto"
-    cache_dir: Path = field(default_factory=Path)
-    offline: bool = False
-    stdout: TextIO = field(default_factory=lambda: sys.stdout)
-    stderr: TextIO = field(default_factory=lambda: sys.stderr)
+    >>> ctx = Context(verbosity=1, cache_dir=Path("~/.cache/ghostenv").expanduser())
+    """
+
+    __slots__ = ("cache_dir", "color", "offline", "quiet", "stderr", "stdout", "verbosity")
+
+    def __init__(self, *, verbosity: int = 0, quiet: bool = False, color: str = "auto",
+                 cache_dir: Path | None = None, offline: bool = False,
+                 stdout: TextIO | None = None, stderr: TextIO | None = None) -> None:
+        if cache_dir is None:
+            from pathlib import Path
+
+            cache_dir = Path()
+        self.verbosity = verbosity
+        self.quiet = quiet
+        self.color = color
+        self.cache_dir: Path = cache_dir
+        self.offline = offline
+        self.stdout: TextIO = stdout if stdout is not None else sys.stdout
+        self.stderr: TextIO = stderr if stderr is not None else sys.stderr
+
+    def __repr__(self) -> str:
+        return (f"Context(verbosity={self.verbosity}, quiet={self.quiet}, color={self.color!r}, "
+                f"cache_dir={self.cache_dir!r}, offline={self.offline})")
 
     def style(self, text: str, *styles: str, stream: TextIO | None = None) -> str:
         """Wrap ``text`` in ANSI codes when colour is on for ``stream`` (stderr by default)."""
