@@ -40,6 +40,7 @@ from ghostenv.index.models import (
 )
 from ghostenv.index.probe import MetadataProbe
 from ghostenv.index.sdist import local_metadata, sdist_metadata
+from ghostenv.index.transport import make_transport
 
 if TYPE_CHECKING:
     from ghostenv.wheel.metadata import CoreMetadata
@@ -121,12 +122,13 @@ class IndexClient(MetadataProbe):
             self._netrc = netrc.netrc()
         except (OSError, netrc.NetrcParseError):
             self._netrc = None
+        limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
         self.http = httpx.AsyncClient(
-            # HTTP/2: one connection multiplexes every request (GHOSTENV_HTTP2=0 to compare)
-            http2=os.environ.get("GHOSTENV_HTTP2", "1") != "0",
-            follow_redirects=True, verify=_ssl_context(),
-            timeout=httpx.Timeout(timeout, connect=10.0),
-            limits=httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency),
+            # HTTP/2: one connection multiplexes every request (GHOSTENV_HTTP2=0 to compare);
+            # asyncio streams and big frames under it (ghostenv.index.transport)
+            transport=make_transport(http2=os.environ.get("GHOSTENV_HTTP2", "1") != "0",
+                                     verify=_ssl_context(), limits=limits),
+            follow_redirects=True, timeout=httpx.Timeout(timeout, connect=10.0),
         )
 
     async def __aenter__(self) -> IndexClient:
