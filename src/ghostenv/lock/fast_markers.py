@@ -166,7 +166,7 @@ def _prefix_match(candidate: tuple[int, ...], prefix: tuple[int, ...]) -> bool:
     return padded[:len(prefix)] == prefix
 
 
-def _version_compare(candidate: str, op: str, spec: str) -> bool:
+def version_compare(candidate: str, op: str, spec: str) -> bool:
     """Whether ``candidate`` is in the specifier ``op spec`` (release-only versions)."""
     have = _release(candidate)
     if spec.endswith(".*"):
@@ -199,7 +199,7 @@ def _compare(lhs: str, op: str, rhs: str, key: str) -> bool:
     if op in ("in", "not in"):
         return (lhs in rhs) == (op == "in")
     if key in VERSION_KEYS:
-        return _version_compare(lhs, op, rhs)
+        return version_compare(lhs, op, rhs)
     if op in ("==", "<=", ">="):
         return lhs == rhs
     if op == "!=":

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ghostenv.errors import LockError
+from ghostenv.workflow.frozen_python import CHOICE_TTL
 from ghostenv.workflow.sources import normalize
 
 if TYPE_CHECKING:
@@ -395,10 +396,6 @@ def _venv_base(env_dir: Path) -> str | None:
         if sep and key.strip() == "executable" and os.path.isfile(value.strip()):
             return value.strip()
     return None
-
-
-#: How long a remembered "request -> interpreter" choice is trusted without searching again.
-CHOICE_TTL = 3600.0
 
 
 def _find_remembered(request: str | None, cache_dir: Path) -> Interpreter:

@@ -1,0 +1,407 @@
+"""``ghostenv sync --frozen`` without packaging: lock -> wheels -> install engine.
+
+A frozen sync into a fresh environment from a warm store is mostly linking
+(~40 ms for the web workload); the full path spends more than that again
+importing packaging, the lock and project models (~35 dataclasses) and
+argparse before the first link. This module does the same job with the
+standard library and the install engine only:
+
+* pyproject.toml and uv.lock are read as plain dicts (uv's layout through
+  :mod:`ghostenv.lock.fast_toml`, anything else through ``tomllib``);
+* packages are selected the way :func:`ghostenv.lock.export.select_packages`
+  does -- the project's dependencies, the default ``dev`` group unless
+  ``--no-dev``/``--no-default-groups``, ``--group``/``--all-groups``,
+  ``--extra``/``--all-extras`` -- following only the edges whose marker holds
+  for the interpreter (:mod:`ghostenv.lock.fast_markers`), which reaches the
+  same packages as evaluating the disjunction over paths;
+* the interpreter comes from the probe cache (its marker environment and its
+  wheel tags were recorded when it was first probed), and each package's best
+  wheel is picked by that tag order, as :func:`ghostenv.workflow.sources.choose_wheel`;
+* :func:`ghostenv.workflow.plan.install_wanted` links (or downloads) them, and
+  the gate record is written so the next sync is the no-op fast path.
+
+:func:`sync` returns None -- before anything is touched -- whenever the job
+needs more than that: a project to build (editable install), an sdist, a
+git/path/directory/URL source without a wheel, a workspace, conflict markers,
+an uncached interpreter request, a marker outside the supported subset,
+plugins installed, or anything that looks unusual. The caller then runs the
+full path, which gives the answer (or the error) it always gave.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from ghostenv.workflow.frozen_python import CHOICE_TTL, choose
+from ghostenv.workflow.frozen_python import Fallback as _Fallback
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from ghostenv.discover.interpreter import Interpreter
+    from ghostenv.workflow.gate import Selection
+    from ghostenv.workflow.plan import Wanted
+
+
+__all__ = ["CHOICE_TTL", "summary_line", "sync"]
+
+
+def sync(project: str, env_dir: str, selection: Selection, *, cache_dir: str, quiet: bool,
+         always_summary: bool) -> int | None:
+    """Sync ``env_dir`` from the project's uv.lock as is; the exit code, or None to fall back.
+
+    The gate has already said the environment is stale. ``always_summary``:
+    print the summary line even when nothing changed (``sync``; ``run`` only
+    when something did).
+    """
+    if selection.checked or os.name != "posix":
+        return None
+    from ghostenv import plugins
+
+    if plugins.plugins_declared():  # their hooks fire on the full path
+        return None
+    try:
+        job = _prepare(project, env_dir, selection, cache_dir)
+    except _Fallback:
+        return None
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, IndexError):
+        return None  # odd input: the full path reports it properly
+    return _install(job, quiet=quiet, always_summary=always_summary)
+
+
+class _Job:
+    """Everything decided before the environment is touched."""
+
+    __slots__ = ("cache_dir", "env_dir", "interpreter", "name", "project", "selection",
+                 "wanted")
+
+    def __init__(self, *, project: str, env_dir: str, selection: Selection, cache_dir: str,
+                 name: str, interpreter: Interpreter, wanted: list[Wanted]) -> None:
+        self.project = project
+        self.env_dir = env_dir
+        self.selection = selection
+        self.cache_dir = cache_dir
+        self.name = name
+        self.interpreter = interpreter
+        self.wanted = wanted
+
+
+def _read_toml(path: str) -> dict[str, Any]:
+    from ghostenv.lock.fast_toml import parse_canonical
+
+    with open(path, "rb") as handle:
+        text = handle.read().decode("utf-8")
+    doc = parse_canonical(text)
+    if doc is None:
+        import tomllib
+
+        try:
+            doc = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise _Fallback from exc
+    return doc
+
+
+def _prepare(project: str, env_dir: str, selection: Selection, cache_dir: str) -> _Job:
+    from ghostenv.lock.fast_markers import canonical_name
+
+    pyproject = _read_toml(os.path.join(project, "pyproject.toml"))
+    table = pyproject["project"]
+    name = canonical_name(table["name"])
+    tool = pyproject.get("tool", {})
+    uv = tool.get("uv", {})
+    if not isinstance(uv, dict) or "workspace" in uv:
+        raise _Fallback
+    package = uv.get("package")
+    virtual = not package if isinstance(package, bool) else "build-system" not in pyproject
+    if not virtual and not selection.no_install_project:
+        raise _Fallback  # the project is installed editable: a build
+    groups = _names(pyproject.get("dependency-groups", {}), "include-group")
+    extras = _names(table.get("optional-dependencies", {}), None)
+    wanted_groups = [] if selection.no_default_groups or selection.no_dev else ["dev"]
+    for group in selection.groups:
+        if canonical_name(group) not in groups:
+            raise _Fallback  # the full path names the unknown group
+        wanted_groups.append(group)
+    for extra in selection.extras:
+        if canonical_name(extra) not in extras:
+            raise _Fallback
+
+    lock = _read_toml(os.path.join(project, "uv.lock"))
+    if lock.get("version") != 1 or lock.get("conflicts") or "distribution" in lock:
+        raise _Fallback
+    packages: list[dict[str, Any]] = lock.get("package", [])
+
+    interpreter = choose(project, env_dir, selection.python, table.get("requires-python"),
+                         cache_dir)
+    env = {**interpreter.markers, "extra": ""}
+    if len(interpreter.markers) < 11:
+        raise _Fallback
+    tags = list(interpreter.tag_cache)
+    if not tags:
+        raise _Fallback
+    chosen = _select(packages, lock, name, env=env, groups=wanted_groups,
+                     extras=list(selection.extras), all_groups=selection.all_groups,
+                     all_extras=selection.all_extras)
+    rank = {tag: i for i, tag in enumerate(tags)}
+    wanted = [_wheel(packages[i], rank) for i in chosen]
+    return _Job(project=project, env_dir=env_dir, selection=selection, cache_dir=cache_dir,
+                name=name, interpreter=interpreter, wanted=wanted)
+
+
+def _names(table: object, include_key: str | None) -> set[str]:
+    """Normalized keys of ``[dependency-groups]`` / ``[project.optional-dependencies]``,
+    after the shape checks the full path's project reader makes."""
+    from ghostenv.lock.fast_markers import canonical_name
+
+    if not isinstance(table, dict):
+        raise _Fallback
+    names = {canonical_name(key) for key in table}
+    if len(names) != len(table):
+        raise _Fallback  # duplicates after normalization: the full path reports them
+    for items in table.values():
+        if not isinstance(items, list):
+            raise _Fallback
+        for item in items:
+            if isinstance(item, str):
+                continue
+            if (include_key is None or not isinstance(item, dict) or set(item) != {include_key}
+                    or not isinstance(item[include_key], str)
+                    or canonical_name(item[include_key]) not in names):
+                raise _Fallback
+    return names
+
+
+# --- selection and wheels -----------------------------------------------------------------
+
+
+def _select(packages: list[dict[str, Any]], lock: dict[str, Any], project: str, *,
+            env: dict[str, str], groups: list[str], extras: list[str],
+            all_groups: bool, all_extras: bool) -> list[int]:
+    """Indexes of the packages to install, sorted by name (the roots and virtual
+    packages left out), as :func:`ghostenv.lock.export.select_packages`."""
+    from ghostenv.lock.fast_markers import Unsupported, canonical_name, evaluate
+
+    by_name: dict[str, list[int]] = {}
+    for i, package in enumerate(packages):
+        by_name.setdefault(package["name"], []).append(i)
+    roots = _roots(packages, lock, project)
+    seen: set[tuple[int, str | None]] = set()
+    queue: list[tuple[int, str | None]] = []
+
+    def add(node: tuple[int, str | None]) -> None:
+        if node not in seen:
+            seen.add(node)
+            queue.append(node)
+
+    for root in roots:
+        table = packages[root]
+        add((root, None))
+        for extra in (list(table.get("optional-dependencies", {})) if all_extras else extras):
+            add((root, f"extra:{extra}"))
+        for group in (list(table.get("dev-dependencies", {})) if all_groups else groups):
+            add((root, f"group:{group}"))
+    holds: dict[str, bool] = {}
+    while queue:
+        index, part = queue.pop()
+        table = packages[index]
+        if part is None:
+            edges = table.get("dependencies", [])
+        elif part.startswith("extra:"):
+            edges = table.get("optional-dependencies", {}).get(part[6:], [])
+        else:
+            edges = table.get("dev-dependencies", {}).get(part[6:], [])
+        for dep in edges:
+            marker = dep.get("marker")
+            if marker is not None:
+                if marker not in holds:
+                    try:
+                        holds[marker] = evaluate(marker, env)
+                    except Unsupported as exc:
+                        raise _Fallback from exc
+                if not holds[marker]:
+                    continue
+            target = _target(dep, packages, by_name)
+            add((target, None))
+            for extra in dep.get("extra", []):
+                add((target, f"extra:{extra}"))
+    chosen = {index for index, _part in seen} - set(roots)
+    out = [i for i in chosen if "virtual" not in packages[i]["source"]]
+    for i in out:  # names are compared normalized elsewhere: insist on uv's spelling
+        if canonical_name(packages[i]["name"]) != packages[i]["name"]:
+            raise _Fallback
+    return sorted(out, key=lambda i: packages[i]["name"])
+
+
+def _roots(packages: list[dict[str, Any]], lock: dict[str, Any], project: str) -> list[int]:
+    """:func:`ghostenv.lock.export.roots` for the project (or the workspace members)."""
+    local = [i for i, p in enumerate(packages)
+             if "virtual" in p["source"] or "editable" in p["source"]]
+    named = [i for i in local if packages[i]["name"] == project]
+    if named:
+        return named
+    members = lock.get("manifest", {}).get("members", [])
+    if members:
+        return [i for i in local if packages[i]["name"] in members]
+    editable_roots = [i for i in local
+                      if next(iter(packages[i]["source"].values())) in (".", "")]
+    return editable_roots or local[:1]
+
+
+def _target(dep: dict[str, Any], packages: list[dict[str, Any]],
+            by_name: dict[str, list[int]]) -> int:
+    """The one package a dependency entry names (uv leaves out version and source when
+    the name is unique)."""
+    found = by_name.get(dep["name"], [])
+    if "version" in dep:
+        found = [i for i in found if packages[i].get("version") == dep["version"]]
+    if "source" in dep:
+        found = [i for i in found if packages[i]["source"] == dep["source"]]
+    if len(found) != 1:
+        raise _Fallback  # missing or ambiguous: the full path reports it
+    return found[0]
+
+
+def _wheel(package: dict[str, Any], rank: dict[str, int]) -> Wanted:
+    """The package's wheel whose best tag ranks highest (first wins a tie), as
+    :func:`ghostenv.workflow.sources.choose_wheel`; no wheel fits: fall back (a build)."""
+    from ghostenv.workflow.plan import Wanted
+
+    source = package["source"]
+    if "registry" not in source and "url" not in source:
+        raise _Fallback  # git, path, directory, editable: built from source
+    version = package["version"]
+    best: tuple[int, dict[str, Any], str] | None = None
+    for wheel in package.get("wheels", []):
+        url = wheel.get("url")
+        if not isinstance(url, str) or "filename" in wheel or "path" in wheel:
+            raise _Fallback
+        filename = url.split("?", 1)[0].rsplit("/", 1)[-1]
+        parts = filename[:-4].split("-") if filename.endswith(".whl") else []
+        if len(parts) not in (5, 6) or parts[1] != version:
+            raise _Fallback  # the full path validates (or rejects) the name
+        score = min((rank[tag] for tag in _wheel_tags(parts) if tag in rank), default=None)
+        if score is not None and (best is None or score < best[0]):
+            best = (score, wheel, filename)
+    if best is None:
+        raise _Fallback  # an sdist to build, or the full path's error
+    _score, wheel, filename = best
+    digest = wheel.get("hash") or ""
+    sha256 = digest[7:].lower() if digest.startswith("sha256:") else None
+    return Wanted(package["name"], version, filename, url=wheel["url"], sha256=sha256,
+                  requested=True)
+
+
+def _wheel_tags(parts: list[str]) -> list[str]:
+    return [f"{py}-{abi}-{plat}" for py in parts[-3].split(".") for abi in parts[-2].split(".")
+            for plat in parts[-1].split(".")]
+
+
+# --- the environment ----------------------------------------------------------------------
+
+
+def _foreign(env_dir: str, interpreter: Interpreter) -> str | None:
+    """Why the existing venv cannot be refreshed for ``interpreter`` (None if it can), as
+    :func:`ghostenv.workflow.sync._foreign_interpreter`."""
+    try:
+        with open(os.path.join(env_dir, "pyvenv.cfg"), encoding="utf-8") as handle:
+            text = handle.read()
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    values = {key.strip(): value.strip()
+              for key, sep, value in (line.partition("=") for line in text.splitlines()) if sep}
+    have = values.get("version_info", values.get("version", ""))
+    want = interpreter.python_version
+    if ".".join(have.split(".")[:2]) != want:
+        return f"it was made for Python {have or 'unknown'}, not {want}"
+    impl = values.get("implementation")
+    if impl is not None and impl.lower() != interpreter.implementation.lower():
+        return f"it was made for {impl}, not {interpreter.implementation}"
+    return None
+
+
+def summary_line(installed: int, install_ms: float, *, removed: int = 0, downloaded: int = 0,
+                 download_ms: float = 0.0, built: tuple[str, ...] = ()) -> str:
+    """The one line a sync prints: ``Installed 16 packages in 41ms (removed 1, ...)``."""
+    noun = "package" if installed == 1 else "packages"
+    parts = [f"Installed {installed} {noun} in {install_ms:.0f}ms"]
+    if removed:
+        parts.append(f"removed {removed}")
+    if downloaded:
+        parts.append(f"downloaded {downloaded} in {download_ms:.0f}ms")
+    if built:
+        parts.append(f"built {', '.join(built)}")
+    return parts[0] + (f" ({', '.join(parts[1:])})" if parts[1:] else "")
+
+
+def _install(job: _Job, *, quiet: bool, always_summary: bool) -> int:
+    """Lock the environment, link the wheels, record the gate; errors as the CLI prints them."""
+    from ghostenv.errors import EXIT_INTERRUPTED, GhostenvError, exit_code_for, from_os_error
+
+    try:
+        line = _apply(job, quiet=quiet)
+    except KeyboardInterrupt:
+        sys.stderr.write("error: interrupted\n")
+        return EXIT_INTERRUPTED
+    except GhostenvError as exc:
+        _error(exc.message, exc.hint)
+        return exit_code_for(exc)
+    except OSError as exc:
+        err = from_os_error(exc, action="running `ghostenv sync`")
+        _error(err.message, err.hint)
+        return exit_code_for(err)
+    except Exception as exc:  # the CLI's one-line rule, as cli.sync.direct
+        _error(f"internal error in `ghostenv sync`: {type(exc).__name__}: {exc}",
+               "run again with GHOSTENV_NO_GATE=1 and -vv for the traceback")
+        return 1
+    if line is not None and not quiet and (always_summary or not line[1]):
+        sys.stderr.write(line[0] + "\n")
+    return 0
+
+
+def _error(message: str, hint: str | None) -> None:
+    from ghostenv.cli.output import Context
+
+    Context(color=os.environ.get("GHOSTENV_COLOR", "auto")).error(message, hint)
+
+
+def _apply(job: _Job, *, quiet: bool) -> tuple[str, bool] | None:
+    """Do the sync; ``(summary line, nothing changed)``."""
+    from pathlib import Path
+
+    from ghostenv.materialize.venv import create_venv
+    from ghostenv.store import Store
+    from ghostenv.workflow import gate
+    from ghostenv.workflow.plan import install_wanted, installed_dists, normalize
+
+    store = Store(Path(job.cache_dir) / "store")
+    env_path = Path(job.env_dir)
+    selection = job.selection
+    interp = job.interpreter
+    offline = os.environ.get("GHOSTENV_OFFLINE", "") not in ("", "0")
+    with store.lock_environment(env_path):
+        if gate.check(job.project, job.env_dir, selection) is None:  # a concurrent sync did it
+            return summary_line(0, 0.0), True
+        gate.forget(job.env_dir)
+        stale = _foreign(job.env_dir, interp)
+        if stale is not None and not quiet:
+            sys.stderr.write(f"warning: recreated {env_path}: {stale}\n")
+        layout = create_venv(env_path, interp, clear=stale is not None, prompt=job.name,
+                             command=f"ghostenv sync --python {interp.base_executable}")
+        extraneous = 0
+        if not selection.exact:
+            names = {normalize(w.name) for w in job.wanted} | {job.name}
+            extraneous = sum(1 for name in installed_dists(layout) if name not in names)
+        _plan, done = install_wanted(job.wanted, layout, store, exact=selection.exact,
+                                     keep=(job.name,), offline=offline)
+        if extraneous == 0:
+            selection = selection.as_exact()
+        gate.record(job.project, job.env_dir, selection, interpreter=str(layout.python),
+                    site_packages=list(dict.fromkeys((str(layout.purelib),
+                                                      str(layout.platlib)))),
+                    count=len(job.wanted))
+    line = summary_line(len(done.installed), done.install_ms, removed=len(done.removed),
+                        downloaded=done.downloaded, download_ms=done.download_ms)
+    return line, not (done.installed or done.removed)
