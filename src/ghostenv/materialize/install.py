@@ -1,36 +1,49 @@
-"""Installing a stored wheel into an environment, per the binary distribution format spec.
+"""Installing stored wheels into an environment, per the binary distribution format spec.
 
-Input is a :class:`~ghostenv.store.WheelManifest` (no zip is opened), the
-environment's scheme paths (``purelib``, ``platlib``, ``scripts``, ``headers``,
-``data``, as ``sysconfig.get_paths()`` names them) and its interpreter. Files
-are linked from the store; what the installer has to produce itself -- entry
-point launchers, ``.data/scripts`` with a ``#!python`` shebang, RECORD,
-INSTALLER, REQUESTED, ``direct_url.json`` -- is written, never linked, so the
-store is never edited through an environment.
+Input is each wheel's :class:`~ghostenv.store.LinkIndex` (its manifest compiled
+for installing: no zip is opened, no digest encoded), the environment's scheme
+paths (``purelib``, ``platlib``, ``scripts``, ``headers``, ``data``, as
+``sysconfig.get_paths()`` names them) and its interpreter. Files are linked
+from the store; what the installer has to produce itself -- entry point
+launchers, ``.data/scripts`` with a ``#!python`` shebang, RECORD, INSTALLER,
+REQUESTED, ``direct_url.json`` -- is written, never linked, so the store is
+never edited through an environment.
+
+:func:`install_many` installs several wheels together in three phases, each
+spread over a few threads: every directory, then every file, then each wheel's
+generated files with its RECORD last. RECORD marks a complete install, so a
+process killed anywhere before it leaves a dist-info the next plan redoes.
+With hardlinks (the usual mode) a file costs one ``link`` call relative to
+two directory descriptors (object tree, site-packages) and no other Python
+work; the syscalls release the GIL, so two cores link two files at once.
 """
 
 from __future__ import annotations
 
-import base64
 import contextlib
-import csv
-import hashlib
-import io
-import json
+import functools
 import os
 from collections import Counter
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ghostenv.errors import InstallError, StoreError, WheelError
-from ghostenv.materialize.link import Linker, LinkMode, place
-from ghostenv.store import ManifestFile, Store, WheelManifest
+from ghostenv.materialize.batch import (
+    Linking,
+    Segment,
+    check_existing_dir,
+    link_files,
+    make_all_dirs,
+    missing_object,
+    parallel,
+)
+from ghostenv.materialize.link import Linker, LinkMode
+from ghostenv.store import Store, WheelManifest
+from ghostenv.store.manifest import LinkIndex, object_rel, record_field, record_hash
 
 SCHEME_KEYS = ("purelib", "platlib", "scripts", "headers", "data")
-#: Files the installer writes itself; the wheel's own copies (if any) are ignored.
-_GENERATED = ("RECORD", "INSTALLER", "REQUESTED", "direct_url.json")
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +55,20 @@ class InstallResult:
     modes: Counter[str] = field(default_factory=Counter)
 
 
-def check_tags(manifest: WheelManifest, supported_tags: Collection[str]) -> None:
+@dataclass(frozen=True, slots=True)
+class Job:
+    """One wheel for :func:`install_many`: its index, its scheme and what to record.
+
+    ``scheme`` maps every key of :data:`SCHEME_KEYS` to an absolute directory.
+    """
+
+    index: LinkIndex
+    scheme: Mapping[str, str]
+    requested: bool = False
+    direct_url: Mapping[str, Any] | None = None
+
+
+def check_tags(manifest: WheelManifest | LinkIndex, supported_tags: Collection[str]) -> None:
     """WheelError unless one of the wheel's tags is among the interpreter's supported tags."""
     if not any(tag in supported_tags for tag in manifest.tags):
         raise WheelError(
@@ -52,9 +78,11 @@ def check_tags(manifest: WheelManifest, supported_tags: Collection[str]) -> None
         )
 
 
-def _b64_sha256(data: bytes) -> str:
-    digest = hashlib.sha256(data).digest()
-    return "sha256=" + base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+def _digest(data: bytes) -> str:
+    """RECORD's ``sha256=...`` of bytes the installer wrote itself."""
+    import hashlib
+
+    return record_hash(hashlib.sha256(data).hexdigest())
 
 
 def _shebang(interpreter: str) -> bytes:
@@ -87,17 +115,24 @@ def launcher(interpreter: str, target: str) -> bytes:
     return _shebang(interpreter) + body.encode()
 
 
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
 def _write(path: str, data: bytes, mode: int = 0o644) -> None:
     """Write a generated file through a temp name and a rename.
 
     Never written in place: the old file may be a hardlink into the store,
     and opening it for writing (as root, read-only bits do not stop that)
-    would change the store for every environment.
+    would change the store for every environment. RECORD always comes this
+    way, so it is either absent or whole.
     """
     temp = f"{path}.ghostenv-tmp"
     fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
     try:
-        os.write(fd, data)
+        _write_all(fd, data)
     finally:
         os.close(fd)
     if mode & 0o111:
@@ -105,17 +140,27 @@ def _write(path: str, data: bytes, mode: int = 0o644) -> None:
     os.replace(temp, path)
 
 
-def _make_dirs(dirs: Mapping[str, str], wheel: str) -> None:
-    """Create every directory a wheel needs, refusing symlinks that lead out of their base.
+def _write_new(path: str, data: bytes, mode: int = 0o644) -> None:
+    """Write a generated file that is normally not there yet: created in place, no rename.
 
-    ``dirs`` maps each directory to its scheme base. Member paths were checked
-    lexically when the wheel was stored (no ``..``, not absolute); what is left
-    is a symlinked directory already in the environment pointing elsewhere. A
-    directory this call creates is safe when its parent is, so only directories
-    that existed before cost a check (one ``lstat``), and only symlinks a
-    ``realpath``. Parents come before children because shorter paths sort first.
+    An existing file (a reinstall) goes through :func:`_write`. A crash midway
+    leaves a partial file but no RECORD, so the next plan reinstalls the wheel.
     """
-    real_bases: dict[str, str] = {}
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    except FileExistsError:
+        _write(path, data, mode)
+        return
+    try:
+        _write_all(fd, data)
+    finally:
+        os.close(fd)
+    if mode & 0o111:
+        os.chmod(path, mode)
+
+
+def _make_dirs(dirs: Mapping[str, str], wheel: str) -> None:
+    """Create absolute directories (each mapped to its scheme base), parents first."""
     for directory in sorted(dirs, key=len):
         base = dirs[directory]
         if directory == base:
@@ -123,20 +168,8 @@ def _make_dirs(dirs: Mapping[str, str], wheel: str) -> None:
             continue
         try:
             os.mkdir(directory)
-            continue
         except FileExistsError:
-            pass
-        if os.path.islink(directory):
-            real_base = real_bases.get(base) or real_bases.setdefault(base,
-                                                                      os.path.realpath(base))
-            real = os.path.realpath(directory)
-            if os.path.commonpath([real_base, real]) != real_base:
-                raise WheelError(f"{wheel}: {directory} is a symlink leading outside {base}",
-                                 hint="the environment has a symlink that points elsewhere; "
-                                      "remove it")
-        elif not os.path.isdir(directory):
-            raise InstallError(f"{wheel}: {directory} exists and is not a directory",
-                               hint="remove that file from the environment and retry")
+            check_existing_dir(directory, base, wheel)
 
 
 def _with_parents(dirs: dict[str, str]) -> dict[str, str]:
@@ -152,11 +185,6 @@ def _with_parents(dirs: dict[str, str]) -> dict[str, str]:
     return out
 
 
-def _b64_hex(sha256: str) -> str:
-    return "sha256=" + base64.urlsafe_b64encode(bytes.fromhex(sha256)).rstrip(b"=").decode(
-        "ascii")
-
-
 def install_wheel(
     manifest: WheelManifest,
     store: Store,
@@ -170,22 +198,19 @@ def install_wheel(
     installer: str = "ghostenv",
     share_record: bool = False,
 ) -> InstallResult:
-    """Materialize ``manifest`` into the environment described by ``scheme``.
+    """Materialize one wheel into the environment described by ``scheme``.
 
     ``supported_tags`` (``"cp312-cp312-manylinux_2_17_x86_64"`` style strings)
     are checked first; pass None only when the caller already chose a
-    compatible wheel.
+    compatible wheel. A missing store object raises :class:`StoreError`.
 
-    The work is plain syscalls on strings (no ``pathlib`` per file): one
-    ``mkdir`` per directory, one ``link`` per file once the mode for this
-    (store, environment) filesystem pair is known. With ``share_record``,
-    INSTALLER, and RECORD when the wheel has no launchers or scripts (it is
-    then identical in every environment of the same layout), are stored as
-    objects and linked like the wheel's own files, so ten environments do not
-    hold ten copies. It is off by default: the wheel spec's installer owns these
-    files, and a tool that edits RECORD in place (or appends to it) must never
-    reach through a hard link into the store; writing them costs ~2% more disk
-    over ten environments (1.09x instead of 1.07x of one).
+    With ``share_record``, INSTALLER, and RECORD when the wheel has no
+    launchers or scripts (it is then identical in every environment of the
+    same layout), are stored as objects and linked like the wheel's own files,
+    so ten environments do not hold ten copies. It is off by default: the
+    wheel spec's installer owns these files, and a tool that edits RECORD in
+    place (or appends to it) must never reach through a hard link into the
+    store; writing them costs ~2% more disk over ten environments.
     """
     if supported_tags is not None:
         check_tags(manifest, supported_tags)
@@ -193,158 +218,191 @@ def install_wheel(
     if missing:
         raise InstallError(f"scheme for {manifest.name} lacks {', '.join(missing)}")
     paths = {k: os.path.abspath(os.fspath(scheme[k])) for k in SCHEME_KEYS}
-    root = paths["purelib"] if manifest.root_is_purelib else paths["platlib"]
-    linker = linker or Linker()
-    python = os.fspath(interpreter)
-    wheel = manifest.filename
-    data_prefix = manifest.data_dir + "/"
-    cut = len(data_prefix)
-    generated = {f"{manifest.dist_info}/{name}" for name in _GENERATED}
-    rel_base: dict[str, str] = {"root": ""}
+    job = Job(LinkIndex.compile(manifest), paths, requested, direct_url)
+    result = install_many([job], store, interpreter=interpreter, linker=linker,
+                          installer=installer, share_record=share_record)[0]
+    if isinstance(result, StoreError):
+        raise result
+    return result
 
-    def rel(part: str) -> str:
-        found = rel_base.get(part)
-        if found is None:
-            found = rel_base[part] = os.path.relpath(paths[part], root).replace(os.sep, "/") + "/"
-        return found
 
-    # 1. where every file goes, and the directories that takes
-    placed: list[tuple[str, ManifestFile, str, str]] = []  # (part, item, target, record path)
-    dirs: dict[str, str] = {root: root}
-    for item in manifest.files:
-        path = item.path
-        if path in generated:
-            continue
-        if path.startswith(data_prefix):
-            part, _, rest = path[cut:].partition("/")
-            if part not in paths or not rest:
-                raise WheelError(f"{wheel}: unknown .data scheme part in {path!r}")
-            base = paths[part]
-            placed.append((part, item, f"{base}/{rest}", rel(part) + rest))
-        else:
-            part, base, rest = "root", root, path
-            placed.append((part, item, f"{root}/{path}", path))
-        parent = f"{base}/{rest}".rpartition("/")[0]
-        if parent not in dirs:
-            dirs[parent] = base
-    scripts = (*manifest.console_scripts, *manifest.gui_scripts)
+@dataclass(slots=True)
+class _Prepared:
+    """One job, checked and placed: its root, ``.data`` targets and launchers."""
+
+    job: Job
+    root: str
+    data: list[tuple[str, str, str, bool, int, str]]  # part, target, object, exec, size, record
+    data_dirs: dict[str, str]
+    scripts: tuple[tuple[str, str], ...]
+    modes: Counter[str]
+
+
+def _prepare(job: Job) -> _Prepared:
+    """Check a job before anything is touched: ``.data`` parts and launcher names."""
+    index = job.index
+    paths = job.scheme
+    wheel = index.filename
+    root = paths["purelib"] if index.root_is_purelib else paths["platlib"]
+    prefix_len = len(index.data_dir) + 1
+    rel_base: dict[str, str] = {}
+    data = []
+    data_dirs: dict[str, str] = {}
+    for item in index.data:
+        part, _, rest = item.path[prefix_len:].partition("/")
+        if part not in paths or not rest:
+            raise WheelError(f"{wheel}: unknown .data scheme part in {item.path!r}")
+        base = paths[part]
+        rel = rel_base.get(part)
+        if rel is None:
+            rel = rel_base[part] = os.path.relpath(base, root).replace(os.sep, "/") + "/"
+        target = f"{base}/{rest}"
+        data.append((part, target, object_rel(item.sha256), item.executable, item.size,
+                     rel + rest))
+        data_dirs[base] = base
+        data_dirs.setdefault(target.rpartition("/")[0], base)
+    scripts = (*index.console_scripts, *index.gui_scripts)
     for name, _entry in scripts:
         if "/" in name or name in ("", ".", ".."):
             raise WheelError(f"{wheel}: entry point name {name!r} is not a file name")
     if scripts:
-        dirs.setdefault(paths["scripts"], paths["scripts"])
-    dist_info = f"{root}/{manifest.dist_info}"
-    dirs.setdefault(dist_info, root)
-    _make_dirs(_with_parents(dirs), wheel)
+        data_dirs[paths["scripts"]] = paths["scripts"]
+    return _Prepared(job, root, data, _with_parents(data_dirs), scripts, Counter())
 
-    # 2. link (or, for .data/scripts, rewrite) every file. Executables wait until a plain
-    # file has shown which mode works: with hardlinks they link the store's executable twin.
-    record: list[tuple[str, str, int]] = []
-    modes: Counter[str] = Counter()
-    state: dict[str, LinkMode] = {}
-    deferred: list[tuple[ManifestFile, str, str]] = []
-    for part, item, target, record_path in placed:
+
+def install_many(jobs: Sequence[Job], store: Store, *, interpreter: str | os.PathLike[str],
+                 linker: Linker | None = None, workers: int = 1, installer: str = "ghostenv",
+                 share_record: bool = False) -> list[InstallResult | StoreError]:
+    """Install every job's wheel; per job its result, or the StoreError of a missing object.
+
+    Directories first, then all files (split evenly over up to ``workers``
+    threads, whatever wheel they belong to), then each wheel's generated files.
+    Anything else that goes wrong (a symlink leading out of the environment, a
+    file where a directory belongs) raises.
+    """
+    linker = linker or Linker()
+    python = os.fspath(interpreter)
+    prepared = [_prepare(job) for job in jobs]
+    linking = Linking(store, linker)
+
+    # 1. directories: each root's (relative, through a descriptor), then .data and scripts
+    roots: dict[str, int] = {}
+    owners: dict[str, dict[str, str]] = {}  # root -> relative dir -> the wheel needing it
+    for prep in prepared:
+        if prep.root not in roots:
+            os.makedirs(prep.root, exist_ok=True)
+            roots[prep.root] = os.open(prep.root, os.O_RDONLY | os.O_DIRECTORY)
+            owners[prep.root] = {}
+        need = owners[prep.root]
+        for rel in prep.job.index.dirs:
+            need.setdefault(rel, prep.job.index.filename)
+    try:
+        make_all_dirs(roots, owners, workers)
+        for prep in prepared:
+            _make_dirs(prep.data_dirs, prep.job.index.filename)
+        # 2. every root file of every wheel
+        segments: list[Segment] = []
+        for number, prep in enumerate(prepared):
+            index = prep.job.index
+            if index.plain:
+                segments.append((number, prep.root, False, index.plain))
+            if index.executables:
+                segments.append((number, prep.root, True, index.executables))
+        link_files(segments, [p.job.index.filename for p in prepared], roots, linking, workers)
+        # 3. per wheel: .data files, launchers, the installer's files and RECORD last
+        live = [i for i in range(len(prepared)) if i not in linking.errors]
+        for job, mode, count in linking.counts:
+            prepared[job].modes[mode] += count
+        results: dict[int, InstallResult] = {}
+
+        def finish(numbers: Sequence[int]) -> None:
+            for number in numbers:
+                result = _finish(prepared[number], number, store=store, linking=linking,
+                                 python=python, installer=installer, share_record=share_record)
+                if result is not None:
+                    results[number] = result
+
+        threads = min(workers, len(live), max(1, len(live) // 4))
+        parallel([functools.partial(finish, live[i::threads]) for i in range(threads)]
+                 if live else [lambda: None])
+    finally:
+        for fd in roots.values():
+            os.close(fd)
+    return [results[i] if i in results else linking.errors[i] for i in range(len(prepared))]
+
+
+def _finish(prep: _Prepared, number: int, *, store: Store, linking: Linking, python: str,
+            installer: str, share_record: bool) -> InstallResult | None:
+    """Place ``.data`` files, write launchers and the installer's files, RECORD last."""
+    job = prep.job
+    index = job.index
+    paths = job.scheme
+    wheel = index.filename
+    modes = prep.modes
+    rows: list[str] = [index.record]
+    for part, target, src_rel, executable, size, record_path in prep.data:
         if part == "scripts":
-            data = _read_object(store, item, wheel)
+            source = f"{linking.exec_dir if executable else linking.plain_dir}/{src_rel}"
+            try:
+                with open(source, "rb") as handle:
+                    data = handle.read()
+            except FileNotFoundError:
+                linking.errors[number] = missing_object(wheel, record_path, source)
+                return None
             if data.startswith(b"#!python"):
                 data = _shebang(python) + data.partition(b"\n")[2]
             _write(target, data, 0o755)
-            record.append((record_path, _b64_sha256(data), len(data)))
+            rows.append(f"{record_field(record_path)},{_digest(data)},{len(data)}\n")
             modes["written"] += 1
-        elif item.executable and "fast" not in state and linker.custom is None:
-            deferred.append((item, target, record_path))
-        else:
-            used = _link_member(store, linker, item, target, state=state, wheel=wheel)
-            modes[used.value] += 1
-            record.append((record_path, _b64_hex(item.sha256), item.size))
-    for item, target, record_path in deferred:
-        used = _link_member(store, linker, item, target, state=state, wheel=wheel)
+            continue
+        try:
+            used = linking.one(src_rel, target, executable)
+        except FileNotFoundError:
+            source = f"{linking.exec_dir if executable else linking.plain_dir}/{src_rel}"
+            if os.path.exists(source) or os.path.exists(f"{linking.plain_dir}/{src_rel}"):
+                raise
+            linking.errors[number] = missing_object(wheel, record_path, source)
+            return None
         modes[used.value] += 1
-        record.append((record_path, _b64_hex(item.sha256), item.size))
+        rows.append(f"{record_field(record_path)},{record_hash(src_rel.replace('/', ''))},"
+                    f"{size}\n")
 
-    # 3. launchers and the installer's own files
-    scripts_rel = rel("scripts") if scripts else ""
-    for name, entry in scripts:
+    scripts_rel = ""
+    if prep.scripts:
+        scripts_rel = os.path.relpath(paths["scripts"], prep.root).replace(os.sep, "/") + "/"
+    for name, entry in prep.scripts:
         data = launcher(python, entry)
-        _write(f"{paths['scripts']}/{name}", data, 0o755)
-        record.append((scripts_rel + name, _b64_sha256(data), len(data)))
+        _write_new(f"{paths['scripts']}/{name}", data, 0o755)
+        rows.append(f"{record_field(scripts_rel + name)},{_digest(data)},{len(data)}\n")
         modes["written"] += 1
 
+    dist_info = f"{prep.root}/{index.dist_info}"
     extra: list[tuple[str, bytes]] = [("INSTALLER", f"{installer}\n".encode())]
-    if requested:
+    if job.requested:
         extra.append(("REQUESTED", b""))
-    if direct_url is not None:
-        extra.append(("direct_url.json", json.dumps(dict(direct_url), sort_keys=True).encode()))
+    if job.direct_url is not None:
+        import json
+
+        extra.append(("direct_url.json",
+                      json.dumps(dict(job.direct_url), sort_keys=True).encode()))
     for name, data in extra:
         if share_record and name == "INSTALLER":
-            _link_generated(store, linker, data, f"{dist_info}/{name}")
+            _link_generated(store, linking.linker, data, f"{dist_info}/{name}")
         else:
-            _write(f"{dist_info}/{name}", data)
-        record.append((f"{manifest.dist_info}/{name}", _b64_sha256(data), len(data)))
-
-    text = _record_text(record, f"{manifest.dist_info}/RECORD")
+            _write_new(f"{dist_info}/{name}", data)
+        rows.append(f"{record_field(f'{index.dist_info}/{name}')},{_digest(data)},{len(data)}\n")
+    rows.append(f"{record_field(f'{index.dist_info}/RECORD')},,\n")
+    text = "".join(rows).encode("utf-8")
     # A RECORD that lists launchers or rewritten scripts holds this environment's own
     # interpreter path (in their digests): no other environment can share it, so storing
     # it would only litter the store (and cost an fsync per new environment).
-    per_env = bool(scripts) or any(part == "scripts" for part, *_ in placed)
+    per_env = bool(prep.scripts) or any(part == "scripts" for part, *_ in prep.data)
     if share_record and not per_env:
-        _link_generated(store, linker, text, f"{dist_info}/RECORD")
+        _link_generated(store, linking.linker, text, f"{dist_info}/RECORD")
     else:
         _write(f"{dist_info}/RECORD", text)
-    return InstallResult(dist_info=Path(dist_info), files=len(record) + 1, modes=modes)
-
-
-def _read_object(store: Store, item: ManifestFile, wheel: str) -> bytes:
-    source = store.member_path(item)
-    try:
-        with open(source, "rb") as handle:
-            return handle.read()
-    except FileNotFoundError as exc:
-        raise _missing(wheel, item, source) from exc
-
-
-def _missing(wheel: str, item: ManifestFile, source: str) -> StoreError:
-    return StoreError(f"{wheel}: store object for {item.path} is missing ({source})",
-                      hint="the store was pruned or repaired meanwhile; add the wheel "
-                           "again (`ghostenv cache verify` checks the rest)")
-
-
-def _link_member(store: Store, linker: Linker, item: ManifestFile, target: str, *,
-                 state: dict[str, LinkMode], wheel: str) -> LinkMode:
-    """Link one member; ``state["fast"]`` remembers the mode a plain file got.
-
-    After the first plain file, plain files go straight to that mode's syscall
-    (``place``) without the linker's bookkeeping; an executable is hardlinked to
-    the store's executable twin when hardlinks work, else cloned or copied and
-    given its x bits.
-    """
-    source = store.member_path(item)
-    fast = state.get("fast")
-    try:
-        if item.executable and fast is LinkMode.HARDLINK and linker.custom is None:
-            if not os.path.exists(source):  # a store from before executables had a tree
-                source = store.executable_object(item.sha256)
-            place(source, target, LinkMode.HARDLINK)
-            return LinkMode.HARDLINK
-        if fast is not None and not item.executable and linker.custom is None:
-            try:
-                place(source, target, fast)
-                return fast
-            except FileNotFoundError:
-                raise
-            except OSError:
-                return linker.link(source, target)
-        used = linker.link(source, target, writable=item.executable)
-    except FileNotFoundError as exc:
-        if os.path.exists(source):
-            raise
-        raise _missing(wheel, item, source) from exc
-    if item.executable:
-        if used in (LinkMode.CLONE, LinkMode.COPY):
-            os.chmod(target, 0o755)
-    else:
-        state["fast"] = used
-    return used
+    files = len(index.plain) + len(index.executables) + len(prep.data) + len(prep.scripts)
+    return InstallResult(dist_info=Path(dist_info), files=files + len(extra) + 1, modes=modes)
 
 
 def _link_generated(store: Store, linker: Linker, data: bytes, target: str) -> None:
@@ -356,6 +414,8 @@ def _link_generated(store: Store, linker: Linker, data: bytes, target: str) -> N
     if linker.requested in (LinkMode.COPY, LinkMode.SYMLINK):
         _write(target, data)  # a symlink would dangle after a prune; a copy gains nothing
         return
+    import hashlib
+
     sha = hashlib.sha256(data).hexdigest()
     source = store.object_str(sha)
     if not os.path.exists(source):
@@ -365,15 +425,6 @@ def _link_generated(store: Store, linker: Linker, data: bytes, target: str) -> N
         os.unlink(temp)
     linker.link(source, temp)
     os.replace(temp, target)
-
-
-def _record_text(rows: list[tuple[str, str, int]], record: str) -> bytes:
-    """RECORD as CSV, paths relative to the directory holding the dist-info (as pip writes)."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerows(rows)
-    writer.writerow([record, "", ""])
-    return out.getvalue().encode("utf-8")
 
 
 def compile_bytecode(interpreter: str | os.PathLike[str], files: list[Path],

@@ -262,6 +262,18 @@ class Linker:
             return mode
         raise AssertionError("unreachable: the last mode either worked or raised")
 
+    def known(self, src_dir: StrPath, dst_dir: StrPath) -> LinkMode | None:
+        """The mode plain files from ``src_dir`` into ``dst_dir`` get, if already probed.
+
+        None before the first probe of that filesystem pair, and for a plugin's
+        mode (its files go through :meth:`link` one by one).
+        """
+        if self.custom is not None:
+            return None
+        key = (self._dev(os.fspath(src_dir)), self._dev(os.fspath(dst_dir)),
+               _chain(self.requested))
+        return self._known.get(key)
+
     def _dev(self, directory: str) -> int:
         """The device of a directory, remembered: one stat per directory, not per file."""
         dev = self._devs.get(directory)

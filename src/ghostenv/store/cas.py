@@ -4,6 +4,7 @@ Layout under the store root::
 
     objects-v1/ab/cd/<rest of sha256>   one file per distinct content
     wheels-v1/ab/<sha256>.json          one manifest per wheel (keyed by the wheel's sha256)
+    wheels-v1/ab/<sha256>.idx<m>        the manifest compiled for installing (marshal format m)
     tmp/                                unique temp files, same filesystem as objects
 
 Every write goes to a unique temp file on the same filesystem, is fsynced and
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import marshal
 import os
 import time
 from collections.abc import Iterable, Iterator, Mapping
@@ -24,7 +26,7 @@ from pathlib import Path
 from typing import IO
 
 from ghostenv.errors import HashMismatchError, StoreError, WheelError
-from ghostenv.store.manifest import ManifestFile, WheelManifest
+from ghostenv.store.manifest import LinkIndex, ManifestFile, WheelManifest
 from ghostenv.store.refs import environments, forget, installed_wheels, track
 
 OBJECTS = "objects-v1"
@@ -239,6 +241,45 @@ class Store:
         """Where the manifest of the wheel with this digest is stored."""
         return self.wheels / wheel_sha256[:2] / f"{wheel_sha256}.json"
 
+    def link_index_path(self, wheel_sha256: str) -> str:
+        """Where the compiled :class:`LinkIndex` of a wheel is kept (a derived, rebuildable file).
+
+        The marshal format version is part of the name: another Python line
+        that writes marshal differently keeps an index of its own.
+        """
+        return f"{self.wheels}/{wheel_sha256[:2]}/{wheel_sha256}.idx{marshal.version}"
+
+    def get_link_index(self, wheel_sha256: str) -> LinkIndex | None:
+        """The wheel's :class:`LinkIndex`, compiled from its manifest (and kept) if need be.
+
+        None when the wheel is not in the store. Objects are not checked (see
+        :meth:`get_manifest`'s ``check_objects``): a missing one surfaces while linking.
+        """
+        path = self.link_index_path(wheel_sha256)
+        try:
+            with open(path, "rb") as handle:
+                return LinkIndex.from_bytes(handle.read())
+        except (OSError, ValueError):
+            pass
+        manifest = self.get_manifest(wheel_sha256, check_objects=False)
+        if manifest is None:
+            return None
+        return self._save_index(manifest)
+
+    def _save_index(self, manifest: WheelManifest) -> LinkIndex:
+        index = LinkIndex.compile(manifest)
+        from ghostenv.fsutil import write_atomic
+
+        with contextlib.suppress(OSError):  # a cache we cannot write only costs speed
+            write_atomic(Path(self.link_index_path(manifest.wheel_sha256)), index.to_bytes())
+        return index
+
+    def forget_wheel(self, wheel_sha256: str) -> None:
+        """Drop a wheel's manifest and link index, so the next add unpacks it again."""
+        self.manifest_path(wheel_sha256).unlink(missing_ok=True)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.link_index_path(wheel_sha256))
+
     def get_manifest(self, wheel_sha256: str, *, check_objects: bool = True
                      ) -> WheelManifest | None:
         """The stored manifest, or None when the wheel was never added (or its manifest is bad).
@@ -313,6 +354,9 @@ class Store:
             from ghostenv.fsutil import write_atomic  # tempfile & co.: only when writing
 
             write_atomic(self.manifest_path(wheel_sha), manifest.to_json().encode())
+            with contextlib.suppress(FileNotFoundError):  # an index of an earlier unpack
+                os.unlink(self.link_index_path(wheel_sha))
+            self._save_index(manifest)
         return manifest
 
     def add_downloaded(self, wheel: Path, wheel_sha256: str, filename: str) -> WheelManifest:
@@ -442,7 +486,7 @@ class Store:
                     needed.update(f.sha256 for f in manifest.files)
                 continue
             with FileLock(str(path.with_suffix(".lock"))):
-                path.unlink(missing_ok=True)
+                self.forget_wheel(sha)
             removed_wheels += 1
         removed_objects = freed = 0
         for sha, path in list(self.iter_objects(executables=True)):

@@ -7,8 +7,9 @@ environment is touched -- each package is unchanged, linked from the store,
 downloaded then linked, reinstalled (another version, or another wheel of the
 same version), or removed as extraneous (exact mode only). :func:`apply_plan`
 then does it: downloads in parallel straight into the store, uninstalls by
-RECORD, and links wheels in a thread pool (linking is syscalls, which release
-the GIL, so two cores link two wheels at once).
+RECORD, and installs every wheel at once (:func:`ghostenv.materialize.install.install_many`:
+all directories, then all files spread evenly over a few threads -- linking is
+syscalls, which release the GIL -- then each wheel's RECORD).
 
 The warm path -- every wheel already in the store -- imports neither httpx nor
 asyncio nor packaging unless a version string needs real comparison.
@@ -27,10 +28,20 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from ghostenv.materialize.link import Linker
     from ghostenv.materialize.venv import VenvLayout
-    from ghostenv.store import Store, WheelManifest
+    from ghostenv.store import Store
+    from ghostenv.store.manifest import LinkIndex, WheelManifest
 
-#: Threads linking wheels at once; more than the cores helps while syscalls wait on disk.
-WORKERS = 4
+
+def _cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+#: Threads placing files at once: one per usable core (measured on 2 cores: 2 threads
+#: beat 3 and 4, whose extra GIL hand-offs cost more than the overlap gains).
+WORKERS = max(1, min(8, _cpus()))
 
 
 def normalize(name: str) -> str:
@@ -92,13 +103,13 @@ class Action(enum.StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Step:
-    """One decision: ``manifest`` is set when the wheel is already in the store."""
+    """One decision: ``manifest`` (the wheel's compiled index) is set when it is in the store."""
 
     action: Action
     name: str
     wanted: Wanted | None = None
     installed: Installed | None = None
-    manifest: WheelManifest | None = None
+    manifest: LinkIndex | None = None
     reason: str = ""
 
 
@@ -198,8 +209,8 @@ def _direct_url_differs(installed: Installed, wanted: Wanted) -> bool:
     return bool(have != json.loads(json.dumps(dict(wanted.direct_url))))
 
 
-def _stored(store: Store, item: Wanted) -> WheelManifest | None:
-    return store.get_manifest(item.sha256, check_objects=False) if item.sha256 else None
+def _stored(store: Store, item: Wanted) -> LinkIndex | None:
+    return store.get_link_index(item.sha256) if item.sha256 else None
 
 
 def plan_install(
@@ -291,7 +302,7 @@ def apply_plan(
     """
     report = PlanReport(unchanged=len(plan.of(Action.UNCHANGED)))
     todo = plan.of(Action.LINK, Action.DOWNLOAD, Action.REINSTALL)
-    manifests: dict[str, WheelManifest] = {s.name: s.manifest for s in todo if s.manifest}
+    manifests: dict[str, LinkIndex] = {s.name: s.manifest for s in todo if s.manifest}
     missing = [s for s in todo if s.manifest is None]
     if missing:
         fetch_start = time.perf_counter()
@@ -325,7 +336,7 @@ def apply_plan(
         fetch_start = time.perf_counter()
         for source in retry:
             if source.sha256:
-                store.manifest_path(source.sha256).unlink(missing_ok=True)
+                store.forget_wheel(source.sha256)
         manifests.update(_fetch(retry, store, progress, offline))
         report.download_ms += (time.perf_counter() - fetch_start) * 1000
         still = _link_all([s for s, _ in failed], manifests, layout, store, linker=linker,
@@ -356,53 +367,39 @@ def _is_local(wanted: Wanted) -> bool:
 
 
 def _fetch(wanted: Sequence[Wanted], store: Store, progress: Callable[[str], None],
-           offline: bool) -> dict[str, WheelManifest]:
+           offline: bool) -> dict[str, LinkIndex]:
     from ghostenv.store.fetch import WheelSource, fetch_wheels
+    from ghostenv.store.manifest import LinkIndex
 
     sources = [WheelSource(normalize(w.name), w.filename, w.location, w.sha256) for w in wanted]
-    return fetch_wheels(sources, store, progress=progress, offline=offline)
+    fetched: dict[str, WheelManifest] = fetch_wheels(sources, store, progress=progress,
+                                                     offline=offline)
+    return {name: LinkIndex.compile(manifest) for name, manifest in fetched.items()}
 
 
-def _link_all(steps: Sequence[Step], manifests: Mapping[str, WheelManifest],
+def _link_all(steps: Sequence[Step], manifests: Mapping[str, LinkIndex],
               layout: VenvLayout, store: Store, *, linker: Linker,
               report: PlanReport) -> list[tuple[Step, Exception]]:
-    """Install every step's wheel, several at once; returns steps whose objects were missing."""
-    from ghostenv.errors import StoreError
-    from ghostenv.materialize.install import install_wheel
+    """Install every step's wheel in one go; returns steps whose objects were missing."""
+    from ghostenv.materialize.install import Job, install_many
 
     scheme = {"purelib": str(layout.purelib), "platlib": str(layout.platlib),
               "scripts": str(layout.scripts), "data": str(layout.root)}
     include = f"{layout.root}/include/site/python{layout.interpreter.python_version}"
-    python = str(layout.python)
-
-    def one(step: Step) -> tuple[Step, Exception | None, dict[str, int]]:
-        manifest = manifests[step.name]
-        wanted = step.wanted
-        assert wanted is not None
-        try:
-            result = install_wheel(manifest, store, {**scheme,
-                                                     "headers": f"{include}/{manifest.name}"},
-                                   interpreter=python, supported_tags=None, linker=linker,
-                                   requested=wanted.requested, direct_url=wanted.direct_url)
-        except StoreError as exc:
-            return step, exc, {}
-        return step, None, dict(result.modes)
-
-    if len(steps) > 1 and WORKERS > 1:
-        from concurrent.futures import ThreadPoolExecutor
-
-        # Largest first: the long pole starts at once instead of last.
-        ordered = sorted(steps, key=lambda s: -len(manifests[s.name].files))
-        with ThreadPoolExecutor(max_workers=min(WORKERS, len(ordered))) as pool:
-            results = list(pool.map(one, ordered))
-    else:
-        results = [one(s) for s in steps]
+    jobs = []
+    for step in steps:
+        index = manifests[step.name]
+        assert step.wanted is not None
+        jobs.append(Job(index, {**scheme, "headers": f"{include}/{index.name}"},
+                        requested=step.wanted.requested, direct_url=step.wanted.direct_url))
+    results = install_many(jobs, store, interpreter=str(layout.python), linker=linker,
+                           workers=WORKERS)
     failed: list[tuple[Step, Exception]] = []
-    for step, error, modes in results:
-        if error is not None:
-            failed.append((step, error))
+    for step, result in zip(steps, results, strict=True):
+        if isinstance(result, Exception):
+            failed.append((step, result))
             continue
-        for mode, count in modes.items():
+        for mode, count in result.modes.items():
             report.modes[mode] = report.modes.get(mode, 0) + count
         assert step.wanted is not None
         line = f"{step.wanted.name}=={step.wanted.version}"
@@ -413,14 +410,14 @@ def _link_all(steps: Sequence[Step], manifests: Mapping[str, WheelManifest],
     return failed
 
 
-def _python_files(steps: Sequence[Step], manifests: Mapping[str, WheelManifest],
+def _python_files(steps: Sequence[Step], manifests: Mapping[str, LinkIndex],
                   layout: VenvLayout) -> list[Path]:
     out = []
     for step in steps:
-        manifest = manifests[step.name]
-        root = layout.purelib if manifest.root_is_purelib else layout.platlib
-        out += [root / f.path for f in manifest.files
-                if f.path.endswith(".py") and not f.path.startswith(manifest.data_dir)]
+        index = manifests[step.name]
+        root = layout.purelib if index.root_is_purelib else layout.platlib
+        out += [root / path for _, path in (*index.plain, *index.executables)
+                if path.endswith(".py")]
     return out
 
 
