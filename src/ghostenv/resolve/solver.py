@@ -75,7 +75,6 @@ class Solver:
         # (depender package, dependee term) -> the one dependency clause stating it
         self._dependency_clauses: dict[tuple[str, Term], Incompatibility] = {}
         self._all_versions: dict[str, list[Version]] = {}
-        self._public_texts: dict[int, tuple[Version, str]] = {}
         self._priorities: dict[int, tuple[Term, tuple[tuple[int, ...], str]]] | None = (
             {} if getattr(provider, "priority_is_pure", False) else None
         )
@@ -334,24 +333,10 @@ class Solver:
         at = bisect_left(known, version)
         if at == len(known) or known[at] != version:
             return this
-        # (prev, next) | this, with one parse: ">prev,<next" around the version
-        parts = []
-        if at > 0:
-            parts.append(f">{self._public(known[at - 1])}")
-        if at + 1 < len(known):
-            parts.append(f"<{self._public(known[at + 1])}")
-        return VersionSet.parse(",".join(parts)) | this if parts else VersionSet.full()
-
-    def _public(self, version: Version) -> str:
-        """``version.public``, once per version: each is the neighbour of two others.
-
-        By identity, not equality: ``1.0`` and ``1`` are equal but must print as
-        written. The value keeps the version alive, so its id is not reused.
-        """
-        hit = self._public_texts.get(id(version))
-        if hit is None:
-            hit = self._public_texts[id(version)] = (version, version.public)
-        return hit[1]
+        # (prev, next) | this: ">prev,<next" around the version
+        below = known[at - 1] if at > 0 else None
+        above = known[at + 1] if at + 1 < len(known) else None
+        return VersionSet.between(below, above) | this
 
     def _dependency_incompatibilities(
         self, package: str, version: Version

@@ -1,107 +1,151 @@
 """PEP 440 version sets: the values a PubGrub term ranges over.
 
-A thin wrapper over :class:`packaging.ranges.VersionRange`. Every set is built
-with ``prereleases=True`` so membership is plain set membership: the prerelease
-*policy* is a decision of the Python layer (which candidates to offer), not of
-the algebra, and mixing policies would make ranges incomparable.
+Plain sets (everything but ``===``) are sorted cut tuples with their own
+algebra (:mod:`ghostenv.resolve.version_cuts`); specifiers are turned into
+cuts through :class:`packaging.ranges.VersionRange`, so PEP 440's rules (local
+versions, ``<V`` excluding V's prereleases, ``>V`` its post releases, ``==1.*``)
+are packaging's, and only the algebra is ours. A set with a ``===`` literal
+keeps packaging's range and its algebra. Every set admits prereleases:
+the prerelease *policy* is a decision of the Python layer (which candidates
+to offer), not of the algebra.
 
 Why memoized: the solver asks the same few questions over and over (the same
-term intersected with the same assignment on every propagation), and one
-``VersionRange`` operation costs 5-30 us in pure Python. Each operation is
-computed once per pair of operand *objects* and then looked up (a dict hit by
-identity is far cheaper); parsing and singletons are cached by text, so the
-same requirement is the same object. Keying by identity rather than equality
-keeps spellings apart (``>1`` and ``>1.0`` are equal sets but print
-differently), so what a report prints never depends on what the process
-computed before. Equality stays structural. The tables only grow; they are per
-process and hold a few thousand entries for a large resolution.
+term intersected with the same assignment on every propagation). Each
+operation is computed once per pair of operand *objects* and then looked up;
+parsing and singletons are cached by text, so the same requirement is the same
+object. Keying by identity rather than equality keeps spellings apart (``>1``
+and ``>1.0`` are equal sets but print differently), so what a report prints
+never depends on what the process computed before. Equality stays structural.
+The tables only grow; they are per process and hold a few thousand entries
+for a large resolution.
 """
 
 from __future__ import annotations
 
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from packaging._ranges import BoundaryKind, BoundaryVersion, LowerBound, UpperBound
 from packaging.ranges import VersionRange
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
+from ghostenv.resolve import version_cuts as vc
+from ghostenv.resolve.version_cuts import NEG, POS, Cut, Points
+
 __all__ = ["VersionSet", "clear_caches"]
 
-
-def _bound_text(bound: object) -> str:
-    version = getattr(bound, "version", None)
-    inner = getattr(version, "version", version)  # BoundaryVersion wraps a Version
-    return str(inner)
-
+_Memo = dict[tuple[int, int], tuple["VersionSet", "VersionSet", "VersionSet"]]
+_Test = dict[tuple[int, int], tuple["VersionSet", "VersionSet", bool]]
 
 # Keyed by (id(a), id(b)); each value holds its operands too, so an id is never
 # reused by another object while its key is in the table.
-_AND: dict[tuple[int, int], tuple[VersionSet, VersionSet, VersionSet]] = {}
-_OR: dict[tuple[int, int], tuple[VersionSet, VersionSet, VersionSet]] = {}
-_SUB: dict[tuple[int, int], tuple[VersionSet, VersionSet, VersionSet]] = {}
-_SUBSET: dict[tuple[int, int], tuple[VersionSet, VersionSet, bool]] = {}
-_DISJOINT: dict[tuple[int, int], tuple[VersionSet, VersionSet, bool]] = {}
-_CONTAINS: dict[tuple[int, int], tuple[VersionSet, Version, bool]] = {}
-_CONTAINS_MAX = 250_000
+_AND: _Memo = {}
+_OR: _Memo = {}
+_SUB: _Memo = {}
+_SUBSET: _Test = {}
+_DISJOINT: _Test = {}
 _PARSED: dict[str, VersionSet] = {}
 _SINGLETONS: dict[tuple[Version, tuple[int, ...]], VersionSet] = {}
 
 
 def clear_caches() -> None:
     """Forget every memoized operation and parse (benchmarks call this to measure cold)."""
-    for table in (_AND, _OR, _SUB, _SUBSET, _DISJOINT, _CONTAINS, _PARSED, _SINGLETONS):
+    for table in (_AND, _OR, _SUB, _SUBSET, _DISJOINT, _PARSED, _SINGLETONS):
         table.clear()
     for kept in (_FULL, _EMPTY):
         kept._complement = None
 
 
-def _outside(below: Callable[[Version], bool]) -> Callable[[Version], bool]:
-    def key(version: Version) -> bool:
-        return not below(version)
-
-    return key
+def _probe(version: Version) -> Cut:
+    """Where a version sits among cuts: above (key, 0), below (key, 1)."""
+    return (version._key, 0.5)  # type: ignore[return-value]
 
 
 class VersionSet:
     """An immutable set of versions supporting union, intersection and complement.
 
-    Build them with ``VersionSet(range)``, :meth:`parse`, :meth:`singleton`,
-    :meth:`full` or :meth:`empty`; operations are memoized (module docstring).
+    Build them with :meth:`parse`, :meth:`singleton`, :meth:`full`, :meth:`empty`
+    or :meth:`from_range`; operations are memoized (module docstring).
     """
 
-    __slots__ = ("_complement", "_empty", "_full", "_hash", "_range", "_single")
+    __slots__ = ("_complement", "_cuts", "_hash", "_points", "_range", "_single")
 
-    _range: VersionRange
+    _cuts: tuple[Cut, ...] | None  # None: a ``===`` set, see _range
+    _points: Points
+    _range: VersionRange | None  # packaging's form: always for ``===``, lazily otherwise
     _hash: int
     _complement: VersionSet | None
-    _empty: bool | None
-    _full: bool | None
     _single: Version | None  # the one member of a singleton(): set algebra by membership
 
-    def __new__(cls, version_range: VersionRange) -> VersionSet:
-        found = object.__new__(cls)
-        found._range = version_range
-        found._hash = -1
-        found._complement = None
-        found._empty = None
-        found._full = None
-        found._single = None
-        return found
+    def __init__(
+        self, cuts: tuple[Cut, ...] | None, points: Points = (), rng: VersionRange | None = None
+    ) -> None:
+        self._cuts = cuts
+        self._points = points
+        self._range = rng
+        self._hash = -1
+        self._complement = None
+        self._single = None
+
+    @classmethod
+    def from_range(cls, version_range: VersionRange) -> VersionSet:
+        """From packaging's range (built with ``prereleases=True``)."""
+        rng = version_range
+        if rng._admit or rng._reject or (rng._admit_arbitrary and rng._bounds):
+            return cls(None, (), rng)
+        cuts: list[Cut] = []
+        points: list[Version | None] = []
+        for lower, upper in rng._bounds:
+            for bound, is_lower in ((lower, True), (upper, False)):
+                inner = bound.version
+                if inner is None:
+                    cut, point = (NEG, None) if is_lower else (POS, None)
+                elif isinstance(inner, BoundaryVersion):
+                    point = inner.version
+                    after = inner.kind is BoundaryKind.AFTER_POSTS
+                    cut = ((vc.after_posts if after else vc.after_locals)(point), 1)
+                elif is_lower:
+                    cut, point = (inner._key, 0 if bound.inclusive else 1), inner
+                else:
+                    cut, point = (inner._key, 1 if bound.inclusive else 0), inner
+                cuts.append(cut)
+                points.append(point)
+        return cls(tuple(cuts), tuple(points), rng)
+
+    def _as_range(self) -> VersionRange:
+        """packaging's form of this set, for the ``===`` fallback."""
+        rng = self._range
+        if rng is None:
+            assert self._cuts is not None
+            bounds: list[tuple[LowerBound, UpperBound]] = []
+            cuts, points = self._cuts, self._points
+            for i in range(0, len(cuts), 2):
+                bounds.append(
+                    (_bound(cuts[i], points[i], True), _bound(cuts[i + 1], points[i + 1], False))
+                )
+            rng = self._range = VersionRange._build(tuple(bounds), prereleases_configured=True)
+        return rng
 
     def __eq__(self, other: object) -> bool:
-        return self is other or (isinstance(other, VersionSet) and self._range == other._range)
+        if self is other:
+            return True
+        if not isinstance(other, VersionSet):
+            return False
+        if self._cuts is not None and other._cuts is not None:
+            return self._cuts == other._cuts
+        return self._as_range() == other._as_range()
 
     def __hash__(self) -> int:
         found = self._hash
         if found == -1:
-            found = self._hash = hash(self._range)
+            cuts = self._cuts
+            found = self._hash = hash(cuts if cuts is not None else self._range)
         return found
 
     def __reduce__(self) -> tuple[Any, ...]:
-        # copies and pickles come back through the intern table
-        return (VersionSet, (self._range,))
+        return (VersionSet.from_range, (self._as_range(),))
 
     @classmethod
     def full(cls) -> VersionSet:
@@ -120,11 +164,32 @@ class VersionSet:
         key = (version, version.release)
         found = _SINGLETONS.get(key)
         if found is None:
-            found = cls(VersionRange.singleton(version, prereleases=True))
+            lower, lpoint = vc.lower_cut(version, True)
+            upper, upoint = vc.upper_cut(version, True)
+            found = cls(*vc.normalize([lower, upper], [lpoint, upoint]))
             found._single = version
-            found._empty = found._full = False
             _SINGLETONS[key] = found
         return found
+
+    @classmethod
+    def between(cls, below: Version | None, above: Version | None) -> VersionSet:
+        """``>below,<above`` (either side may be open; local labels are ignored, as a
+        specifier cannot carry them), built from the versions without parsing text."""
+        cuts: tuple[Cut, ...] = _FULL_CUTS
+        points: Points = (None, None)
+        if below is not None:
+            if below.local is not None:
+                below = Version(below.public)
+            lower, point = vc.greater(below)
+            cuts, points = (lower, POS), (point, None)
+        if above is not None:
+            if above.local is not None:
+                above = Version(above.public)
+            upper = vc.less(above)
+            if upper is None:
+                return _EMPTY
+            cuts, points = vc.intersection(cuts, points, (NEG, upper[0]), (None, upper[1]))
+        return cls(cuts, points)
 
     @classmethod
     def parse(cls, specifier: str | SpecifierSet) -> VersionSet:
@@ -134,12 +199,22 @@ class VersionSet:
             return _FULL
         found = _PARSED.get(text)
         if found is None:
-            found = cls(SpecifierSet(text, prereleases=True).to_range())
+            parsed = SpecifierSet(text, prereleases=True)
+            specs = [(spec.operator, spec.version) for spec in parsed]
+            if any(op == "===" for op, _ in specs):
+                found = cls.from_range(parsed.to_range())
+            else:
+                cuts: tuple[Cut, ...] = _FULL_CUTS
+                points: Points = (None, None)
+                for op, version in specs:
+                    more, more_points = vc.specifier(op, version)
+                    cuts, points = vc.intersection(cuts, points, more, more_points)
+                found = cls(cuts, points)
             _PARSED[text] = found
         return found
 
     # A decision is a singleton, and most questions the solver asks pair one with a
-    # range: membership (a few us) answers them without building a new range.
+    # range: membership answers them without building a new set.
 
     def intersection(self, other: VersionSet) -> VersionSet:
         if self is other:
@@ -151,7 +226,12 @@ class VersionSet:
         key = (id(self), id(other))
         hit = _AND.get(key)
         if hit is None:
-            hit = _AND[key] = (self, other, VersionSet(self._range & other._range))
+            a, b = self._cuts, other._cuts
+            if a is not None and b is not None:
+                found = VersionSet(*vc.intersection(a, self._points, b, other._points))
+            else:
+                found = VersionSet.from_range(self._as_range() & other._as_range())
+            hit = _AND[key] = (self, other, found)
         return hit[2]
 
     def union(self, other: VersionSet) -> VersionSet:
@@ -164,39 +244,68 @@ class VersionSet:
         key = (id(self), id(other))
         hit = _OR.get(key)
         if hit is None:
-            hit = _OR[key] = (self, other, VersionSet(self._range | other._range))
+            a, b = self._cuts, other._cuts
+            if a is not None and b is not None:
+                found = VersionSet(*vc.union(a, self._points, b, other._points))
+            else:
+                found = VersionSet.from_range(self._as_range() | other._as_range())
+            hit = _OR[key] = (self, other, found)
         return hit[2]
 
     def complement(self) -> VersionSet:
         found = self._complement
         if found is None:
-            found = self._complement = VersionSet(~self._range)
+            cuts = self._cuts
+            if cuts is None:
+                found = VersionSet.from_range(~self._as_range())
+            else:
+                points = self._points
+                if cuts and cuts[0] == NEG:
+                    cuts, points = cuts[1:], points[1:]
+                else:
+                    cuts, points = (NEG, *cuts), (None, *points)
+                if cuts and cuts[-1] == POS:
+                    cuts, points = cuts[:-1], points[:-1]
+                else:
+                    cuts, points = (*cuts, POS), (*points, None)
+                found = VersionSet(cuts, points)
+            self._complement = found
             found._complement = self
         return found
 
     def difference(self, other: VersionSet) -> VersionSet:
         if self._single is not None:
             return _EMPTY if other.contains(self._single) else self
-        if self is other or ((other is _FULL or other._full) and self._range._is_plain()):
-            # no range needed: the solver subtracts a term from itself whenever a
+        if self is other or (other._cuts == _FULL_CUTS and self._cuts is not None):
+            # no merge needed: the solver subtracts a term from itself whenever a
             # derivation restates what is known (x - x, x - *). Not for ``===``
             # literals: a non-version string is outside the full range's bounds.
             return _EMPTY
         key = (id(self), id(other))
         hit = _SUB.get(key)
         if hit is None:
-            hit = _SUB[key] = (self, other, VersionSet(self._range - other._range))
+            a, b = self._cuts, other._cuts
+            if a is not None and b is not None:
+                found = VersionSet(*vc.difference(a, self._points, b, other._points))
+            else:
+                found = VersionSet.from_range(self._as_range() - other._as_range())
+            hit = _SUB[key] = (self, other, found)
         return hit[2]
 
     def is_subset(self, other: VersionSet) -> bool:
-        if self is other or ((other is _FULL or other._full) and self._range._is_plain()):
+        if self is other or (other._cuts == _FULL_CUTS and self._cuts is not None):
             return True
         if self._single is not None:
             return other.contains(self._single)
         key = (id(self), id(other))
         hit = _SUBSET.get(key)
         if hit is None:
-            hit = _SUBSET[key] = (self, other, self._range.is_subset(other._range))
+            a, b = self._cuts, other._cuts
+            if a is not None and b is not None:
+                found = vc.subset(a, b)
+            else:
+                found = self._as_range().is_subset(other._as_range())
+            hit = _SUBSET[key] = (self, other, found)
         return hit[2]
 
     def is_disjoint(self, other: VersionSet) -> bool:
@@ -207,34 +316,29 @@ class VersionSet:
         key = (id(self), id(other))
         hit = _DISJOINT.get(key)
         if hit is None:
-            hit = _DISJOINT[key] = (self, other, self._range.is_disjoint(other._range))
+            a, b = self._cuts, other._cuts
+            if a is not None and b is not None:
+                found = vc.disjoint(a, b)
+            else:
+                found = self._as_range().is_disjoint(other._as_range())
+            hit = _DISJOINT[key] = (self, other, found)
         return hit[2]
 
     @property
     def is_empty(self) -> bool:
-        found = self._empty
-        if found is None:
-            found = self._empty = self._range.is_empty
-        return found
+        cuts = self._cuts
+        return not cuts if cuts is not None else self._as_range().is_empty
 
     @property
     def is_full(self) -> bool:
-        found = self._full
-        if found is None:
-            found = self._full = self.complement().is_empty
-        return found
+        cuts = self._cuts
+        return cuts == _FULL_CUTS if cuts is not None else self.complement().is_empty
 
     def contains(self, version: Version) -> bool:
-        # memoized like the operations: a decision's version is tested against the
-        # same few sets again and again (singleton algebra is by membership), and a
-        # range's contains() costs a few us
-        key = (id(self), id(version))
-        hit = _CONTAINS.get(key)
-        if hit is None:
-            if len(_CONTAINS) >= _CONTAINS_MAX:
-                _CONTAINS.clear()
-            hit = _CONTAINS[key] = (self, version, self._range.contains(version))
-        return hit[2]
+        cuts = self._cuts
+        if cuts is None:
+            return self._as_range().contains(version)
+        return bisect_right(cuts, (version._key, 0.5)) & 1 == 1
 
     def filter_sorted(self, versions: Sequence[Version]) -> list[Version]:
         """The members of ``versions`` (sorted ascending), in order."""
@@ -246,27 +350,18 @@ class VersionSet:
     def slices(self, versions: Sequence[Version]) -> list[tuple[int, int]]:
         """Index runs ``[lo, hi)`` of ``versions`` (sorted ascending) inside the set.
 
-        One binary search per interval end instead of a membership test per
-        version: a project with 5,000 releases is filtered in a few dozen
-        comparisons.
+        One binary search per cut instead of a membership test per version: a
+        project with 5,000 releases is filtered in a few dozen comparisons.
         """
-        rng = self._range
-        bounds = rng._bounds
-        if rng._admit or rng._reject or any(
-            not hasattr(lower, "_above") or not hasattr(upper, "_below")
-            for lower, upper in bounds
-        ):
-            inside = [i for i, v in enumerate(versions) if rng.contains(v)]
-            return [(i, i + 1) for i in inside]
+        cuts = self._cuts
+        if cuts is None:
+            rng = self._as_range()
+            return [(i, i + 1) for i, v in enumerate(versions) if rng.contains(v)]
         out: list[tuple[int, int]] = []
-        for lower, upper in bounds:
-            above: Callable[[Version], bool] | None = lower._above
-            below: Callable[[Version], bool] | None = upper._below
-            lo = 0 if above is None else bisect_left(versions, True, key=above)
-            if below is None:
-                hi = len(versions)
-            else:
-                hi = bisect_left(versions, True, key=_outside(below))
+        probe: Callable[[Version], Cut] = _probe
+        for i in range(0, len(cuts), 2):
+            lo = bisect_left(versions, cuts[i], key=probe)
+            hi = bisect_left(versions, cuts[i + 1], key=probe)
             if hi > lo:
                 out.append((lo, hi))
         return out
@@ -287,21 +382,26 @@ class VersionSet:
             return "<empty>"
         if self.is_full:
             return "*"
+        cuts = self._cuts
+        if cuts is None:
+            return str(self._as_range())
+        points = self._points
         parts = []
-        for lower, upper in self._range._bounds:
-            lo = _bound_text(lower) if getattr(lower, "version", None) is not None else None
-            hi = _bound_text(upper) if getattr(upper, "version", None) is not None else None
-            lo_inc = bool(getattr(lower, "inclusive", False))
-            hi_inc = bool(getattr(upper, "inclusive", False))
+        for i in range(0, len(cuts), 2):
+            lo_point, hi_point = points[i], points[i + 1]
+            lo = None if lo_point is None else str(lo_point)
+            hi = None if hi_point is None else str(hi_point)
             if lo is not None and lo == hi:
                 parts.append(f"=={lo}")
                 continue
             pieces = []
             if lo is not None:
+                lo_inc = cuts[i][1] == 0
                 if lo_inc and lo.endswith(".dev0"):
                     lo = lo[: -len(".dev0")]
                 pieces.append((">=" if lo_inc else ">") + lo)
             if hi is not None:
+                hi_inc = cuts[i + 1][1] == 1
                 if not hi_inc and hi.endswith(".dev0"):
                     hi = hi[: -len(".dev0")]
                 pieces.append(("<=" if hi_inc else "<") + hi)
@@ -314,5 +414,20 @@ class VersionSet:
         return " | ".join(parts)
 
 
-_FULL = VersionSet(~VersionRange.empty(prereleases=True))
-_EMPTY = VersionSet(VersionRange.empty(prereleases=True))
+def _bound(cut: Cut, point: Version | None, lower: bool) -> Any:
+    """packaging's LowerBound/UpperBound for one cut."""
+    if point is None:
+        return LowerBound(None, False) if lower else UpperBound(None, False)
+    if vc.is_boundary(cut):
+        after_posts = cut[0][2][3] == float("inf")
+        kind = BoundaryKind.AFTER_POSTS if after_posts else BoundaryKind.AFTER_LOCALS
+        boundary = BoundaryVersion(point, kind)
+        return LowerBound(boundary, False) if lower else UpperBound(boundary, True)
+    if lower:
+        return LowerBound(point, cut[1] == 0)
+    return UpperBound(point, cut[1] == 1)
+
+
+_FULL_CUTS: tuple[Cut, ...] = (NEG, POS)
+_FULL = VersionSet(_FULL_CUTS, (None, None))
+_EMPTY = VersionSet((), ())
