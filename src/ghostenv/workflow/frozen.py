@@ -88,11 +88,25 @@ class _Job:
         self.wanted = wanted
 
 
-def _read_toml(path: str) -> dict[str, Any]:
-    from ghostenv.lock.fast_toml import parse_canonical
-
+def _read_toml(path: str, *, lock: bool = False) -> dict[str, Any]:
+    """The document at ``path``: a uv.lock by :func:`ghostenv.lock.scan.scan` (what the
+    install needs, no regular expressions), else the fast TOML subset, else tomllib."""
     with open(path, "rb") as handle:
         text = handle.read().decode("utf-8")
+    if lock:
+        from ghostenv.lock.scan import scan
+
+        found = scan(text)
+        if found is not None:
+            return found
+    else:
+        from ghostenv.lock.scan import scan_simple
+
+        found = scan_simple(text)
+        if found is not None:
+            return found
+    from ghostenv.lock.fast_toml import parse_canonical
+
     doc = parse_canonical(text)
     if doc is None:
         import tomllib
@@ -129,7 +143,7 @@ def _prepare(project: str, env_dir: str, selection: Selection, cache_dir: str) -
         if canonical_name(extra) not in extras:
             raise _Fallback
 
-    lock = _read_toml(os.path.join(project, "uv.lock"))
+    lock = _read_toml(os.path.join(project, "uv.lock"), lock=True)
     if lock.get("version") != 1 or lock.get("conflicts") or "distribution" in lock:
         raise _Fallback
     packages: list[dict[str, Any]] = lock.get("package", [])

@@ -1,0 +1,288 @@
+"""Read the parts of a uv-written uv.lock that installing needs, with string methods only.
+
+The frozen fast path (:mod:`ghostenv.workflow.frozen`) needs, per package, the
+name, version, source, dependency edges (plain, optional, dev) and the wheels'
+URLs and hashes -- not the metadata tables, the resolution markers or the
+options. :mod:`ghostenv.lock.fast_toml` reads the whole document with regular
+expressions, and compiling them costs more than this scan takes. uv writes the
+file line by line in a fixed shape (one key per line, multi-line arrays with
+one element per line, inline tables with ``key = value`` pairs separated by
+``, ``), so :func:`scan` walks the lines and returns the same dicts tomllib
+would for the keys it keeps. Anything off that shape -- a comment, an escape, a
+multi-line string, an array written on one line where an edge list is
+expected -- returns None and the caller reads the file with a real TOML parser.
+``tests/workflow/test_lock_scan.py`` compares the result with tomllib's on
+every lock fixture.
+"""
+
+from __future__ import annotations
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+#: ``[[package]]`` keys kept (the others are skipped, arrays included).
+_PACKAGE_KEYS = frozenset({"name", "version", "source", "sdist"})
+#: ``[[package]]`` keys holding arrays of inline tables, kept.
+_PACKAGE_ARRAYS = frozenset({"dependencies", "wheels"})
+
+
+class _Off(Exception):
+    """The text is not in uv's shape here."""
+
+
+def _string(line: str, i: int) -> tuple[str, int]:
+    end = line.find('"', i + 1)
+    if end < 0:
+        raise _Off
+    return line[i + 1:end], end + 1
+
+
+def _value(line: str, i: int) -> tuple[Any, int]:
+    char = line[i:i + 1]
+    if char == '"':
+        return _string(line, i)
+    if char == "{":
+        return _table(line, i)
+    if char == "[":
+        items: list[Any] = []
+        i += 1
+        if line.startswith("]", i):
+            return items, i + 1
+        while True:
+            item, i = _value(line, i)
+            items.append(item)
+            if line.startswith(", ", i):
+                i += 2
+            elif line.startswith("]", i):
+                return items, i + 1
+            else:
+                raise _Off
+    end = i
+    while end < len(line) and line[end].isdigit():
+        end += 1
+    if end > i and line[i].isascii():
+        return int(line[i:end]), end
+    if line.startswith("true", i):
+        return True, i + 4
+    if line.startswith("false", i):
+        return False, i + 5
+    raise _Off
+
+
+def _table(line: str, i: int) -> tuple[dict[str, Any], int]:
+    """The inline table starting at ``line[i] == "{"`` and the index after its ``}``."""
+    table: dict[str, Any] = {}
+    if line.startswith("{}", i):
+        return table, i + 2
+    i += 1
+    while True:
+        if not line.startswith(" ", i):
+            raise _Off
+        sep = line.find(" = ", i + 1)
+        if sep < 0:
+            raise _Off
+        key = line[i + 1:sep]
+        if not key or key in table or not key.replace("-", "").replace("_", "").isalnum():
+            raise _Off
+        table[key], i = _value(line, sep + 3)
+        if line.startswith(", ", i):
+            i += 1
+            continue
+        if line.startswith(" }", i):
+            return table, i + 2
+        raise _Off
+
+
+def _element(line: str) -> dict[str, Any]:
+    """One ``    { ... },`` line of a multi-line array of inline tables."""
+    if not line.startswith("    {") or not line.endswith("},"):
+        raise _Off
+    table, end = _table(line, 4)
+    if end != len(line) - 1:
+        raise _Off
+    return table
+
+
+def scan(text: str) -> dict[str, Any] | None:
+    """``version``, ``conflicts`` (presence), ``manifest.members`` and, per package, the
+    keys the install needs -- as tomllib would give them -- or None when the text is not
+    in the shape uv writes."""
+    if "\\" in text or "\r" in text or '"""' in text or "'''" in text:
+        return None
+    try:
+        return _scan(text.split("\n"))
+    except (_Off, ValueError, IndexError):
+        return None
+
+
+def _scan(lines: list[str]) -> dict[str, Any]:
+    doc: dict[str, Any] = {}
+    packages: list[dict[str, Any]] = []
+    package: dict[str, Any] | None = None
+    section = ""  # "", "package", "package.optional-dependencies", ..., or another table
+    i, n = 0, len(lines)
+    while i < n:
+        line = lines[i]
+        i += 1
+        if not line:
+            continue
+        if line[0] == "[":
+            if line == "[[package]]":
+                package = {}
+                packages.append(package)
+                section = "package"
+            elif line.startswith("[["):
+                if not line.endswith("]]") or line == "[[distribution]]":
+                    raise _Off  # (the old name of [[package]]: leave it to the full reader)
+                section = line  # [[manifest.dependency-metadata]] and the like: skipped
+            elif not line.endswith("]"):
+                raise _Off
+            else:
+                section = line[1:-1]
+                if section.startswith("package.") and package is None:
+                    raise _Off
+                if section in ("package.optional-dependencies", "package.dev-dependencies"):
+                    assert package is not None
+                    key = section[len("package."):]
+                    if key in package:
+                        raise _Off
+                    package[key] = {}
+            continue
+        if line[0] in " #]":
+            raise _Off  # elements are consumed with their key; anything else is unexpected
+        sep = line.find(" = ")
+        if sep <= 0:
+            raise _Off
+        key, raw = line[:sep], line[sep + 3:]
+        multi = raw in ("[", "[[")
+        start = i
+        if multi:  # the elements, up to the closing line (``]]`` for conflict sets)
+            while lines[i] != ("]" if raw == "[" else "]]"):
+                if not lines[i].startswith("    "):
+                    raise _Off
+                i += 1
+            i += 1
+        if raw == "[[" and (section, key) != ("", "conflicts"):
+            raise _Off
+        if section == "package":
+            assert package is not None
+            if key in package:
+                raise _Off
+            if key in _PACKAGE_ARRAYS:
+                if not multi:
+                    if raw != "[]":
+                        raise _Off
+                    package[key] = []
+                else:
+                    package[key] = [_element(e) for e in lines[start:i - 1]]
+            elif key in _PACKAGE_KEYS:
+                if multi:
+                    raise _Off
+                value, end = _value(raw, 0)
+                if end != len(raw):
+                    raise _Off
+                package[key] = value
+        elif section in ("package.optional-dependencies", "package.dev-dependencies"):
+            assert package is not None
+            groups = package[section[len("package."):]]
+            if key in groups or not (multi or raw == "[]"):
+                raise _Off
+            groups[key] = [_element(e) for e in lines[start:i - 1]] if multi else []
+        elif section == "" and key in ("version", "conflicts"):
+            doc[key] = int(raw) if key == "version" else (multi or raw != "[]")
+        elif section == "manifest" and key == "members":
+            if not multi:
+                raise _Off
+            members = []
+            for element in lines[start:i - 1]:
+                if not element.endswith('",') or not element.startswith('    "'):
+                    raise _Off
+                members.append(element[5:-2])
+            doc["manifest"] = {"members": members}
+    doc["package"] = packages
+    return doc
+
+
+def scan_simple(text: str) -> dict[str, Any] | None:
+    """A small, common TOML shape (a hand-written pyproject.toml) as tomllib reads it, or
+    None: ``[table]``/``[[array]]`` headers of bare keys, ``key = value`` lines with bare
+    keys, basic strings, integers, booleans, inline tables and arrays (one line, or one
+    element per line), and whole-line comments. Anything else is left to tomllib."""
+    if "\\" in text or "\r" in text or '"""' in text or "'''" in text:
+        return None
+    try:
+        return _scan_simple(text.split("\n"))
+    except (_Off, ValueError, IndexError):
+        return None
+
+
+def _bare(key: str) -> str:
+    if not key or not key.replace("-", "").replace("_", "").isalnum() or not key.isascii():
+        raise _Off
+    return key
+
+
+def _scan_simple(lines: list[str]) -> dict[str, Any]:
+    root: dict[str, Any] = {}
+    table = root
+    defined: set[tuple[str, ...]] = set()
+    i, n = 0, len(lines)
+    while i < n:
+        line = lines[i].strip()
+        i += 1
+        if not line or line[0] == "#":
+            continue
+        if line[0] == "[":
+            array = line.startswith("[[")
+            inner = line[2:-2] if array else line[1:-1]
+            if not line.endswith("]]" if array else "]") or (not array and inner.endswith("]")):
+                raise _Off
+            path = tuple(_bare(part) for part in inner.split("."))
+            table = root
+            for part in path[:-1]:
+                child = table.setdefault(part, {})
+                if isinstance(child, list):
+                    child = child[-1]
+                if not isinstance(child, dict):
+                    raise _Off
+                table = child
+            if array:
+                items = table.setdefault(path[-1], [])
+                if not isinstance(items, list):
+                    raise _Off
+                items.append({})
+                table = items[-1]
+            else:
+                if path in defined or not isinstance(table.get(path[-1], {}), dict):
+                    raise _Off
+                defined.add(path)
+                table = table.setdefault(path[-1], {})
+            continue
+        sep = line.find(" = ")
+        if sep <= 0:
+            raise _Off
+        key, raw = _bare(line[:sep]), line[sep + 3:]
+        if key in table:
+            raise _Off
+        if raw == "[":
+            items = []
+            while True:
+                element = lines[i].strip()
+                i += 1
+                if element == "]":
+                    break
+                if not element or element[0] == "#":
+                    continue
+                value, end = _value(element, 0)
+                rest = element[end:]
+                if rest not in (",", "") or (not rest and lines[i].strip() != "]"):
+                    raise _Off
+                items.append(value)
+            table[key] = items
+        else:
+            value, end = _value(raw, 0)
+            if end != len(raw):
+                raise _Off
+            table[key] = value
+    return root

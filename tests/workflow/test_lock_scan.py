@@ -1,0 +1,107 @@
+"""The frozen path's uv.lock scan gives tomllib's values for every key it keeps, or declines."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ghostenv.lock.scan import scan, scan_simple
+from tests.conftest import REPO, SHARED
+
+LOCKS = sorted([*REPO.glob("fixtures/locks/*/uv.lock"),
+                *(SHARED / "packse" / "uv-locks").glob("*.lock")])
+KEPT = ("name", "version", "source", "sdist", "dependencies", "wheels",
+        "optional-dependencies", "dev-dependencies")
+
+
+def _projection(doc: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {"version": doc["version"], "package": [
+        {k: v for k, v in p.items() if k in KEPT} for p in doc.get("package", [])]}
+    if "conflicts" in doc:
+        out["conflicts"] = bool(doc["conflicts"])
+    if "members" in doc.get("manifest", {}):
+        out["manifest"] = {"members": doc["manifest"]["members"]}
+    return out
+
+
+@pytest.mark.parametrize("path", LOCKS, ids=lambda p: p.parent.name if p.name == "uv.lock"
+                         else p.name.removesuffix(".uv.lock"))
+def test_scan_equals_tomllib(path: Path) -> None:
+    text = path.read_text("utf-8")
+    got = scan(text)
+    assert got is not None, "uv's own output must be scanned"
+    assert got == _projection(tomllib.loads(text))
+
+
+@pytest.mark.parametrize("edit", [
+    ("[[package]]", "[[distribution]]"),
+    ("dependencies = [\n    ", "dependencies = [ # comment\n    "),
+    ('name = "', 'name =  "'),
+    ("\n]\n", "\n  ]\n"),
+    ('", hash = "', '",hash = "'),
+])
+def test_off_shape_text_is_declined(edit: tuple[str, str]) -> None:
+    text = (REPO / "fixtures/locks/web/uv.lock").read_text("utf-8")
+    assert edit[0] in text
+    assert scan(text.replace(edit[0], edit[1], 1)) is None
+
+
+PYPROJECTS = sorted(p for p in [*REPO.glob("fixtures/**/pyproject.toml"),
+                                *SHARED.glob("workloads/*/pyproject.toml")]
+                    if ".venv" not in p.parts)
+
+
+@pytest.mark.parametrize("path", PYPROJECTS, ids=lambda p: str(p.parent.name))
+def test_scan_simple_equals_tomllib_or_declines(path: Path) -> None:
+    text = path.read_text("utf-8")
+    got = scan_simple(text)
+    if got is not None:
+        assert got == tomllib.loads(text)
+
+
+SAMPLE = """\
+# a comment
+[project]
+name = "demo"
+version = "0.1.0"
+dependencies = [
+  "requests>=2; python_version >= '3.8'",
+  "rich"  # no comma on the last element is fine
+]
+optional-dependencies = { cli = ["click"] }
+
+[dependency-groups]
+dev = ["pytest", { include-group = "lint" }]
+lint = [
+    "ruff",
+]
+
+[[tool.uv.index]]
+url = "https://example.org/simple"
+default = true
+"""
+
+
+@pytest.mark.parametrize(("old", "new"), [
+    ("", ""),
+    ('"rich"  # no comma on the last element is fine', '"rich"'),
+    ('name = "demo"', "name = 'demo'"),
+    ('version = "0.1.0"', 'version = "0.1.0"  # trailing'),
+    ("[project]", "[project]\nname2 = 1.5"),
+    ("lint = [", '"lint" = ['),
+    ("default = true", "default = true\n[project]"),
+])
+def test_scan_simple_never_disagrees(old: str, new: str) -> None:
+    text = SAMPLE.replace(old, new, 1) if old else SAMPLE
+    got = scan_simple(text)
+    try:
+        want = tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
+        assert got is None
+        return
+    assert got is None or got == want
+    if old == "" or "no comma" in old:
+        assert got is None if old == "" else got == want
