@@ -208,6 +208,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         args.index_url or PYPI, extra_index_urls=tuple(args.extra_index_url),
         find_links=tuple(args.find_links), cache_dir=None if args.no_cache else ctx.cache_dir,
         concurrency=args.concurrency, offline=ctx.offline, refresh=args.refresh,
+        prefer_html=True,  # peek needs no size/upload-time: the smaller dialect
     )
 
     async def main() -> list[dict[str, Any]]:

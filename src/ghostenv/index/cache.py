@@ -96,12 +96,15 @@ class HttpCache:
     def __init__(self, root: Path) -> None:
         self.root = Path(root) / "http-v1"
 
-    def _page_path(self, url: str) -> Path:
+    def _page_path(self, url: str, variant: str = "") -> Path:
         key = hashlib.sha256(url.encode()).hexdigest()
-        return self.root / "pages" / key[:2] / key
+        return self.root / (f"pages-{variant}" if variant else "pages") / key[:2] / key
 
-    def get_page(self, url: str) -> CachedPage | None:
-        path = self._page_path(url)
+    def get_page(self, url: str, variant: str = "") -> CachedPage | None:
+        """The stored page of ``url``. ``variant`` names a dialect asked for apart
+        (``"html"``: peek's smaller pages), stored beside the default (JSON-first) copy
+        so a caller that needs PEP 700 fields never gets an HTML page from the cache."""
+        path = self._page_path(url, variant)
         try:
             raw = path.read_bytes()
         except OSError:
@@ -119,14 +122,14 @@ class HttpCache:
             path.unlink(missing_ok=True)  # corrupt: discard, the caller refetches
             return None
 
-    def put_page(self, page: CachedPage) -> None:
+    def put_page(self, page: CachedPage, variant: str = "") -> None:
         header = json.dumps({
             "url": page.url, "content_type": page.content_type, "etag": page.etag,
             "last_modified": page.last_modified, "stored_at": page.stored_at,
             "max_age": page.max_age, "length": len(page.body),
             "sha256": page.digest or hashlib.sha256(page.body).hexdigest(),
         }).encode()
-        atomic_write(self._page_path(page.url), header + b"\n" + page.body)
+        atomic_write(self._page_path(page.url, variant), header + b"\n" + page.body)
 
     def _derived_path(self, kind: str, body: bytes, digest: str | None = None) -> Path:
         key = digest or hashlib.sha256(body).hexdigest()

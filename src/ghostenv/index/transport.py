@@ -193,10 +193,14 @@ def _patch_libraries() -> None:
     AsyncHTTP2Connection._send_connection_init = send_connection_init  # type: ignore[method-assign]
 
 
-def make_transport(*, http2: bool, verify: ssl.SSLContext,
-                   limits: httpx.Limits) -> httpx.AsyncHTTPTransport:
-    """httpx's transport, with connections from :class:`AsyncioBackend` when tuning is on."""
-    transport = httpx.AsyncHTTPTransport(http2=http2, verify=verify, limits=limits)
+def make_transport(*, http2: bool, verify: ssl.SSLContext, limits: httpx.Limits,
+                   http1: bool = True) -> httpx.AsyncHTTPTransport:
+    """httpx's transport, with connections from :class:`AsyncioBackend` when tuning is on.
+
+    ``http1=False`` speaks HTTP/2 with prior knowledge, also over plain TCP (tests).
+    """
+    transport = httpx.AsyncHTTPTransport(http1=http1, http2=http2, verify=verify,
+                                         limits=limits)
     if not tuning_enabled() or not isinstance(getattr(transport, "_pool", None),
                                               httpcore.AsyncConnectionPool):
         return transport
@@ -204,7 +208,7 @@ def make_transport(*, http2: bool, verify: ssl.SSLContext,
     transport._pool = httpcore.AsyncConnectionPool(
         ssl_context=verify, max_connections=limits.max_connections,
         max_keepalive_connections=limits.max_keepalive_connections,
-        keepalive_expiry=limits.keepalive_expiry, http1=True, http2=http2,
+        keepalive_expiry=limits.keepalive_expiry, http1=http1, http2=http2,
         network_backend=AsyncioBackend(),
     )
     return transport
