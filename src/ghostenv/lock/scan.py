@@ -11,8 +11,9 @@ one element per line, inline tables with ``key = value`` pairs separated by
 would for the keys it keeps. Anything off that shape -- a comment, an escape, a
 multi-line string, an array written on one line where an edge list is
 expected -- returns None and the caller reads the file with a real TOML parser.
-``tests/workflow/test_lock_scan.py`` compares the result with tomllib's on
-every lock fixture.
+Wheel entries are kept as their raw lines and read by :func:`artifact` only
+for the packages being installed. ``tests/workflow/test_lock_scan.py`` compares
+the result with tomllib's on every lock fixture.
 """
 
 from __future__ import annotations
@@ -104,6 +105,29 @@ def _element(line: str) -> dict[str, Any]:
     return table
 
 
+def _raw_element(line: str) -> str:
+    if not line.startswith("    {") or not line.endswith("},"):
+        raise _Off
+    return line
+
+
+def artifact(line: str) -> dict[str, Any]:
+    """A wheel entry kept raw by :func:`scan` (``    { url = "...", hash = "...", ... },``)
+    as a table. The usual registry line gives ``url`` and ``hash`` by two ``find`` calls
+    (size and upload time are not needed to install); any other line is parsed whole.
+    Raises ValueError on a line that is not an inline table."""
+    if line.startswith('    { url = "'):
+        end = line.find('"', 13)
+        if end > 0 and line.startswith('", hash = "', end):
+            stop = line.find('"', end + 11)
+            if stop > 0 and line.startswith((", ", " }"), stop + 1):
+                return {"url": line[13:end], "hash": line[end + 11:stop]}
+    try:
+        return _element(line)
+    except _Off:
+        raise ValueError(f"not an inline table: {line!r}") from None
+
+
 def scan(text: str) -> dict[str, Any] | None:
     """``version``, ``conflicts`` (presence), ``manifest.members`` and, per package, the
     keys the install needs -- as tomllib would give them -- or None when the text is not
@@ -174,6 +198,8 @@ def _scan(lines: list[str]) -> dict[str, Any]:
                     if raw != "[]":
                         raise _Off
                     package[key] = []
+                elif key == "wheels":  # read by artifact() for the packages installed
+                    package[key] = [_raw_element(e) for e in lines[start:i - 1]]
                 else:
                     package[key] = [_element(e) for e in lines[start:i - 1]]
             elif key in _PACKAGE_KEYS:

@@ -281,6 +281,7 @@ def _target(dep: dict[str, Any], packages: list[dict[str, Any]],
 def _wheel(package: dict[str, Any], rank: dict[str, int]) -> Wanted:
     """The package's wheel whose best tag ranks highest (first wins a tie), as
     :func:`ghostenv.workflow.sources.choose_wheel`; no wheel fits: fall back (a build)."""
+    from ghostenv.lock.scan import artifact
     from ghostenv.workflow.plan import Wanted
 
     source = package["source"]
@@ -288,7 +289,8 @@ def _wheel(package: dict[str, Any], rank: dict[str, int]) -> Wanted:
         raise _Fallback  # git, path, directory, editable: built from source
     version = package["version"]
     best: tuple[int, dict[str, Any], str] | None = None
-    for wheel in package.get("wheels", []):
+    for entry in package.get("wheels", []):
+        wheel = artifact(entry) if isinstance(entry, str) else entry  # raw from lock.scan
         url = wheel.get("url")
         if not isinstance(url, str) or "filename" in wheel or "path" in wheel:
             raise _Fallback
