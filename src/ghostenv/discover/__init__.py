@@ -10,9 +10,25 @@ Public surface::
 
 from __future__ import annotations
 
-from ghostenv.discover.interpreter import Interpreter
-from ghostenv.discover.request import Request, parse_request
-from ghostenv.discover.search import Candidate, find_interpreter, list_interpreters
+TYPE_CHECKING = False  # typing costs milliseconds; type checkers treat this name as true
+if TYPE_CHECKING:
+    from ghostenv.discover.interpreter import Interpreter
+    from ghostenv.discover.request import Request, parse_request
+    from ghostenv.discover.search import Candidate, find_interpreter, list_interpreters
+
+_HOMES = {"Interpreter": "interpreter", "Request": "request", "parse_request": "request",
+          "Candidate": "search", "find_interpreter": "search", "list_interpreters": "search"}
+
+
+def __getattr__(name: str) -> object:
+    """Load the part that defines ``name`` on first use (PEP 562): importing
+    ``ghostenv.discover.probe`` alone (the frozen-sync fast path) then skips the search."""
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'ghostenv.discover' has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(f"ghostenv.discover.{home}"), name)
 
 __all__ = [
     "Candidate",

@@ -7,20 +7,25 @@ flags, platform), so the probe itself stays stdlib-only and 2.7-safe.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from ghostenv.discover.probe import PREFIX_TOKEN
+from ghostenv.store.record import record
 
+TYPE_CHECKING = False  # typing costs milliseconds; type checkers treat this name as true
 if TYPE_CHECKING:
+    from typing import Any
+
     from packaging.tags import Tag
 
 #: Oldest Python ghostenv creates environments for; older ones are listed as too old.
 MIN_SUPPORTED = (3, 8)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record(kw_only=True, compare=("path", "version", "release_level", "serial", "implementation",
+                             "implementation_version", "abiflags", "prefix", "base_prefix",
+                             "executable", "base_executable", "platform", "pointer_bits",
+                             "source"))
 class Interpreter:
     """A working Python found on this machine.
 
@@ -46,12 +51,12 @@ class Interpreter:
     pointer_bits: int
     # Derived from the same probe as the fields above; kept out of eq/hash so an
     # Interpreter can be a dict key or set member.
-    markers: dict[str, str] = field(compare=False)
-    paths: dict[str, str] = field(compare=False)
-    config_vars: dict[str, Any] = field(compare=False)
+    markers: dict[str, str]
+    paths: dict[str, str]
+    config_vars: dict[str, Any]
     source: str = ""
     #: Wheel tags as strings, computed once when the probe ran and cached with it.
-    tag_cache: tuple[str, ...] = field(default=(), compare=False)
+    tag_cache: tuple[str, ...] = ()
 
     @classmethod
     def from_probe(cls, path: str | Path, data: dict[str, Any], *, source: str = "") -> Interpreter:

@@ -16,7 +16,10 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any
+
+TYPE_CHECKING = False  # typing costs milliseconds; type checkers treat this name as true
+if TYPE_CHECKING:
+    from typing import Any
 
 #: Placeholder prefix: sysconfig paths are computed against it, then made relative.
 PREFIX_TOKEN = "/__ghostenv_prefix__"

@@ -15,13 +15,15 @@ import errno
 import os
 import threading
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING
 
 from ghostenv.errors import InstallError, StoreError, WheelError
-from ghostenv.materialize.link import Linker, LinkMode, place
+from ghostenv.materialize.link import LinkMode, place
 
+TYPE_CHECKING = False  # typing costs milliseconds; type checkers treat this name as true
 if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping, Sequence
+
+    from ghostenv.materialize.link import Linker
     from ghostenv.store import Store
 
 #: Files placed per thread at least: below that a thread costs more than it saves.

@@ -24,10 +24,7 @@ import contextlib
 import functools
 import os
 from collections import Counter
-from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from ghostenv.errors import InstallError, StoreError, WheelError
 from ghostenv.materialize.batch import (
@@ -40,22 +37,29 @@ from ghostenv.materialize.batch import (
     parallel,
 )
 from ghostenv.materialize.link import Linker, LinkMode
-from ghostenv.store import Store, WheelManifest
 from ghostenv.store.manifest import LinkIndex, object_rel, record_field, record_hash
+from ghostenv.store.record import record
+
+TYPE_CHECKING = False  # typing costs milliseconds; type checkers treat this name as true
+if TYPE_CHECKING:
+    from collections.abc import Collection, Mapping, Sequence
+    from typing import Any
+
+    from ghostenv.store import Store, WheelManifest
 
 SCHEME_KEYS = ("purelib", "platlib", "scripts", "headers", "data")
 
 
-@dataclass(frozen=True, slots=True)
+@record()
 class InstallResult:
     """What one install did: where the dist-info landed, files and link modes used."""
 
     dist_info: Path
     files: int
-    modes: Counter[str] = field(default_factory=Counter)
+    modes: Counter[str]
 
 
-@dataclass(frozen=True, slots=True)
+@record()
 class Job:
     """One wheel for :func:`install_many`: its index, its scheme and what to record.
 
@@ -226,7 +230,7 @@ def install_wheel(
     return result
 
 
-@dataclass(slots=True)
+@record()
 class _Prepared:
     """One job, checked and placed: its root, ``.data`` targets and launchers."""
 

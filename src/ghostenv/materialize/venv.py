@@ -16,12 +16,15 @@ Layout paths come from the probed interpreter's sysconfig ``venv`` scheme (or
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
 
 from ghostenv import __version__
-from ghostenv.discover.interpreter import Interpreter
 from ghostenv.errors import InstallError
+from ghostenv.store.record import record
+
+TYPE_CHECKING = False  # typing costs milliseconds; type checkers treat this name as true
+if TYPE_CHECKING:
+    from ghostenv.discover.interpreter import Interpreter
 
 _ACTIVATE = {  # template name -> quoting style
     "activate": "sh",
@@ -31,7 +34,7 @@ _ACTIVATE = {  # template name -> quoting style
 }
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record(kw_only=True)
 class VenvLayout:
     """Where things are in a created environment (all absolute)."""
 

@@ -16,18 +16,20 @@ serialised with a file lock so a wheel is unzipped once, not once per process.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import marshal
 import os
 import time
-from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
 
 from ghostenv.errors import HashMismatchError, StoreError, WheelError
 from ghostenv.store.manifest import LinkIndex, ManifestFile, WheelManifest
-from ghostenv.store.refs import environments, forget, installed_wheels, track
+from ghostenv.store.record import record
+from ghostenv.store.refs import environments, forget, installed_wheels, path_key, track
+
+TYPE_CHECKING = False  # typing costs milliseconds; type checkers treat this name as true
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator, Mapping
+    from typing import IO
 
 OBJECTS = "objects-v1"
 #: Executable twins of objects (mode 0555), so executables are hardlinked too.
@@ -38,7 +40,7 @@ CHUNK = 1 << 20
 STALE_TEMP_SECONDS = 3600
 
 
-@dataclass(frozen=True, slots=True)
+@record()
 class StoreInfo:
     """Totals shown by ``ghostenv cache info``."""
 
@@ -48,7 +50,7 @@ class StoreInfo:
     environments: int = 0
 
 
-@dataclass(frozen=True, slots=True)
+@record()
 class PruneReport:
     """What ``prune`` removed."""
 
@@ -57,7 +59,7 @@ class PruneReport:
     bytes: int
 
 
-@dataclass(frozen=True, slots=True)
+@record()
 class VerifyReport:
     """Result of re-hashing every object: which were checked and which were corrupt."""
 
@@ -166,6 +168,8 @@ class Store:
         instead of one per member). ``executable`` files go to the executable
         tree (mode ``0555``), see :meth:`member_path`.
         """
+        import hashlib
+
         digest = hashlib.sha256()
         handle, temp = self._temp()
         deferred = False
@@ -373,6 +377,8 @@ class Store:
         A wheel already in the store still has to be read to learn its digest,
         so callers that know the digest should try :meth:`get_manifest` first.
         """
+        import hashlib
+
         digest = hashlib.sha256()
         handle, temp = self._temp()
         wheel = temp.with_name(f"{temp.name}-{filename}")
@@ -441,8 +447,7 @@ class Store:
         """
         locks = self.root / "locks"
         locks.mkdir(parents=True, exist_ok=True)
-        key = hashlib.sha256(os.fsencode(os.path.abspath(env))).hexdigest()[:32]
-        path = locks / f"env-{key}.lock"
+        path = locks / f"env-{path_key(env)}.lock"
         if os.name != "posix":  # pragma: no cover - Windows
             from filelock import FileLock
 
@@ -541,6 +546,8 @@ def file_sha256(path: Path) -> str:
     plan hashes local wheels with it, builds key sdists by it, and the CI cache
     lists built wheels by it; all must agree for a wheel to be found again.
     """
+    import hashlib
+
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         while block := handle.read(CHUNK):

@@ -14,29 +14,33 @@ wheel and does no per-file Python work besides one ``link`` call.
 
 from __future__ import annotations
 
-import json
 import marshal
-from dataclasses import dataclass
-from typing import Any, NamedTuple
+from collections import namedtuple
+
+from ghostenv.store.record import record
+
+TYPE_CHECKING = False  # typing costs milliseconds; type checkers treat this name as true
+if TYPE_CHECKING:
+    from typing import Any, NamedTuple
 
 FORMAT = 1
 
+if TYPE_CHECKING:
+    class ManifestFile(NamedTuple):
+        """One archive member (see the runtime definition below)."""
 
-class ManifestFile(NamedTuple):
-    """One archive member: its path in the wheel, the object it is stored as, and its mode.
-
-    A named tuple rather than a frozen dataclass: a manifest of a big wheel
-    holds thousands, and a tuple is built several times faster, which shows in
-    a warm install (every manifest is read back on each materialization).
-    """
-
-    path: str
-    sha256: str
-    size: int
-    executable: bool
+        path: str
+        sha256: str
+        size: int
+        executable: bool
+else:
+    #: One archive member: its path in the wheel, the object it is stored as, and its mode.
+    #: A named tuple rather than a record class: a manifest of a big wheel holds thousands,
+    #: and a tuple is built several times faster.
+    ManifestFile = namedtuple("ManifestFile", ["path", "sha256", "size", "executable"])
 
 
-@dataclass(frozen=True, slots=True)
+@record()
 class WheelManifest:
     """A stored wheel, ready to be materialized."""
 
@@ -71,11 +75,15 @@ class WheelManifest:
             "console_scripts": [list(e) for e in self.console_scripts],
             "gui_scripts": [list(e) for e in self.gui_scripts],
         }
+        import json
+
         return json.dumps(doc, sort_keys=True, separators=(",", ":"))
 
     @classmethod
     def from_json(cls, text: str) -> WheelManifest:
         """Parse what :meth:`to_json` wrote; raises ValueError on another format."""
+        import json
+
         doc = json.loads(text)
         if doc.get("format") != FORMAT:
             raise ValueError(f"manifest format {doc.get('format')!r} is not {FORMAT}")
@@ -123,7 +131,7 @@ def object_rel(sha256: str) -> str:
 GENERATED = ("RECORD", "INSTALLER", "REQUESTED", "direct_url.json")
 
 
-@dataclass(frozen=True, slots=True)
+@record()
 class LinkIndex:
     """A :class:`WheelManifest` compiled for installing, once per wheel.
 

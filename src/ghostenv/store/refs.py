@@ -10,17 +10,35 @@ Records are replaced atomically, so a crash leaves the old or the new one.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
-from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
 from pathlib import Path
+
+from ghostenv.store.record import record
+
+TYPE_CHECKING = False  # typing costs milliseconds; type checkers treat this name as true
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator, Mapping
 
 ENVS = "envs-v1"
 
 
-@dataclass(frozen=True, slots=True)
+def path_key(env: str | os.PathLike[str]) -> str:
+    """A file-name-safe key for an environment's absolute path: the path itself, escaped.
+
+    Readable, and no ``hashlib`` on the install path; only paths too long for a
+    file name fall back to a digest.
+    """
+    absolute = os.path.abspath(env)
+    name = absolute.replace("%", "%25").replace("/", "%2F").replace("\\", "%5C")
+    if len(name) > 200:
+        import hashlib
+
+        name = hashlib.sha256(os.fsencode(absolute)).hexdigest()[:32]
+    return name
+
+
+@record()
 class EnvRecord:
     """One tracked environment and the wheels (by sha256) it was built from."""
 
@@ -34,8 +52,14 @@ class EnvRecord:
 
 
 def _record_path(root: Path, env: Path) -> Path:
-    key = hashlib.sha256(os.fsencode(env)).hexdigest()[:32]
-    return root / ENVS / f"{key}.json"
+    return root / ENVS / f"{path_key(env)}.json"
+
+
+def _old_record_path(root: Path, env: Path) -> Path:
+    """Where records were kept before they were named by :func:`path_key` (a digest)."""
+    import hashlib
+
+    return root / ENVS / f"{hashlib.sha256(os.fsencode(env)).hexdigest()[:32]}.json"
 
 
 def track(root: Path, env: Path, wheels: Iterable[str], *, replace: bool = False,
@@ -58,9 +82,12 @@ def track(root: Path, env: Path, wheels: Iterable[str], *, replace: bool = False
         fcntl.flock(lock_fd, fcntl.LOCK_EX)
         current: set[str] = set()
         names: dict[str, str] = {}
+        old = None
         if not replace:
             with contextlib.suppress(FileNotFoundError, ValueError, KeyError, TypeError):
-                doc = json.loads(path.read_text("utf-8"))
+                if not path.exists():
+                    old = _old_record_path(root, env)
+                doc = json.loads((old or path).read_text("utf-8"))
                 current = set(doc["wheels"])
                 names = dict(doc.get("installed") or {})
         if installed is not None:
@@ -72,6 +99,8 @@ def track(root: Path, env: Path, wheels: Iterable[str], *, replace: bool = False
             json.dump({"path": str(env), "wheels": sorted(record.wheels),
                        "installed": dict(sorted(names.items()))}, handle)
         os.replace(name, path)
+        if old is not None:
+            old.unlink(missing_ok=True)
     finally:
         os.close(lock_fd)  # closing releases the lock
     return record
@@ -79,13 +108,17 @@ def track(root: Path, env: Path, wheels: Iterable[str], *, replace: bool = False
 
 def installed_wheels(root: Path, env: Path) -> dict[str, str]:
     """Normalized name -> sha256 of the wheel ghostenv last installed it from, in ``env``."""
-    path = _record_path(root, Path(os.path.abspath(env)))
-    try:
-        with open(path, encoding="utf-8") as handle:
-            doc = json.load(handle)
-        return dict(doc.get("installed") or {})
-    except (OSError, ValueError, TypeError, AttributeError):
-        return {}
+    env = Path(os.path.abspath(env))
+    for path in (_record_path(root, env), None):
+        try:
+            with open(path or _old_record_path(root, env), encoding="utf-8") as handle:
+                doc = json.load(handle)
+            return dict(doc.get("installed") or {})
+        except FileNotFoundError:
+            continue
+        except (OSError, ValueError, TypeError, AttributeError):
+            return {}
+    return {}
 
 
 def environments(root: Path) -> Iterator[EnvRecord]:
@@ -101,4 +134,6 @@ def environments(root: Path) -> Iterator[EnvRecord]:
 
 def forget(root: Path, env: Path) -> None:
     """Drop the record of ``env`` (it was deleted on purpose)."""
-    _record_path(root, Path(os.path.abspath(env))).unlink(missing_ok=True)
+    env = Path(os.path.abspath(env))
+    _record_path(root, env).unlink(missing_ok=True)
+    _old_record_path(root, env).unlink(missing_ok=True)

@@ -20,12 +20,15 @@ from __future__ import annotations
 import enum
 import os
 import time
-from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
+from ghostenv.store.record import record, replace
+
+TYPE_CHECKING = False  # typing costs milliseconds; type checkers treat this name as true
 if TYPE_CHECKING:
+    from collections.abc import Callable, Collection, Mapping, Sequence
+    from typing import Any
+
     from ghostenv.materialize.link import Linker
     from ghostenv.materialize.venv import VenvLayout
     from ghostenv.store import Store
@@ -52,7 +55,7 @@ def normalize(name: str) -> str:
     return out
 
 
-@dataclass(frozen=True, slots=True)
+@record()
 class Wanted:
     """One distribution the environment should hold, as a wheel.
 
@@ -82,7 +85,7 @@ class Wanted:
         raise ValueError(f"{self.name}: a Wanted needs a url or a path")
 
 
-@dataclass(frozen=True, slots=True)
+@record()
 class Installed:
     """A distribution found in the environment; ``version`` is "" when RECORD is missing."""
 
@@ -101,7 +104,7 @@ class Action(enum.StrEnum):
     REMOVE = "remove"
 
 
-@dataclass(frozen=True, slots=True)
+@record()
 class Step:
     """One decision: ``manifest`` (the wheel's compiled index) is set when it is in the store."""
 
@@ -113,7 +116,7 @@ class Step:
     reason: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@record()
 class InstallPlan:
     """Every decision, made before the environment is touched."""
 
@@ -143,20 +146,30 @@ class InstallPlan:
         return lines
 
 
-@dataclass(slots=True)
 class PlanReport:
-    """What :func:`apply_plan` did, for summary lines and tests."""
+    """What :func:`apply_plan` did, for summary lines and tests.
 
-    installed: list[str] = field(default_factory=list)
-    removed: list[str] = field(default_factory=list)
-    reinstalled: list[str] = field(default_factory=list)
-    downloaded: int = 0
-    unchanged: int = 0
-    install_ms: float = 0.0
-    """Time spent changing the environment (removing and linking), downloads excluded."""
-    download_ms: float = 0.0
-    modes: dict[str, int] = field(default_factory=dict)
-    fallbacks: list[str] = field(default_factory=list)
+    ``install_ms``: time spent changing the environment (removing and linking),
+    downloads excluded.
+    """
+
+    __slots__ = ("download_ms", "downloaded", "fallbacks", "install_ms", "installed", "modes",
+                 "reinstalled", "removed", "unchanged")
+
+    def __init__(self, *, unchanged: int = 0) -> None:
+        self.installed: list[str] = []
+        self.removed: list[str] = []
+        self.reinstalled: list[str] = []
+        self.downloaded = 0
+        self.unchanged = unchanged
+        self.install_ms = 0.0
+        self.download_ms = 0.0
+        self.modes: dict[str, int] = {}
+        self.fallbacks: list[str] = []
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__slots__)
+        return f"PlanReport({fields})"
 
 
 def installed_dists(layout: VenvLayout) -> dict[str, Installed]:
