@@ -38,13 +38,29 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="index for --seed (default: GHOSTENV_INDEX_URL or PyPI)")
 
 
+def _find(python: str | None, cache_dir: Path) -> Interpreter:
+    """The interpreter for ``--python``: remembered (a few ``stat`` calls), else searched."""
+    from ghostenv.discover.memo import lookup
+
+    hit = lookup(cache_dir, python)
+    if hit is not None:
+        from ghostenv.discover.interpreter import Interpreter
+
+        try:
+            return Interpreter.from_probe(hit[0], hit[1], source=hit[2])
+        except (KeyError, TypeError, ValueError):
+            pass  # a memo of another shape: search again (and rewrite it)
+    from ghostenv.discover import find_interpreter
+
+    return find_interpreter(python, cache_dir)
+
+
 def _create(path: str, python: str | None, *, clear: bool, prompt: str | None,
             system_site_packages: bool, cache_dir: Path, quiet: bool,
             debug: Callable[[str], None]) -> tuple[Interpreter, Path]:
-    from ghostenv.discover import find_interpreter
     from ghostenv.materialize.venv import create_venv
 
-    interp = find_interpreter(python, cache_dir)
+    interp = _find(python, cache_dir)
     debug(f"using {interp.key} at {interp.path} (base {interp.base_executable})")
     command = " ".join(["ghostenv", *sys.argv[1:]]) if sys.argv[1:] else None
     layout = create_venv(path, interp, clear=clear, prompt=prompt,

@@ -28,9 +28,11 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from ghostenv.discover import memo
 from ghostenv.discover.interpreter import MIN_SUPPORTED, Interpreter
-from ghostenv.discover.probe import ProbeFailed, probe_cached
+from ghostenv.discover.probe import ProbeFailed, cache_file, probe_cached
 from ghostenv.discover.request import Request, parse_request
 from ghostenv.errors import InterpreterError
 
@@ -46,6 +48,8 @@ class Candidate:
     interpreter: Interpreter | None = None
     skipped: str = ""
     cached: bool = False
+    #: The raw probe data the interpreter was built from (kept for :mod:`.memo`).
+    probe: dict[str, Any] | None = None
 
 
 def _bin(prefix: str | os.PathLike[str]) -> Path:
@@ -97,15 +101,24 @@ def search_locations() -> Iterator[tuple[Path, str]]:
         yield _bin(conda), "conda"
 
 
-def iter_candidates(cache_dir: Path | None) -> Iterator[Candidate]:
-    """Probe candidates lazily, in search order, each real interpreter once."""
+def iter_candidates(cache_dir: Path | None, trail: list[str] | None = None
+                    ) -> Iterator[Candidate]:
+    """Probe candidates lazily, in search order, each real interpreter once.
+
+    ``trail`` collects every directory scanned and executable looked at, in
+    order (what :mod:`ghostenv.discover.memo` checks to trust a remembered find).
+    """
     seen_dirs: set[Path] = set()
     seen: set[tuple[str, str]] = set()
     for directory, source in search_locations():
         if directory in seen_dirs:
             continue
         seen_dirs.add(directory)
+        if trail is not None:
+            trail.append(str(directory))
         for path in _names_in(directory):
+            if trail is not None:
+                trail.append(str(path))
             if not os.path.exists(path):
                 yield Candidate(path, source, skipped="broken symlink")
                 continue
@@ -127,7 +140,7 @@ def iter_candidates(cache_dir: Path | None) -> Iterator[Candidate]:
             except (KeyError, TypeError, ValueError) as exc:
                 yield Candidate(path, source, skipped=f"unexpected probe data: {exc}")
                 continue
-            yield Candidate(path, source, interpreter=interp, cached=cached)
+            yield Candidate(path, source, interpreter=interp, cached=cached, probe=data)
 
 
 def list_interpreters(cache_dir: Path | None) -> list[Candidate]:
@@ -135,9 +148,11 @@ def list_interpreters(cache_dir: Path | None) -> list[Candidate]:
     return list(iter_candidates(cache_dir))
 
 
-def _probe_path(request: Request, cache_dir: Path | None) -> Interpreter:
+def _probe_path(request: Request, cache_dir: Path | None,
+                trail: list[str]) -> tuple[Interpreter, dict[str, Any]]:
     assert request.path is not None
     path = request.path
+    trail.append(str(path))
     if path.is_dir():
         for name in ("python3", "python"):
             if (_bin(path) / name).exists():
@@ -152,7 +167,8 @@ def _probe_path(request: Request, cache_dir: Path | None) -> Interpreter:
     except ProbeFailed as exc:
         raise InterpreterError(f"{path} is not a usable Python: {exc}",
                                hint="pass the path of a Python executable") from None
-    return Interpreter.from_probe(path, data, source="path")
+    trail.append(str(path))
+    return Interpreter.from_probe(path, data, source="path"), data
 
 
 def find_interpreter(request: str | Request | None, cache_dir: Path | None,
@@ -164,20 +180,35 @@ def find_interpreter(request: str | Request | None, cache_dir: Path | None,
     >>> find_interpreter("3.12", Path("~/.cache/ghostenv").expanduser()).python_version
     '3.12'
     """
+    text = request.text if isinstance(request, Request) else request
+    if cache_dir is not None:
+        hit = memo.lookup(cache_dir, text, allow_unsupported)
+        if hit is not None:
+            return Interpreter.from_probe(hit[0], hit[1], source=hit[2])
     req = request if isinstance(request, Request) else parse_request(request)
+    trail: list[str] = []
     if req.path is not None:
-        interp = _probe_path(req, cache_dir)
+        interp, data = _probe_path(req, cache_dir, trail)
         if not allow_unsupported and not interp.supported:
             raise _too_old(interp)
+        if cache_dir is not None:
+            trail.append(str(cache_file(cache_dir, str(interp.path))))
+            memo.remember(cache_dir, text, trail=trail, path=str(interp.path), data=data,
+                          source=interp.source, allow_unsupported=allow_unsupported)
         return interp
     found: list[Interpreter] = []
     too_old: list[Interpreter] = []
-    for cand in iter_candidates(cache_dir):
+    for cand in iter_candidates(cache_dir, trail):
         if cand.interpreter is None:
             continue
         interp = cand.interpreter
         if req.matches(interp):
             if interp.supported or allow_unsupported:
+                if cache_dir is not None and cand.probe is not None:
+                    trail.append(str(cache_file(cache_dir, str(interp.path))))
+                    memo.remember(cache_dir, text, trail=trail, path=str(interp.path),
+                                  data=cand.probe, source=interp.source,
+                                  allow_unsupported=allow_unsupported)
                 return interp
             too_old.append(interp)
         found.append(interp)
