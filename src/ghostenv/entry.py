@@ -127,16 +127,16 @@ def _fast(args: list[str], started: float) -> int | None:
     if reason is not None:
         if "with" in opts:
             return None  # the layer may need resolving too: the full CLI does both
-        # Stale: sync right here; argparse and the parser tree would add nothing.
-        if "frozen" in opts:  # the lock as is: no packaging, no models (or None: full path)
-            cache = _cache_dir()
-            if cache is not None:
-                from ghostenv.workflow.frozen import sync as frozen_sync
+        # Stale: sync right here; argparse and the parser tree would add nothing. First
+        # from the lock alone (no packaging, no models), else (None) the full path.
+        cache = _cache_dir()
+        if cache is not None:
+            from ghostenv.workflow.frozen import sync as frozen_sync
 
-                code = frozen_sync(project, env_dir, selection, cache_dir=cache,
-                                   quiet="quiet" in opts, always_summary=command == "sync")
-                if code is not None:
-                    return code if command == "sync" or code != 0 else _exec([env_dir], cmdline)
+            code = frozen_sync(project, env_dir, selection, cache_dir=cache,
+                               quiet="quiet" in opts, always_summary=command == "sync")
+            if code is not None:
+                return code if command == "sync" or code != 0 else _exec([env_dir], cmdline)
         from ghostenv.cli.sync import direct
 
         code = direct(project, env_dir, selection, quiet="quiet" in opts,

@@ -142,3 +142,38 @@ def test_marker_outside_the_subset_falls_back_to_the_full_path(locked: Path,
     assert _tree(root / ".venv").keys() == _tree(locked / ".venv-fast-plain").keys()
     check = _sync(root, cache, ".venv", "--check")
     assert check.stdout.strip() == "fresh", check.stdout
+
+
+def test_a_verified_lock_takes_the_fast_path_without_frozen(locked: Path, tmp_path: Path,
+                                                            fixture_index: Any) -> None:
+    """Without --frozen, the first sync checks the lock (full path) and records that it is
+    current; the next sync of a fresh environment reads it on the fast path."""
+    import shutil
+
+    root = tmp_path / "demo-checked"
+    shutil.copytree(locked, root, ignore=shutil.ignore_patterns(".venv*"))
+    cache = locked.parent / "cache"
+    env = {**os.environ, "GHOSTENV_CACHE_DIR": str(cache),
+           "GHOSTENV_INDEX_URL": fixture_index.simple_url}
+    env.pop("FORCE_COLOR", None)
+
+    def sync() -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-X", "importtime", "-m", "ghostenv", "sync",
+                               "--python", sys.executable], cwd=root, env=env,
+                              capture_output=True, text=True, timeout=300, check=False)
+
+    first = sync()
+    assert first.returncode == 0, first.stderr
+    assert "packaging.specifiers" in _imported(first.stderr)  # checked for real
+    files = _tree(root / ".venv")
+    shutil.rmtree(root / ".venv")
+    second = sync()
+    assert second.returncode == 0, second.stderr
+    assert not [m for m in _imported(second.stderr) if m.startswith("packaging")]
+    assert _tree(root / ".venv") == files
+    (root / "pyproject.toml").write_text(PYPROJECT.replace('"gamma"]', '"gamma", "beta"]'))
+    shutil.rmtree(root / ".venv")
+    third = sync()  # the lock no longer vouched for: the full path re-checks (and re-locks)
+    assert third.returncode == 0, third.stderr
+    assert "packaging.specifiers" in _imported(third.stderr)
+    assert "Locked uv.lock" in third.stderr

@@ -111,12 +111,12 @@ def _raw_element(line: str) -> str:
     return line
 
 
-def artifact(line: str) -> dict[str, Any]:
+def artifact(line: str, *, whole: bool = False) -> dict[str, Any]:
     """A wheel entry kept raw by :func:`scan` (``    { url = "...", hash = "...", ... },``)
     as a table. The usual registry line gives ``url`` and ``hash`` by two ``find`` calls
-    (size and upload time are not needed to install); any other line is parsed whole.
-    Raises ValueError on a line that is not an inline table."""
-    if line.startswith('    { url = "'):
+    (size and upload time are not needed to choose and install); any other line, or
+    ``whole``, is parsed entirely. Raises ValueError on a line that is not an inline table."""
+    if not whole and line.startswith('    { url = "'):
         end = line.find('"', 13)
         if end > 0 and line.startswith('", hash = "', end):
             stop = line.find('"', end + 11)

@@ -38,8 +38,10 @@ from ghostenv.workflow.frozen_python import Fallback as _Fallback
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any
 
+    from ghostenv.cli.progress import Progress
     from ghostenv.discover.interpreter import Interpreter
     from ghostenv.workflow.gate import Selection
     from ghostenv.workflow.plan import Wanted
@@ -50,14 +52,24 @@ __all__ = ["CHOICE_TTL", "summary_line", "sync"]
 
 def sync(project: str, env_dir: str, selection: Selection, *, cache_dir: str, quiet: bool,
          always_summary: bool) -> int | None:
-    """Sync ``env_dir`` from the project's uv.lock as is; the exit code, or None to fall back.
+    """Sync ``env_dir`` from the project's uv.lock; the exit code, or None to fall back.
+
+    With ``--frozen`` the lock is taken as is; otherwise only when
+    :func:`ghostenv.lock.current.lock_is_current` vouches that it satisfies
+    pyproject.toml (what the full path then does too: use it without resolving).
 
     The gate has already said the environment is stale. ``always_summary``:
     print the summary line even when nothing changed (``sync``; ``run`` only
     when something did).
     """
-    if selection.checked or os.name != "posix":
+    if os.name != "posix":
         return None
+    if selection.checked:  # not --frozen: only a lock already verified against pyproject.toml
+        from ghostenv.lock.current import lock_is_current
+
+        if not os.path.isfile(os.path.join(project, "uv.lock")) or not lock_is_current(
+                project, cache_dir):
+            return None
     from ghostenv import plugins
 
     if plugins.plugins_declared():  # their hooks fire on the full path
@@ -74,11 +86,12 @@ def sync(project: str, env_dir: str, selection: Selection, *, cache_dir: str, qu
 class _Job:
     """Everything decided before the environment is touched."""
 
-    __slots__ = ("cache_dir", "env_dir", "interpreter", "name", "project", "selection",
-                 "wanted")
+    __slots__ = ("cache_dir", "env_dir", "interpreter", "name", "packages", "project",
+                 "selection", "wanted")
 
     def __init__(self, *, project: str, env_dir: str, selection: Selection, cache_dir: str,
-                 name: str, interpreter: Interpreter, wanted: list[Wanted]) -> None:
+                 name: str, interpreter: Interpreter, wanted: list[Wanted],
+                 packages: dict[str, dict[str, Any]]) -> None:
         self.project = project
         self.env_dir = env_dir
         self.selection = selection
@@ -86,6 +99,8 @@ class _Job:
         self.name = name
         self.interpreter = interpreter
         self.wanted = wanted
+        self.packages = packages
+        """wheel file name -> its lock package (sizes for the download display)"""
 
 
 def _read_toml(path: str, *, lock: bool = False) -> dict[str, Any]:
@@ -161,8 +176,9 @@ def _prepare(project: str, env_dir: str, selection: Selection, cache_dir: str) -
                      all_extras=selection.all_extras)
     rank = {tag: i for i, tag in enumerate(tags)}
     wanted = [_wheel(packages[i], rank) for i in chosen]
+    sizes = {w.filename: packages[i] for i, w in zip(chosen, wanted, strict=True)}
     return _Job(project=project, env_dir=env_dir, selection=selection, cache_dir=cache_dir,
-                name=name, interpreter=interpreter, wanted=wanted)
+                name=name, interpreter=interpreter, wanted=wanted, packages=sizes)
 
 
 def _names(table: object, include_key: str | None) -> set[str]:
@@ -310,6 +326,18 @@ def _wheel(package: dict[str, Any], rank: dict[str, int]) -> Wanted:
                   requested=True)
 
 
+def _size(package: dict[str, Any], filename: str) -> int | None:
+    """The locked size of ``package``'s wheel ``filename`` (for the download display)."""
+    from ghostenv.lock.scan import artifact
+
+    for entry in package.get("wheels", []):
+        wheel = artifact(entry, whole=True) if isinstance(entry, str) else entry
+        if str(wheel.get("url", "")).split("?", 1)[0].endswith("/" + filename):
+            size = wheel.get("size")
+            return size if isinstance(size, int) else None
+    return None
+
+
 def _wheel_tags(parts: list[str]) -> list[str]:
     return [f"{py}-{abi}-{plat}" for py in parts[-3].split(".") for abi in parts[-2].split(".")
             for plat in parts[-1].split(".")]
@@ -384,34 +412,64 @@ def _error(message: str, hint: str | None) -> None:
 
 
 def _apply(job: _Job, *, quiet: bool) -> tuple[str, bool] | None:
-    """Do the sync; ``(summary line, nothing changed)``."""
+    """Do the sync; ``(summary line, nothing changed)``. On a terminal the full path's
+    progress display shows the phases and the downloads (bytes from the lock)."""
+    display = None
+    if not quiet and sys.stderr.isatty():
+        from ghostenv.cli.progress import Progress
+
+        display = Progress(sys.stderr)
+        display.phase("Preparing")
+    try:
+        result = _apply_with(job, quiet=quiet, display=display)
+    finally:
+        if display is not None:
+            display.close()
+    if result is not None and result[2] is not None and not quiet:
+        from ghostenv.cli.output import Context
+
+        Context(color=os.environ.get("GHOSTENV_COLOR", "auto")).warn(
+            f"recreated {job.env_dir}: {result[2]}")
+    return None if result is None else result[:2]
+
+
+def _apply_with(job: _Job, *, quiet: bool,
+                display: Progress | None) -> tuple[str, bool, str | None] | None:
     from pathlib import Path
 
     from ghostenv.materialize.venv import create_venv
     from ghostenv.store import Store
     from ghostenv.workflow import gate
-    from ghostenv.workflow.plan import install_wanted, installed_dists, normalize
+    from ghostenv.workflow.plan import Action, apply_plan, installed_dists, normalize, plan_install
 
     store = Store(Path(job.cache_dir) / "store")
     env_path = Path(job.env_dir)
     selection = job.selection
     interp = job.interpreter
     offline = os.environ.get("GHOSTENV_OFFLINE", "") not in ("", "0")
+    progress: Callable[[str], None] = display if display is not None else _quiet
     with store.lock_environment(env_path):
         if gate.check(job.project, job.env_dir, selection) is None:  # a concurrent sync did it
-            return summary_line(0, 0.0), True
+            return summary_line(0, 0.0), True, None
         gate.forget(job.env_dir)
         stale = _foreign(job.env_dir, interp)
-        if stale is not None and not quiet:
-            sys.stderr.write(f"warning: recreated {env_path}: {stale}\n")
         layout = create_venv(env_path, interp, clear=stale is not None, prompt=job.name,
                              command=f"ghostenv sync --python {interp.base_executable}")
         extraneous = 0
         if not selection.exact:
             names = {normalize(w.name) for w in job.wanted} | {job.name}
             extraneous = sum(1 for name in installed_dists(layout) if name not in names)
-        _plan, done = install_wanted(job.wanted, layout, store, exact=selection.exact,
-                                     keep=(job.name,), offline=offline)
+        keep = (job.name,)
+        plan = plan_install(job.wanted, layout, store, exact=selection.exact, keep=keep)
+        if display is not None:
+            display.expect({s.wanted.filename: _size(job.packages[s.wanted.filename],
+                                                     s.wanted.filename)
+                            for s in plan.of(Action.DOWNLOAD) if s.wanted is not None})
+            display.phase("Installing")
+        done = apply_plan(plan, layout, store, progress=progress, offline=offline,
+                          exact=selection.exact)
+        for note in done.fallbacks:
+            progress(note)
         if extraneous == 0:
             selection = selection.as_exact()
         gate.record(job.project, job.env_dir, selection, interpreter=str(layout.python),
@@ -420,4 +478,8 @@ def _apply(job: _Job, *, quiet: bool) -> tuple[str, bool] | None:
                     count=len(job.wanted))
     line = summary_line(len(done.installed), done.install_ms, removed=len(done.removed),
                         downloaded=done.downloaded, download_ms=done.download_ms)
-    return line, not (done.installed or done.removed)
+    return line, not (done.installed or done.removed), stale
+
+
+def _quiet(_text: str) -> None:
+    """The progress sink when nothing is displayed."""
