@@ -138,19 +138,23 @@ def fast_main(argv: Sequence[str]) -> int | None:
             return None  # -v, --help, unknown options: the full parser explains them
         else:
             opts["path"] = item
-    from pathlib import Path
-
     from ghostenv.errors import GhostenvError, exit_code_for
-    from ghostenv.paths import user_cache_dir
 
-    cache_dir = Path(str(opts.get("cache_dir") or "")) if opts.get("cache_dir") else \
-        user_cache_dir()
-    offline = bool(opts.get("offline")) or os.environ.get("GHOSTENV_OFFLINE", "") not in ("",
-                                                                                          "0")
     quiet = bool(opts.get("quiet"))
+    python = str(opts["python"]) if opts.get("python") else None
     try:
-        interp, root = _create(str(opts["path"] or ".venv"),
-                               str(opts["python"]) if opts.get("python") else None,
+        if not opts.get("seed"):
+            code = _remembered(opts, python, quiet=quiet)
+            if code is not None:
+                return code
+        from pathlib import Path
+
+        from ghostenv.paths import user_cache_dir
+
+        cache_dir = Path(str(opts["cache_dir"])) if opts.get("cache_dir") else user_cache_dir()
+        offline = bool(opts.get("offline")) or os.environ.get("GHOSTENV_OFFLINE", "") not in (
+            "", "0")
+        interp, root = _create(str(opts["path"] or ".venv"), python,
                                clear=bool(opts.get("clear")),
                                prompt=str(opts["prompt"]) if opts.get("prompt") else None,
                                system_site_packages=bool(opts.get("system_site_packages")),
@@ -166,4 +170,66 @@ def fast_main(argv: Sequence[str]) -> int | None:
         if exc.hint:
             sys.stderr.write(f"hint: {exc.hint}\n")
         return exit_code_for(exc)
+    return 0
+
+
+def _cache_dir_str(opts: dict[str, object]) -> str | None:
+    """The cache directory as ``ghostenv.paths.user_cache_dir`` finds it on Linux, without
+    pathlib; None elsewhere (the caller then takes the general path)."""
+    if opts.get("cache_dir"):
+        return os.path.expanduser(str(opts["cache_dir"]))
+    override = os.environ.get("GHOSTENV_CACHE_DIR")
+    if override:
+        return os.path.expanduser(override)
+    if not sys.platform.startswith("linux"):
+        return None
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    base = xdg if xdg and os.path.isabs(xdg) else os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "ghostenv")
+
+
+def _remembered(opts: dict[str, object], python: str | None, *, quiet: bool) -> int | None:
+    """Create the venv from the remembered find, if it still holds; None to search instead.
+
+    Imports no ``pathlib``, no finder, no ``json``: a remembered probe, one
+    ``VenvSpec`` and a dozen file writes.
+    """
+    cache_dir = _cache_dir_str(opts)
+    if cache_dir is None:
+        return None
+    from ghostenv.discover.memo import lookup
+
+    hit = lookup(cache_dir, python)
+    if hit is None:
+        return None
+    from ghostenv.materialize.venv import VenvSpec, write_venv
+
+    _path, data, _source = hit
+    try:
+        spec = VenvSpec.from_probe(data)
+        version = tuple(data["version_info"][:2])
+    except (KeyError, TypeError, ValueError, IndexError):
+        return None  # a memo of another shape: the full path searches (and rewrites it)
+    if version < (3, 8):
+        return None  # too old: the full path explains
+    command = " ".join(["ghostenv", *sys.argv[1:]]) if sys.argv[1:] else \
+        f"ghostenv venv {os.path.abspath(str(opts['path'] or '.venv'))} --python {_path}"
+    root, new = write_venv(str(opts["path"] or ".venv"), spec, command=command,
+                           clear=bool(opts.get("clear")),
+                           prompt=str(opts["prompt"]) if opts.get("prompt") else None,
+                           system_site_packages=bool(opts.get("system_site_packages")))
+    scripts = os.path.join(root, spec.scripts)
+    if new:
+        from ghostenv import plugins
+
+        if plugins.plugins_declared():
+            from pathlib import Path
+
+            plugins.environment_created(Path(root), Path(scripts) / "python")
+    if not quiet:
+        config = data.get("config_vars") or {}
+        threaded = bool(config.get("Py_GIL_DISABLED")) or "t" in str(data.get("abiflags") or "")
+        key = f"{spec.implementation}-{spec.version_str}{'+freethreaded' if threaded else ''}"
+        sys.stderr.write(f"Created {root} with {key} ({spec.base})\n"
+                         f"Activate with: source {os.path.join(scripts, 'activate')}\n")
     return 0

@@ -40,9 +40,14 @@ def _stamp(path: str) -> tuple[int, int, int] | None:
     return (st.st_ino, st.st_size, st.st_mtime_ns)
 
 
-def _context() -> tuple[str, ...]:
-    """What steers the search besides the file system: environment and working directory."""
-    return (*(os.environ.get(name, "") for name in _ENV_VARS), os.getcwd(), sys.platform)
+def _context(request: str | None) -> tuple[str, ...]:
+    """What steers the search besides the file system: the environment, and the working
+    directory when the request may be a relative path."""
+    text = (request or "").strip()
+    relative = bool(text) and not os.path.isabs(text) and (
+        os.sep in text or text.startswith((".", "~")) or os.path.exists(text))
+    return (*(os.environ.get(name, "") for name in _ENV_VARS),
+            os.getcwd() if relative else "", sys.platform)
 
 
 def memo_path(cache_dir: str | os.PathLike[str], request: str | None,
@@ -68,7 +73,7 @@ def lookup(cache_dir: str | os.PathLike[str], request: str | None,
         version, context, trail, path, data, source = memo
     except (OSError, EOFError, ValueError, TypeError):
         return None
-    if version != FORMAT or context != _context():
+    if version != FORMAT or context != _context(request):
         return None
     for item, stamp in trail:
         if _stamp(item) != stamp:
@@ -88,7 +93,7 @@ def remember(cache_dir: str | os.PathLike[str], request: str | None, *, trail: I
     try:
         os.makedirs(os.path.dirname(target), exist_ok=True)
         with open(temp, "wb") as handle:
-            handle.write(marshal.dumps((FORMAT, _context(), stamps, path, data, source)))
+            handle.write(marshal.dumps((FORMAT, _context(request), stamps, path, data, source)))
         os.replace(temp, target)
     except (OSError, ValueError):
         return  # a memo we cannot write only costs speed

@@ -11,12 +11,19 @@ couple of milliseconds; ``python -m venv`` starts a second interpreter.
 
 Layout paths come from the probed interpreter's sysconfig ``venv`` scheme (or
 ``posix_prefix`` before 3.11), so PyPy's ``lib/pypy3.X`` is right too.
+
+The writing itself (:func:`write_venv`) works on strings and a
+:class:`VenvSpec` -- the few facts about the interpreter a venv needs -- and
+imports neither ``pathlib`` nor the interpreter finder, so ``ghostenv venv``
+answers from a remembered probe with the standard library's cheapest modules.
+:func:`create_venv` is the same thing for callers holding an
+:class:`~ghostenv.discover.interpreter.Interpreter`, returning a
+:class:`VenvLayout` of paths.
 """
 
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 from ghostenv import __version__
 from ghostenv.errors import InstallError
@@ -24,6 +31,9 @@ from ghostenv.store.record import record
 
 TYPE_CHECKING = False  # typing costs milliseconds; type checkers treat this name as true
 if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import Any
+
     from ghostenv.discover.interpreter import Interpreter
 
 _ACTIVATE = {  # template name -> quoting style
@@ -32,6 +42,8 @@ _ACTIVATE = {  # template name -> quoting style
     "activate.csh": "csh",
     "Activate.ps1": "ps",
 }
+#: The probe's sysconfig paths start with this placeholder (see ghostenv.discover.probe).
+_PREFIX_TOKEN = "/__ghostenv_prefix__"
 
 
 @record(kw_only=True)
@@ -48,6 +60,71 @@ class VenvLayout:
     interpreter: Interpreter
 
 
+@record(kw_only=True)
+class VenvSpec:
+    """What a venv needs to know about its interpreter, as plain strings.
+
+    ``scripts``, ``purelib``, ``platlib`` and ``include`` are relative to the
+    environment's root.
+    """
+
+    base: str
+    python_version: str
+    version_str: str
+    implementation: str
+    implementation_name: str
+    windows: bool
+    lib64: bool
+    scripts: str
+    purelib: str
+    platlib: str
+    include: str
+
+    @classmethod
+    def make(cls, *, base: str, version: tuple[int, int, int], version_str: str,
+             implementation: str, markers: dict[str, str], pointer_bits: int,
+             paths: dict[str, str]) -> VenvSpec:
+        """Fill the defaults the probe's sysconfig paths may lack."""
+        windows = markers.get("os_name") == "nt"
+        xy = f"{version[0]}.{version[1]}"
+        libdir = f"lib/{'pypy' if implementation == 'pypy' else 'python'}{xy}"
+        purelib = paths.get("purelib") or f"{libdir}/site-packages"
+        return cls(
+            base=base, python_version=xy, version_str=version_str,
+            implementation=implementation,
+            implementation_name=markers.get("platform_python_implementation", "CPython"),
+            windows=windows,
+            # lib64 -> lib: what stdlib venv does on 64-bit posix except macOS
+            lib64=pointer_bits == 64 and not windows and markers.get("sys_platform") != "darwin",
+            scripts=paths.get("scripts") or ("Scripts" if windows else "bin"),
+            purelib=purelib, platlib=paths.get("platlib") or purelib,
+            include=paths.get("include") or f"include/python{xy}",
+        )
+
+    @classmethod
+    def of(cls, interp: Interpreter) -> VenvSpec:
+        """The spec of a found interpreter."""
+        return cls.make(base=os.fspath(interp.base_executable), version=interp.version,
+                        version_str=interp.version_str, implementation=interp.implementation,
+                        markers=interp.markers, pointer_bits=interp.pointer_bits,
+                        paths=interp.paths)
+
+    @classmethod
+    def from_probe(cls, data: dict[str, Any]) -> VenvSpec:
+        """The spec straight from the probe's data (what the interpreter finder remembers)."""
+        vi = data["version_info"]
+        version = (int(vi[0]), int(vi[1]), int(vi[2]))
+        tag = {"alpha": "a", "beta": "b", "candidate": "rc"}.get(str(vi[3]))
+        version_str = ".".join(map(str, version)) + (f"{tag}{int(vi[4])}" if tag else "")
+        rel = {key: value[len(_PREFIX_TOKEN):].lstrip("/\\") or "."
+               for key, value in (data.get("paths") or {}).items()
+               if isinstance(value, str) and value.startswith(_PREFIX_TOKEN)}
+        return cls.make(base=str(data["base_executable"]), version=version,
+                        version_str=version_str, implementation=str(data["implementation"]),
+                        markers=dict(data.get("markers") or {}),
+                        pointer_bits=int(data.get("pointer_bits", 64)), paths=rel)
+
+
 def _quote(value: str, style: str) -> str:
     """Quote ``value`` as a literal string for one shell."""
     if style == "ps":
@@ -57,37 +134,33 @@ def _quote(value: str, style: str) -> str:
     return "'" + value.replace("'", "'\"'\"'") + "'"  # sh and csh
 
 
-def _rel(interp: Interpreter, key: str, default: str) -> str:
-    return interp.paths.get(key) or default
-
-
 def layout_for(root: Path, interp: Interpreter) -> VenvLayout:
     """The layout a venv at ``root`` for ``interp`` has (nothing is written)."""
+    from pathlib import Path
+
+    spec = VenvSpec.of(interp)
     root = Path(os.path.abspath(root))
-    windows = interp.markers.get("os_name") == "nt"
-    libdir = f"lib/{'pypy' if interp.implementation == 'pypy' else 'python'}{interp.python_version}"
-    scripts = root / _rel(interp, "scripts", "Scripts" if windows else "bin")
-    purelib = root / _rel(interp, "purelib", f"{libdir}/site-packages")
+    scripts = root / spec.scripts
     return VenvLayout(
         root=root,
-        python=scripts / ("python.exe" if windows else "python"),
+        python=scripts / ("python.exe" if spec.windows else "python"),
         scripts=scripts,
-        purelib=purelib,
-        platlib=root / _rel(interp, "platlib", str(purelib.relative_to(root))),
-        include=root / _rel(interp, "include", f"include/python{interp.python_version}"),
+        purelib=root / spec.purelib,
+        platlib=root / spec.platlib,
+        include=root / spec.include,
         cfg=root / "pyvenv.cfg",
         interpreter=interp,
     )
 
 
-def _pyvenv_cfg(interp: Interpreter, base: Path, prompt: str | None, command: str,
+def _pyvenv_cfg(spec: VenvSpec, prompt: str | None, command: str,
                 system_site_packages: bool) -> str:
     lines = [
-        f"home = {base.parent}",
-        f"implementation = {interp.markers.get('platform_python_implementation', 'CPython')}",
-        f"version_info = {interp.version_str}",
+        f"home = {os.path.dirname(spec.base)}",
+        f"implementation = {spec.implementation_name}",
+        f"version_info = {spec.version_str}",
         f"include-system-site-packages = {'true' if system_site_packages else 'false'}",
-        f"executable = {base}",
+        f"executable = {spec.base}",
         f"command = {command}",
         f"ghostenv = {__version__}",
     ]
@@ -96,9 +169,10 @@ def _pyvenv_cfg(interp: Interpreter, base: Path, prompt: str | None, command: st
     return "\n".join(lines) + "\n"
 
 
-def _write(path: Path, text: str, mode: int = 0o644) -> None:
+def _write(path: str, text: str, mode: int = 0o644) -> None:
     """Write a small file atomically (temp name in the same directory, then rename)."""
-    tmp = path.with_name(f".{path.name}.ghostenv-tmp-{os.getpid()}")
+    head, name = os.path.split(path)
+    tmp = os.path.join(head, f".{name}.ghostenv-tmp-{os.getpid()}")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
     try:
         os.write(fd, text.encode("utf-8"))
@@ -107,12 +181,13 @@ def _write(path: Path, text: str, mode: int = 0o644) -> None:
     os.replace(tmp, path)
 
 
-def _symlink(target: str | Path, link: Path) -> None:
+def _symlink(target: str, link: str) -> None:
     """Point ``link`` at ``target``, replacing whatever is there."""
     try:
         os.symlink(target, link)
     except FileExistsError:
-        tmp = link.with_name(f".{link.name}.ghostenv-tmp-{os.getpid()}")
+        head, name = os.path.split(link)
+        tmp = os.path.join(head, f".{name}.ghostenv-tmp-{os.getpid()}")
         os.symlink(target, tmp)
         os.replace(tmp, link)
 
@@ -123,10 +198,74 @@ _TEMPLATES: dict[str, str] = {}
 def _activate_templates() -> dict[str, str]:
     """The activate templates shipped beside this module (read once per process)."""
     if not _TEMPLATES:
-        folder = Path(__file__).parent / "activate"
+        folder = os.path.join(os.path.dirname(os.path.abspath(__file__)), "activate")
         for name in _ACTIVATE:
-            _TEMPLATES[name] = (folder / name).read_text(encoding="utf-8")
+            with open(os.path.join(folder, name), encoding="utf-8") as handle:
+                _TEMPLATES[name] = handle.read()
     return _TEMPLATES
+
+
+def write_venv(path: str | os.PathLike[str], spec: VenvSpec, *, command: str,
+               clear: bool = False, prompt: str | None = None,
+               system_site_packages: bool = False) -> tuple[str, bool]:
+    """Create (or refresh) a virtual environment at ``path``; ``(absolute root, was new)``.
+
+    An existing venv is refreshed in place (its site-packages kept) unless
+    ``clear``; a non-empty directory that is not a venv is refused. Plugins are
+    not told (:func:`create_venv` does that).
+    """
+    root = os.path.abspath(path)
+    cfg = os.path.join(root, "pyvenv.cfg")
+    is_dir = os.path.isdir(root)
+    if not is_dir and os.path.lexists(root):
+        raise InstallError(f"{root} exists and is not a directory",
+                           hint="choose another path for the environment")
+    new = clear or not is_dir or not os.path.exists(cfg)
+    if is_dir:
+        if clear:
+            import shutil
+
+            shutil.rmtree(root)
+        elif not os.path.exists(cfg) and os.listdir(root):
+            raise InstallError(f"{root} is not empty and is not a virtual environment",
+                               hint="pass --clear to replace it, or choose another path")
+    base = spec.base
+    if not os.path.isabs(base) or not os.path.exists(base):
+        raise InstallError(f"base interpreter {base} does not exist",
+                           hint="pick another interpreter with --python")
+    scripts = os.path.join(root, spec.scripts)
+    os.makedirs(scripts, exist_ok=True)
+    os.makedirs(os.path.join(root, spec.purelib), exist_ok=True)
+    if spec.platlib != spec.purelib:
+        os.makedirs(os.path.join(root, spec.platlib), exist_ok=True)
+    lib64 = os.path.join(root, "lib64")
+    if spec.lib64 and not os.path.lexists(lib64):
+        _symlink("lib", lib64)
+
+    _write(cfg, _pyvenv_cfg(spec, prompt, command, system_site_packages))
+    _write(os.path.join(root, ".gitignore"), "# created by ghostenv automatically\n*\n")
+
+    if spec.windows:  # pragma: no cover - not exercised on the Linux CI
+        import shutil
+
+        shutil.copy2(base, os.path.join(scripts, "python.exe"))
+    else:
+        _symlink(base, os.path.join(scripts, "python"))
+        aliases = {"python3", f"python{spec.python_version}"}
+        if spec.implementation == "pypy":
+            aliases |= {"pypy", "pypy3", f"pypy{spec.python_version}"}
+        for alias in sorted(aliases):
+            _symlink("python", os.path.join(scripts, alias))
+
+    bin_name = os.path.basename(scripts)
+    name = prompt or os.path.basename(root)
+    for tname, text in _activate_templates().items():
+        style = _ACTIVATE[tname]
+        body = (text.replace("__GHOSTENV_VENV_DIR__", _quote(root, style))
+                .replace("__GHOSTENV_PROMPT__", _quote(name, style))
+                .replace("__GHOSTENV_BIN_NAME__", bin_name))
+        _write(os.path.join(scripts, tname), body)
+    return root, new
 
 
 def create_venv(path: str | os.PathLike[str], interpreter: Interpreter, *, clear: bool = False,
@@ -140,61 +279,18 @@ def create_venv(path: str | os.PathLike[str], interpreter: Interpreter, *, clear
     >>> create_venv(".venv", find_interpreter("3.12", cache_dir)).python
     PosixPath('/abs/.venv/bin/python')
     """
-    interp = interpreter
-    layout = layout_for(Path(path), interp)
-    root = layout.root
-    if root.exists() and not root.is_dir():
-        raise InstallError(f"{root} exists and is not a directory",
-                           hint="choose another path for the environment")
-    new = clear or not root.is_dir() or not layout.cfg.exists()
-    if root.is_dir():
-        if clear:
-            import shutil
+    from pathlib import Path
 
-            shutil.rmtree(root)
-        elif not layout.cfg.exists() and any(root.iterdir()):
-            raise InstallError(f"{root} is not empty and is not a virtual environment",
-                               hint="pass --clear to replace it, or choose another path")
+    interp = interpreter
     base = interp.base_executable
     if not base.is_absolute() or not base.exists():
         raise InstallError(f"base interpreter {base} for {interp.path} does not exist",
                            hint="pick another interpreter with --python")
-    name = prompt or root.name
     if command is None:
-        command = f"ghostenv venv {root} --python {interp.path}"
-
-    layout.scripts.mkdir(parents=True, exist_ok=True)
-    layout.purelib.mkdir(parents=True, exist_ok=True)
-    if layout.platlib != layout.purelib:
-        layout.platlib.mkdir(parents=True, exist_ok=True)
-    windows = interp.markers.get("os_name") == "nt"
-    # lib64 -> lib: what stdlib venv does on 64-bit posix except macOS.
-    if (interp.pointer_bits == 64 and not windows and interp.markers.get("sys_platform") != "darwin"
-            and not (root / "lib64").exists()):
-        _symlink("lib", root / "lib64")
-
-    _write(layout.cfg, _pyvenv_cfg(interp, base, prompt, command, system_site_packages))
-    _write(root / ".gitignore", "# created by ghostenv automatically\n*\n")
-
-    if windows:  # pragma: no cover - not exercised on the Linux CI
-        import shutil
-
-        shutil.copy2(base, layout.python)
-    else:
-        _symlink(base, layout.python)
-        aliases = {"python3", f"python{interp.python_version}"}
-        if interp.implementation == "pypy":
-            aliases |= {"pypy", "pypy3", f"pypy{interp.python_version}"}
-        for alias in sorted(aliases):
-            _symlink("python", layout.scripts / alias)
-
-    bin_name = layout.scripts.name
-    for tname, text in _activate_templates().items():
-        style = _ACTIVATE[tname]
-        body = (text.replace("__GHOSTENV_VENV_DIR__", _quote(str(root), style))
-                .replace("__GHOSTENV_PROMPT__", _quote(name, style))
-                .replace("__GHOSTENV_BIN_NAME__", bin_name))
-        _write(layout.scripts / tname, body)
+        command = f"ghostenv venv {os.path.abspath(path)} --python {interp.path}"
+    _root, new = write_venv(path, VenvSpec.of(interp), command=command, clear=clear,
+                            prompt=prompt, system_site_packages=system_site_packages)
+    layout = layout_for(Path(path), interp)
     if new:
         from ghostenv import plugins
 
