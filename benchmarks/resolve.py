@@ -5,8 +5,19 @@ boto3/botocore tight-pin shape, deep chains whose conflict sits far below the
 decision that caused it (backjumping), and an unsatisfiable variant. Both
 resolvers see the same data and the same "fewest candidates first" preference;
 we count dependency look-ups (candidate versions examined) and wall time.
-ghostenv's memo tables (version-set operations, relations) are cleared before
-every repeat, so each timing is a cold solve, like resolvelib's.
+
+Fair in both directions: each provider keeps the registry's requirement text
+and parses a candidate's requirements when they are asked for (resolvelib into
+SpecifierSets, ghostenv into version sets), so both parse exactly what they
+examine; ghostenv's memo tables (parses, version-set operations) are cleared
+before every repeat, so each timing is a cold solve, like resolvelib's. The
+repeats of the two run interleaved (alternating which goes first), and the
+table shows the median (or best) wall time and the CPU time of the same runs.
+
+A case is *backtracking-heavy* when resolvelib backtracks on it at least
+``HEAVY`` times (counted in an extra, untimed run with a counting reporter);
+the issue's target is at least 10x fewer candidates examined on those, and
+never slower anywhere.
 
     python benchmarks/resolve.py [--repeat 3] [--median]
 """
@@ -14,6 +25,7 @@ every repeat, so each timing is a cold solve, like resolvelib's.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -24,12 +36,12 @@ from packaging.version import Version
 from resolvelib import AbstractProvider, BaseReporter, Resolver
 from resolvelib.resolvers import ResolutionImpossible, ResolutionTooDeep
 
-from ghostenv.resolve.provider import InMemoryProvider
+from ghostenv.resolve.provider import Dependencies, InMemoryProvider
 from ghostenv.resolve.solver import SolveFailure, solve
-from ghostenv.resolve.term import clear_relation_cache
 from ghostenv.resolve.version_set import VersionSet, clear_caches
 
 Raw = dict[str, dict[Version, dict[str, str]]]
+HEAVY = 10  # resolvelib backtracks from which a case counts as backtracking-heavy
 
 
 @dataclass(frozen=True)
@@ -97,15 +109,20 @@ CASES: list[Callable[[], Case]] = [
 
 
 # -- ghostenv ---------------------------------------------------------------
+class TextProvider(InMemoryProvider):
+    """The in-memory provider over requirement text, parsed when a version's
+    dependencies are asked for (as resolvelib's provider below does)."""
+
+    def dependencies(self, package: str, version: Version) -> Dependencies:
+        self.examined += 1
+        raw: dict[str, str] = self.registry[package][version]  # type: ignore[assignment]
+        return {name: VersionSet.parse(text) for name, text in raw.items()}
+
+
 def run_ghostenv(case: Case) -> tuple[bool, int, dict[str, str]]:
-    # every repeat starts cold: no memoized set operation carried over from the last one
+    # every repeat starts cold: no memoized parse or set operation carried over
     clear_caches()
-    clear_relation_cache()
-    registry = {
-        name: {v: {d: VersionSet.parse(s) for d, s in deps.items()} for v, deps in versions.items()}
-        for name, versions in case.registry.items()
-    }
-    provider = InMemoryProvider(registry)  # type: ignore[arg-type]
+    provider = TextProvider(case.registry)  # type: ignore[arg-type]
     try:
         result = solve(provider, {k: VersionSet.parse(v) for k, v in case.root.items()})
     except SolveFailure:
@@ -160,9 +177,19 @@ class RegistryProvider(AbstractProvider[Req, Cand, str]):
         return [(d, SpecifierSet(s)) for d, s in deps.items()]
 
 
-def run_resolvelib(case: Case) -> tuple[bool, int, dict[str, str]]:
+class CountingReporter(BaseReporter[Req, Cand, str]):
+    def __init__(self) -> None:
+        self.backtracks = 0
+
+    def resolving_conflicts(self, causes: object) -> None:
+        self.backtracks += 1
+
+
+def run_resolvelib(
+    case: Case, reporter: BaseReporter[Req, Cand, str] | None = None
+) -> tuple[bool, int, dict[str, str]]:
     provider = RegistryProvider(case.registry)
-    resolver: Resolver[Req, Cand, str] = Resolver(provider, BaseReporter())
+    resolver: Resolver[Req, Cand, str] = Resolver(provider, reporter or BaseReporter())
     try:
         result = resolver.resolve(
             [(k, SpecifierSet(v)) for k, v in case.root.items()], max_rounds=100_000
@@ -172,19 +199,25 @@ def run_resolvelib(case: Case) -> tuple[bool, int, dict[str, str]]:
     return True, provider.examined, {k: str(v[1]) for k, v in result.mapping.items()}
 
 
-def timed(
-    fn: Callable[[Case], tuple[bool, int, dict[str, str]]],
-    case: Case,
-    repeat: int,
-    stat: Callable[[list[float]], float] = min,
-) -> tuple[float, bool, int, dict[str, str]]:
-    times: list[float] = []
-    outcome: tuple[bool, int, dict[str, str]] = (False, 0, {})
-    for _ in range(repeat):
-        start = time.perf_counter()
-        outcome = fn(case)
-        times.append(time.perf_counter() - start)
-    return stat(times) * 1000, *outcome
+Runner = Callable[[Case], tuple[bool, int, dict[str, str]]]
+
+
+def timed_pair(
+    case: Case, repeat: int, stat: Callable[[list[float]], float]
+) -> list[tuple[float, float, bool, int, dict[str, str]]]:
+    """Both contenders, ``repeat`` times each, interleaved: (wall ms, cpu ms, outcome...)."""
+    runners: list[Runner] = [run_ghostenv, run_resolvelib]
+    walls: list[list[float]] = [[], []]
+    cpus: list[list[float]] = [[], []]
+    outcomes: list[tuple[bool, int, dict[str, str]]] = [(False, 0, {}), (False, 0, {})]
+    for i in range(repeat):
+        order = (0, 1) if i % 2 == 0 else (1, 0)
+        for which in order:
+            cpu, wall = time.process_time(), time.perf_counter()
+            outcomes[which] = runners[which](case)
+            walls[which].append(time.perf_counter() - wall)
+            cpus[which].append(time.process_time() - cpu)
+    return [(stat(walls[k]) * 1000, stat(cpus[k]) * 1000, *outcomes[k]) for k in range(2)]
 
 
 def main() -> int:
@@ -197,21 +230,40 @@ def main() -> int:
     )
     args = parser.parse_args()
     stat: Callable[[list[float]], float] = statistics.median if args.median else min
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(f"{'median' if args.median else 'best'} of {args.repeat}, load average {load}")
     header = (
         f"{'case':28} {'ok':>5} {'ghostenv ms':>12} {'resolvelib ms':>14} {'time x':>7} "
-        f"{'ghost cand':>10} {'rlib cand':>10} {'cand x':>7}"
+        f"{'g cpu':>7} {'r cpu':>8} {'ghost cand':>10} {'rlib cand':>10} {'cand x':>7} "
+        f"{'rlib bt':>8}"
     )
     print(header)
+    slower: list[str] = []
+    heavy: list[tuple[str, float]] = []
     for make in CASES:
         case = make()
-        g_ms, g_ok, g_n, g_sol = timed(run_ghostenv, case, args.repeat, stat)
-        r_ms, r_ok, r_n, r_sol = timed(run_resolvelib, case, args.repeat, stat)
+        ghost, rlib = timed_pair(case, args.repeat, stat)
+        g_ms, g_cpu, g_ok, g_n, g_sol = ghost
+        r_ms, r_cpu, r_ok, r_n, r_sol = rlib
+        counter = CountingReporter()
+        run_resolvelib(case, counter)
         agree = "yes" if g_ok == r_ok and (not g_ok or g_sol == r_sol) else "diff"
         ok = ("sat" if g_ok else "unsat") if agree == "yes" else "DIFF"
+        ratio = r_n / max(g_n, 1)
+        mark = "*" if counter.backtracks >= HEAVY else ""
         print(
             f"{case.name:28} {ok:>5} {g_ms:12.1f} {r_ms:14.1f} {r_ms / g_ms:7.1f} "
-            f"{g_n:10d} {r_n:10d} {r_n / max(g_n, 1):7.1f}"
+            f"{g_cpu:7.1f} {r_cpu:8.1f} {g_n:10d} {r_n:10d} {ratio:7.1f} "
+            f"{counter.backtracks:7d}{mark or ' '}"
         )
+        if g_ms >= r_ms:
+            slower.append(case.name)
+        if mark:
+            heavy.append((case.name, ratio))
+    print(f"* backtracking-heavy (resolvelib backtracks >= {HEAVY}); candidates examined, x fewer:")
+    for name, ratio in heavy:
+        print(f"  {name}: {ratio:.1f}x {'(target 10x met)' if ratio >= 10 else '(BELOW 10x)'}")
+    print("never slower: " + ("yes" if not slower else "NO, slower on " + ", ".join(slower)))
     return 0
 
 

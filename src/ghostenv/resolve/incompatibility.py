@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from ghostenv.resolve.term import Term
 
@@ -59,13 +59,27 @@ Cause = RootCause | NoVersionsCause | DependencyCause | UnavailableCause | Deriv
 _ids = itertools.count()
 
 
-@dataclass(frozen=True, slots=True, eq=False)
 class Incompatibility:
-    """Terms that cannot all hold; one term per package (merged on construction)."""
+    """Terms that cannot all hold; one term per package (merged by :meth:`build`).
+
+    A slotted class, not a frozen dataclass, for the same reason as
+    :class:`~ghostenv.resolve.term.Term`: the solver creates one per dependency.
+    Identity is equality; ``id`` numbers them in creation order.
+    """
+
+    __slots__ = ("cause", "id", "terms")
 
     terms: tuple[Term, ...]
     cause: Cause
-    id: int = field(default_factory=lambda: next(_ids))
+    id: int
+
+    def __init__(self, terms: tuple[Term, ...], cause: Cause, id: int | None = None) -> None:
+        self.terms = terms
+        self.cause = cause
+        self.id = next(_ids) if id is None else id
+
+    def __repr__(self) -> str:
+        return f"Incompatibility({self.terms!r}, {self.cause!r}, id={self.id})"
 
     @classmethod
     def build(cls, terms: Iterable[Term], cause: Cause) -> Incompatibility:

@@ -6,8 +6,6 @@ incompatibility (its cause), which conflict resolution walks back through.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from packaging.version import Version
 
 from ghostenv.resolve.incompatibility import Incompatibility
@@ -17,12 +15,37 @@ from ghostenv.resolve.version_set import VersionSet
 __all__ = ["Assignment", "PartialSolution"]
 
 
-@dataclass(frozen=True, slots=True)
 class Assignment:
+    """One decision or derivation, with what was known about its package after it.
+
+    ``accumulated`` (the intersection of every term about the package up to and
+    including this one) makes a backjump a truncation, with no intersection
+    recomputed, and lets :meth:`PartialSolution.satisfier` test each assignment
+    directly. A slotted class rather than a frozen dataclass: one is made per
+    decision and derivation.
+    """
+
+    __slots__ = ("accumulated", "cause", "decision_level", "index", "term")
+
     term: Term
     decision_level: int
     index: int
     cause: Incompatibility | None  # None for a decision
+    accumulated: Term
+
+    def __init__(
+        self,
+        term: Term,
+        decision_level: int,
+        index: int,
+        cause: Incompatibility | None,
+        accumulated: Term,
+    ) -> None:
+        self.term = term
+        self.decision_level = decision_level
+        self.index = index
+        self.cause = cause
+        self.accumulated = accumulated
 
     @property
     def package(self) -> str:
@@ -39,6 +62,7 @@ class PartialSolution:
         self.decisions: dict[str, Version] = {}
         self._positive: dict[str, Term] = {}
         self._negative: dict[str, Term] = {}
+        self._known: dict[str, Term] = {}  # either of the two above, for one lookup
         self.decision_level = 0
         self.attempted = 0
 
@@ -52,43 +76,60 @@ class PartialSolution:
         self._assign(term, cause)
 
     def _assign(self, term: Term, cause: Incompatibility | None) -> None:
-        self.assignments.append(Assignment(term, self.decision_level, len(self.assignments), cause))
-        self._register(term)
-
-    def _register(self, term: Term) -> None:
         name = term.package
-        if name in self._positive:
-            self._positive[name] = self._positive[name].intersect(term)
-            return
-        previous = self._negative.pop(name, None)
-        combined = term if previous is None else previous.intersect(term)
-        if combined.positive:
-            self._positive[name] = combined
+        positive = self._positive
+        previous = positive.get(name)
+        if previous is not None:
+            combined = positive[name] = previous.intersect(term)
         else:
-            self._negative[name] = combined
+            previous = self._negative.pop(name, None)
+            combined = term if previous is None else previous.intersect(term)
+            if combined.positive:
+                positive[name] = combined
+            else:
+                self._negative[name] = combined
+        self._known[name] = combined
+        assignments = self.assignments
+        assignments.append(Assignment(term, self.decision_level, len(assignments), cause, combined))
 
     def backtrack(self, level: int) -> None:
-        """Drop every assignment above ``level`` (backjumping)."""
-        kept = [a for a in self.assignments if a.decision_level <= level]
+        """Drop every assignment above ``level`` (backjumping).
+
+        Levels never decrease along the list, so what stays is a prefix; what is
+        known about each package is the ``accumulated`` term of its last kept
+        assignment (once positive, a package's term stays positive).
+        """
+        assignments = self.assignments
+        keep = len(assignments)
+        while keep and assignments[keep - 1].decision_level > level:
+            keep -= 1
+        del assignments[keep:]
         old_decisions = self.decisions
-        self.assignments = []
-        self.decisions = {}
-        self._positive = {}
-        self._negative = {}
-        self.decision_level = level
-        for assignment in kept:
-            self.assignments.append(assignment)
+        decisions: dict[str, Version] = {}
+        positive: dict[str, Term] = {}
+        negative: dict[str, Term] = {}
+        known: dict[str, Term] = {}
+        for assignment in assignments:
+            name = assignment.term.package
+            accumulated = known[name] = assignment.accumulated
+            if accumulated.positive:
+                positive[name] = accumulated
+                negative.pop(name, None)
+            else:
+                negative[name] = accumulated
             if assignment.cause is None:  # a decision
-                name = assignment.term.package
-                self.decisions[name] = old_decisions[name]
-            self._register(assignment.term)
+                decisions[name] = old_decisions[name]
+        self.decisions = decisions
+        self._positive = positive
+        self._negative = negative
+        self._known = known
+        self.decision_level = level
 
     def known(self, package: str) -> Term | None:
-        return self._positive.get(package) or self._negative.get(package)
+        return self._known.get(package)
 
     def relation(self, term: Term) -> Relation:
-        package = term.package
-        known = self._positive.get(package) or self._negative.get(package)
+        known = self._known.get(term.package)
         if known is None:
             return Relation.INCONCLUSIVE
         return _relation(term, known)
@@ -98,19 +139,16 @@ class PartialSolution:
 
     def satisfier(self, term: Term) -> Assignment:
         """The earliest assignment after which ``term`` is satisfied."""
-        accumulated: Term | None = None
         package = term.package
         for assignment in self.assignments:
             if assignment.term.package != package:  # not .package: a property call each
                 continue
-            accumulated = (
-                assignment.term if accumulated is None else accumulated.intersect(assignment.term)
-            )
-            if term.satisfied_by(accumulated):
+            if term.satisfied_by(assignment.accumulated):
                 return assignment
         msg = f"{term} is not satisfied by the partial solution"
         raise AssertionError(msg)
 
     def unsatisfied(self) -> list[Term]:
         """Positive derivations for packages that have no decision yet."""
-        return [t for name, t in self._positive.items() if name not in self.decisions]
+        decisions = self.decisions
+        return [t for name, t in self._positive.items() if name not in decisions]

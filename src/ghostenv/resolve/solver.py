@@ -30,7 +30,7 @@ from ghostenv.resolve.incompatibility import (
 )
 from ghostenv.resolve.partial_solution import PartialSolution
 from ghostenv.resolve.provider import Provider, Unavailable
-from ghostenv.resolve.term import _RELATIONS, Relation, Term, _relation
+from ghostenv.resolve.term import Relation, Term, _relation
 from ghostenv.resolve.version_set import VersionSet
 
 __all__ = ["Resolution", "SolveFailure", "solve"]
@@ -140,23 +140,23 @@ class Solver:
         solution = self.solution
         incompatibilities = self.incompatibilities
         contradicted = self._contradicted
-        relations = _RELATIONS
         while changed:
             current = changed.pop()
             level = solution.decision_level
-            positive, negative = solution._positive, solution._negative
+            known_terms = solution._known
             for incompatibility in reversed(incompatibilities[current]):
                 seen = contradicted.get(incompatibility.id)
                 if seen is not None and seen <= level:
                     continue
                 unsatisfied: Term | None = None
                 for term in incompatibility.terms:
-                    known = positive.get(term.package) or negative.get(term.package)
+                    known = known_terms.get(term.package)
                     if known is None:
                         relation = _INCONCLUSIVE
+                    elif term._related is known:
+                        relation = term._relation  # type: ignore[assignment]
                     else:
-                        hit = relations.get((id(term), id(known)))
-                        relation = _relation(term, known) if hit is None else hit[2]
+                        relation = _relation(term, known)
                     if relation is _CONTRADICTED:
                         contradicted[incompatibility.id] = level
                         break
@@ -168,8 +168,6 @@ class Solver:
                     if unsatisfied is not None:
                         solution.derive(unsatisfied.negate(), incompatibility)
                         changed.append(unsatisfied.package)
-                        # the tables were replaced or updated: read them again
-                        positive, negative = solution._positive, solution._negative
                         continue
                     root_cause = self._resolve_conflict(incompatibility)
                     contradicted = self._contradicted
@@ -185,10 +183,10 @@ class Solver:
         level = self._contradicted.get(incompatibility.id)
         if level is not None and level <= solution.decision_level:
             return None
-        positive, negative = solution._positive, solution._negative
+        known_terms = solution._known
         unsatisfied: Term | None = None
         for term in incompatibility.terms:
-            known = positive.get(term.package) or negative.get(term.package)
+            known = known_terms.get(term.package)
             relation = _INCONCLUSIVE if known is None else _relation(term, known)
             if relation is _CONTRADICTED:
                 self._contradicted[incompatibility.id] = solution.decision_level
@@ -246,14 +244,16 @@ class Solver:
 
     # -- decision making ------------------------------------------------------
     def _decide(self) -> str | None:
-        pending = self.solution.unsatisfied()
+        solution = self.solution
+        pending = solution.unsatisfied()
         if not pending:
             return None
         if len(pending) == 1:
             term = pending[0]  # nothing to compare: no priority asked
+        elif ROOT not in solution.decisions and ROOT in solution._positive:
+            term = solution._positive[ROOT]
         else:
-            root = [t for t in pending if t.package == ROOT]
-            term = root[0] if root else self._first_by_priority(pending)
+            term = self._first_by_priority(pending)
         package = term.package
         if package == ROOT:
             version: Version | None = _ROOT_VERSION
@@ -263,21 +263,25 @@ class Solver:
         if version is None:
             self._add(Incompatibility.build([term], NoVersionsCause()))
             return package
-        if (package, version) in self._known_dependencies:
+        seen = (package, version)
+        if seen in self._known_dependencies:
             # Seen before a backjump: its incompatibilities are still in place and
             # propagation already ruled it out if it conflicts. Don't ask twice.
-            self.solution.decide(package, version)
+            solution.decide(package, version)
             return package
-        self._known_dependencies.add((package, version))
-        added = self._dependency_incompatibilities(package, version)
+        self._known_dependencies.add(seen)
         conflict = False
-        for incompatibility in added:
+        for incompatibility in self._dependency_incompatibilities(package, version):
             self._add(incompatibility)
-            conflict = conflict or all(
-                t.package == package or self.solution.satisfies(t) for t in incompatibility.terms
-            )
+            if not conflict:
+                # conflicting when every other term is already satisfied
+                for t in incompatibility.terms:
+                    if t.package != package and not solution.satisfies(t):
+                        break
+                else:
+                    conflict = True
         if not conflict:
-            self.solution.decide(package, version)
+            solution.decide(package, version)
         return package
 
     def _first_by_priority(self, pending: list[Term]) -> Term:
@@ -347,20 +351,22 @@ class Solver:
             self.examined += 1
             dependencies = self.provider.dependencies(package, version)
         this = Term(package, self._depender_range(package, version))
-        empty = (
-            sorted(dep for dep, versions in dependencies.items() if versions.is_empty)
-            if (not isinstance(dependencies, Unavailable))
-            else []
-        )
-        if empty:
+        if not isinstance(dependencies, Unavailable) and any(
+            versions.is_empty for versions in dependencies.values()
+        ):
             # Contradictory requirements on one package ("b==1" and "b==2"): no version fits.
-            dependencies = Unavailable(f"has conflicting requirements on {empty[0]}")
+            empty = min(dep for dep, versions in dependencies.items() if versions.is_empty)
+            dependencies = Unavailable(f"has conflicting requirements on {empty}")
         if isinstance(dependencies, Unavailable):
             return [Incompatibility.build([this], UnavailableCause(dependencies.reason))]
         ordered = sorted(dependencies.items())
         self.provider.prefetch(ordered)
+        cause = DependencyCause()
         return [
-            Incompatibility.build([this, Term(dep, versions, positive=False)], DependencyCause())
+            # built directly: two terms on two packages need no merging
+            Incompatibility((this, Term(dep, versions, positive=False)), cause)
+            if dep != package
+            else Incompatibility.build([this, Term(dep, versions, positive=False)], cause)
             for dep, versions in ordered
         ]
 

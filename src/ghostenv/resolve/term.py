@@ -7,7 +7,6 @@ which is why terms cannot simply be collapsed into version sets (solver.md, "Ter
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
 
 from ghostenv.resolve.version_set import VersionSet
 
@@ -22,14 +21,45 @@ class Relation(enum.Enum):
     INCONCLUSIVE = "inconclusive"
 
 
-@dataclass(frozen=True, slots=True, eq=False)
 class Term:
+    """``package`` selected within ``versions`` (positive), or not (negative).
+
+    Immutable by convention, a slotted class rather than a frozen dataclass: the
+    solver builds thousands per second and a frozen dataclass's ``__init__``
+    goes through ``object.__setattr__`` for every field. The hash is computed
+    once (terms are memo keys in the solver's innermost loops), and ``negate``
+    and ``intersect`` answers are kept on the term, so replaying the same
+    derivations after a backjump yields the same objects (and memo hits).
+    """
+
+    __slots__ = (
+        "_and",
+        "_hash",
+        "_negation",
+        "_related",
+        "_relation",
+        "_relations",
+        "package",
+        "positive",
+        "versions",
+    )
+
     package: str
     versions: VersionSet
-    positive: bool = True
+    positive: bool
 
-    # by hand: the generated ones build two tuples per comparison, and propagation
-    # compares and hashes terms (memo keys) in its innermost loop
+    def __init__(self, package: str, versions: VersionSet, positive: bool = True) -> None:
+        self.package = package
+        self.versions = versions
+        self.positive = positive
+        self._hash = -1
+        self._negation: Term | None = None
+        self._and: dict[int, tuple[Term, Term]] | None = None
+        # the relation to the last known term asked about, and to every earlier one
+        self._related: Term | None = None
+        self._relation: Relation | None = None
+        self._relations: dict[int, tuple[Term, Relation]] | None = None
+
     def __eq__(self, other: object) -> bool:
         return self is other or (
             isinstance(other, Term)
@@ -39,21 +69,42 @@ class Term:
         )
 
     def __hash__(self) -> int:
-        return hash((self.package, self.versions, self.positive))
+        found = self._hash
+        if found == -1:
+            found = self._hash = hash((self.package, self.versions, self.positive))
+        return found
+
+    def __repr__(self) -> str:
+        return f"Term({self.package!r}, {self.versions!r}, positive={self.positive})"
 
     def negate(self) -> Term:
-        return Term(self.package, self.versions, not self.positive)
+        found = self._negation
+        if found is None:
+            found = self._negation = Term(self.package, self.versions, not self.positive)
+            found._negation = self
+        return found
 
     def intersect(self, other: Term) -> Term:
-        """The term satisfied exactly when both are (same package)."""
+        """The term satisfied exactly when both are (same package); memoized by
+        identity on ``self`` (the value keeps ``other`` alive, so ids stay unique)."""
+        memo = self._and
+        if memo is None:
+            memo = self._and = {}
+        else:
+            hit = memo.get(id(other))
+            if hit is not None:
+                return hit[1]
         a, b = self.versions, other.versions
         if self.positive and other.positive:
-            return Term(self.package, a & b, True)
-        if self.positive:
-            return Term(self.package, a.difference(b), True)
-        if other.positive:
-            return Term(self.package, b.difference(a), True)
-        return Term(self.package, a | b, False)
+            found = Term(self.package, a & b, True)
+        elif self.positive:
+            found = Term(self.package, a.difference(b), True)
+        elif other.positive:
+            found = Term(self.package, b.difference(a), True)
+        else:
+            found = Term(self.package, a | b, False)
+        memo[id(other)] = (other, found)
+        return found
 
     def union(self, other: Term) -> Term:
         return self.negate().intersect(other.negate()).negate()
@@ -92,20 +143,21 @@ class Term:
         )
 
 
-# (id(term), id(known)) -> (term, known, relation): the value keeps both terms alive, so
-# an id is never reused while its key is here. Terms are long-lived objects (clauses and
-# the partial solution's accumulated terms), so identity hits as often as equality would,
-# at the cost of two id() calls instead of hashing two terms.
-_RELATIONS: dict[tuple[int, int], tuple[Term, Term, Relation]] = {}
-_RELATIONS_MAX = 250_000
-
-
 def _relation(term: Term, known: Term) -> Relation:
-    """Memoized: propagation asks the same question for every incompatibility of a package."""
-    key = (id(term), id(known))
-    hit = _RELATIONS.get(key)
-    if hit is not None:
-        return hit[2]
+    """Memoized on ``term``: propagation asks the same question for every
+    incompatibility of a package, and mostly about the same known term as last
+    time (one identity test). Earlier known terms come back after a backjump and
+    are found by id; the value keeps the known term alive, so ids stay unique."""
+    if term._related is known:
+        return term._relation  # type: ignore[return-value]
+    memo = term._relations
+    if memo is None:
+        memo = term._relations = {}
+    else:
+        hit = memo.get(id(known))
+        if hit is not None:
+            term._related, term._relation = known, hit[1]
+            return hit[1]
     # satisfied_by() and intersect().is_empty spelled out on the version sets: most
     # questions are new (cold), and this skips building the intersected Term, and
     # for two negative terms the union (a negative term is never empty)
@@ -128,15 +180,13 @@ def _relation(term: Term, known: Term) -> Relation:
         found = Relation.CONTRADICTED if a.difference(b).is_empty else Relation.INCONCLUSIVE
     else:
         found = Relation.SATISFIED if a.is_subset(b) else Relation.INCONCLUSIVE
-    if len(_RELATIONS) >= _RELATIONS_MAX:
-        _RELATIONS.clear()
-    _RELATIONS[key] = (term, known, found)
+    memo[id(known)] = (known, found)
+    term._related, term._relation = known, found
     return found
 
 
 def clear_relation_cache() -> None:
-    """Forget memoized relations (benchmarks measure cold runs)."""
-    _RELATIONS.clear()
+    """Nothing left to clear: relations are memoized on the terms of one solve."""
 
 
 def _describe(package: str, versions: VersionSet) -> str:

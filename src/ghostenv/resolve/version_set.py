@@ -48,11 +48,12 @@ _SUBSET: _Test = {}
 _DISJOINT: _Test = {}
 _PARSED: dict[str, VersionSet] = {}
 _SINGLETONS: dict[tuple[Version, tuple[int, ...]], VersionSet] = {}
+_SINGLETON_IDS: dict[int, tuple[Version, VersionSet]] = {}
 
 
 def clear_caches() -> None:
     """Forget every memoized operation and parse (benchmarks call this to measure cold)."""
-    for table in (_AND, _OR, _SUB, _SUBSET, _DISJOINT, _PARSED, _SINGLETONS):
+    for table in (_AND, _OR, _SUB, _SUBSET, _DISJOINT, _PARSED, _SINGLETONS, _SINGLETON_IDS):
         table.clear()
     for kept in (_FULL, _EMPTY):
         kept._complement = None
@@ -159,8 +160,12 @@ class VersionSet:
     def singleton(cls, version: Version | str) -> VersionSet:
         if not isinstance(version, Version):
             version = Version(version)
-        # by spelling: Version("1.0") == Version("1") but they print differently, and the
-        # release tuple keeps the trailing zeros (cheaper than str(version))
+        # by identity first (the solver asks for the same version objects again and
+        # again), then by spelling: Version("1.0") == Version("1") but they print
+        # differently, and the release tuple keeps the trailing zeros
+        hit = _SINGLETON_IDS.get(id(version))
+        if hit is not None:
+            return hit[1]
         key = (version, version.release)
         found = _SINGLETONS.get(key)
         if found is None:
@@ -169,27 +174,31 @@ class VersionSet:
             found = cls(*vc.normalize([lower, upper], [lpoint, upoint]))
             found._single = version
             _SINGLETONS[key] = found
+        _SINGLETON_IDS[id(version)] = (version, found)  # the value keeps the id unique
         return found
 
     @classmethod
     def between(cls, below: Version | None, above: Version | None) -> VersionSet:
         """``>below,<above`` (either side may be open; local labels are ignored, as a
         specifier cannot carry them), built from the versions without parsing text."""
-        cuts: tuple[Cut, ...] = _FULL_CUTS
-        points: Points = (None, None)
+        lower: Cut = NEG
+        upper: Cut = POS
+        low_point = high_point = None
         if below is not None:
             if below.local is not None:
                 below = Version(below.public)
-            lower, point = vc.greater(below)
-            cuts, points = (lower, POS), (point, None)
+            lower, low_point = vc.greater(below)
         if above is not None:
             if above.local is not None:
                 above = Version(above.public)
-            upper = vc.less(above)
-            if upper is None:
+            found = vc.less(above)
+            if found is None:
                 return _EMPTY
-            cuts, points = vc.intersection(cuts, points, (NEG, upper[0]), (None, upper[1]))
-        return cls(cuts, points)
+            upper, high_point = found
+        # each cut is canonical on its own, so the interval is, unless it is empty
+        if not lower < upper:
+            return _EMPTY
+        return cls((lower, upper), (low_point, high_point))
 
     @classmethod
     def parse(cls, specifier: str | SpecifierSet) -> VersionSet:
