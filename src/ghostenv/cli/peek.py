@@ -101,6 +101,50 @@ def _newest(page: ProjectPage) -> tuple[str, list[DistFile]] | None:
 PICK_KEY = "peek-newest-v1"
 
 _PLAIN_RELEASE = re.compile(r"\d+(?:\.\d+)*")
+_PLAIN_PREFIX = re.compile(r"\d+(?:\.\d+)*\.?")
+
+
+def _release(text: str) -> tuple[int, ...]:
+    """``1.26.0`` -> (1, 26): a plain release as PEP 440 orders it (trailing zeros off)."""
+    release = tuple(map(int, text.split(".")))
+    while len(release) > 1 and release[-1] == 0:
+        release = release[:-1]
+    return release
+
+
+def _newest_texts(texts: set[str]) -> set[str]:
+    """The spellings (``2.0``, ``2.0.0``) of the newest final, else newest, version.
+
+    Most texts are plain releases (``1.26.3``): those are ordered as tuples of ints,
+    and only the rest (pre/post/dev/local/epoch) are parsed as PEP 440 versions, and
+    not even those whose plain release prefix is already below the newest plain one.
+    """
+    from packaging.version import InvalidVersion, Version
+
+    plain = {t for t in texts if _PLAIN_RELEASE.fullmatch(t)}
+    best = max(plain, key=_release) if plain else None
+    floor = _release(best) if best is not None else None
+    parsed: dict[Version, set[str]] = {}
+    for text in texts:
+        if text in plain and text != best:
+            continue
+        if floor is not None and text != best and "!" not in text:
+            prefix = _PLAIN_PREFIX.match(text)
+            if prefix and _release(prefix.group().rstrip(".")) < floor:
+                continue  # its release is lower: not newer than `best`, whatever follows
+        try:
+            version = Version(text)
+        except InvalidVersion:
+            continue
+        parsed.setdefault(version, set()).add(text)
+    if best is not None:
+        # equal spellings of the newest plain release ("2.0" and "2.0.0") share its files
+        top = Version(best)
+        parsed[top].update(t for t in plain if _release(t) == floor)
+    if not parsed:
+        return set()
+    finals = [v for v in parsed if not v.is_prerelease]
+    return parsed[max(finals or parsed)]
 
 
 def _pick_newest(named: list[tuple[str, bool]]) -> set[str]:
@@ -108,40 +152,16 @@ def _pick_newest(named: list[tuple[str, bool]]) -> set[str]:
 
     Given to :meth:`IndexClient.project` as ``pick``: the page is scanned for names
     only and just these files are parsed (botocore lists 5,000 files, peek needs ~2).
-    Most version texts are plain releases (``1.26.3``): those are ordered as tuples of
-    ints, and only the rest (pre/post/dev/local/epoch) are parsed as PEP 440 versions.
+    The top 100 projects list 140,000 files but only ~20,000 distinct version texts:
+    the versions are ordered as a set of texts, and only the names holding a chosen
+    text are read again.
     """
-    from packaging.version import InvalidVersion, Version
-
-    by_text: dict[str, list[str]] = {}
-    for filename, yanked in named:
-        if yanked:
-            continue
-        text = _version_of(filename)
-        if text is not None:
-            by_text.setdefault(text, []).append(filename)
-    if not by_text:
-        return set()
-    plain = [t for t in by_text if _PLAIN_RELEASE.fullmatch(t)]
-    best_plain = max(plain, key=lambda t: tuple(map(int, t.split(".")))) if plain else None
-    parsed: dict[Version, list[str]] = {}
-    others = [t for t in by_text if not _PLAIN_RELEASE.fullmatch(t)]
-    for text in ([best_plain] if best_plain else []) + others:
-        try:
-            version = Version(text)
-        except InvalidVersion:
-            continue
-        parsed.setdefault(version, []).extend(by_text[text])
-    if best_plain is not None:
-        # equal spellings of the newest plain release ("2.0" and "2.0.0") share its files
-        top = Version(best_plain)
-        for text in plain:
-            if text != best_plain and Version(text) == top:
-                parsed[top].extend(by_text[text])
-    if not parsed:
-        return set()
-    finals = [v for v in parsed if not v.is_prerelease]
-    return set(parsed[max(finals or parsed)])
+    names = [f for f, yanked in named if not yanked]
+    texts = set(map(_version_of, names))
+    texts.discard(None)
+    chosen = _newest_texts(texts)  # type: ignore[arg-type]  # None is gone
+    holding = {f for text in chosen for f in [f for f in names if text in f]}
+    return {f for f in holding if _version_of(f) in chosen}
 
 
 def _fields(data: bytes) -> tuple[str | None, list[str]]:

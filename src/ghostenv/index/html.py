@@ -11,6 +11,7 @@ pattern consumes quoted strings whole before looking for the closing ``>``.
 from __future__ import annotations
 
 import html as _html
+import os
 import re
 from collections.abc import Callable, Container
 from urllib.parse import urljoin
@@ -26,6 +27,9 @@ _ANCHOR = re.compile(
 _ATTR = re.compile(r"""([\w:-]+)\s*(?:=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+)))?""")
 _META = re.compile(r"<meta\s((?:[^>\"']|\"[^\"]*\"|'[^']*')*)/?>", re.IGNORECASE)
 _BASE = re.compile(r"<base\s[^>]*href\s*=\s*[\"']([^\"']+)[\"']", re.IGNORECASE)
+# the names-only scan of a plain page: each anchor's text, no attribute captured
+_TEXT = re.compile(r"<a\s[^>]*>([^<]*)</a\s*>", re.IGNORECASE)
+_OPEN = re.compile(r"<a\s", re.IGNORECASE)
 
 
 def _attrs(text: str) -> dict[str, str]:
@@ -74,6 +78,78 @@ def _filename(anchor_text: str, attrs_text: str) -> str:
     return filename
 
 
+def _plain_names(text: str) -> tuple[list[str], list[tuple[str, bool]], str] | None:
+    """(raw anchor texts, (filename, yanked) pairs, lower-cased text) of a plain page.
+
+    Plain: ASCII, and every anchor is ``<a attrs>filename</a>`` with no quote, ``<``,
+    ``>`` or ``&`` in its text, none empty, and no yanked filename listed twice: then
+    the text is the filename, and a scan that captures only the texts (not ~250
+    characters of attributes per anchor) finds them all; the few yanked anchors are
+    found from their ``data-yanked`` attribute. Anything else (a raw ``>`` in an
+    attribute value shows up as a quote in a captured text, nested tags as a count
+    mismatch) takes the general path, so the answer never differs.
+    """
+    if not text.isascii():  # then lower() keeps every offset
+        return None
+    raw = _TEXT.findall(text)
+    if len(raw) != len(_OPEN.findall(text)):
+        return None
+    names = [t.strip() for t in raw]
+    joined = "\0".join(names)
+    if "" in names or any(c in joined for c in "\"'<>&"):
+        return None
+    lower = text.lower()
+    yanked: set[str] = set()
+    at = lower.find("data-yanked")
+    while at >= 0:
+        match = _TEXT.match(text, lower.rfind("<a", 0, at))
+        if match is None:
+            return None
+        yanked.add(match.group(1))
+        at = lower.find("data-yanked", at + 11)
+    if not yanked:
+        return raw, [(n, False) for n in names], lower
+    if len(set(raw)) != len(raw):  # is a yanked text also the text of another anchor?
+        seen: set[str] = set()
+        if any(r in seen or seen.add(r) for r in raw if r in yanked):  # type: ignore[func-returns-value]
+            return None
+    return raw, [(n, r in yanked) for r, n in zip(raw, names, strict=True)], lower
+
+
+def _picked_anchors_general(text: str, pick: Pick) -> list[tuple[str, str]]:
+    """:func:`_picked_anchors` for any page: every anchor's attributes are scanned."""
+    anchors = _ANCHOR.findall(text)
+    named = [(_filename(body, attrs_text), "data-yanked" in attrs_text.lower())
+             for attrs_text, body in anchors]
+    wanted = pick(named)
+    return [a for a, (filename, _) in zip(anchors, named, strict=True) if filename in wanted]
+
+
+def _picked_anchors(text: str, pick: Pick) -> list[tuple[str, str]]:
+    """(attributes, text) of the anchors ``pick`` chooses; all filenames are scanned."""
+    plain = _plain_names(text)
+    if plain is None:
+        return _picked_anchors_general(text, pick)
+    raw, named, lower = plain
+    wanted = pick(named)
+    bodies = {r for r, (n, _) in zip(raw, named, strict=True) if n in wanted}
+    if not bodies:
+        return []
+    # one scan for what the chosen texts share (``lxml-6.0.2``: lxml's newest release
+    # alone has ~100 files), in the lower-cased text (``PyYAML-6.0`` and ``pyyaml-6.0``)
+    prefix = ">" + os.path.commonprefix([b.lower() for b in bodies])  # noqa: RUF071 - text
+    anchors = []
+    at = lower.find(prefix)
+    while at >= 0:
+        end = text.find("<", at)
+        if text[at + 1:end] in bodies and text.startswith("</", end):
+            match = _ANCHOR.match(text, lower.rfind("<a", 0, at))
+            if match is not None:
+                anchors.append((match.group(1), match.group(2)))
+        at = lower.find(prefix, at + 1)
+    return anchors
+
+
 def parse_html(text: str, page_url: str, name: str = "", *,
                pick: Pick | None = None) -> ProjectPage:
     """Parse a PEP 503 page; hrefs resolve against ``page_url`` (or a ``<base href>``).
@@ -94,13 +170,7 @@ def parse_html(text: str, page_url: str, name: str = "", *,
     base_url = urljoin(page_url, base.group(1)) if base else page_url
     files: list[DistFile] = []
     seen: set[str] = set()
-    anchors = _ANCHOR.findall(text)
-    if pick is not None:
-        named = [(_filename(body, attrs_text), "data-yanked" in attrs_text.lower())
-                 for attrs_text, body in anchors]
-        wanted = pick(named)
-        anchors = [a for a, (filename, _) in zip(anchors, named, strict=True)
-                   if filename in wanted]
+    anchors = _ANCHOR.findall(text) if pick is None else _picked_anchors(text, pick)
     for attrs_text, body in anchors:
         attrs = _attrs(attrs_text)
         href = attrs.get("href")
