@@ -54,6 +54,11 @@ else:
             from hashlib import sha256 as _sha
 
 
+def sha256_hex(data: bytes) -> str:
+    """The sha256 of ``data`` in hex, without importing hashlib (for other stdlib fast paths)."""
+    return _sha(data).hexdigest()
+
+
 #: A stat older than this (relative to the moment of recording) is trusted on its own.
 RACY_NS = 2_000_000_000
 _MAGIC = "ghostenv-lock-state 1"
@@ -244,7 +249,7 @@ def forget(
         return
 
 
-__all__ = ["fast_main", "forget", "lock_is_current", "record_current"]
+__all__ = ["fast_main", "forget", "lock_is_current", "record_current", "sha256_hex"]
 
 
 def fast_main(argv: list[str]) -> int | None:

@@ -61,10 +61,10 @@ def choose(project: str, env_dir: str, request: str | None, requires_python: obj
 def _remembered(request: str | None, cache_dir: str) -> Interpreter:
     """The interpreter :func:`ghostenv.workflow.sync._find_remembered` chose for ``request``
     within the last hour (its memo file), checked against the request; else fall back."""
-    import hashlib
+    from ghostenv.lock.current import sha256_hex
 
-    key = hashlib.sha256("\0".join((request or "", os.environ.get("PATH", ""),
-                                     os.environ.get("VIRTUAL_ENV", ""))).encode()).hexdigest()
+    key = sha256_hex("\0".join((request or "", os.environ.get("PATH", ""),
+                                os.environ.get("VIRTUAL_ENV", ""))).encode())
     memo = os.path.join(cache_dir, "interpreter-choice-v1", f"{key[:32]}.txt")
     if time.time() - os.stat(memo).st_mtime >= CHOICE_TTL:
         raise Fallback

@@ -130,11 +130,11 @@ def _stat(path: str, *, follow: bool = True) -> str:
 
 
 def _sha256(path: str) -> str:
-    import hashlib
+    from ghostenv.lock.current import sha256_hex  # the builtin sha256, not hashlib's import
 
     try:
         with open(path, "rb") as handle:
-            return hashlib.sha256(handle.read()).hexdigest()
+            return sha256_hex(handle.read())
     except OSError:
         return "-"
 
