@@ -271,11 +271,22 @@ class Store:
         return self._save_index(manifest)
 
     def _save_index(self, manifest: WheelManifest) -> LinkIndex:
-        index = LinkIndex.compile(manifest)
-        from ghostenv.fsutil import write_atomic
+        """Compile and keep a wheel's index: renamed into place, not fsynced.
 
-        with contextlib.suppress(OSError):  # a cache we cannot write only costs speed
-            write_atomic(Path(self.link_index_path(manifest.wheel_sha256)), index.to_bytes())
+        It is derived from the (fsynced) manifest: an index torn by a crash
+        fails to parse (marshal is strict about its length and types) and is
+        compiled again, so an fsync per stored wheel would buy nothing.
+        """
+        index = LinkIndex.compile(manifest)
+        target = self.link_index_path(manifest.wheel_sha256)
+        temp = f"{target}.{os.getpid()}-{time.monotonic_ns()}.tmp"
+        try:
+            with open(temp, "wb") as handle:
+                handle.write(index.to_bytes())
+            os.replace(temp, target)
+        except OSError:  # a cache we cannot write only costs speed
+            with contextlib.suppress(OSError):
+                os.unlink(temp)
         return index
 
     def forget_wheel(self, wheel_sha256: str) -> None:
