@@ -50,3 +50,37 @@ def test_fast_path_creates_and_defers(tmp_path: Path, cache_dir: Path,
     assert code == 1
     err = capsys.readouterr().err
     assert err.startswith("error: no Python interpreter matches '9.99'")
+
+
+def test_remembered_find_writes_the_same_environment(tmp_path: Path, cache_dir: Path) -> None:
+    """The second `venv` answers from the memo (no search): same files, same pyvenv.cfg."""
+    from ghostenv.discover import memo
+
+    first, second = tmp_path / "one", tmp_path / "two"
+    made = run_ghostenv("venv", str(first), "--python", "3.12", check=True)
+    assert memo.lookup(cache_dir, "3.12") is not None
+    again = run_ghostenv("venv", str(second), "--python", "3.12", check=True)
+    assert again.stderr.replace(str(second), "X") == made.stderr.replace(str(first), "X")
+
+    def files(root: Path) -> dict[str, str]:
+        out = {}
+        for path in sorted(root.rglob("*")):
+            rel = str(path.relative_to(root))
+            if path.is_symlink():
+                out[rel] = "-> " + str(path.readlink())
+            elif path.is_file():
+                out[rel] = path.read_text().replace(str(root), "ROOT").replace(root.name, "NAME")
+            else:
+                out[rel] = "dir"
+        return out
+
+    one, two = files(first), files(second)
+    one["pyvenv.cfg"] = two["pyvenv.cfg"] = ""  # the command line differs
+    assert one == two
+    cfg = (second / "pyvenv.cfg").read_text()
+    assert "version_info = 3.12." in cfg
+    assert "ghostenv = " in cfg
+    prefix = subprocess.run([str(second / "bin" / "python"), "-c",
+                             "import sys; print(sys.prefix)"],
+                            capture_output=True, text=True, check=True).stdout.strip()
+    assert prefix == str(second)
