@@ -281,3 +281,23 @@ def test_prefetch_and_concurrent_callers_share_one_fetch(make_index: Any) -> Non
     assert len(metas) == 9
     fetched = [r.path for r in server.requests if r.path.endswith(".metadata")]
     assert len(fetched) == len(set(fetched)) == 3
+
+
+def test_a_burst_on_an_undecided_host_races_only_a_few_probes(make_index: Any) -> None:
+    """Many wheels asked at once: a few races settle the host, the rest read by Range."""
+    from ghostenv.index.probe import MAX_RACES
+
+    server = make_index(metadata=False, latency=0.05)
+    names = ["alpha", "beta", "gamma", "delta", "epsilon-tool", "zeta-big"]
+
+    async def go() -> list[Any]:
+        async with IndexClient(server.simple_url) as client:
+            pages = await asyncio.gather(*(client.project(n) for n in names))
+            wheels = [f for p in pages for f in p.files if f.is_wheel]
+            assert len(wheels) > 2 * MAX_RACES
+            return list(await asyncio.gather(*(client.metadata(f) for f in wheels)))
+
+    metas = run(go())
+    assert all(m.name for m in metas)
+    probes = sum(r.path.endswith(".metadata") for r in server.requests)
+    assert 1 <= probes <= MAX_RACES

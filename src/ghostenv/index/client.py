@@ -126,6 +126,7 @@ class IndexClient(MetadataProbe):
         self._probe_score: dict[str, tuple[int, int]] = {}  # host -> (hits, misses)
         self._race_score: dict[str, tuple[int, int]] = {}  # host -> (probe wins, Range wins)
         self._grace: dict[str, float] = {}  # host -> seconds a probe may take alone
+        self._racing: dict[str, int] = {}  # undecided host -> races in flight
         self._inflight: dict[str, asyncio.Task[bytes]] = {}
         self._writes: set[asyncio.Future[None]] = set()
         self._netrc: netrc.netrc | None = None

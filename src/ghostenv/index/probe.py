@@ -18,8 +18,14 @@ if TYPE_CHECKING:
     from ghostenv.index.models import DistFile
 
 
+#: races (probe + Range read) in flight at once for a host not yet decided
+MAX_RACES = 4
+
+
 class MetadataProbe:
     """The probe state per host and the two metadata routes of a wheel."""
+
+    _racing: dict[str, int]  # undecided host -> races in flight
 
     _probe: dict[str, bool]  # host -> whether unadvertised .metadata works
     _probe_score: dict[str, tuple[int, int]]  # host -> (hits, misses)
@@ -56,7 +62,17 @@ class MetadataProbe:
         """
         if self._probe.get(host):
             return await self._graced(file, host)
-        return await self._race(file, host)
+        racing = self._racing.get(host, 0)
+        if racing >= MAX_RACES:
+            # a burst (peek asks for 100 wheels at once) would race every file before the
+            # first answer settles the host: 65 extra requests on a cold top-100 peek,
+            # most of them 404s. A few races decide; the rest read by Range meanwhile.
+            return await self._range_metadata(file)
+        self._racing[host] = racing + 1
+        try:
+            return await self._race(file, host)
+        finally:
+            self._racing[host] -= 1
 
     async def _race(self, file: DistFile, host: str) -> bytes:
         """Probe and Range read started together, for a host not yet decided.
