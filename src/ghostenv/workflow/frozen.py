@@ -86,12 +86,12 @@ def sync(project: str, env_dir: str, selection: Selection, *, cache_dir: str, qu
 class _Job:
     """Everything decided before the environment is touched."""
 
-    __slots__ = ("cache_dir", "env_dir", "interpreter", "name", "packages", "project",
+    __slots__ = ("built", "cache_dir", "env_dir", "interpreter", "name", "packages", "project",
                  "selection", "wanted")
 
     def __init__(self, *, project: str, env_dir: str, selection: Selection, cache_dir: str,
                  name: str, interpreter: Interpreter, wanted: list[Wanted],
-                 packages: dict[str, dict[str, Any]]) -> None:
+                 packages: dict[str, dict[str, Any]], built: tuple[str, ...]) -> None:
         self.project = project
         self.env_dir = env_dir
         self.selection = selection
@@ -100,6 +100,7 @@ class _Job:
         self.interpreter = interpreter
         self.wanted = wanted
         self.packages = packages
+        self.built = built
         """wheel file name -> its lock package (sizes for the download display)"""
 
 
@@ -144,9 +145,8 @@ def _prepare(project: str, env_dir: str, selection: Selection, cache_dir: str) -
     if not isinstance(uv, dict) or "workspace" in uv:
         raise _Fallback
     package = uv.get("package")
-    virtual = not package if isinstance(package, bool) else "build-system" not in pyproject
-    if not virtual and not selection.no_install_project:
-        raise _Fallback  # the project is installed editable: a build
+    virtual = not package if isinstance(package, bool) else not isinstance(
+        pyproject.get("build-system"), dict)
     groups = _names(pyproject.get("dependency-groups", {}), "include-group")
     extras = _names(table.get("optional-dependencies", {}), None)
     wanted_groups = [] if selection.no_default_groups or selection.no_dev else ["dev"]
@@ -177,8 +177,14 @@ def _prepare(project: str, env_dir: str, selection: Selection, cache_dir: str) -
     rank = {tag: i for i, tag in enumerate(tags)}
     wanted = [_wheel(packages[i], rank) for i in chosen]
     sizes = {w.filename: packages[i] for i, w in zip(chosen, wanted, strict=True)}
+    built: tuple[str, ...] = ()
+    if not virtual and not selection.no_install_project:  # installed editable: a cached build
+        from ghostenv.workflow.frozen_editable import cached_editable
+
+        wanted.append(cached_editable(project, name, interpreter, cache_dir))
+        built = (f"{name} (editable)",)
     return _Job(project=project, env_dir=env_dir, selection=selection, cache_dir=cache_dir,
-                name=name, interpreter=interpreter, wanted=wanted, packages=sizes)
+                name=name, interpreter=interpreter, wanted=wanted, packages=sizes, built=built)
 
 
 def _names(table: object, include_key: str | None) -> set[str]:
@@ -326,10 +332,12 @@ def _wheel(package: dict[str, Any], rank: dict[str, int]) -> Wanted:
                   requested=True)
 
 
-def _size(package: dict[str, Any], filename: str) -> int | None:
+def _size(package: dict[str, Any] | None, filename: str) -> int | None:
     """The locked size of ``package``'s wheel ``filename`` (for the download display)."""
     from ghostenv.lock.scan import artifact
 
+    if package is None:  # the project's own editable wheel
+        return None
     for entry in package.get("wheels", []):
         wheel = artifact(entry, whole=True) if isinstance(entry, str) else entry
         if str(wheel.get("url", "")).split("?", 1)[0].endswith("/" + filename):
@@ -462,7 +470,7 @@ def _apply_with(job: _Job, *, quiet: bool,
         keep = (job.name,)
         plan = plan_install(job.wanted, layout, store, exact=selection.exact, keep=keep)
         if display is not None:
-            display.expect({s.wanted.filename: _size(job.packages[s.wanted.filename],
+            display.expect({s.wanted.filename: _size(job.packages.get(s.wanted.filename),
                                                      s.wanted.filename)
                             for s in plan.of(Action.DOWNLOAD) if s.wanted is not None})
             display.phase("Installing")
@@ -477,7 +485,8 @@ def _apply_with(job: _Job, *, quiet: bool,
                                                       str(layout.platlib)))),
                     count=len(job.wanted))
     line = summary_line(len(done.installed), done.install_ms, removed=len(done.removed),
-                        downloaded=done.downloaded, download_ms=done.download_ms)
+                        downloaded=done.downloaded, download_ms=done.download_ms,
+                        built=job.built)
     return line, not (done.installed or done.removed), stale
 
 
