@@ -44,9 +44,18 @@ def _run(cmd: list[str], *, cwd: Path | None = None, env: dict[str, str] | None 
 
 def _cpu() -> float:
     """CPU seconds (user + system) of this process and its finished children."""
+    return sum(_cpu_split())
+
+
+def _cpu_split() -> tuple[float, float]:
+    """(user, system) CPU seconds of this process and its finished children."""
     me = resource.getrusage(resource.RUSAGE_SELF)
     kids = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+    return me.ru_utime + kids.ru_utime, me.ru_stime + kids.ru_stime
+
+
+#: Median system (kernel) CPU ms per contender label, from the last :func:`_medians` calls.
+SYSTEM_MS: dict[str, float] = {}
 
 
 def _medians(actions: list[tuple[str, Callable[[int], None]]], runs: int
@@ -58,13 +67,17 @@ def _medians(actions: list[tuple[str, Callable[[int], None]]], runs: int
     """
     wall: dict[str, list[float]] = {label: [] for label, _ in actions}
     cpu: dict[str, list[float]] = {label: [] for label, _ in actions}
+    system: dict[str, list[float]] = {label: [] for label, _ in actions}
     for i in range(runs):
         for label, action in actions:
-            cpu_start = _cpu()
+            user_start, sys_start = _cpu_split()
             start = time.perf_counter()
             action(i)
             wall[label].append((time.perf_counter() - start) * 1000)
-            cpu[label].append((_cpu() - cpu_start) * 1000)
+            user_end, sys_end = _cpu_split()
+            cpu[label].append((user_end - user_start + sys_end - sys_start) * 1000)
+            system[label].append((sys_end - sys_start) * 1000)
+    SYSTEM_MS.update({label: statistics.median(v) for label, v in system.items()})
     return [(label, statistics.median(wall[label]), statistics.median(cpu[label]))
             for label, _ in actions]
 
@@ -219,11 +232,14 @@ def main() -> int:
             print(f"\nworkload {name}: fresh environment, warm caches, median of {args.runs} runs"
                   f" (load average {os.getloadavg()[0]:.1f})")
             print(f"{'contender':36} {'wall ms':>9} {'vs uv':>7} {'vs pip':>7} {'cpu ms':>9}"
-                  f" {'vs uv':>7} {'vs pip':>7}")
+                  f" {'vs uv':>7} {'vs pip':>7} {'of it sys':>9}")
             for label, wall, cpu in rows:
                 ref = uv_pip if "install" in label and "sync" not in label else uv_sync
                 print(f"{label:36} {wall:9.1f} {wall / ref[0]:6.2f}x {wall / pip[0]:6.3f}x "
-                      f"{cpu:9.1f} {cpu / ref[1]:6.2f}x {cpu / pip[1]:6.3f}x")
+                      f"{cpu:9.1f} {cpu / ref[1]:6.2f}x {cpu / pip[1]:6.3f}x "
+                      f"{SYSTEM_MS.get(label, 0.0):9.1f}")
+            print("(sys: kernel CPU -- directories and links are the same syscalls for every "
+                  "contender; every row includes removing the previous environment)")
         if args.disk:
             one, ten = disk(args.python, scratch)
             print(f"\ndisk, data workload: store + 1 env {one / 1024:.1f} MiB, store + 10 envs "
