@@ -14,6 +14,7 @@ from packaging.ranges import VersionRange
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
+from ghostenv.resolve import version_cuts as vc
 from ghostenv.resolve.version_set import VersionSet
 
 releases = st.lists(st.integers(0, 3), min_size=1, max_size=3)
@@ -188,3 +189,25 @@ def test_between_is_the_parsed_range(below: Version | None, above: Version | Non
     built = VersionSet.between(below, above)
     assert built == parsed
     assert str(built) == str(parsed) == packaging_text(reference(text))
+
+
+spelled = st.sampled_from(["1", "1.0", "1.0.0", "2", "2.0", "1.5", "1.0a1", "1.0.post1"])
+simple = st.tuples(st.sampled_from([">=", "<", ">", "<=", "==", "!="]), spelled).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(simple, min_size=1, max_size=2).map(",".join),
+    st.lists(simple, min_size=1, max_size=2).map(",".join),
+)
+def test_one_interval_shortcuts_are_the_merge(a: str, b: str) -> None:
+    """The shortcuts for one-interval sets give the merge's cuts *and* spellings
+    (where both sides cut at the same place, the first operand's spelling wins)."""
+    x, y = VersionSet.parse(a), VersionSet.parse(b)
+    assert x._cuts is not None
+    assert y._cuts is not None
+    for mode, shortcut in ((0, vc.intersection), (1, vc.union), (2, vc.difference)):
+        fast = shortcut(x._cuts, x._points, y._cuts, y._points)
+        slow = vc._merge(x._cuts, x._points, y._cuts, y._points, mode)
+        assert fast[0] == slow[0]
+        assert list(map(str, fast[1])) == list(map(str, slow[1])), (a, b, mode)

@@ -59,6 +59,7 @@ class Assignment:
 class PartialSolution:
     def __init__(self) -> None:
         self.assignments: list[Assignment] = []
+        self._names: list[str] = []  # assignments[i].term.package: searched at C speed
         self.decisions: dict[str, Version] = {}
         self._positive: dict[str, Term] = {}
         self._negative: dict[str, Term] = {}
@@ -91,6 +92,7 @@ class PartialSolution:
         self._known[name] = combined
         assignments = self.assignments
         assignments.append(Assignment(term, self.decision_level, len(assignments), cause, combined))
+        self._names.append(name)
 
     def backtrack(self, level: int) -> None:
         """Drop every assignment above ``level`` (backjumping).
@@ -104,6 +106,7 @@ class PartialSolution:
         while keep and assignments[keep - 1].decision_level > level:
             keep -= 1
         del assignments[keep:]
+        del self._names[keep:]
         old_decisions = self.decisions
         decisions: dict[str, Version] = {}
         positive: dict[str, Term] = {}
@@ -140,13 +143,16 @@ class PartialSolution:
     def satisfier(self, term: Term) -> Assignment:
         """The earliest assignment after which ``term`` is satisfied."""
         package = term.package
-        for assignment in self.assignments:
-            if assignment.term.package != package:  # not .package: a property call each
-                continue
-            if term.satisfied_by(assignment.accumulated):
-                return assignment
-        msg = f"{term} is not satisfied by the partial solution"
-        raise AssertionError(msg)
+        names, assignments = self._names, self.assignments
+        at = -1
+        try:
+            while True:
+                at = names.index(package, at + 1)  # the package's next assignment
+                if term.satisfied_by(assignments[at].accumulated):
+                    return assignments[at]
+        except ValueError:
+            msg = f"{term} is not satisfied by the partial solution"
+            raise AssertionError(msg) from None
 
     def unsatisfied(self) -> list[Term]:
         """Positive derivations for packages that have no decision yet."""

@@ -11,10 +11,10 @@ selected" means there is no solution, and its derivation tree is the report.
 
 from __future__ import annotations
 
-from bisect import bisect_left
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from packaging.version import Version
 
@@ -74,10 +74,9 @@ class Solver:
         self._known_dependencies: set[tuple[str, Version]] = set()
         # (depender package, dependee term) -> the one dependency clause stating it
         self._dependency_clauses: dict[tuple[str, Term], Incompatibility] = {}
-        self._all_versions: dict[str, list[Version]] = {}
-        self._priorities: dict[int, tuple[Term, tuple[tuple[int, ...], str]]] | None = (
-            {} if getattr(provider, "priority_is_pure", False) else None
-        )
+        # package -> {version: (the known version below it, the one above it)}
+        self._neighbours: dict[str, dict[Version, tuple[Version | None, Version | None]]] = {}
+        self._pure_priority = bool(getattr(provider, "priority_is_pure", False))
 
     def solve(self) -> Resolution:
         root = Term(ROOT, VersionSet.singleton(_ROOT_VERSION), positive=False)
@@ -114,7 +113,11 @@ class Solver:
             for term in old.terms:
                 self.incompatibilities[term.package].remove(old)
             widened = Term(depender.package, depender.versions | old.terms[0].versions)
-            new = Incompatibility.build([widened, dependee], DependencyCause())
+            new = (
+                Incompatibility((widened, dependee), new.cause)
+                if widened.package != dependee.package
+                else Incompatibility.build([widened, dependee], new.cause)
+            )
         self._dependency_clauses[key] = new
         return new
 
@@ -140,17 +143,18 @@ class Solver:
         solution = self.solution
         incompatibilities = self.incompatibilities
         contradicted = self._contradicted
+        was_contradicted = contradicted.get
         while changed:
             current = changed.pop()
             level = solution.decision_level
-            known_terms = solution._known
+            known_term = solution._known.get
             for incompatibility in reversed(incompatibilities[current]):
-                seen = contradicted.get(incompatibility.id)
+                seen = was_contradicted(incompatibility.id)
                 if seen is not None and seen <= level:
                     continue
                 unsatisfied: Term | None = None
                 for term in incompatibility.terms:
-                    known = known_terms.get(term.package)
+                    known = known_term(term.package)
                     if known is None:
                         relation = _INCONCLUSIVE
                     elif term._related is known:
@@ -171,6 +175,7 @@ class Solver:
                         continue
                     root_cause = self._resolve_conflict(incompatibility)
                     contradicted = self._contradicted
+                    was_contradicted = contradicted.get
                     changed.clear()
                     derived = self._propagate_one(root_cause)
                     assert isinstance(derived, str), "learned clause must be almost satisfied"
@@ -285,39 +290,35 @@ class Solver:
         return package
 
     def _first_by_priority(self, pending: list[Term]) -> Term:
-        """``min(pending, key=self._priority_key)``, reading the cache inline (the
-        late-conflict shape compares a dozen pending packages at every decision)."""
-        cache = self._priorities
-        if cache is None:
-            return min(pending, key=self._priority_key)
-        best: Term | None = None
-        best_key: tuple[tuple[int, ...], str] | None = None
-        for term in pending:
-            hit = cache.get(id(term))
-            key = hit[1] if hit is not None and hit[0] is term else self._priority_key(term)
-            if best_key is None or key < best_key:
-                best, best_key = term, key
-        assert best is not None
-        return best
-
-    def _priority_key(self, term: Term) -> tuple[tuple[int, ...], str]:
-        """The provider's priority, asked once per pending term object when it is pure.
+        """``min(pending, key=self._priority_key)``, with the key kept on the term.
 
         Decision making compares every pending package each time; most pending terms
         are the same objects as at the last decision (nothing new was derived about
         them), so with a provider that declares ``priority_is_pure`` (its answer
         depends only on the package and the range) the answer is reused: the
-        priority becomes incremental instead of O(pending) provider calls.
+        priority becomes incremental instead of O(pending) provider calls (the
+        late-conflict shape compares a dozen pending packages at every decision).
+        The term remembers which provider answered, so a term never carries one
+        solver's priority into another's.
         """
-        cache = self._priorities
-        if cache is not None:
-            hit = cache.get(id(term))
-            if hit is not None and hit[0] is term:
-                return hit[1]
-        key = (self.provider.priority(term.package, term.versions), term.package)
-        if cache is not None:
-            cache[id(term)] = (term, key)  # the value keeps the term alive: ids stay unique
-        return key
+        if not self._pure_priority:
+            return min(pending, key=self._priority_key)
+        provider = self.provider
+        best = pending[0]
+        best_key: tuple[tuple[int, ...], str] | None = None
+        for term in pending:
+            hit = term._priority
+            if hit is not None and hit[0] is provider:
+                key = hit[1]
+            else:
+                key = (provider.priority(term.package, term.versions), term.package)
+                term._priority = (provider, key)
+            if best_key is None or key < best_key:
+                best, best_key = term, key
+        return best
+
+    def _priority_key(self, term: Term) -> tuple[tuple[int, ...], str]:
+        return (self.provider.priority(term.package, term.versions), term.package)
 
     def _depender_range(self, package: str, version: Version) -> VersionSet:
         """The widest range around ``version`` holding no other known version.
@@ -330,17 +331,16 @@ class Solver:
         this = VersionSet.singleton(version)
         if package == ROOT:
             return this
-        known = self._all_versions.get(package)
-        if known is None:
-            known = sorted(self.provider.candidates(package, VersionSet.full()))
-            self._all_versions[package] = known
-        at = bisect_left(known, version)
-        if at == len(known) or known[at] != version:
+        neighbours = self._neighbours.get(package)
+        if neighbours is None:
+            neighbours = self._neighbours[package] = _neighbours(
+                self.provider.candidates(package, VersionSet.full())
+            )
+        around = neighbours.get(version)
+        if around is None:
             return this
         # (prev, next) | this: ">prev,<next" around the version
-        below = known[at - 1] if at > 0 else None
-        above = known[at + 1] if at + 1 < len(known) else None
-        return VersionSet.between(below, above) | this
+        return VersionSet.between(*around) | this
 
     def _dependency_incompatibilities(
         self, package: str, version: Version
@@ -369,6 +369,25 @@ class Solver:
             else Incompatibility.build([this, Term(dep, versions, positive=False)], cause)
             for dep, versions in ordered
         ]
+
+
+def _neighbours(
+    candidates: Sequence[Version],
+) -> dict[Version, tuple[Version | None, Version | None]]:
+    """Each known version's neighbours in ascending order, looked up by the version
+    (one hash instead of a bisection of Python-level comparisons per dependency
+    look-up); equal spellings ("1.0", "1") share the first one's entry."""
+    known = sorted(candidates, key=_version_key)
+    last = len(known) - 1
+    found: dict[Version, tuple[Version | None, Version | None]] = {}
+    keep = found.setdefault
+    for at, version in enumerate(known):
+        keep(version, (known[at - 1] if at > 0 else None, known[at + 1] if at < last else None))
+    return found
+
+
+def _version_key(version: Version) -> Any:
+    return version._key
 
 
 def solve(provider: Provider, requirements: Mapping[str, VersionSet]) -> Resolution:

@@ -36,6 +36,7 @@ class Term:
         "_and",
         "_hash",
         "_negation",
+        "_priority",
         "_related",
         "_relation",
         "_relations",
@@ -55,6 +56,8 @@ class Term:
         self._hash = -1
         self._negation: Term | None = None
         self._and: dict[int, tuple[Term, Term]] | None = None
+        # (provider, priority key) for the solver's decision making
+        self._priority: tuple[object, tuple[tuple[int, ...], str]] | None = None
         # the relation to the last known term asked about, and to every earlier one
         self._related: Term | None = None
         self._relation: Relation | None = None

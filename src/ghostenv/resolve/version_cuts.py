@@ -245,21 +245,48 @@ def _merge(
     return tuple(out), tuple(pts)
 
 
+# Most sets the solver meets are one interval: those pairs are answered with a
+# couple of tuple comparisons (ties keep a's point, as the merge does).
+
+
 def intersection(
     a: tuple[Cut, ...], pa: Points, b: tuple[Cut, ...], pb: Points
 ) -> tuple[tuple[Cut, ...], Points]:
+    if len(a) == 2 and len(b) == 2:
+        lo, plo = (a[0], pa[0]) if not a[0] < b[0] else (b[0], pb[0])
+        hi, phi = (a[1], pa[1]) if not b[1] < a[1] else (b[1], pb[1])
+        return ((lo, hi), (plo, phi)) if lo < hi else ((), ())
     return _merge(a, pa, b, pb, 0)
 
 
 def union(
     a: tuple[Cut, ...], pa: Points, b: tuple[Cut, ...], pb: Points
 ) -> tuple[tuple[Cut, ...], Points]:
+    if len(a) == 2 and len(b) == 2:
+        if a[1] < b[0]:
+            return (*a, *b), (*pa, *pb)
+        if b[1] < a[0]:
+            return (*b, *a), (*pb, *pa)
+        lo, plo = (a[0], pa[0]) if not b[0] < a[0] else (b[0], pb[0])
+        hi, phi = (a[1], pa[1]) if not a[1] < b[1] else (b[1], pb[1])
+        return (lo, hi), (plo, phi)
     return _merge(a, pa, b, pb, 1)
 
 
 def difference(
     a: tuple[Cut, ...], pa: Points, b: tuple[Cut, ...], pb: Points
 ) -> tuple[tuple[Cut, ...], Points]:
+    if len(a) == 2 and len(b) == 2:
+        cuts: list[Cut] = []
+        points: list[Version | None] = []
+        if a[0] < b[0]:  # a piece left of b
+            cuts += (a[0], a[1] if not b[0] < a[1] else b[0])
+            points += (pa[0], pa[1] if not b[0] < a[1] else pb[0])
+        if b[1] < a[1]:  # a piece right of b
+            lo, plo = (a[0], pa[0]) if not a[0] < b[1] else (b[1], pb[1])
+            cuts += (lo, a[1])
+            points += (plo, pa[1])
+        return tuple(cuts), tuple(points)
     return _merge(a, pa, b, pb, 2)
 
 
