@@ -14,10 +14,10 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from ghostenv.errors import UsageError
 
+TYPE_CHECKING = False  # typing costs an import on the way to a stale sync
 if TYPE_CHECKING:
     import argparse
 
@@ -115,16 +115,11 @@ def selection(args: argparse.Namespace, *, exact: bool) -> Selection:
 
 def summary(report: SyncReport) -> str:
     """The one line a sync prints when it changed something (or had to look)."""
-    count = len(report.installed)
-    noun = "package" if count == 1 else "packages"
-    parts = [f"Installed {count} {noun} in {report.install_ms:.0f}ms"]
-    if report.removed:
-        parts.append(f"removed {len(report.removed)}")
-    if report.downloaded:
-        parts.append(f"downloaded {report.downloaded} in {report.download_ms:.0f}ms")
-    if report.built:
-        parts.append(f"built {', '.join(report.built)}")
-    return parts[0] + (f" ({', '.join(parts[1:])})" if parts[1:] else "")
+    from ghostenv.workflow.frozen import summary_line
+
+    return summary_line(len(report.installed), report.install_ms, removed=len(report.removed),
+                        downloaded=report.downloaded, download_ms=report.download_ms,
+                        built=tuple(report.built))
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
