@@ -95,3 +95,24 @@ def test_a_yanked_file_listed_twice_takes_the_general_path() -> None:
                   ("pkg-1.0.tar.gz", False, 0)])
     assert _plain_names(text) is None
     assert {body for _, body in _picked_anchors(text, _pick_newest)} == {"pkg-2.0.tar.gz"}
+
+
+_PLAIN_NAMES = ["Requires-Dist", "requires-dist", "Requires-Python", "REQUIRES-PYTHON", "Name"]
+_HEADER = st.tuples(
+    st.sampled_from(_PLAIN_NAMES * 4 + ["Bad Name", "From x", "", "Requires-Dist "]),
+    st.sampled_from([":", ": ", ":\t", ":  ", ":", ": ", ""]),
+    # mostly plain values (the fast path), sometimes what sends a block to the email parser
+    st.lists(st.sampled_from(list("ab<=>1.; '\"\t=?") * 8 + ["é", "\r", "\n "]),
+             max_size=12).map("".join))
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_HEADER, max_size=6), st.sampled_from(["\n", "\n", "\r\n"]),
+       st.sampled_from(["", "\n", "\n\nbody: x\n", "\n\n\nRequires-Dist: late\n"]))
+def test_metadata_fields_match_the_email_parser(headers: list[tuple[str, str, str]],
+                                                newline: str, tail: str) -> None:
+    from ghostenv.cli.peek import _fields, _fields_email
+
+    text = newline.join(f"{name}{colon}{value}" for name, colon, value in headers) + tail
+    data = text.encode("utf-8")
+    assert _fields(data) == _fields_email(data)
