@@ -187,8 +187,15 @@ def make_all_dirs(roots: Mapping[str, int], owners: Mapping[str, Mapping[str, st
 
 
 def link_files(segments: list[Segment], wheels: Sequence[str], roots: Mapping[str, int],
-               linking: Linking, workers: int) -> None:
-    """Link every segment's files, in up to ``workers`` even slices (``wheels``: names by job)."""
+               linking: Linking, *, workers: int,
+               on_done: Callable[[int], None] = lambda _job: None) -> None:
+    """Link every segment's files, in up to ``workers`` even slices (``wheels``: names by job).
+
+    ``on_done(job)`` runs in the thread that links a job's last file, while the
+    other threads go on linking: a wheel's RECORD and launchers are written as
+    soon as its files are in place, without a phase of their own. Jobs with no
+    file to link here are left to the caller.
+    """
     if not segments:
         return
     first = next((s for s in segments if not s[2]), None)
@@ -228,22 +235,40 @@ def link_files(segments: list[Segment], wheels: Sequence[str], roots: Mapping[st
             slices[-1].append((number, root, executable, part))
             room -= len(part)
 
+    pending: dict[int, int] = {}
+    for work in slices:
+        for number, *_ in work:
+            pending[number] = pending.get(number, 0) + 1
+    lock = threading.Lock()
+
+    def done(number: int) -> None:
+        with lock:
+            pending[number] -= 1
+            last = pending[number] == 0
+        if last:
+            on_done(number)
+
     def run(work: list[Segment]) -> None:
-        link = os.link
         for number, root, executable, pairs in work:
-            wheel = wheels[number]
-            src_fd = fds[executable]
-            if src_fd is None:
-                linking.careful(number, root, pairs, executable, wheel)
-                continue
-            dst_fd = roots[root]
-            try:
-                for src, dst in pairs:
-                    link(src, dst, src_dir_fd=src_fd, dst_dir_fd=dst_fd)
-            except OSError:  # a file already there, a missing object: redo the slice carefully
-                linking.careful(number, root, pairs, executable, wheel)
-            else:
-                linking.counts.append((number, LinkMode.HARDLINK.value, len(pairs)))
+            _link_segment(number, root, executable, pairs)
+            done(number)
+
+    def _link_segment(number: int, root: str, executable: bool,
+                      pairs: tuple[tuple[str, str], ...]) -> None:
+        link = os.link
+        wheel = wheels[number]
+        src_fd = fds[executable]
+        if src_fd is None:
+            linking.careful(number, root, pairs, executable, wheel)
+            return
+        dst_fd = roots[root]
+        try:
+            for src, dst in pairs:
+                link(src, dst, src_dir_fd=src_fd, dst_dir_fd=dst_fd)
+        except OSError:  # a file already there, a missing object: redo the slice carefully
+            linking.careful(number, root, pairs, executable, wheel)
+        else:
+            linking.counts.append((number, LinkMode.HARDLINK.value, len(pairs)))
 
     try:
         parallel([_bind(run, work) for work in slices if work])

@@ -21,7 +21,6 @@ work; the syscalls release the GIL, so two cores link two files at once.
 from __future__ import annotations
 
 import contextlib
-import functools
 import os
 from collections import Counter
 from pathlib import Path
@@ -34,7 +33,6 @@ from ghostenv.materialize.batch import (
     link_files,
     make_all_dirs,
     missing_object,
-    parallel,
 )
 from ghostenv.materialize.link import Linker, LinkMode
 from ghostenv.store.manifest import LinkIndex, object_rel, record_field, record_hash
@@ -302,7 +300,8 @@ def install_many(jobs: Sequence[Job], store: Store, *, interpreter: str | os.Pat
     """Install every job's wheel; per job its result, or the StoreError of a missing object.
 
     Directories first, then all files (split evenly over up to ``workers``
-    threads, whatever wheel they belong to), then each wheel's generated files.
+    threads, whatever wheel they belong to); each wheel's generated files are
+    written by the thread that links its last file.
     Anything else that goes wrong (a symlink leading out of the environment, a
     file where a directory belongs) raises.
     """
@@ -334,23 +333,26 @@ def install_many(jobs: Sequence[Job], store: Store, *, interpreter: str | os.Pat
                 segments.append((number, prep.root, False, index.plain))
             if index.executables:
                 segments.append((number, prep.root, True, index.executables))
-        link_files(segments, [p.job.index.filename for p in prepared], roots, linking, workers)
-        # 3. per wheel: .data files, launchers, the installer's files and RECORD last
-        live = [i for i in range(len(prepared)) if i not in linking.errors]
-        for job, mode, count in linking.counts:
-            prepared[job].modes[mode] += count
         results: dict[int, InstallResult] = {}
 
-        def finish(numbers: Sequence[int]) -> None:
-            for number in numbers:
-                result = _finish(prepared[number], number, store=store, linking=linking,
-                                 python=python, installer=installer, share_record=share_record)
-                if result is not None:
-                    results[number] = result
+        def finish(number: int) -> None:
+            """3. one wheel's .data files, launchers, installer files and RECORD (last)."""
+            if number in linking.errors:
+                return
+            prep = prepared[number]
+            for job, mode, count in list(linking.counts):
+                if job == number:
+                    prep.modes[mode] += count
+            result = _finish(prep, number, store=store, linking=linking, python=python,
+                             installer=installer, share_record=share_record)
+            if result is not None:
+                results[number] = result
 
-        threads = min(workers, len(live), max(1, len(live) // 4))
-        parallel([functools.partial(finish, live[i::threads]) for i in range(threads)]
-                 if live else [lambda: None])
+        link_files(segments, [p.job.index.filename for p in prepared], roots, linking,
+                   workers=workers, on_done=finish)
+        for number in range(len(prepared)):  # wheels with nothing linked above
+            if number not in results and number not in linking.errors:
+                finish(number)
     finally:
         for fd in roots.values():
             os.close(fd)
