@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 from collections import Counter
 from pathlib import Path
 
@@ -80,20 +81,23 @@ def check_tags(manifest: WheelManifest | LinkIndex, supported_tags: Collection[s
         )
 
 
+_SHA256: list[Callable[[bytes], Any]] = []
+
+
 def _sha256() -> Callable[[bytes], Any]:
-    """The sha256 constructor, preferring the interpreter's built-in one.
+    """The sha256 constructor, preferring the interpreter's built-in one (found once).
 
     ``hashlib`` loads OpenSSL on import (~2-3 ms, paid by every install that
     writes a launcher); the built-in module computes the same digest.
     """
-    try:
-        from _sha2 import sha256  # type: ignore[import-not-found,unused-ignore]  # 3.12+
-    except ImportError:
+    if not _SHA256:
+        module = "_sha2" if sys.version_info >= (3, 12) else "_sha256"
         try:
-            from _sha256 import sha256  # type: ignore[import-not-found,unused-ignore]  # 3.11
-        except ImportError:
-            from hashlib import sha256
-    return sha256  # type: ignore[no-any-return,unused-ignore]
+            found = getattr(__import__(module), "sha256")  # noqa: B009 - a module by name
+        except (ImportError, AttributeError):
+            from hashlib import sha256 as found
+        _SHA256.append(found)
+    return _SHA256[0]
 
 
 #: Digests of the installer's constant files, so most wheels hash nothing at all.
