@@ -54,6 +54,8 @@ def check_existing_dir(directory: str, base: str, wheel: str) -> None:
 
 
 def missing_object(wheel: str, member: str, source: str) -> StoreError:
+    """The error for a store object that vanished (the install plan then unpacks the wheel
+    again)."""
     return StoreError(f"{wheel}: store object for {member} is missing ({source})",
                       hint="the store was pruned or repaired meanwhile; add the wheel "
                            "again (`ghostenv cache verify` checks the rest)")
