@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 
 from ghostenv.workflow.frozen_python import CHOICE_TTL, choose
 from ghostenv.workflow.frozen_python import Fallback as _Fallback
@@ -74,20 +75,28 @@ def sync(project: str, env_dir: str, selection: Selection, *, cache_dir: str, qu
 
     if plugins.plugins_declared():  # their hooks fire on the full path
         return None
+    begin = time.perf_counter()
     try:
         job = _prepare(project, env_dir, selection, cache_dir)
     except _Fallback:
         return None
     except (OSError, ValueError, KeyError, TypeError, AttributeError, IndexError):
         return None  # odd input: the full path reports it properly
-    return _install(job, quiet=quiet, always_summary=always_summary)
+    job.marks += [("start", begin), ("read+select", time.perf_counter())]
+    code = _install(job, quiet=quiet, always_summary=always_summary)
+    if os.environ.get("GHOSTENV_TIMINGS"):
+        job.marks.append(("summary", time.perf_counter()))
+        sys.stderr.write("timings: " + ", ".join(
+            f"{name} {(t - job.marks[i][1]) * 1000:.1f} ms"
+            for i, (name, t) in enumerate(job.marks[1:])) + "\n")
+    return code
 
 
 class _Job:
     """Everything decided before the environment is touched."""
 
-    __slots__ = ("built", "cache_dir", "env_dir", "interpreter", "name", "packages", "project",
-                 "selection", "wanted")
+    __slots__ = ("built", "cache_dir", "env_dir", "interpreter", "marks", "name", "packages",
+                 "project", "selection", "wanted")
 
     def __init__(self, *, project: str, env_dir: str, selection: Selection, cache_dir: str,
                  name: str, interpreter: Interpreter, wanted: list[Wanted],
@@ -101,6 +110,8 @@ class _Job:
         self.wanted = wanted
         self.packages = packages
         self.built = built
+        self.marks: list[tuple[str, float]] = []
+        """(phase, perf_counter at its end), printed under ``GHOSTENV_TIMINGS=1``"""
         """wheel file name -> its lock package (sizes for the download display)"""
 
 
@@ -456,19 +467,23 @@ def _apply_with(job: _Job, *, quiet: bool,
     interp = job.interpreter
     offline = os.environ.get("GHOSTENV_OFFLINE", "") not in ("", "0")
     progress: Callable[[str], None] = display if display is not None else _quiet
+    job.marks.append(("engine imports", time.perf_counter()))
     with store.lock_environment(env_path):
         if gate.check(job.project, job.env_dir, selection) is None:  # a concurrent sync did it
             return summary_line(0, 0.0), True, None
         gate.forget(job.env_dir)
         stale = _foreign(job.env_dir, interp)
+        job.marks.append(("lock+gate", time.perf_counter()))
         layout = create_venv(env_path, interp, clear=stale is not None, prompt=job.name,
                              command=f"ghostenv sync --python {interp.base_executable}")
+        job.marks.append(("venv", time.perf_counter()))
         extraneous = 0
         if not selection.exact:
             names = {normalize(w.name) for w in job.wanted} | {job.name}
             extraneous = sum(1 for name in installed_dists(layout) if name not in names)
         keep = (job.name,)
         plan = plan_install(job.wanted, layout, store, exact=selection.exact, keep=keep)
+        job.marks.append(("plan", time.perf_counter()))
         if display is not None:
             display.expect({s.wanted.filename: _size(job.packages.get(s.wanted.filename),
                                                      s.wanted.filename)
@@ -476,6 +491,7 @@ def _apply_with(job: _Job, *, quiet: bool,
             display.phase("Installing")
         done = apply_plan(plan, layout, store, progress=progress, offline=offline,
                           exact=selection.exact)
+        job.marks.append(("apply", time.perf_counter()))
         for note in done.fallbacks:
             progress(note)
         if extraneous == 0:
@@ -484,6 +500,7 @@ def _apply_with(job: _Job, *, quiet: bool,
                     site_packages=list(dict.fromkeys((str(layout.purelib),
                                                       str(layout.platlib)))),
                     count=len(job.wanted))
+        job.marks.append(("record", time.perf_counter()))
     line = summary_line(len(done.installed), done.install_ms, removed=len(done.removed),
                         downloaded=done.downloaded, download_ms=done.download_ms,
                         built=job.built)
