@@ -11,8 +11,9 @@ and parses a candidate's requirements when they are asked for (resolvelib into
 SpecifierSets, ghostenv into version sets), so both parse exactly what they
 examine; ghostenv's memo tables (parses, version-set operations) are cleared
 before every repeat, so each timing is a cold solve, like resolvelib's. The
-repeats of the two run interleaved (alternating which goes first), and the
-table shows the median (or best) wall time and the CPU time of the same runs.
+repeats of the two run interleaved (alternating which goes first) after one
+untimed warm-up run each, with a garbage collection before every timed run,
+and the table shows the median (or best) wall time and the CPU time.
 
 A case is *backtracking-heavy* when resolvelib backtracks on it at least
 ``HEAVY`` times (counted in an extra, untimed run with a counting reporter);
@@ -25,6 +26,7 @@ never slower anywhere.
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import statistics
 import time
@@ -210,9 +212,12 @@ def timed_pair(
     walls: list[list[float]] = [[], []]
     cpus: list[list[float]] = [[], []]
     outcomes: list[tuple[bool, int, dict[str, str]]] = [(False, 0, {}), (False, 0, {})]
+    for which in (0, 1):  # warm-up, untimed: imports, first-call caches, allocator
+        runners[which](case)
     for i in range(repeat):
         order = (0, 1) if i % 2 == 0 else (1, 0)
         for which in order:
+            gc.collect()  # neither run pays for the garbage of the one before
             cpu, wall = time.process_time(), time.perf_counter()
             outcomes[which] = runners[which](case)
             walls[which].append(time.perf_counter() - wall)

@@ -15,6 +15,7 @@ from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
 from ghostenv.resolve import version_cuts as vc
+from ghostenv.resolve.term import Relation, Term
 from ghostenv.resolve.version_set import VersionSet
 
 releases = st.lists(st.integers(0, 3), min_size=1, max_size=3)
@@ -211,3 +212,30 @@ def test_one_interval_shortcuts_are_the_merge(a: str, b: str) -> None:
         slow = vc._merge(x._cuts, x._points, y._cuts, y._points, mode)
         assert fast[0] == slow[0]
         assert list(map(str, fast[1])) == list(map(str, slow[1])), (a, b, mode)
+
+
+version_sets = st.one_of(
+    st.sampled_from(["", "<0.dev0", "===1.0", "===1.0,>=0.5"]).map(VersionSet.parse),
+    specifiers.map(VersionSet.parse),
+    versions().map(VersionSet.singleton),  # decisions
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(version_sets, st.booleans(), version_sets, st.booleans())
+def test_relation_by_definition(
+    a: VersionSet, positive: bool, b: VersionSet, known_positive: bool
+) -> None:
+    """The memoized relation (with its shortcuts for full sets and decisions) is
+    solver.md's: satisfied when what is known implies the term, contradicted when
+    both cannot hold together, else inconclusive."""
+    term = Term("p", a, positive)
+    known = Term("p", b, known_positive)
+    expected = (
+        Relation.SATISFIED
+        if term.satisfied_by(known)
+        else Relation.CONTRADICTED
+        if known.intersect(term).is_empty
+        else Relation.INCONCLUSIVE
+    )
+    assert term.relation(known) is expected

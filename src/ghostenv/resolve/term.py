@@ -165,7 +165,13 @@ def _relation(term: Term, known: Term) -> Relation:
     # questions are new (cold), and this skips building the intersected Term, and
     # for two negative terms the union (a negative term is never empty)
     a, b = term.versions, known.versions
-    if known.positive:
+    single = b._single
+    if single is not None and known.positive:
+        # a decision: membership of its one version decides, never inconclusive
+        found = Relation.SATISFIED if a.contains(single) is term.positive else Relation.CONTRADICTED
+    elif (a._full or b._full) and a._cuts is not None and b._cuts is not None:
+        found = _with_full(term.positive, a, known.positive, b)
+    elif known.positive:
         if term.positive:
             if b.is_subset(a):
                 found = Relation.SATISFIED
@@ -186,6 +192,28 @@ def _relation(term: Term, known: Term) -> Relation:
     memo[id(known)] = (known, found)
     term._related, term._relation = known, found
     return found
+
+
+def _with_full(positive: bool, a: VersionSet, known_positive: bool, b: VersionSet) -> Relation:
+    """:func:`_relation` when either set is every version: no set operation needed."""
+    if a._full:
+        if positive:  # "p is selected (any version)"
+            if known_positive:
+                return Relation.SATISFIED
+            return Relation.CONTRADICTED if b._full else Relation.INCONCLUSIVE
+        if known_positive:  # "p is not selected"
+            return Relation.SATISFIED if b.is_empty else Relation.CONTRADICTED
+        return Relation.SATISFIED if b._full else Relation.INCONCLUSIVE
+    # b is full
+    if known_positive:
+        if positive:
+            if a.is_empty:
+                return Relation.CONTRADICTED
+            return Relation.INCONCLUSIVE
+        if a.is_empty:
+            return Relation.SATISFIED
+        return Relation.INCONCLUSIVE
+    return Relation.CONTRADICTED if positive else Relation.SATISFIED
 
 
 def clear_relation_cache() -> None:

@@ -48,6 +48,7 @@ __all__ = [
     "less",
     "lower_cut",
     "normalize",
+    "real_point",
     "specifier",
     "subset",
     "union",
@@ -64,6 +65,7 @@ Points = tuple[Version | None, ...]
 NEG: Cut = ((-1,), 0)  # below every key: epochs are >= 0
 POS: Cut = ((_INF,), 0)  # above every key
 _MIN_KEY = Version("0.dev0")._key  # nothing sorts below 0.dev0
+_DEV0_SUFFIX = _MIN_KEY[2]  # V.dev0's key is V's with this suffix (V a plain release)
 
 
 def after_locals(version: Version) -> tuple[Any, ...]:
@@ -133,11 +135,30 @@ def greater(version: Version) -> tuple[Cut, Version]:
 
 
 def less(version: Version) -> tuple[Cut, Version] | None:
-    """The upper cut of ``<V`` (below V's prereleases unless V is one); None: nothing."""
+    """The upper cut of ``<V`` (below V's prereleases unless V is one); None: nothing.
+
+    For a plain release V the cut is at V.dev0 and its point is V itself (it
+    prints as ``<V`` either way, and :func:`real_point` gives V.dev0 back): no
+    Version is built for the depender range of every examined candidate.
+    """
+    if version._pre is None and version._dev is None and version._post is None:
+        key = version._key
+        below = (key[0], key[1], _DEV0_SUFFIX)
+        if below <= _MIN_KEY:
+            return None
+        return (below, 0), version
     bound = version if version.is_prerelease else version.__replace__(dev=0, local=None)
     if bound._key <= _MIN_KEY:
         return None
     return upper_cut(bound, False)
+
+
+def real_point(cut: Cut, point: Version) -> Version:
+    """The version a (non-boundary) cut is at: ``point``, or for ``<V`` (see
+    :func:`less`) V.dev0."""
+    if cut[0] == point._key:
+        return point
+    return point.__replace__(dev=0, local=None)
 
 
 def _prefix_cuts(base: Version) -> tuple[tuple[Cut, Version], tuple[Cut, Version]]:

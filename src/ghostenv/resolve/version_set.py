@@ -71,7 +71,7 @@ class VersionSet:
     or :meth:`from_range`; operations are memoized (module docstring).
     """
 
-    __slots__ = ("_complement", "_cuts", "_hash", "_points", "_range", "_single")
+    __slots__ = ("_complement", "_cuts", "_full", "_hash", "_points", "_range", "_single")
 
     _cuts: tuple[Cut, ...] | None  # None: a ``===`` set, see _range
     _points: Points
@@ -79,11 +79,13 @@ class VersionSet:
     _hash: int
     _complement: VersionSet | None
     _single: Version | None  # the one member of a singleton(): set algebra by membership
+    _full: bool  # every version (a plain set; a ``===`` set says False)
 
     def __init__(
         self, cuts: tuple[Cut, ...] | None, points: Points = (), rng: VersionRange | None = None
     ) -> None:
         self._cuts = cuts
+        self._full = cuts == _FULL_CUTS
         self._points = points
         self._range = rng
         self._hash = -1
@@ -185,11 +187,11 @@ class VersionSet:
         upper: Cut = POS
         low_point = high_point = None
         if below is not None:
-            if below.local is not None:
+            if below._local is not None:
                 below = Version(below.public)
             lower, low_point = vc.greater(below)
         if above is not None:
-            if above.local is not None:
+            if above._local is not None:
                 above = Version(above.public)
             found = vc.less(above)
             if found is None:
@@ -432,6 +434,7 @@ def _bound(cut: Cut, point: Version | None, lower: bool) -> Any:
         kind = BoundaryKind.AFTER_POSTS if after_posts else BoundaryKind.AFTER_LOCALS
         boundary = BoundaryVersion(point, kind)
         return LowerBound(boundary, False) if lower else UpperBound(boundary, True)
+    point = vc.real_point(cut, point)
     if lower:
         return LowerBound(point, cut[1] == 0)
     return UpperBound(point, cut[1] == 1)
