@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from packaging.version import Version
 
@@ -62,21 +62,24 @@ class InMemoryProvider:
     preferences: Mapping[str, Version] = field(default_factory=dict)
     lowest: bool = False
     examined: int = 0
-    _memo: dict[tuple[str, VersionSet], Sequence[Version]] = field(default_factory=dict)
-    _sorted: dict[str, list[Version]] = field(default_factory=dict)
+    # (package, id(versions)) -> (versions, answer): by identity, the value keeps the set
+    # alive (a VersionSet hashes in Python; the solver asks with the same objects)
+    _memo: dict[tuple[str, int], tuple[VersionSet, Sequence[Version]]] = field(default_factory=dict)
+    _sorted: dict[str, tuple[list[Version], list[Any]]] = field(default_factory=dict)
 
     def candidates(self, package: str, versions: VersionSet) -> Sequence[Version]:
-        key = (package, versions)
-        found = self._memo.get(key)
-        if found is None:
-            found = self._memo[key] = tuple(self._candidates(package, versions))
-        return found
+        key = (package, id(versions))
+        hit = self._memo.get(key)
+        if hit is None:
+            hit = self._memo[key] = (versions, tuple(self._candidates(package, versions)))
+        return hit[1]
 
     def _candidates(self, package: str, versions: VersionSet) -> list[Version]:
         known = self._sorted.get(package)
         if known is None:
-            known = self._sorted[package] = sorted(self.registry.get(package, {}))
-        found = versions.filter_sorted(known)
+            ordered = sorted(self.registry.get(package, {}), key=_version_key)
+            known = self._sorted[package] = (ordered, VersionSet.probes(ordered))
+        found = versions.filter_sorted(known[0], known[1])
         if not self.lowest:
             found.reverse()
         preferred = self.preferences.get(package)
@@ -94,3 +97,7 @@ class InMemoryProvider:
 
     def prefetch(self, requests: Iterable[tuple[str, VersionSet]]) -> None:
         return None
+
+
+def _version_key(version: Version) -> Any:
+    return version._key

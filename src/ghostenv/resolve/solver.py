@@ -170,7 +170,7 @@ class Solver:
                         unsatisfied = term
                 else:
                     if unsatisfied is not None:
-                        solution.derive(unsatisfied.negate(), incompatibility)
+                        solution._assign(unsatisfied.negate(), incompatibility)  # derive
                         changed.append(unsatisfied.package)
                         continue
                     root_cause = self._resolve_conflict(incompatibility)
@@ -250,7 +250,8 @@ class Solver:
     # -- decision making ------------------------------------------------------
     def _decide(self) -> str | None:
         solution = self.solution
-        pending = solution.unsatisfied()
+        decisions = solution.decisions
+        pending = [t for name, t in solution._positive.items() if name not in decisions]
         if not pending:
             return None
         if len(pending) == 1:
