@@ -122,14 +122,21 @@ def installed_wheels(root: Path, env: Path) -> dict[str, str]:
 
 
 def environments(root: Path) -> Iterator[EnvRecord]:
-    """Every readable environment record."""
+    """Every readable environment record, one per environment.
+
+    An environment tracked both before and after records were named by
+    :func:`path_key` has two files; their wheels are merged.
+    """
     directory = root / ENVS
     if not directory.is_dir():
         return
+    found: dict[str, set[str]] = {}
     for path in sorted(directory.glob("*.json")):
-        with contextlib.suppress(OSError, ValueError, KeyError):
+        with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
             doc = json.loads(path.read_text("utf-8"))
-            yield EnvRecord(Path(doc["path"]), frozenset(doc["wheels"]))
+            found.setdefault(str(doc["path"]), set()).update(doc["wheels"])
+    for env, wheels in found.items():
+        yield EnvRecord(Path(env), frozenset(wheels))
 
 
 def forget(root: Path, env: Path) -> None:

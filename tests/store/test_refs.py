@@ -1,0 +1,36 @@
+"""Environment records: named by the escaped path now, digest-named ones still read."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+from ghostenv.store.refs import ENVS, environments, forget, installed_wheels, path_key, track
+
+
+def test_old_digest_named_records_are_read_merged_and_forgotten(tmp_path: Path) -> None:
+    root, env = tmp_path / "store", tmp_path / "env"
+    env.mkdir()
+    old = root / ENVS / f"{hashlib.sha256(os.fsencode(env)).hexdigest()[:32]}.json"
+    old.parent.mkdir(parents=True)
+    old.write_text(json.dumps({"path": str(env), "wheels": ["a" * 64],
+                               "installed": {"demo": "a" * 64}}))
+    assert installed_wheels(root, env) == {"demo": "a" * 64}
+    track(root, env, ["b" * 64], replace=True)
+    assert (root / ENVS / f"{path_key(env)}.json").is_file()
+    records = list(environments(root))
+    assert len(records) == 1
+    assert records[0].wheels == {"a" * 64, "b" * 64}
+    track(root, env, ["c" * 64])  # adding reads the new record
+    assert next(environments(root)).wheels >= {"b" * 64, "c" * 64}
+    forget(root, env)
+    assert list(environments(root)) == []
+    assert not old.exists()
+
+
+def test_long_paths_fall_back_to_a_digest(tmp_path: Path) -> None:
+    deep = tmp_path.joinpath(*["x" * 40] * 6)
+    assert len(path_key(deep)) == 32
+    assert "%2F" in path_key(tmp_path)
