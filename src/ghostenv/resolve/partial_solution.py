@@ -64,6 +64,8 @@ class PartialSolution:
         self._positive: dict[str, Term] = {}
         self._negative: dict[str, Term] = {}
         self._known: dict[str, Term] = {}  # either of the two above, for one lookup
+        # (package, id(version)) -> (version, its decision term): the value keeps the id
+        self._decision_terms: dict[tuple[str, int], tuple[Version, Term]] = {}
         self.decision_level = 0
         self.attempted = 0
 
@@ -71,7 +73,16 @@ class PartialSolution:
         self.attempted += 1
         self.decision_level += 1
         self.decisions[package] = version
-        self._assign(Term(package, VersionSet.singleton(version)), None)
+        # the same term object each time a version is decided again after a backjump,
+        # so what follows from it is found in the terms' memos instead of recomputed
+        key = (package, id(version))
+        hit = self._decision_terms.get(key)
+        if hit is None:
+            hit = self._decision_terms[key] = (
+                version,
+                Term(package, VersionSet.singleton(version)),
+            )
+        self._assign(hit[1], None)
 
     def derive(self, term: Term, cause: Incompatibility) -> None:
         self._assign(term, cause)

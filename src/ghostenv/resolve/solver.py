@@ -74,6 +74,8 @@ class Solver:
         self._known_dependencies: set[tuple[str, Version]] = set()
         # (depender package, dependee term) -> the one dependency clause stating it
         self._dependency_clauses: dict[tuple[str, Term], Incompatibility] = {}
+        # (package, id(versions)) -> (versions, "not package in versions"), see _dependee
+        self._dependees: dict[tuple[str, int], tuple[VersionSet, Term]] = {}
         # package -> {version: (the known version below it, the one above it)}
         self._neighbours: dict[str, dict[Version, tuple[Version | None, Version | None]]] = {}
         self._pure_priority = bool(getattr(provider, "priority_is_pure", False))
@@ -102,9 +104,12 @@ class Solver:
         then reads "a>=2 depends on d" instead of one line per version. The clauses
         that may merge are found by key (depender, dependee term), not by a scan.
         """
-        if isinstance(new.cause, UnavailableCause) and len(new.terms) == 1:
-            return self._merge_unavailable(new)
-        if not isinstance(new.cause, DependencyCause) or len(new.terms) != 2:
+        kind = type(new.cause)
+        if kind is not DependencyCause:
+            if kind is UnavailableCause and len(new.terms) == 1:
+                return self._merge_unavailable(new)
+            return new
+        if len(new.terms) != 2:
             return new
         depender, dependee = new.terms
         key = (depender.package, dependee)
@@ -365,11 +370,21 @@ class Solver:
         cause = DependencyCause()
         return [
             # built directly: two terms on two packages need no merging
-            Incompatibility((this, Term(dep, versions, positive=False)), cause)
+            Incompatibility((this, self._dependee(dep, versions)), cause)
             if dep != package
-            else Incompatibility.build([this, Term(dep, versions, positive=False)], cause)
+            else Incompatibility.build([this, self._dependee(dep, versions)], cause)
             for dep, versions in ordered
         ]
+
+    def _dependee(self, package: str, versions: VersionSet) -> Term:
+        """The term "not ``package`` in ``versions``", one object per (package, set):
+        the clauses of every version requiring the same thing share it, and with it
+        what its memos learned about the partial solution."""
+        key = (package, id(versions))
+        hit = self._dependees.get(key)
+        if hit is None:
+            hit = self._dependees[key] = (versions, Term(package, versions, positive=False))
+        return hit[1]
 
 
 def _neighbours(

@@ -160,14 +160,14 @@ class VersionSet:
 
     @classmethod
     def singleton(cls, version: Version | str) -> VersionSet:
-        if not isinstance(version, Version):
-            version = Version(version)
         # by identity first (the solver asks for the same version objects again and
         # again), then by spelling: Version("1.0") == Version("1") but they print
         # differently, and the release tuple keeps the trailing zeros
         hit = _SINGLETON_IDS.get(id(version))
-        if hit is not None:
+        if hit is not None and hit[0] is version:
             return hit[1]
+        if not isinstance(version, Version):
+            version = Version(version)
         key = (version, version.release)
         found = _SINGLETONS.get(key)
         if found is None:
