@@ -223,12 +223,21 @@ class IndexClient(MetadataProbe):
         url = urljoin(index, name + "/")
         if url.startswith("file:"):
             return _file_page(url, name, pick)
+        keyed = pick is not None and pick_key is not None and self.cache is not None
         cached = self.cache.get_page(url, self._variant) if self.cache else None
         if cached is None and self.offline and self._variant and self.cache:
             cached = self.cache.get_page(url)  # offline, any dialect beats none
+        if cached is not None and not cached.has_body and not keyed:
+            cached = None  # only a keyed pick can use an entry stored without its body
         if cached and (self.offline or (not self.refresh and cached.fresh())):
-            self.stats.cache_hits += 1
-            return self._parse_picked(cached, name, pick, pick_key)
+            if cached.has_body:
+                self.stats.cache_hits += 1
+                return self._parse_picked(cached, name, pick, pick_key)
+            found = self._stored_pick(cached, pick_key or "")
+            if found is not None:
+                self.stats.cache_hits += 1
+                return found
+            cached = None  # body-less, and its pick is gone: fetch
         if self.offline:
             raise NetworkError(f"the page of `{name}` ({redact(url)}) is not in the cache "
                                "and the network is off", hint="run once without --offline")
@@ -240,7 +249,7 @@ class IndexClient(MetadataProbe):
             resp = await self._get(url, {**headers, "Accept": ACCEPT})
         if resp.status_code in (404, 410):
             return None
-        if resp.status_code == 304 and cached:
+        if resp.status_code == 304 and cached and cached.has_body:
             self.stats.revalidated += 1
             page = CachedPage(url, cached.body, cached.content_type, cached.etag,
                               cached.last_modified, time.time(),
@@ -253,30 +262,56 @@ class IndexClient(MetadataProbe):
         # stored even without validators: it cannot be revalidated, but --offline can use it.
         # An unchanged body with nothing to keep fresh is not rewritten (a warm run over the
         # top 100 projects would otherwise write 60 MB again).
-        unchanged = (cached is not None and cached.digest is not None  # (older entries: once)
-                     and cached.body == page.body and page.max_age == 0
-                     and (cached.etag, cached.last_modified, cached.content_type)
-                     == (page.etag, page.last_modified, page.content_type))
-        if unchanged and cached is not None:
-            page = cached  # same bytes: keep the stored digest (no hashing on the loop)
-        elif self.cache and "no-store" not in resp.headers.get("cache-control", ""):
-            if pick is not None and pick_key is not None and page.digest is None:
-                # bytes not seen before: no pick to look up, and the one sha256 that keys
-                # both entries is taken in the writer thread, not on the loop (cold peek
-                # of the top 100: 47 MB hashed there took 0.3 s of the loop's time)
-                parsed = _parse(page, name, pick)
-                self._write_behind(self._store_picked, page, pick_key, page_to_json(parsed))
-                return parsed
-            self._write_behind(self.cache.put_page, page, self._variant)
+        same_headers = (cached is not None and page.max_age == 0
+                        and (cached.etag, cached.last_modified, cached.content_type)
+                        == (page.etag, page.last_modified, page.content_type))
+        if same_headers and cached is not None and not cached.has_body:
+            # stored as a digest: hash the new bytes off the loop (sha256 releases the GIL)
+            digest = await asyncio.to_thread(_sha256, page.body)
+            page = dataclasses.replace(page, digest=digest)
+            if digest == cached.digest:
+                return self._parse_picked(page, name, pick, pick_key)
+        elif (same_headers and cached is not None
+              and cached.digest is not None and cached.body == page.body):  # (older: once)
+            return self._parse_picked(cached, name, pick, pick_key)  # keeps stored digest
+        if not self.cache or "no-store" in resp.headers.get("cache-control", ""):
+            return self._parse_picked(page, name, pick, pick_key)
+        if keyed and pick is not None and pick_key is not None:
+            # bytes not seen before: no pick to look up, and the one sha256 that keys
+            # both entries is taken in the writer thread, not on the loop (cold peek
+            # of the top 100: 47 MB hashed there took 0.3 s of the loop's time)
+            parsed = _parse(page, name, pick)
+            self._write_behind(self._store_picked, page, pick_key, page_to_json(parsed))
+            return parsed
+        self._write_behind(self.cache.put_page, page, self._variant)
         return self._parse_picked(page, name, pick, pick_key)
 
     def _store_picked(self, page: CachedPage, pick_key: str, value: object) -> None:
-        """Store a new page body and what ``pick_key`` chose from it (in a worker thread)."""
+        """Store a new page body and what ``pick_key`` chose from it (in a worker thread).
+
+        A page without validators (the mirror's) cannot be revalidated, so its stored
+        bytes serve only to tell a refetched copy is the same: the digest does that,
+        and the pick keyed by it serves ``--offline``. Storing it body-less spares
+        writing (and on the next run reading) the page: 47 MB for the top 100.
+        """
         if self.cache is None:
             return
-        digest = hashlib.sha256(page.body).hexdigest()
-        self.cache.put_page(dataclasses.replace(page, digest=digest), self._variant)
+        digest = page.digest or _sha256(page.body)
+        body = page.etag is not None or page.last_modified is not None
+        self.cache.put_page(dataclasses.replace(page, digest=digest), self._variant, body=body)
         self.cache.put_derived(pick_key, page.body, value, digest)
+
+    def _stored_pick(self, page: CachedPage, pick_key: str) -> ProjectPage | None:
+        """What ``pick_key`` chose from exactly ``page``'s bytes before, if stored."""
+        if self.cache is None:
+            return None
+        found = self.cache.get_derived(pick_key, page.body, page.digest)
+        if isinstance(found, dict):
+            try:
+                return page_from_json(found)
+            except (KeyError, TypeError, ValueError):
+                pass
+        return None
 
     def _parse_picked(self, page: CachedPage, name: str, pick: Pick | None,
                       pick_key: str | None) -> ProjectPage:
@@ -284,12 +319,9 @@ class IndexClient(MetadataProbe):
         (refetched because the index sends no validators) is not decoded again."""
         if pick is None or pick_key is None or self.cache is None:
             return _parse(page, name, pick)
-        found = self.cache.get_derived(pick_key, page.body, page.digest)
-        if isinstance(found, dict):
-            try:
-                return page_from_json(found)
-            except (KeyError, TypeError, ValueError):
-                pass
+        found = self._stored_pick(page, pick_key)
+        if found is not None:
+            return found
         parsed = _parse(page, name, pick)
         self._write_behind(self.cache.put_derived, pick_key, page.body, page_to_json(parsed),
                            page.digest)
@@ -403,6 +435,10 @@ class IndexClient(MetadataProbe):
         if resp.status_code != 200:
             raise NetworkError(f"{redact(file.url)} answered HTTP {resp.status_code}")
         return sdist_metadata(resp.content, file.filename)
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
 
 def _parse(page: CachedPage, name: str, pick: Pick | None = None) -> ProjectPage:
     if JSON_TYPE in page.content_type:
