@@ -27,8 +27,9 @@ _ANCHOR = re.compile(
 _ATTR = re.compile(r"""([\w:-]+)\s*(?:=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+)))?""")
 _META = re.compile(r"<meta\s((?:[^>\"']|\"[^\"]*\"|'[^']*')*)/?>", re.IGNORECASE)
 _BASE = re.compile(r"<base\s[^>]*href\s*=\s*[\"']([^\"']+)[\"']", re.IGNORECASE)
-# the names-only scan of a plain page: each anchor's text, no attribute captured
-_TEXT = re.compile(r"<a\s[^>]*>([^<]*)</a\s*>", re.IGNORECASE)
+# the names-only scan of a plain page: each anchor's text, no attribute captured; case
+# sensitive, so the literal "<a" is searched fast (an <A> anchor shows as a count mismatch)
+_TEXT = re.compile(r"<a\s[^>]*>([^<]*)</a\s*>")
 _OPEN = re.compile(r"<a\s", re.IGNORECASE)
 
 
