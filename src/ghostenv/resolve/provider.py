@@ -100,4 +100,4 @@ class InMemoryProvider:
 
 
 def _version_key(version: Version) -> Any:
-    return version._key
+    return version._key_cache or version._key

@@ -356,6 +356,9 @@ class Solver:
         else:
             self.examined += 1
             dependencies = self.provider.dependencies(package, version)
+        if not dependencies:  # nothing to state: no depender range to compute
+            self.provider.prefetch([])
+            return []
         this = Term(package, self._depender_range(package, version))
         if not isinstance(dependencies, Unavailable) and any(
             versions.is_empty for versions in dependencies.values()
@@ -403,7 +406,7 @@ def _neighbours(
 
 
 def _version_key(version: Version) -> Any:
-    return version._key
+    return version._key_cache or version._key
 
 
 def solve(provider: Provider, requirements: Mapping[str, VersionSet]) -> Resolution:

@@ -70,13 +70,13 @@ _DEV0_SUFFIX = _MIN_KEY[2]  # V.dev0's key is V's with this suffix (V a plain re
 
 def after_locals(version: Version) -> tuple[Any, ...]:
     """Key of AFTER_LOCALS(V): above V and every V+local, below V.post0.dev0."""
-    key = version._key
+    key = version._key_cache or version._key  # the cached key, else computed
     return (key[0], key[1], key[2], TOP)
 
 
 def after_posts(version: Version) -> tuple[Any, ...]:
     """Key of AFTER_POSTS(V): above V, V+local and every V.postN."""
-    key = version._key
+    key = version._key_cache or version._key  # the cached key, else computed
     suffix = key[2]
     return (key[0], key[1], (suffix[0], suffix[1], 1, _INF, 1, 0), TOP)
 
@@ -142,7 +142,7 @@ def less(version: Version) -> tuple[Cut, Version] | None:
     Version is built for the depender range of every examined candidate.
     """
     if version._pre is None and version._dev is None and version._post is None:
-        key = version._key
+        key = version._key_cache or version._key  # the cached key, else computed
         below = (key[0], key[1], _DEV0_SUFFIX)
         if below <= _MIN_KEY:
             return None

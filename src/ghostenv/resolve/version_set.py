@@ -22,6 +22,7 @@ for a large resolution.
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from typing import Any
@@ -35,6 +36,8 @@ from ghostenv.resolve import version_cuts as vc
 from ghostenv.resolve.version_cuts import NEG, POS, Cut, Points
 
 __all__ = ["VersionSet", "clear_caches"]
+
+_SIMPLE = re.compile(r"(==|!=|<=|>=|<|>)(\d+(?:\.\d+)*)").fullmatch
 
 _Memo = dict[tuple[int, int], tuple["VersionSet", "VersionSet", "VersionSet"]]
 _Test = dict[tuple[int, int], tuple["VersionSet", "VersionSet", bool]]
@@ -210,6 +213,13 @@ class VersionSet:
             return _FULL
         found = _PARSED.get(text)
         if found is None:
+            simple = _SIMPLE(text)
+            if simple is not None:
+                # one comparison with a plain release ("==2", ">=1.4"): always a valid
+                # specifier, so packaging's parser has nothing to check
+                found = cls(*vc.specifier(simple[1], simple[2]))
+                _PARSED[text] = found
+                return found
             parsed = SpecifierSet(text, prereleases=True)
             specs = [(spec.operator, spec.version) for spec in parsed]
             if any(op == "===" for op, _ in specs):
@@ -349,13 +359,14 @@ class VersionSet:
         cuts = self._cuts
         if cuts is None:
             return self._as_range().contains(version)
-        return bisect_right(cuts, (version._key, 0.5)) & 1 == 1
+        key = version._key_cache or version._key  # the cached key, else computed
+        return bisect_right(cuts, (key, 0.5)) & 1 == 1
 
     @staticmethod
     def probes(versions: Sequence[Version]) -> list[Any]:
         """Where each version sits among cuts, for :meth:`slices` over the same
         sorted versions again and again (no key function called per step)."""
-        return [(version._key, 0.5) for version in versions]
+        return [(version._key_cache or version._key, 0.5) for version in versions]
 
     def filter_sorted(
         self, versions: Sequence[Version], probes: Sequence[Any] | None = None
