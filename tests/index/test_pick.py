@@ -51,7 +51,7 @@ def test_pick_newest_matches_the_plain_definition(named: list[tuple[str, bool]])
 
 
 def _page(anchors: list[tuple[str, bool, int]]) -> str:
-    """A simple page; each anchor's style (0-5) varies the markup around the same file."""
+    """A simple page; each anchor's style (0-6) varies the markup around the same file."""
     lines = ["<!DOCTYPE html><html><head><title>Links</title></head><body>"]
     for filename, yanked, style in anchors:
         href = f"https://files.example/{filename}#sha256={'ab' * 32}"
@@ -63,6 +63,8 @@ def _page(anchors: list[tuple[str, bool, int]]) -> str:
         text = filename
         if style == 3:
             text = "  " + html.escape(filename).replace("-", "&#45;", 1)  # an entity
+        elif style == 6:
+            text = f"\n  {filename} "  # padding, stripped from the filename
         tag = "A" if style == 4 else "a"
         sep = "\n   " if style == 5 else " "
         lines.append(f'<{tag}{sep}href="{href}"{extra}>{text}</{tag}><br/>')
@@ -71,7 +73,7 @@ def _page(anchors: list[tuple[str, bool, int]]) -> str:
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.tuples(_FILES, st.booleans(), st.sampled_from([0, 0, 0, 1, 2, 3, 4, 5])),
+@given(st.lists(st.tuples(_FILES, st.booleans(), st.sampled_from([0, 0, 0, 1, 2, 3, 4, 5, 6])),
                 max_size=20))
 def test_the_names_only_scan_picks_the_same_anchors(anchors: list[tuple[str, bool, int]]) -> None:
     text = _page(anchors)

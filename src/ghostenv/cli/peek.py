@@ -121,9 +121,9 @@ def _newest_texts(texts: set[str]) -> set[str]:
     """
     from packaging.version import InvalidVersion, Version
 
-    plain = {t for t in texts if _PLAIN_RELEASE.fullmatch(t)}
-    best = max(plain, key=_release) if plain else None
-    floor = _release(best) if best is not None else None
+    plain = {t: _release(t) for t in texts if _PLAIN_RELEASE.fullmatch(t)}
+    best = max(plain, key=plain.__getitem__) if plain else None
+    floor = plain[best] if best is not None else None
     parsed: dict[Version, set[str]] = {}
     for text in texts:
         if text in plain and text != best:
@@ -140,7 +140,7 @@ def _newest_texts(texts: set[str]) -> set[str]:
     if best is not None:
         # equal spellings of the newest plain release ("2.0" and "2.0.0") share its files
         top = Version(best)
-        parsed[top].update(t for t in plain if _release(t) == floor)
+        parsed[top].update(t for t, release in plain.items() if release == floor)
     if not parsed:
         return set()
     finals = [v for v in parsed if not v.is_prerelease]
@@ -157,9 +157,12 @@ def _pick_newest(named: list[tuple[str, bool]]) -> set[str]:
     text are read again.
     """
     names = [f for f, yanked in named if not yanked]
-    texts = set(map(_version_of, names))
-    texts.discard(None)
-    chosen = _newest_texts(texts)  # type: ignore[arg-type]  # None is gone
+    # _version_of, inlined for wheels (most names): no call per name
+    split = [f.split("-", 2) for f in names if f.endswith(".whl")]
+    texts = {p[1] for p in split if len(p) == 3 and p[2].count("-") >= 2}
+    texts.update(_version_of(f) or "" for f in names if not f.endswith(".whl"))
+    texts.discard("")  # not a version (and never a valid one)
+    chosen = _newest_texts(texts)
     holding = {f for text in chosen for f in [f for f in names if text in f]}
     return {f for f in holding if _version_of(f) in chosen}
 

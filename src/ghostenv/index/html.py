@@ -79,8 +79,9 @@ def _filename(anchor_text: str, attrs_text: str) -> str:
     return filename
 
 
-def _plain_names(text: str) -> tuple[list[str], list[tuple[str, bool]], str] | None:
-    """(raw anchor texts, (filename, yanked) pairs, lower-cased text) of a plain page.
+def _plain_names(text: str) -> tuple[list[str], list[tuple[str, bool]], str, bool] | None:
+    """(raw anchor texts, (filename, yanked) pairs, lower-cased text, whether every raw
+    text is its filename already (nothing to strip)) of a plain page.
 
     Plain: ASCII, and every anchor is ``<a attrs>filename</a>`` with no quote, ``<``,
     ``>`` or ``&`` in its text, none empty, and no yanked filename listed twice: then
@@ -96,6 +97,7 @@ def _plain_names(text: str) -> tuple[list[str], list[tuple[str, bool]], str] | N
     if len(raw) != len(_OPEN.findall(text)):
         return None
     names = [t.strip() for t in raw]
+    same = names == raw  # no text to strip (PyPI's pages)
     joined = "\0".join(names)
     if "" in names or any(c in joined for c in "\"'<>&"):
         return None
@@ -109,12 +111,12 @@ def _plain_names(text: str) -> tuple[list[str], list[tuple[str, bool]], str] | N
         yanked.add(match.group(1))
         at = lower.find("data-yanked", at + 11)
     if not yanked:
-        return raw, [(n, False) for n in names], lower
+        return raw, [(n, False) for n in names], lower, same
     if len(set(raw)) != len(raw):  # is a yanked text also the text of another anchor?
         seen: set[str] = set()
         if any(r in seen or seen.add(r) for r in raw if r in yanked):  # type: ignore[func-returns-value]
             return None
-    return raw, [(n, r in yanked) for r, n in zip(raw, names, strict=True)], lower
+    return raw, [(n, r in yanked) for r, n in zip(raw, names, strict=True)], lower, same
 
 
 def _picked_anchors_general(text: str, pick: Pick) -> list[tuple[str, str]]:
@@ -131,9 +133,12 @@ def _picked_anchors(text: str, pick: Pick) -> list[tuple[str, str]]:
     plain = _plain_names(text)
     if plain is None:
         return _picked_anchors_general(text, pick)
-    raw, named, lower = plain
+    raw, named, lower, same = plain
     wanted = pick(named)
-    bodies = {r for r, (n, _) in zip(raw, named, strict=True) if n in wanted}
+    if same and isinstance(wanted, (set, frozenset)):
+        bodies = set(wanted)  # texts are the filenames: no pass over every anchor
+    else:
+        bodies = {r for r, (n, _) in zip(raw, named, strict=True) if n in wanted}
     if not bodies:
         return []
     # one scan for what the chosen texts share (``lxml-6.0.2``: lxml's newest release
