@@ -50,6 +50,15 @@ def _hash(self: object) -> int:
     return hash(_values(self))
 
 
+def _getstate(self: object) -> tuple[Any, ...]:
+    return tuple(getattr(self, name) for name in type(self).__slots__)  # type: ignore[attr-defined]
+
+
+def _setstate(self: object, state: tuple[Any, ...]) -> None:
+    for name, value in zip(type(self).__slots__, state, strict=True):  # type: ignore[attr-defined]
+        object.__setattr__(self, name, value)
+
+
 def _repr(self: object) -> str:
     fields = ", ".join(f"{name}={getattr(self, name)!r}"
                        for name in type(self).__slots__)  # type: ignore[attr-defined]
@@ -88,6 +97,8 @@ def record(*, kw_only: bool = False, compare: tuple[str, ...] | None = None,
         namespace["__eq__"] = _eq
         namespace["__hash__"] = _hash if frozen else None
         namespace.setdefault("__repr__", _repr)
+        namespace["__getstate__"] = _getstate  # copy and pickle, past the frozen __setattr__
+        namespace["__setstate__"] = _setstate
         if frozen:
             namespace["__setattr__"] = _frozen_setattr
             namespace["__delattr__"] = _frozen_delattr
