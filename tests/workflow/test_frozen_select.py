@@ -18,7 +18,8 @@ from ghostenv.errors import GhostenvError
 from ghostenv.lock.export import ExportOptions, roots, select_packages
 from ghostenv.lock.read import read_lock
 from ghostenv.lock.scan import scan
-from ghostenv.workflow import frozen
+from ghostenv.workflow import frozen_select
+from ghostenv.workflow.frozen_python import Fallback
 from ghostenv.workflow.sources import choose_wheel
 from tests.conftest import REPO, SHARED
 from tests.workflow.test_fast_markers import ENVS
@@ -66,11 +67,11 @@ def test_same_packages_and_wheels_as_the_full_path(path: Path) -> None:
         for sel in SELECTIONS:
             for project in (root_names[0] if root_names else "none", "not-in-the-lock"):
                 try:
-                    chosen = frozen._select(
+                    chosen = frozen_select.select(
                         packages, doc, project, env=env, groups=list(sel["groups"]),  # type: ignore[call-overload]
                         extras=[], all_groups=bool(sel.get("all_groups")),
                         all_extras=bool(sel.get("all_extras")))
-                except frozen._Fallback:
+                except Fallback:
                     continue
                 lock_project = project if project in root_names else None
                 want = select_packages(lock, _options(sel, doc), env, lock_project)
@@ -81,8 +82,8 @@ def test_same_packages_and_wheels_as_the_full_path(path: Path) -> None:
                     except GhostenvError:
                         full = None
                     try:
-                        fast = frozen._wheel(packages[index], rank)
-                    except frozen._Fallback:
+                        fast = frozen_select.wheel(packages[index], rank)
+                    except Fallback:
                         continue  # the full path decides (an sdist, a source tree, an error)
                     assert full is not None, package.name
                     assert not full.sdist, package.name

@@ -1,0 +1,162 @@
+"""The frozen fast path's selection: which locked packages, and which wheel of each.
+
+:func:`select` gives the packages :func:`ghostenv.lock.export.select_packages`
+gives, from the lock as plain dicts (:mod:`ghostenv.lock.scan`): starting at the
+project (or the workspace members), its default and requested groups and
+extras, following only the edges whose marker holds for the interpreter
+(:mod:`ghostenv.lock.fast_markers`) -- reaching exactly the packages for which
+some path's conjunction of markers holds. :func:`wheel` picks the wheel
+:func:`ghostenv.workflow.sources.choose_wheel` picks. Anything they cannot
+decide raises :class:`~ghostenv.workflow.frozen_python.Fallback`.
+``tests/workflow/test_frozen_select.py`` compares both with the full path on
+every lock fixture.
+"""
+
+from __future__ import annotations
+
+from ghostenv.workflow.frozen_python import Fallback
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from ghostenv.workflow.plan import Wanted
+
+
+
+def select(packages: list[dict[str, Any]], lock: dict[str, Any], project: str, *,
+            env: dict[str, str], groups: list[str], extras: list[str],
+            all_groups: bool, all_extras: bool) -> list[int]:
+    """Indexes of the packages to install, sorted by name (the roots and virtual
+    packages left out), as :func:`ghostenv.lock.export.select_packages`."""
+    from ghostenv.lock.fast_markers import Unsupported, canonical_name, evaluate
+
+    by_name: dict[str, list[int]] = {}
+    for i, package in enumerate(packages):
+        by_name.setdefault(package["name"], []).append(i)
+    starts = roots(packages, lock, project)
+    seen: set[tuple[int, str | None]] = set()
+    queue: list[tuple[int, str | None]] = []
+
+    def add(node: tuple[int, str | None]) -> None:
+        if node not in seen:
+            seen.add(node)
+            queue.append(node)
+
+    for root in starts:
+        table = packages[root]
+        add((root, None))
+        for extra in (list(table.get("optional-dependencies", {})) if all_extras else extras):
+            add((root, f"extra:{extra}"))
+        for group in (list(table.get("dev-dependencies", {})) if all_groups else groups):
+            add((root, f"group:{group}"))
+    holds: dict[str, bool] = {}
+    while queue:
+        index, part = queue.pop()
+        table = packages[index]
+        if part is None:
+            edges = table.get("dependencies", [])
+        elif part.startswith("extra:"):
+            edges = table.get("optional-dependencies", {}).get(part[6:], [])
+        else:
+            edges = table.get("dev-dependencies", {}).get(part[6:], [])
+        for dep in edges:
+            marker = dep.get("marker")
+            if marker is not None:
+                if marker not in holds:
+                    try:
+                        holds[marker] = evaluate(marker, env)
+                    except Unsupported as exc:
+                        raise Fallback from exc
+                if not holds[marker]:
+                    continue
+            target = _target(dep, packages, by_name)
+            add((target, None))
+            for extra in dep.get("extra", []):
+                add((target, f"extra:{extra}"))
+    chosen = {index for index, _part in seen} - set(starts)
+    out = [i for i in chosen if "virtual" not in packages[i]["source"]]
+    for i in out:  # names are compared normalized elsewhere: insist on uv's spelling
+        if canonical_name(packages[i]["name"]) != packages[i]["name"]:
+            raise Fallback
+    return sorted(out, key=lambda i: packages[i]["name"])
+
+
+def roots(packages: list[dict[str, Any]], lock: dict[str, Any], project: str) -> list[int]:
+    """:func:`ghostenv.lock.export.roots` for the project (or the workspace members)."""
+    local = [i for i, p in enumerate(packages)
+             if "virtual" in p["source"] or "editable" in p["source"]]
+    named = [i for i in local if packages[i]["name"] == project]
+    if named:
+        return named
+    members = lock.get("manifest", {}).get("members", [])
+    if members:
+        return [i for i in local if packages[i]["name"] in members]
+    editable_roots = [i for i in local
+                      if next(iter(packages[i]["source"].values())) in (".", "")]
+    return editable_roots or local[:1]
+
+
+def _target(dep: dict[str, Any], packages: list[dict[str, Any]],
+            by_name: dict[str, list[int]]) -> int:
+    """The one package a dependency entry names (uv leaves out version and source when
+    the name is unique)."""
+    found = by_name.get(dep["name"], [])
+    if "version" in dep:
+        found = [i for i in found if packages[i].get("version") == dep["version"]]
+    if "source" in dep:
+        found = [i for i in found if packages[i]["source"] == dep["source"]]
+    if len(found) != 1:
+        raise Fallback  # missing or ambiguous: the full path reports it
+    return found[0]
+
+
+def wheel(package: dict[str, Any], rank: dict[str, int]) -> Wanted:
+    """The package's wheel whose best tag ranks highest (first wins a tie), as
+    :func:`ghostenv.workflow.sources.choose_wheel`; no wheel fits: fall back (a build)."""
+    from ghostenv.lock.scan import artifact
+    from ghostenv.workflow.plan import Wanted
+
+    source = package["source"]
+    if "registry" not in source and "url" not in source:
+        raise Fallback  # git, path, directory, editable: built from source
+    version = package["version"]
+    best: tuple[int, dict[str, Any], str] | None = None
+    for entry in package.get("wheels", []):
+        table = artifact(entry) if isinstance(entry, str) else entry  # raw from lock.scan
+        url = table.get("url")
+        if not isinstance(url, str) or "filename" in table or "path" in table:
+            raise Fallback
+        filename = url.split("?", 1)[0].rsplit("/", 1)[-1]
+        parts = filename[:-4].split("-") if filename.endswith(".whl") else []
+        if len(parts) not in (5, 6) or parts[1] != version:
+            raise Fallback  # the full path validates (or rejects) the name
+        score = min((rank[tag] for tag in _wheel_tags(parts) if tag in rank), default=None)
+        if score is not None and (best is None or score < best[0]):
+            best = (score, table, filename)
+    if best is None:
+        raise Fallback  # an sdist to build, or the full path's error
+    _score, table, filename = best
+    digest = table.get("hash") or ""
+    sha256 = digest[7:].lower() if digest.startswith("sha256:") else None
+    return Wanted(package["name"], version, filename, url=table["url"], sha256=sha256,
+                  requested=True)
+
+
+def size(package: dict[str, Any] | None, filename: str) -> int | None:
+    """The locked size of ``package``'s wheel ``filename`` (for the download display)."""
+    from ghostenv.lock.scan import artifact
+
+    if package is None:  # the project's own editable wheel
+        return None
+    for entry in package.get("wheels", []):
+        table = artifact(entry, whole=True) if isinstance(entry, str) else entry
+        if str(table.get("url", "")).split("?", 1)[0].endswith("/" + filename):
+            found = table.get("size")
+            return found if isinstance(found, int) else None
+    return None
+
+
+def _wheel_tags(parts: list[str]) -> list[str]:
+    return [f"{py}-{abi}-{plat}" for py in parts[-3].split(".") for abi in parts[-2].split(".")
+            for plat in parts[-1].split(".")]
