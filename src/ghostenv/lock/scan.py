@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from typing import Any
 
 #: ``[[package]]`` keys kept (the others are skipped, arrays included).
-_PACKAGE_KEYS = frozenset({"name", "version", "source", "sdist"})
+_PACKAGE_KEYS = frozenset({"name", "version", "source"})
 #: ``[[package]]`` keys holding arrays of inline tables, kept.
 _PACKAGE_ARRAYS = frozenset({"dependencies", "wheels"})
 

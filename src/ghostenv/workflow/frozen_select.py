@@ -150,7 +150,10 @@ def size(package: dict[str, Any] | None, filename: str) -> int | None:
     if package is None:  # the project's own editable wheel
         return None
     for entry in package.get("wheels", []):
-        table = artifact(entry, whole=True) if isinstance(entry, str) else entry
+        try:
+            table = artifact(entry, whole=True) if isinstance(entry, str) else entry
+        except ValueError:
+            continue  # only a display figure: unknown
         if str(table.get("url", "")).split("?", 1)[0].endswith("/" + filename):
             found = table.get("size")
             return found if isinstance(found, int) else None
