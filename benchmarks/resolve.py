@@ -40,6 +40,7 @@ from resolvelib.resolvers import ResolutionImpossible, ResolutionTooDeep
 
 from ghostenv.resolve.provider import Dependencies, InMemoryProvider
 from ghostenv.resolve.solver import SolveFailure, solve
+from ghostenv.resolve.term import clear_relation_cache
 from ghostenv.resolve.version_set import VersionSet, clear_caches
 
 Raw = dict[str, dict[Version, dict[str, str]]]
@@ -124,6 +125,7 @@ class TextProvider(InMemoryProvider):
 def run_ghostenv(case: Case) -> tuple[bool, int, dict[str, str]]:
     # every repeat starts cold: no memoized parse or set operation carried over
     clear_caches()
+    clear_relation_cache()  # (nothing left to clear since relations live on terms)
     provider = TextProvider(case.registry)  # type: ignore[arg-type]
     try:
         result = solve(provider, {k: VersionSet.parse(v) for k, v in case.root.items()})

@@ -8,7 +8,7 @@ local labels, epochs, the ``0.dev0`` floor and boundaries' least successors.
 
 from __future__ import annotations
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from packaging.ranges import VersionRange
 from packaging.specifiers import SpecifierSet
@@ -175,10 +175,12 @@ def packaging_text(rng: VersionRange) -> str:
 
 @settings(max_examples=300, deadline=None)
 @given(specifiers, specifiers)
+@example(a="!=1!0,~=1.2.0", b="!=1.3.0.*")  # a union ending two intervals at 1.3.dev0
 def test_text_is_packagings(a: str, b: str) -> None:
     x, y = VersionSet.parse(a), VersionSet.parse(b)
     rx, ry = reference(a), reference(b)
-    for ours, theirs in ((x, rx), (~x, ~rx), (x & y, rx & ry), (x | y, rx | ry)):
+    pairs = ((x, rx), (~x, ~rx), (x & y, rx & ry), (x | y, rx | ry), (x.difference(y), rx - ry))
+    for ours, theirs in pairs:
         assert str(ours) == packaging_text(theirs)
 
 

@@ -227,7 +227,9 @@ def normalize(cuts: list[Cut], points: list[Version | None]) -> tuple[tuple[Cut,
 
 # -- algebra: one merge of two sorted cut tuples ---------------------------------
 # ``mode`` picks the result: 0 intersection, 1 union, 2 difference (a and not b).
-# Where both inputs cut at the same place, the result keeps a's point.
+# Where both inputs cut at the same place, the result keeps a's point, except where
+# a union ends two intervals at once: packaging keeps the end of the one that began
+# first, and so do we (the spellings printed stay packaging's).
 
 
 def _merge(
@@ -249,6 +251,10 @@ def _merge(
             in_b = not in_b
         else:
             cut, point = a[i], pa[i]
+            if mode == 1 and i & 1 and j & 1 and b[j - 1] < a[i - 1]:
+                # both end here: a union keeps the end of the interval that began
+                # first, as packaging's does (so the same spelling prints)
+                point = pb[j]
             i += 1
             j += 1
             in_a = not in_a
@@ -289,7 +295,10 @@ def union(
         if b[1] < a[0]:
             return (*b, *a), (*pb, *pa)
         lo, plo = (a[0], pa[0]) if not b[0] < a[0] else (b[0], pb[0])
-        hi, phi = (a[1], pa[1]) if not a[1] < b[1] else (b[1], pb[1])
+        if a[1] < b[1] or (not b[1] < a[1] and b[0] < a[0]):
+            hi, phi = b[1], pb[1]  # (on a tie, the end of the interval that began first)
+        else:
+            hi, phi = a[1], pa[1]
         return (lo, hi), (plo, phi)
     return _merge(a, pa, b, pb, 1)
 
