@@ -176,6 +176,7 @@ def packaging_text(rng: VersionRange) -> str:
 @settings(max_examples=300, deadline=None)
 @given(specifiers, specifiers)
 @example(a="!=1!0,~=1.2.0", b="!=1.3.0.*")  # a union ending two intervals at 1.3.dev0
+@example(a="!=1!0", b="<1!0")  # what is left is [1!0.dev0, 1!0): the .dev0 is printed
 def test_text_is_packagings(a: str, b: str) -> None:
     x, y = VersionSet.parse(a), VersionSet.parse(b)
     rx, ry = reference(a), reference(b)

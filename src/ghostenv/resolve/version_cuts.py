@@ -48,6 +48,7 @@ __all__ = [
     "less",
     "lower_cut",
     "normalize",
+    "point_text",
     "real_point",
     "specifier",
     "subset",
@@ -151,6 +152,14 @@ def less(version: Version) -> tuple[Cut, Version] | None:
     if bound._key <= _MIN_KEY:
         return None
     return upper_cut(bound, False)
+
+
+def point_text(cut: Cut, point: Version) -> str:
+    """How the version a cut is at is written (``V.dev0`` for ``<V``, see :func:`less`)."""
+    text = str(point)
+    if not is_boundary(cut) and cut[0] != point._key:
+        text += ".dev0"
+    return text
 
 
 def real_point(cut: Cut, point: Version) -> Version:

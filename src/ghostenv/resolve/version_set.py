@@ -425,8 +425,8 @@ class VersionSet:
         parts = []
         for i in range(0, len(cuts), 2):
             lo_point, hi_point = points[i], points[i + 1]
-            lo = None if lo_point is None else str(lo_point)
-            hi = None if hi_point is None else str(hi_point)
+            lo = None if lo_point is None else vc.point_text(cuts[i], lo_point)
+            hi = None if hi_point is None else vc.point_text(cuts[i + 1], hi_point)
             if lo is not None and lo == hi:
                 parts.append(f"=={lo}")
                 continue
