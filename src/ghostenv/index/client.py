@@ -341,9 +341,7 @@ class IndexClient(MetadataProbe):
         for index in self.indexes:
             page = await self._page(index, norm, pick, pick_key)
             if page is not None:
-                page = ProjectPage(name=norm, files=page.files, url=page.url,
-                                   api_version=page.api_version, versions=page.versions,
-                                   index_url=index)
+                page = page.found_as(norm, index)  # its files stay lazy
                 break
         extra = await self._find_links(norm)
         if page is None and not extra:

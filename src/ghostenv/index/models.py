@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,16 +41,100 @@ class DistFile:
         return self.hashes.get("sha256")
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ProjectPage:
-    """A project's simple page: its files in index order, plus what the page says of itself."""
+#: what the resolver reads of every file on a page: (filename, requires-python, yanked)
+FileRow = tuple[str, str | None, bool | str]
 
-    name: str
-    files: tuple[DistFile, ...]
-    url: str = ""
-    api_version: str | None = None
-    versions: tuple[str, ...] = ()
-    index_url: str = ""
+
+class ProjectPage:
+    """A project's simple page: its files in index order, plus what the page says of itself.
+
+    Immutable. ``files`` may be built lazily: a large JSON page (botocore: 5,000 files;
+    a 215-package lock reads 120,000) is kept as its decoded entries plus one cheap
+    :data:`FileRow` per file, which is all the resolver reads of most files; a
+    :class:`DistFile` is made when a file is asked for (:meth:`file_at`, ``files``),
+    so only the versions a resolution looks at pay for theirs.
+    """
+
+    __slots__ = ("_build", "_built", "_files", "_rows", "api_version", "index_url", "name",
+                 "url", "versions")
+
+    def __init__(self, *, name: str, files: tuple[DistFile, ...] = (), url: str = "",
+                 api_version: str | None = None, versions: tuple[str, ...] = (),
+                 index_url: str = "") -> None:
+        self.name = name
+        self.url = url
+        self.api_version = api_version
+        self.versions = versions
+        self.index_url = index_url
+        self._files: tuple[DistFile, ...] | None = tuple(files)
+        self._rows: list[FileRow] | None = None
+        self._build: Callable[[int], DistFile] | None = None
+        self._built: dict[int, DistFile] = {}
+
+    @classmethod
+    def lazy(cls, *, name: str, rows: list[FileRow], build: Callable[[int], DistFile],
+             url: str = "", api_version: str | None = None, versions: tuple[str, ...] = (),
+             index_url: str = "") -> ProjectPage:
+        """A page whose file ``i`` (described by ``rows[i]``) is ``build(i)``, made on demand."""
+        page = cls(name=name, url=url, api_version=api_version, versions=versions,
+                   index_url=index_url)
+        page._files = None
+        page._rows = rows
+        page._build = build
+        return page
+
+    def found_as(self, name: str, index_url: str) -> ProjectPage:
+        """The same page (its lazy files shared) under ``name``, as found on ``index_url``."""
+        if self._files is not None:
+            return ProjectPage(name=name, files=self._files, url=self.url,
+                               api_version=self.api_version, versions=self.versions,
+                               index_url=index_url)
+        page = ProjectPage.lazy(name=name, rows=self._rows or [], url=self.url,
+                                build=self._build or _no_file, api_version=self.api_version,
+                                versions=self.versions, index_url=index_url)
+        page._built = self._built
+        return page
+
+    @property
+    def files(self) -> tuple[DistFile, ...]:
+        if self._files is None:
+            self._files = tuple(self.file_at(i) for i in range(len(self._rows or ())))
+        return self._files
+
+    def file_rows(self) -> list[FileRow]:
+        """(filename, requires-python, yanked) of every file, in the order of ``files``."""
+        if self._rows is not None:
+            return self._rows
+        return [(f.filename, f.requires_python, f.yanked) for f in self.files]
+
+    def file_at(self, index: int) -> DistFile:
+        """File ``index`` of ``files`` (made now if the page is lazy and it is the first ask)."""
+        if self._files is not None:
+            return self._files[index]
+        file = self._built.get(index)
+        if file is None:
+            file = self._built[index] = (self._build or _no_file)(index)
+        return file
+
+    def _key(self) -> tuple[object, ...]:
+        return (self.name, self.files, self.url, self.api_version, self.versions,
+                self.index_url)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ProjectPage):
+            return NotImplemented
+        return self._key() == other._key()
+
+    __hash__ = None  # type: ignore[assignment]  # equal by value, files hold dicts
+
+    def __repr__(self) -> str:
+        return (f"ProjectPage(name={self.name!r}, files=<{len(self.file_rows())} files>, "
+                f"url={self.url!r}, api_version={self.api_version!r}, "
+                f"versions=<{len(self.versions)}>, index_url={self.index_url!r})")
+
+
+def _no_file(index: int) -> DistFile:
+    raise IndexError(index)
 
 
 _FILE_FIELDS = ("filename", "url", "hashes", "requires_python", "yanked", "size",

@@ -15,20 +15,22 @@ if TYPE_CHECKING:
     from packaging.requirements import Requirement
     from packaging.version import Version
 
-    from ghostenv.index import DistFile, ProjectPage
+    from ghostenv.index import ProjectPage
     from ghostenv.resolve.python import Candidate, Metadata
 
 __all__ = ["candidates_of"]
 
 
 def candidates_of(norm: str, page: ProjectPage
-                  ) -> tuple[list[Candidate], dict[str, list[DistFile]]]:
-    """Candidates of ``page`` and its files by version text, in one pass over the files.
+                  ) -> tuple[list[Candidate], dict[str, list[int]]]:
+    """Candidates of ``page`` and, by version text, the positions of their files in
+    ``page.files`` (:meth:`ProjectPage.file_at` makes them), in one pass over the rows.
 
     Hot on large pages (the `big` workload lists 120,000 files): the version and the
     compressed tag triple are cut out of file names with string splits, each distinct
-    version or requires-python text is parsed once, and the full wheel-name check is
-    left to the one file that gets downloaded.
+    version or requires-python text is parsed once, the full wheel-name check is left
+    to the one file that gets downloaded, and only (filename, requires-python, yanked)
+    rows are read: a file object is made only for the versions a resolution asks about.
     """
     from packaging.specifiers import InvalidSpecifier, SpecifierSet
     from packaging.version import InvalidVersion
@@ -38,21 +40,21 @@ def candidates_of(norm: str, page: ProjectPage
 
     # per version text: [files, tags, requires-python, has sdist, all yanked]
     by_text: dict[str, list[Any]] = {}
-    for file in page.files:
-        text, tag = _split_filename(file.filename, norm)
+    for index, (filename, requires_python, yanked) in enumerate(page.file_rows()):
+        text, tag = _split_filename(filename, norm)
         if text is None:
             continue
         entry = by_text.get(text)
         if entry is None:
             entry = by_text[text] = [[], set(), None, False, True]
-        entry[0].append(file)
+        entry[0].append(index)
         if tag is None:
             entry[3] = True
         else:
             entry[1].add(tag)
-        if entry[2] is None and file.requires_python:
-            entry[2] = file.requires_python
-        if not file.yanked:
+        if entry[2] is None and requires_python:
+            entry[2] = requires_python
+        if not yanked:
             entry[4] = False
     specs: dict[str, SpecifierSet | None] = {}
     merged: dict[Version, list[Any]] = {}
@@ -71,7 +73,7 @@ def candidates_of(norm: str, page: ProjectPage
             same[3] = same[3] or entry[3]
             same[4] = same[4] and entry[4]
     out = []
-    grouped: dict[str, list[DistFile]] = {}
+    grouped: dict[str, list[int]] = {}
     for version, (files, tags, requires, has_sdist, yanked) in merged.items():
         grouped[str(version)] = files
         spec = specs.get(requires) if requires else None

@@ -128,7 +128,8 @@ class IndexSource:
         self.log = log or (lambda _text: None)
         self.sdist_metadata = sdist_metadata
         self._pages: dict[str, ProjectPage] = {}
-        self._files: dict[tuple[str, str], list[DistFile]] = {}
+        # (name, version text) -> the page and the positions of that version's files on it
+        self._files: dict[tuple[str, str], tuple[ProjectPage, list[int]]] = {}
         self._candidates: dict[str, list[Candidate]] = {}
         self._metadata: dict[tuple[str, str], Metadata] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -324,7 +325,7 @@ class IndexSource:
     def _versions_of(self, norm: str, page: ProjectPage) -> list[Candidate]:
         out, files = candidates_of(norm, page)
         for version, group in files.items():
-            self._files[(norm, version)] = group
+            self._files[(norm, version)] = (page, group)
         self._candidates[norm] = out
         return out
 
@@ -334,7 +335,11 @@ class IndexSource:
 
         norm = normalize_name(name)
         self.versions(norm)
-        return list(self._files.get((norm, str(version)), []))
+        found = self._files.get((norm, str(version)))
+        if found is None:
+            return []
+        page, positions = found
+        return [page.file_at(i) for i in positions]
 
     def best_wheel(self, name: str, version: Version) -> DistFile | None:
         """The wheel the target prefers (its best-ranked tag, as uv and pip choose).
