@@ -129,3 +129,30 @@ def test_missing_object_stops_only_its_wheel(tmp_path: Path) -> None:
     for number in (0, 2):
         assert not isinstance(results[number], StoreError)
         assert (site / f"pkg{number}-1.0.dist-info" / "RECORD").exists()
+
+
+def test_trees_shared_by_wheels_and_index_groups(tmp_path: Path) -> None:
+    """Two wheels in one namespace tree, loose root files: every file lands, groups are exact."""
+    store = Store(tmp_path / "store")
+    scheme = {k: str(tmp_path / "env" / k) for k in KEYS}
+    jobs = []
+    for name in ("ns_a", "ns_b"):
+        files = {f"nspkg/{name}/deep/m{i}.py": b"x = 1\n" for i in range(300)}
+        files[f"{name}_top.py"] = b"TOP = 1\n"
+        manifest = store.add_wheel(make_wheel(tmp_path, name, files=files))
+        index = store.get_link_index(manifest.wheel_sha256)
+        assert index is not None
+        groups = {g[0]: g for g in index.groups}
+        assert set(groups) == {"", "nspkg", f"{name}-1.0.dist-info"}
+        _, d0, d1, p0, p1, _, _ = groups["nspkg"]
+        assert all(d.startswith("nspkg") for d in index.dirs[d0:d1])
+        assert all(p.startswith("nspkg/") for _, p in index.plain[p0:p1])
+        assert [p for _, p in index.plain[groups[""][3]:groups[""][4]]] == [f"{name}_top.py"]
+        jobs.append(Job(index, scheme))
+    results = install_many(jobs, store, interpreter=sys.executable, workers=2)
+    site = Path(scheme["purelib"])
+    for result, name in zip(results, ("ns_a", "ns_b"), strict=True):
+        assert not isinstance(result, StoreError)
+        assert _check(result.dist_info) == result.files
+        assert (site / f"{name}_top.py").read_text() == "TOP = 1\n"
+        assert len(list((site / "nspkg" / name / "deep").iterdir())) == 300

@@ -14,20 +14,23 @@ from __future__ import annotations
 import errno
 import os
 import threading
-from collections import Counter
+from collections import Counter, deque
 
 from ghostenv.errors import InstallError, StoreError, WheelError
 from ghostenv.materialize.link import LinkMode, place
 
 TYPE_CHECKING = False  # typing costs milliseconds; type checkers treat this name as true
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping, Sequence
+    from collections.abc import Callable, Iterable, Mapping, Sequence
 
     from ghostenv.materialize.link import Linker
     from ghostenv.store import Store
+    from ghostenv.store.manifest import LinkIndex
 
 #: Files placed per thread at least: below that a thread costs more than it saves.
 MIN_PER_THREAD = 128
+#: Files per link task: small enough that two threads share a big tree evenly.
+CHUNK = 256
 _FAST_LINK = os.link in os.supports_dir_fd
 #: A slice of one wheel's files: (job number, install root, executable?, (object, target) pairs).
 Segment = tuple[int, str, bool, tuple[tuple[str, str], ...]]
@@ -84,25 +87,16 @@ def parallel(tasks: Sequence[Callable[[], None]]) -> None:
         raise errors[0]
 
 
-def _bind(function: Callable[[list[Segment]], None], work: list[Segment]) -> Callable[[], None]:
-    """``function`` with its argument bound (a task for :func:`parallel`)."""
-    return lambda: function(work)
-
-
-def _buckets(groups: Sequence[Sequence[str]], count: int) -> list[list[str]]:
-    """Spread groups over ``count`` lists, biggest first, each group kept whole and in order."""
-    out: list[list[str]] = [[] for _ in range(count)]
-    for group in sorted(groups, key=len, reverse=True):
-        min(out, key=len).extend(group)
-    return [b for b in out if b]
-
-
 class Linking:
     """The link phase of one :func:`install_many` call: mode, descriptors, failures."""
 
-    def __init__(self, store: Store, linker: Linker) -> None:
+    def __init__(self, store: Store, linker: Linker, wheels: Sequence[str] = ()) -> None:
         self.store = store
         self.linker = linker
+        #: File names of the wheels, by job number (for messages).
+        self.wheels = wheels
+        #: Every directory was made before linking started (while probing the link mode).
+        self.made = False
         self.plain_dir = os.fspath(store.objects)
         self.exec_dir = os.fspath(store.exec_objects)
         self.mode: LinkMode | None = None
@@ -164,84 +158,41 @@ class Linking:
             self.counts.append((job, mode, count))
 
 
-def make_all_dirs(roots: Mapping[str, int], owners: Mapping[str, Mapping[str, str]],
-                   workers: int) -> None:
-    """Create every root-relative directory; trees under different top names in parallel."""
-    tasks: list[Callable[[], None]] = []
-    for root, needed in owners.items():
-        fd = roots[root]
-        groups: dict[str, list[str]] = {}
-        for rel in needed:  # each index lists parents first; the union keeps that per group
-            groups.setdefault(rel.partition("/")[0], []).append(rel)
-        count = min(workers, max(1, len(needed) // 64))
-        for bucket in _buckets(list(groups.values()), count):
-            def make(bucket: list[str] = bucket, root: str = root, fd: int = fd,
-                     needed: Mapping[str, str] = needed) -> None:
-                mkdir = os.mkdir
-                for rel in sorted(bucket, key=lambda d: d.count("/")):
-                    try:
-                        mkdir(rel, dir_fd=fd)
-                    except FileExistsError:
-                        check_existing_dir(f"{root}/{rel}", root, needed[rel])
-            tasks.append(make)
-    if tasks:
-        parallel(tasks)
+def place_trees(indexes: Sequence[LinkIndex], roots: Sequence[str], root_fds: Mapping[str, int],
+                linking: Linking, *, workers: int,
+                on_done: Callable[[int], None] = lambda _job: None) -> None:
+    """Make every tree's directories and link its files, on up to ``workers`` threads.
 
-
-def link_files(segments: list[Segment], wheels: Sequence[str], roots: Mapping[str, int],
-               linking: Linking, *, workers: int,
-               on_done: Callable[[int], None] = lambda _job: None) -> None:
-    """Link every segment's files, in up to ``workers`` even slices (``wheels``: names by job).
-
-    ``on_done(job)`` runs in the thread that links a job's last file, while the
-    other threads go on linking: a wheel's RECORD and launchers are written as
-    soon as its files are in place, without a phase of their own. Jobs with no
-    file to link here are left to the caller.
+    A tree is one top-level name under an install root (``numpy``, its
+    dist-info, the root's loose files) across all wheels. Threads take work
+    as they free up: first whole trees, biggest first (a tree's directories,
+    then its files queued as chunks of :data:`CHUNK`), then the queued chunks,
+    so no thread idles while another still has a big tree or wheel to do.
+    ``roots[job]`` is the install root of ``indexes[job]``; ``root_fds`` holds
+    an open descriptor per root. ``on_done(job)`` runs in the thread that
+    links a job's last file (its RECORD can be written then). Jobs without
+    files to link are left to the caller.
     """
-    if not segments:
+    # (root, top-level name) -> (directory -> wheel needing it, file chunks, jobs with dirs)
+    trees: dict[tuple[str, str], tuple[dict[str, str], list[Segment], set[int]]] = {}
+    pending: dict[int, int] = {}  # per job: chunks to link and trees to make
+    for number, index in enumerate(indexes):
+        root = roots[number]
+        for name, d0, d1, p0, p1, x0, x1 in index.groups:
+            owners, chunks, makers = trees.setdefault((root, name), ({}, [], set()))
+            for rel in index.dirs[d0:d1]:  # each index lists parents first; so does the union
+                owners.setdefault(rel, index.filename)
+            if d1 > d0 and number not in makers:
+                makers.add(number)
+                pending[number] = pending.get(number, 0) + 1
+            for executable, pairs in ((False, index.plain[p0:p1]),
+                                      (True, index.executables[x0:x1])):
+                for at in range(0, len(pairs), CHUNK):
+                    chunks.append((number, root, executable, pairs[at:at + CHUNK]))
+                    pending[number] = pending.get(number, 0) + 1
+    if not trees:
         return
-    first = next((s for s in segments if not s[2]), None)
-    linker = linking.linker
-    if first is not None:
-        try:
-            linking.mode = linker.known(linking.plain_dir, first[1])
-        except OSError:  # no object tree at all: the careful path reports what is missing
-            linking.mode = None
-        if linking.mode is None and linker.custom is None:
-            # probe with the first plain file: the linker tries clone, hardlink, copy
-            number, root, _, pairs = first
-            linking.careful(number, root, pairs[:1], False, wheels[number])
-            linking.mode = linker.known(linking.plain_dir, root)
-            segments[segments.index(first)] = (number, root, False, pairs[1:])
-    fast = _FAST_LINK and linking.mode is LinkMode.HARDLINK and linker.custom is None
-    fds: dict[bool, int | None] = {False: None, True: None}
-    if fast:
-        for executable, tree in ((False, linking.plain_dir), (True, linking.exec_dir)):
-            if any(s[2] is executable for s in segments):
-                try:
-                    fds[executable] = os.open(tree, os.O_RDONLY | os.O_DIRECTORY)
-                except OSError:
-                    fds[executable] = None
-    total = sum(len(s[3]) for s in segments)
-    count = max(1, min(workers, total // MIN_PER_THREAD))
-    share = -(-total // count)
-    slices: list[list[Segment]] = [[]]
-    room = share
-    for number, root, executable, pairs in segments:
-        rest = pairs
-        while rest:
-            if room == 0:
-                slices.append([])
-                room = share
-            part, rest = rest[:room], rest[room:]
-            slices[-1].append((number, root, executable, part))
-            room -= len(part)
-
-    pending: dict[int, int] = {}
-    for work in slices:
-        for number, *_ in work:
-            pending[number] = pending.get(number, 0) + 1
-    lock = threading.Lock()
+    lock = threading.Condition()
 
     def done(number: int) -> None:
         with lock:
@@ -250,33 +201,118 @@ def link_files(segments: list[Segment], wheels: Sequence[str], roots: Mapping[st
         if last:
             on_done(number)
 
-    def run(work: list[Segment]) -> None:
-        for number, root, executable, pairs in work:
-            _link_segment(number, root, executable, pairs)
+    def make(key: tuple[str, str]) -> None:
+        root = key[0]
+        owners, _chunks, makers = trees[key]
+        mkdir = os.mkdir
+        fd = root_fds[root]
+        for rel in owners:
+            try:
+                mkdir(rel, dir_fd=fd)
+            except FileExistsError:
+                check_existing_dir(f"{root}/{rel}", root, owners[rel])
+        for number in makers:  # a wheel is finished only once all its directories exist
             done(number)
 
-    def _link_segment(number: int, root: str, executable: bool,
-                      pairs: tuple[tuple[str, str], ...]) -> None:
-        link = os.link
-        wheel = wheels[number]
+    first = next(((key, at) for key, (_, cs, _) in trees.items()
+                  for at, c in enumerate(cs) if not c[2]), None)
+    if first is not None:
+        probe = trees[first[0]][1][first[1]]
+        fds = _open_trees(linking, probe, trees, make)
+        if linking.made:  # the probe linked the chunk's first file already
+            number, root, executable, pairs = probe
+            trees[first[0]][1][first[1]] = (number, root, executable, pairs[1:])
+    else:
+        fds = _open_trees(linking, None, trees, make)
+
+    def link(chunk: Segment) -> None:
+        number, root, executable, pairs = chunk
         src_fd = fds[executable]
         if src_fd is None:
-            linking.careful(number, root, pairs, executable, wheel)
-            return
-        dst_fd = roots[root]
-        try:
-            for src, dst in pairs:
-                link(src, dst, src_dir_fd=src_fd, dst_dir_fd=dst_fd)
-        except OSError:  # a file already there, a missing object: redo the slice carefully
-            linking.careful(number, root, pairs, executable, wheel)
+            linking.careful(number, root, pairs, executable, linking.wheels[number])
         else:
-            linking.counts.append((number, LinkMode.HARDLINK.value, len(pairs)))
+            try:
+                for src, dst in pairs:
+                    os.link(src, dst, src_dir_fd=src_fd, dst_dir_fd=root_fds[root])
+            except OSError:  # a file already there, a missing object: redo it carefully
+                linking.careful(number, root, pairs, executable, linking.wheels[number])
+            else:
+                linking.counts.append((number, LinkMode.HARDLINK.value, len(pairs)))
+        done(number)
 
+    # the work queue: trees not made yet (biggest first), then chunks of made ones
+    queue: deque[tuple[tuple[str, str] | None, Segment | None]] = deque()
+    for key, (owners, chunks, _) in sorted(trees.items(),
+                                           key=lambda kv: -(8 * len(kv[1][0]) + len(kv[1][1]) *
+                                                            CHUNK)):
+        if owners and not linking.made:
+            queue.append((key, None))
+        else:
+            queue.extend((None, chunk) for chunk in chunks)
+    making = [sum(1 for key, _ in queue if key is not None)]  # tree items not done yet
+    stop: list[bool] = []
+
+    def worker() -> None:
+        while True:
+            with lock:
+                while not queue and making[0] and not stop:
+                    lock.wait()
+                if stop or not queue:
+                    return
+                key, chunk = queue.popleft()
+            if chunk is not None:
+                link(chunk)
+                continue
+            assert key is not None
+            try:
+                make(key)
+            except BaseException:
+                with lock:
+                    stop.append(True)
+                    making[0] -= 1
+                    lock.notify_all()
+                raise
+            with lock:
+                queue.extend((None, c) for c in trees[key][1])
+                making[0] -= 1
+                lock.notify_all()
+
+    total = sum(8 * len(o) + sum(len(c[3]) for c in cs) for o, cs, _ in trees.values())
+    count = max(1, min(workers, total // MIN_PER_THREAD))
     try:
-        parallel([_bind(run, work) for work in slices if work])
+        parallel([worker] * count)
     finally:
         for fd in fds.values():
             if fd is not None:
                 os.close(fd)
 
 
+def _open_trees(linking: Linking, first: Segment | None, trees: Iterable[tuple[str, str]],
+                make: Callable[[tuple[str, str]], None]) -> dict[bool, int | None]:
+    """Settle the link mode, and open the object trees when hardlinks are the fast path.
+
+    The mode of this (store, environment) filesystem pair is usually known from
+    earlier runs. When it is not, every directory is made first (in this
+    thread) and the first plain file probes clone, hardlink, copy.
+    """
+    linker = linking.linker
+    if first is not None:
+        try:
+            linking.mode = linker.known(linking.plain_dir, first[1])
+        except OSError:  # no object tree at all: the careful path reports what is missing
+            linking.mode = None
+        if linking.mode is None and linker.custom is None:
+            for key in trees:
+                make(key)
+            linking.made = True
+            number, root, _, pairs = first
+            linking.careful(number, root, pairs[:1], False, linking.wheels[number])
+            linking.mode = linker.known(linking.plain_dir, root)
+    fds: dict[bool, int | None] = {False: None, True: None}
+    if _FAST_LINK and linking.mode is LinkMode.HARDLINK and linker.custom is None:
+        for executable, tree in ((False, linking.plain_dir), (True, linking.exec_dir)):
+            try:
+                fds[executable] = os.open(tree, os.O_RDONLY | os.O_DIRECTORY)
+            except OSError:
+                fds[executable] = None  # (no executables stored yet): the careful path
+    return fds

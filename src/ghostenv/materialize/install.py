@@ -27,14 +27,7 @@ from collections import Counter
 from pathlib import Path
 
 from ghostenv.errors import InstallError, StoreError, WheelError
-from ghostenv.materialize.batch import (
-    Linking,
-    Segment,
-    check_existing_dir,
-    link_files,
-    make_all_dirs,
-    missing_object,
-)
+from ghostenv.materialize.batch import Linking, check_existing_dir, missing_object, place_trees
 from ghostenv.materialize.link import Linker, LinkMode
 from ghostenv.store.manifest import LinkIndex, object_rel, record_field, record_hash
 from ghostenv.store.record import record
@@ -303,40 +296,26 @@ def install_many(jobs: Sequence[Job], store: Store, *, interpreter: str | os.Pat
                  share_record: bool = False) -> list[InstallResult | StoreError]:
     """Install every job's wheel; per job its result, or the StoreError of a missing object.
 
-    Directories first, then all files (split evenly over up to ``workers``
-    threads, whatever wheel they belong to); each wheel's generated files are
-    written by the thread that links its last file.
+    Per top-level tree (``numpy``, a dist-info, ...): its directories, then its
+    files, trees and chunks of files shared out to up to ``workers`` threads as
+    they free up; each wheel's generated files are written by the thread that
+    links its last file.
     Anything else that goes wrong (a symlink leading out of the environment, a
     file where a directory belongs) raises.
     """
     linker = linker or Linker()
     python = os.fspath(interpreter)
     prepared = [_prepare(job) for job in jobs]
-    linking = Linking(store, linker)
-
-    # 1. directories: each root's (relative, through a descriptor), then .data and scripts
+    linking = Linking(store, linker, [p.job.index.filename for p in prepared])
     roots: dict[str, int] = {}
-    owners: dict[str, dict[str, str]] = {}  # root -> relative dir -> the wheel needing it
     for prep in prepared:
         if prep.root not in roots:
             os.makedirs(prep.root, exist_ok=True)
             roots[prep.root] = os.open(prep.root, os.O_RDONLY | os.O_DIRECTORY)
-            owners[prep.root] = {}
-        need = owners[prep.root]
-        for rel in prep.job.index.dirs:
-            need.setdefault(rel, prep.job.index.filename)
     try:
-        make_all_dirs(roots, owners, workers)
+        # .data and scripts directories first (few; some may lie inside the trees below)
         for prep in prepared:
             _make_dirs(prep.data_dirs, prep.job.index.filename)
-        # 2. every root file of every wheel
-        segments: list[Segment] = []
-        for number, prep in enumerate(prepared):
-            index = prep.job.index
-            if index.plain:
-                segments.append((number, prep.root, False, index.plain))
-            if index.executables:
-                segments.append((number, prep.root, True, index.executables))
         results: dict[int, InstallResult] = {}
 
         def finish(number: int) -> None:
@@ -352,8 +331,9 @@ def install_many(jobs: Sequence[Job], store: Store, *, interpreter: str | os.Pat
             if result is not None:
                 results[number] = result
 
-        link_files(segments, [p.job.index.filename for p in prepared], roots, linking,
-                   workers=workers, on_done=finish)
+        # every tree's directories, then its files; each wheel finished by its last link
+        place_trees([p.job.index for p in prepared], [p.root for p in prepared], roots, linking,
+                    workers=workers, on_done=finish)
         for number in range(len(prepared)):  # wheels with nothing linked above
             if number not in results and number not in linking.errors:
                 finish(number)

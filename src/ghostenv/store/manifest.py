@@ -102,7 +102,7 @@ class WheelManifest:
 
 
 #: Layout version of :class:`LinkIndex`'s marshalled tuple (bump on any change).
-INDEX_FORMAT = 1
+INDEX_FORMAT = 2
 #: The characters that make a RECORD field need quotes (``csv.QUOTE_MINIMAL``'s rule).
 _CSV_SPECIAL = frozenset(',"\r\n')
 
@@ -143,6 +143,13 @@ class LinkIndex:
     digest encodings. ``data`` are the ``.data/`` members, placed one by one
     (their targets depend on the environment's scheme). The wheel's own
     RECORD, INSTALLER, REQUESTED and ``direct_url.json`` are left out.
+
+    ``dirs``, ``plain`` and ``executables`` are ordered by top-level name
+    (``numpy``, ``numpy-2.0.dist-info``, ``""`` for files at the root), and
+    ``groups`` holds, per top-level name, its ``(name, dirs start, end, plain
+    start, end, executables start, end)`` ranges: the installer works on whole
+    trees (make a tree's directories, then link its files) without looking at
+    a path.
     """
 
     wheel_sha256: str
@@ -155,6 +162,7 @@ class LinkIndex:
     dirs: tuple[str, ...]
     plain: tuple[tuple[str, str], ...]
     executables: tuple[tuple[str, str], ...]
+    groups: tuple[tuple[str, int, int, int, int, int, int], ...]
     record: str
     data: tuple[ManifestFile, ...]
     console_scripts: tuple[tuple[str, str], ...]
@@ -194,13 +202,31 @@ class LinkIndex:
             (executables if item.executable else plain).append((object_rel(item.sha256), path))
             rows.append(f"{record_field(path)},{record_hash(item.sha256)},{item.size}\n")
         dirs.setdefault(manifest.dist_info, None)
+
+        def top(path: str) -> str:
+            head, slash, _ = path.partition("/")
+            return head if slash else ""
+
+        ordered_dirs = sorted(dirs, key=lambda d: (d.partition("/")[0], d.count("/"), d))
+        plain.sort(key=lambda pair: top(pair[1]))  # stable: the archive's order within a tree
+        executables.sort(key=lambda pair: top(pair[1]))
+        names = sorted({d.partition("/")[0] for d in ordered_dirs}
+                       | {top(p) for _, p in plain} | {top(p) for _, p in executables})
+        tops = ([d.partition("/")[0] for d in ordered_dirs], [top(p) for _, p in plain],
+                [top(p) for _, p in executables])
+        groups: list[tuple[str, int, int, int, int, int, int]] = []
+        for name in names:
+            spans: list[int] = []
+            for keys in tops:  # each sorted by top-level name: one contiguous run per name
+                hits = [i for i, key in enumerate(keys) if key == name]
+                spans += [hits[0], hits[-1] + 1] if hits else [0, 0]
+            groups.append((name, spans[0], spans[1], spans[2], spans[3], spans[4], spans[5]))
         return cls(
             wheel_sha256=manifest.wheel_sha256, filename=manifest.filename, name=manifest.name,
             version=manifest.version, dist_info=manifest.dist_info, tags=manifest.tags,
-            root_is_purelib=manifest.root_is_purelib,
-            dirs=tuple(sorted(dirs, key=lambda d: (d.count("/"), d))),
-            plain=tuple(plain), executables=tuple(executables), record="".join(rows),
-            data=tuple(data), console_scripts=manifest.console_scripts,
+            root_is_purelib=manifest.root_is_purelib, dirs=tuple(ordered_dirs),
+            plain=tuple(plain), executables=tuple(executables), groups=tuple(groups),
+            record="".join(rows), data=tuple(data), console_scripts=manifest.console_scripts,
             gui_scripts=manifest.gui_scripts,
         )
 
@@ -209,7 +235,7 @@ class LinkIndex:
         return marshal.dumps((
             INDEX_FORMAT, self.wheel_sha256, self.filename, self.name, self.version,
             self.dist_info, self.tags, self.root_is_purelib, self.dirs, self.plain,
-            self.executables, self.record, tuple(tuple(f) for f in self.data),
+            self.executables, self.groups, self.record, tuple(tuple(f) for f in self.data),
             self.console_scripts, self.gui_scripts,
         ))
 
@@ -220,12 +246,12 @@ class LinkIndex:
             doc = marshal.loads(blob)
         except (EOFError, TypeError) as exc:
             raise ValueError(f"damaged link index ({exc})") from None
-        if not isinstance(doc, tuple) or len(doc) != 15 or doc[0] != INDEX_FORMAT:
+        if not isinstance(doc, tuple) or len(doc) != 16 or doc[0] != INDEX_FORMAT:
             raise ValueError("link index of another format")
         (_, sha, filename, name, version, dist_info, tags, purelib, dirs, plain, executables,
-         record, data, console, gui) = doc
+         groups, record, data, console, gui) = doc
         return cls(wheel_sha256=sha, filename=filename, name=name, version=version,
                    dist_info=dist_info, tags=tags, root_is_purelib=purelib, dirs=dirs,
-                   plain=plain, executables=executables, record=record,
+                   plain=plain, executables=executables, groups=groups, record=record,
                    data=tuple(map(ManifestFile._make, data)), console_scripts=console,
                    gui_scripts=gui)
