@@ -136,7 +136,10 @@ def _fast(args: list[str], started: float) -> int | None:
             code = frozen_sync(project, env_dir, selection, cache_dir=cache,
                                quiet="quiet" in opts, always_summary=command == "sync")
             if code is not None:
-                return code if command == "sync" or code != 0 else _exec([env_dir], cmdline)
+                if command == "sync" or code != 0:
+                    _State.synced = True
+                    return code
+                return _exec([env_dir], cmdline)
         from ghostenv.cli.sync import direct
 
         code = direct(project, env_dir, selection, quiet="quiet" in opts,
@@ -158,6 +161,38 @@ def _fast(args: list[str], started: float) -> int | None:
     if "with" in opts:
         return _run_with(opts, env_dir, cmdline)
     return _exec([env_dir], cmdline)
+
+
+class _State:
+    """What this process did (a namespace, so no ``global`` statements)."""
+
+    synced = False
+    """A stale environment was synced by :mod:`ghostenv.workflow.frozen`."""
+
+
+def _leave(code: int) -> int:
+    """End the process at once after a fast-path sync, skipping interpreter finalization.
+
+    Tearing down the ~100 modules and objects a sync loaded costs 3-9 ms, up to a
+    tenth of a fresh-environment sync. Everything the sync wrote went through
+    closed files and renames; this only runs when nothing is registered to run
+    at exit and no other thread is alive, and only for a real process entry
+    (``main()`` without arguments), never for a caller that imported ``main``.
+    """
+    import atexit
+
+    if getattr(atexit, "_ncallbacks", lambda: 1)() != 0:
+        return code
+    threading = sys.modules.get("threading")
+    if threading is not None and (threading.active_count() != 1
+                                  or getattr(threading, "_threading_atexits", [None])):
+        return code
+    for stream in (sys.stdout, sys.stderr):
+        try:  # noqa: SIM105 - contextlib costs an import on the fast path
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(code)
 
 
 def _has_script_block(path: str) -> bool:
@@ -257,7 +292,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args and os.environ.get("GHOSTENV_NO_GATE", "") in ("", "0"):
         code = _fast(args, started)
         if code is not None:
-            return code
+            return _leave(code) if argv is None and _State.synced else code
     from ghostenv.cli.main import main as cli_main
 
     return cli_main(args)

@@ -177,3 +177,19 @@ def test_a_verified_lock_takes_the_fast_path_without_frozen(locked: Path, tmp_pa
     assert third.returncode == 0, third.stderr
     assert "packaging.specifiers" in _imported(third.stderr)
     assert "Locked uv.lock" in third.stderr
+
+
+def test_only_the_real_entry_point_leaves_early(locked: Path) -> None:
+    """``main()`` called with arguments (an importer) gets the exit code back; the gate record
+    and summary of a fast exit are complete (checked through the CLI above)."""
+    cache = locked.parent / "cache"
+    env = {**os.environ, "GHOSTENV_CACHE_DIR": str(cache),
+           "GHOSTENV_PROJECT_ENVIRONMENT": ".venv-inprocess"}
+    code = ("import sys; from ghostenv.entry import main; "
+            f"rc = main(['sync', '--frozen', '--python', {sys.executable!r}]); "
+            "print('returned', rc)")
+    proc = subprocess.run([sys.executable, "-c", code], cwd=locked, env=env,
+                          capture_output=True, text=True, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "returned 0\n"
+    assert proc.stderr.startswith("Installed "), proc.stderr
