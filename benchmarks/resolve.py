@@ -12,8 +12,10 @@ SpecifierSets, ghostenv into version sets), so both parse exactly what they
 examine; ghostenv's memo tables (parses, version-set operations) are cleared
 before every repeat, so each timing is a cold solve, like resolvelib's. The
 repeats of the two run interleaved (alternating which goes first) after one
-untimed warm-up run each, with a garbage collection before every timed run,
-and the table shows the median (or best) wall time and the CPU time.
+untimed warm-up run each, with a garbage collection before every timed sample
+(a sample of a millisecond case solves it repeatedly for ~20 ms, the same number
+of times for both), and the table shows the median (or best) wall time and the
+CPU time per solve.
 
 A case is *backtracking-heavy* when resolvelib backtracks on it at least
 ``HEAVY`` times (counted in an extra, untimed run with a counting reporter);
@@ -206,24 +208,36 @@ def run_resolvelib(
 Runner = Callable[[Case], tuple[bool, int, dict[str, str]]]
 
 
+SAMPLE = 0.02  # seconds: a timed sample of a fast case repeats the solve to last this long
+
+
 def timed_pair(
     case: Case, repeat: int, stat: Callable[[list[float]], float]
 ) -> list[tuple[float, float, bool, int, dict[str, str]]]:
-    """Both contenders, ``repeat`` times each, interleaved: (wall ms, cpu ms, outcome...)."""
+    """Both contenders, ``repeat`` samples each, interleaved: (wall ms, cpu ms, outcome...)
+    per solve. A case solved in about a millisecond is solved ``inner`` times per
+    sample (the same count for both, from the slower one's warm-up), so one
+    scheduler hiccup on a loaded machine does not decide the sample."""
     runners: list[Runner] = [run_ghostenv, run_resolvelib]
     walls: list[list[float]] = [[], []]
     cpus: list[list[float]] = [[], []]
     outcomes: list[tuple[bool, int, dict[str, str]]] = [(False, 0, {}), (False, 0, {})]
+    warm = []
     for which in (0, 1):  # warm-up, untimed: imports, first-call caches, allocator
+        start = time.perf_counter()
         runners[which](case)
+        warm.append(time.perf_counter() - start)
+    inner = max(1, int(SAMPLE / max(warm)))
     for i in range(repeat):
         order = (0, 1) if i % 2 == 0 else (1, 0)
         for which in order:
+            run = runners[which]
             gc.collect()  # neither run pays for the garbage of the one before
             cpu, wall = time.process_time(), time.perf_counter()
-            outcomes[which] = runners[which](case)
-            walls[which].append(time.perf_counter() - wall)
-            cpus[which].append(time.process_time() - cpu)
+            for _ in range(inner):
+                outcomes[which] = run(case)
+            walls[which].append((time.perf_counter() - wall) / inner)
+            cpus[which].append((time.process_time() - cpu) / inner)
     return [(stat(walls[k]) * 1000, stat(cpus[k]) * 1000, *outcomes[k]) for k in range(2)]
 
 

@@ -77,7 +77,7 @@ class InMemoryProvider:
     def _candidates(self, package: str, versions: VersionSet) -> list[Version]:
         known = self._sorted.get(package)
         if known is None:
-            ordered = sorted(self.registry.get(package, {}), key=_version_key)
+            ordered = _ascending(list(self.registry.get(package, {})))
             known = self._sorted[package] = (ordered, VersionSet.probes(ordered))
         found = versions.filter_sorted(known[0], known[1])
         if not self.lowest:
@@ -99,5 +99,7 @@ class InMemoryProvider:
         return None
 
 
-def _version_key(version: Version) -> Any:
-    return version._key_cache or version._key
+def _ascending(versions: list[Version]) -> list[Version]:
+    """``sorted(versions)`` comparing packaging's keys as plain tuples."""
+    keyed = sorted([(v._key_cache or v._key, at) for at, v in enumerate(versions)])
+    return [versions[at] for _, at in keyed]

@@ -14,7 +14,6 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from packaging.version import Version
 
@@ -398,7 +397,7 @@ def _neighbours(
     """Each known version's neighbours in ascending order, looked up by the version
     (one hash instead of a bisection of Python-level comparisons per dependency
     look-up); equal spellings ("1.0", "1") share the first one's entry."""
-    known = sorted(candidates, key=_version_key)
+    known = _ascending(candidates)
     last = len(known) - 1
     found: dict[Version, tuple[Version | None, Version | None]] = {}
     keep = found.setdefault
@@ -407,8 +406,11 @@ def _neighbours(
     return found
 
 
-def _version_key(version: Version) -> Any:
-    return version._key_cache or version._key
+def _ascending(versions: Sequence[Version]) -> list[Version]:
+    """``sorted(versions)``, comparing packaging's keys as tuples (no Python-level
+    ``__lt__`` or key function per comparison); equal versions keep their order."""
+    keyed = sorted([(v._key_cache or v._key, at) for at, v in enumerate(versions)])
+    return [versions[at] for _, at in keyed]
 
 
 def solve(provider: Provider, requirements: Mapping[str, VersionSet]) -> Resolution:

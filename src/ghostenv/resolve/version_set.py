@@ -52,7 +52,7 @@ _SUB: _Memo = {}
 _SUBSET: _Test = {}
 _DISJOINT: _Test = {}
 _PARSED: dict[str, VersionSet] = {}
-_SINGLETONS: dict[tuple[Version, tuple[int, ...]], VersionSet] = {}
+_SINGLETONS: dict[str, VersionSet] = {}
 _SINGLETON_IDS: dict[int, tuple[Version, VersionSet]] = {}
 
 
@@ -165,22 +165,25 @@ class VersionSet:
 
     @classmethod
     def singleton(cls, version: Version | str) -> VersionSet:
-        # by identity first (the solver asks for the same version objects again and
-        # again), then by spelling: Version("1.0") == Version("1") but they print
-        # differently, and the release tuple keeps the trailing zeros
+        # by identity (the solver asks for the same version objects again and again);
+        # text by spelling: Version("1.0") == Version("1") but they print differently
         hit = _SINGLETON_IDS.get(id(version))
         if hit is not None and hit[0] is version:
             return hit[1]
         if not isinstance(version, Version):
-            version = Version(version)
-        key = (version, version.release)
-        found = _SINGLETONS.get(key)
-        if found is None:
+            found = _SINGLETONS.get(version)
+            if found is None:
+                found = _SINGLETONS[version] = cls.singleton(Version(version))
+            return found
+        if version._dev is None:
+            # no boundary's least successor and not the 0.dev0 floor: nothing to fold
+            key = version._key_cache or version._key
+            found = cls(((key, 0), (key, 1)), (version, version))
+        else:
             lower, lpoint = vc.lower_cut(version, True)
             upper, upoint = vc.upper_cut(version, True)
             found = cls(*vc.normalize([lower, upper], [lpoint, upoint]))
-            found._single = version
-            _SINGLETONS[key] = found
+        found._single = version
         _SINGLETON_IDS[id(version)] = (version, found)  # the value keeps the id unique
         return found
 
