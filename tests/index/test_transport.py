@@ -149,6 +149,14 @@ def test_prefer_html_asks_text_html_and_keeps_its_pages_apart(fixture_index: Any
     with pytest.raises(NetworkError):
         run(page(offline=True))
     assert run(page(offline=True, prefer_html=True)).files == html.files
+
+    async def offline_client() -> IndexClient:
+        async with IndexClient(fixture_index.simple_url, cache_dir=cache, offline=True,
+                               prefer_html=True) as client:
+            await client.project("alpha")
+            return client
+
+    assert run(offline_client())._http is None  # no CA bundle, no pool: nothing to fetch
     full = run(page())
     assert full.versions
     assert run(page(offline=True)).files == full.files

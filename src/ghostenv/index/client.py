@@ -134,14 +134,25 @@ class IndexClient(MetadataProbe):
             self._netrc = netrc.netrc()
         except (OSError, netrc.NetrcParseError):
             self._netrc = None
-        limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-        self.http = httpx.AsyncClient(
-            # HTTP/2: one connection multiplexes every request (GHOSTENV_HTTP2=0 to compare);
-            # asyncio streams and big frames under it (ghostenv.index.transport)
-            transport=make_transport(http2=os.environ.get("GHOSTENV_HTTP2", "1") != "0",
-                                     verify=_ssl_context(), limits=limits),
-            follow_redirects=True, timeout=httpx.Timeout(timeout, connect=10.0),
-        )
+        self._concurrency = concurrency
+        self._timeout = timeout
+        self._http: httpx.AsyncClient | None = None
+
+    @property
+    def http(self) -> httpx.AsyncClient:
+        """The HTTP client, made at the first request: an --offline run (or one served
+        from the cache) never loads the CA bundle (~20-50 ms) nor builds the pool."""
+        if self._http is None:
+            limits = httpx.Limits(max_connections=self._concurrency,
+                                  max_keepalive_connections=self._concurrency)
+            self._http = httpx.AsyncClient(
+                # HTTP/2: one connection multiplexes every request (GHOSTENV_HTTP2=0 to
+                # compare); asyncio streams and big frames under it (index.transport)
+                transport=make_transport(http2=os.environ.get("GHOSTENV_HTTP2", "1") != "0",
+                                         verify=_ssl_context(), limits=limits),
+                follow_redirects=True, timeout=httpx.Timeout(self._timeout, connect=10.0),
+            )
+        return self._http
 
     async def __aenter__(self) -> IndexClient:
         return self
@@ -152,7 +163,8 @@ class IndexClient(MetadataProbe):
         await asyncio.gather(*self._inflight.values(), return_exceptions=True)
         # every cache write finishes (or fails harmlessly) before the client is gone
         await asyncio.gather(*self._writes, return_exceptions=True)
-        await self.http.aclose()
+        if self._http is not None:
+            await self._http.aclose()
 
     def _write_behind(self, write: Callable[..., None], *args: object) -> None:
         """Run a cache write in a worker thread; the event loop goes on meanwhile.

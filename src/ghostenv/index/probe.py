@@ -32,12 +32,14 @@ class MetadataProbe:
     _race_score: dict[str, tuple[int, int]]  # undecided host -> (probe wins, Range wins)
     _grace: dict[str, float]  # host -> seconds a probe may take alone
     _sem: asyncio.Semaphore
-    http: httpx.AsyncClient
 
     if TYPE_CHECKING:
         from ghostenv.index.client import Stats
 
         stats: Stats
+
+        @property
+        def http(self) -> httpx.AsyncClient: ...
 
         def _auth(self, url: str) -> tuple[str, httpx.Auth | None]: ...
 

@@ -110,6 +110,7 @@ class AsyncioBackend(httpcore.AsyncNetworkBackend):
                           local_address: str | None = None,
                           socket_options: Iterable[Any] | None = None,
                           ) -> httpcore.AsyncNetworkStream:
+        _patch_libraries()  # at the first connection: h2 is not imported before it's needed
         try:
             async with asyncio.timeout(timeout):
                 reader, writer = await asyncio.open_connection(
@@ -130,6 +131,7 @@ class AsyncioBackend(httpcore.AsyncNetworkBackend):
     async def connect_unix_socket(self, path: str, timeout: float | None = None,
                                   socket_options: Iterable[Any] | None = None,
                                   ) -> httpcore.AsyncNetworkStream:
+        _patch_libraries()
         try:
             async with asyncio.timeout(timeout):
                 reader, writer = await asyncio.open_unix_connection(path, limit=_BUFFER_LIMIT)
@@ -204,7 +206,6 @@ def make_transport(*, http2: bool, verify: ssl.SSLContext, limits: httpx.Limits,
     if not tuning_enabled() or not isinstance(getattr(transport, "_pool", None),
                                               httpcore.AsyncConnectionPool):
         return transport
-    _patch_libraries()
     transport._pool = httpcore.AsyncConnectionPool(
         ssl_context=verify, max_connections=limits.max_connections,
         max_keepalive_connections=limits.max_keepalive_connections,
