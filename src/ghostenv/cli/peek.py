@@ -175,25 +175,28 @@ def _fields(data: bytes) -> tuple[str | None, list[str]]:
     when strict validation would refuse it (e.g. License-File under Metadata-Version 2.1).
 
     What :func:`packaging.metadata.parse_email` would give, without the email package
-    (its parser took ~0.1 s of a top-100 peek): a header block that is plain (ASCII,
-    ``\n`` line ends, no folded line, every line ``Name: value``) is read line by line;
-    any other goes to :func:`_fields_email`.
+    (its import and parser took ~0.1 s of a top-100 peek): a header block that is plain
+    (``\n`` line ends, no folded line, every line ``Name: value``, these two fields
+    ASCII; other fields may hold UTF-8, as author names do) is read line by line; any
+    other goes to :func:`_fields_email`. Bytes are read as the email parser reads them
+    (ASCII, undecodable bytes kept as surrogates), so the lines split the same way.
     """
     end = data.find(b"\n\n")
     head = data if end < 0 else data[:end]
-    if b"\r" in head or not head.isascii():
+    if b"\r" in head:
         return _fields_email(data)
     requires_python: list[str] = []
     deps: list[str] = []
-    for line in head.decode("ascii").split("\n"):
+    for line in head.decode("ascii", "surrogateescape").split("\n"):
         name, colon, value = line.partition(":")
         if not colon or not _HEADER_NAME.fullmatch(name):
             return _fields_email(data)
         lowered = name.lower()
-        if lowered == "requires-dist":
-            deps.append(value.lstrip(" \t"))
-        elif lowered == "requires-python":
-            requires_python.append(value.lstrip(" \t"))
+        if lowered in ("requires-dist", "requires-python"):
+            if not value.isascii():  # the email package decodes these: let it
+                return _fields_email(data)
+            (deps if lowered == "requires-dist" else requires_python).append(
+                value.lstrip(" \t"))
     # a field given twice is not one value: parse_email leaves it unparsed
     return (requires_python[0] if len(requires_python) == 1 else None), deps
 
