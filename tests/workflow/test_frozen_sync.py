@@ -99,6 +99,7 @@ def _drop_hash(line: str) -> str:
     ("--extra", "tool", "--no-default-groups"),
     ("--group", "lint"),
     ("--all-groups", "--all-extras"),
+    ("--group", "Lint", "--no-default-groups"),  # spelled otherwise than in uv.lock
 ], ids=lambda a: " ".join(a) or "default")
 def test_fast_path_makes_the_full_paths_environment(locked: Path, args: tuple[str, ...]) -> None:
     cache = locked.parent / "cache"
@@ -115,6 +116,8 @@ def test_fast_path_makes_the_full_paths_environment(locked: Path, args: tuple[st
     full_tree = _tree(locked / f".venv-full-{name}")
     assert fast_tree == full_tree
     assert any(rel.endswith("/RECORD") for rel in fast_tree)
+    if "Lint" in args:
+        assert any("epsilon_tool-" in rel for rel in fast_tree)
 
     again = _sync(locked, cache, f".venv-fast-{name}", *args)
     assert again.returncode == 0, again.stderr

@@ -165,7 +165,7 @@ def _prepare(project: str, env_dir: str, selection: Selection, cache_dir: str) -
     for group in selection.groups:
         if canonical_name(group) not in groups:
             raise _Fallback  # the full path names the unknown group
-        wanted_groups.append(group)
+        wanted_groups.append(canonical_name(group))  # uv.lock spells them normalized
     for extra in selection.extras:
         if canonical_name(extra) not in extras:
             raise _Fallback
@@ -184,7 +184,8 @@ def _prepare(project: str, env_dir: str, selection: Selection, cache_dir: str) -
     if not tags:
         raise _Fallback
     chosen = select(packages, lock, name, env=env, groups=wanted_groups,
-                     extras=list(selection.extras), all_groups=selection.all_groups,
+                     extras=list(dict.fromkeys(canonical_name(e) for e in selection.extras)),
+                     all_groups=selection.all_groups,
                      all_extras=selection.all_extras)
     rank = {tag: i for i, tag in enumerate(tags)}
     wanted = [wheel(packages[i], rank) for i in chosen]

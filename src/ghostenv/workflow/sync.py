@@ -450,8 +450,9 @@ def _export_options(project: Project, selection: Selection) -> ExportOptions:
                              "[project.optional-dependencies]",
                              hint=f"defined: {', '.join(sorted(known_extras)) or 'none'}")
     groups = [] if selection.no_default_groups or selection.no_dev else ["dev"]
-    groups += selection.groups
-    return ExportOptions(extras=selection.extras, all_extras=selection.all_extras,
+    groups += [normalize(g) for g in selection.groups]  # uv.lock spells them normalized
+    return ExportOptions(extras=tuple(dict.fromkeys(normalize(e) for e in selection.extras)),
+                         all_extras=selection.all_extras,
                          groups=tuple(dict.fromkeys(groups)), all_groups=selection.all_groups)
 
 
