@@ -176,14 +176,15 @@ def _fields(data: bytes) -> tuple[str | None, list[str]]:
 
     What :func:`packaging.metadata.parse_email` would give, without the email package
     (its import and parser took ~0.1 s of a top-100 peek): a header block that is plain
-    (``\n`` line ends, no folded line, every line ``Name: value``, these two fields
+    (``\n`` or ``\r\n`` line ends, no folded line, every line ``Name: value``, these two fields
     ASCII; other fields may hold UTF-8, as author names do) is read line by line; any
     other goes to :func:`_fields_email`. Bytes are read as the email parser reads them
     (ASCII, undecodable bytes kept as surrogates), so the lines split the same way.
     """
-    end = data.find(b"\n\n")
-    head = data if end < 0 else data[:end]
-    if b"\r" in head:
+    text = data.replace(b"\r\n", b"\n")  # the email parser ends lines at CRLF too
+    end = text.find(b"\n\n")
+    head = text if end < 0 else text[:end]
+    if b"\r" in head:  # a lone CR also ends a line there
         return _fields_email(data)
     requires_python: list[str] = []
     deps: list[str] = []
