@@ -191,7 +191,9 @@ def _fields(data: bytes) -> tuple[str | None, list[str]]:
     for line in head.decode("ascii", "surrogateescape").split("\n"):
         name, colon, value = line.partition(":")
         if not colon or not _HEADER_NAME.fullmatch(name):
-            return _fields_email(data)
+            if (colon and not name) or line[:1] in (" ", "\t") or line.startswith("From "):
+                return _fields_email(data)  # empty name, folded, envelope: the parser's
+            break  # not a header: the email parser ends the header block here
         lowered = name.lower()
         if lowered in ("requires-dist", "requires-python"):
             if not value.isascii():  # the email package decodes these: let it
