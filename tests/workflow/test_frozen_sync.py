@@ -196,3 +196,54 @@ def test_only_the_real_entry_point_leaves_early(locked: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == "returned 0\n"
     assert proc.stderr.startswith("Installed "), proc.stderr
+
+
+GROUPS = """\
+[project]
+name = "demo-groups"
+version = "0.1.0"
+requires-python = ">=3.11"
+dependencies = ["beta"]
+
+[dependency-groups]
+dev = ["gamma"]
+lint = ["epsilon-tool"]
+"""
+
+
+@pytest.fixture(scope="module")
+def grouped(tmp_path_factory: pytest.TempPathFactory, fixture_index: Any) -> Path:
+    root = tmp_path_factory.mktemp("groups") / "demo-groups"
+    root.mkdir()
+    (root / "pyproject.toml").write_text(GROUPS)
+    _lock(root, fixture_index, root.parent)
+    return root
+
+
+@pytest.mark.parametrize(("setting", "args", "want"), [
+    ('default-groups = ["lint"]', (), {"beta", "epsilon-tool"}),
+    ('default-groups = ["lint"]', ("--no-default-groups",), {"beta"}),
+    ('default-groups = "all"', ("--no-dev",), {"beta", "epsilon-tool"}),  # only dev goes
+    ('default-groups = "all"', (), {"beta", "epsilon-tool", "gamma"}),
+    ("", (), {"beta", "gamma"}),
+])
+def test_default_groups_as_uv(grouped: Path, tmp_path: Path, setting: str,
+                              args: tuple[str, ...], want: set[str]) -> None:
+    """``[tool.uv] default-groups`` (a list or "all"), on both paths, as uv reads it."""
+    import shutil
+
+    root = tmp_path / "demo-groups"
+    shutil.copytree(grouped, root)
+    pyproject = root / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text() + f"\n[tool.uv]\n{setting}\n")
+    cache = grouped.parent / "cache"  # shared by the cases: the first one downloads
+    fast = _sync(root, cache, ".venv-fast", *args, importtime=True)
+    assert fast.returncode == 0, fast.stderr
+    assert "ghostenv.workflow.frozen" in _imported(fast.stderr)
+    full = _sync(root, cache, ".venv-full", *args, full=True)
+    assert full.returncode == 0, full.stderr
+    fast_tree = _tree(root / ".venv-fast")
+    assert fast_tree == _tree(root / ".venv-full")
+    names = {rel.split("/")[-2].split("-")[0].lower().replace("_", "-") for rel in fast_tree
+             if rel.endswith(".dist-info/RECORD")}
+    assert names == want

@@ -52,7 +52,15 @@ class Project:
     """``[tool.uv] environments``: the only environments the lock is made for (uv's forks)."""
     package: bool | None = None
     """``[tool.uv] package``: force (true) or forbid (false) building the project itself."""
-    """``[tool.uv] required-environments``: markers the lock must have wheels for."""
+    default_groups: tuple[str, ...] | None = ("dev",)
+    """``[tool.uv] default-groups`` (normalized): synced unless ``--no-default-groups``;
+    None means ``"all"`` (every group)."""
+
+    def default_group_names(self) -> tuple[str, ...]:
+        """The default groups by name (``"all"`` expanded to every declared group)."""
+        if self.default_groups is None:
+            return tuple(name for name, _ in self.groups)
+        return self.default_groups
 
     @property
     def root(self) -> Path:

@@ -169,6 +169,17 @@ def _package(path: Path, tool: Mapping[str, Any]) -> bool | None:
     return value
 
 
+def _default_groups(path: Path, tool: Mapping[str, Any]) -> tuple[str, ...] | None:
+    """``[tool.uv] default-groups``: a list of group names, or ``"all"`` (None)."""
+    uv = tool.get("uv")
+    value = uv.get("default-groups", ["dev"]) if isinstance(uv, dict) else ["dev"]
+    if value == "all":
+        return None
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise _fail(path, "tool.uv.default-groups", 'expected an array of group names or "all"')
+    return tuple(dict.fromkeys(canonicalize_name(v) for v in value))
+
+
 def parse_project(text: str, path: Path) -> Project:
     """Parse pyproject text; ``path`` is used in messages and as the project's location."""
     try:
@@ -235,6 +246,7 @@ def parse_project(text: str, path: Path) -> Project:
         required_environments=_environments(path, tool, "required-environments"),
         environments=_environments(path, tool, "environments"),
         package=_package(path, tool),
+        default_groups=_default_groups(path, tool),
     )
 
 

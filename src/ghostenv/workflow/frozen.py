@@ -161,7 +161,14 @@ def _prepare(project: str, env_dir: str, selection: Selection, cache_dir: str) -
         pyproject.get("build-system"), dict)
     groups = _names(pyproject.get("dependency-groups", {}), "include-group")
     extras = _names(table.get("optional-dependencies", {}), None)
-    wanted_groups = [] if selection.no_default_groups or selection.no_dev else ["dev"]
+    defaults = uv.get("default-groups", ["dev"])
+    if defaults == "all":
+        defaults = [canonical_name(g) for g in pyproject.get("dependency-groups", {})]
+    if not isinstance(defaults, list) or not all(isinstance(g, str) for g in defaults):
+        raise _Fallback  # the full path names the bad value
+    wanted_groups = [] if selection.no_default_groups else [
+        g for g in dict.fromkeys(canonical_name(g) for g in defaults)
+        if not (selection.no_dev and g == "dev")]
     for group in selection.groups:
         if canonical_name(group) not in groups:
             raise _Fallback  # the full path names the unknown group

@@ -449,7 +449,8 @@ def _export_options(project: Project, selection: Selection) -> ExportOptions:
             raise UsageError(f"extra `{extra}` is not defined in {project.path}'s "
                              "[project.optional-dependencies]",
                              hint=f"defined: {', '.join(sorted(known_extras)) or 'none'}")
-    groups = [] if selection.no_default_groups or selection.no_dev else ["dev"]
+    groups = [] if selection.no_default_groups else [
+        g for g in project.default_group_names() if not (selection.no_dev and g == "dev")]
     groups += [normalize(g) for g in selection.groups]  # uv.lock spells them normalized
     return ExportOptions(extras=tuple(dict.fromkeys(normalize(e) for e in selection.extras)),
                          all_extras=selection.all_extras,
