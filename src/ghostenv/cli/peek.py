@@ -176,8 +176,8 @@ def _fields(data: bytes) -> tuple[str | None, list[str]]:
 
     What :func:`packaging.metadata.parse_email` would give, without the email package
     (its import and parser took ~0.1 s of a top-100 peek): a header block that is plain
-    (``\n`` or ``\r\n`` line ends, no folded line, every line ``Name: value``, these two fields
-    ASCII; other fields may hold UTF-8, as author names do) is read line by line; any
+    (``\n`` or ``\r\n`` line ends, these two fields ASCII and not folded; other fields
+    may hold UTF-8 or span lines, as author names and licenses do) is read line by line; any
     other goes to :func:`_fields_email`. Bytes are read as the email parser reads them
     (ASCII, undecodable bytes kept as surrogates), so the lines split the same way.
     """
@@ -188,14 +188,20 @@ def _fields(data: bytes) -> tuple[str | None, list[str]]:
         return _fields_email(data)
     requires_python: list[str] = []
     deps: list[str] = []
+    ours = ("requires-dist", "requires-python")
+    lowered = ""
     for line in head.decode("ascii", "surrogateescape").split("\n"):
+        if line[:1] in (" ", "\t"):  # folded: more of the field above
+            if not lowered or lowered in ours:
+                return _fields_email(data)
+            continue  # (a License text, say)
         name, colon, value = line.partition(":")
         if not colon or not _HEADER_NAME.fullmatch(name):
-            if (colon and not name) or line[:1] in (" ", "\t") or line.startswith("From "):
-                return _fields_email(data)  # empty name, folded, envelope: the parser's
+            if (colon and not name) or line.startswith("From "):
+                return _fields_email(data)  # an empty name, an envelope: the parser's
             break  # not a header: the email parser ends the header block here
         lowered = name.lower()
-        if lowered in ("requires-dist", "requires-python"):
+        if lowered in ours:
             if not value.isascii():  # the email package decodes these: let it
                 return _fields_email(data)
             (deps if lowered == "requires-dist" else requires_python).append(
