@@ -226,6 +226,8 @@ def grouped(tmp_path_factory: pytest.TempPathFactory, fixture_index: Any) -> Pat
     ('default-groups = "all"', ("--no-dev",), {"beta", "epsilon-tool"}),  # only dev goes
     ('default-groups = "all"', (), {"beta", "epsilon-tool", "gamma"}),
     ("", (), {"beta", "gamma"}),
+    ("", ("--all-groups", "--no-dev"), {"beta", "epsilon-tool"}),  # uv: --no-dev always wins
+    ("", ("--group", "dev", "--no-dev"), {"beta"}),
 ])
 def test_default_groups_as_uv(grouped: Path, tmp_path: Path, setting: str,
                               args: tuple[str, ...], want: set[str]) -> None:

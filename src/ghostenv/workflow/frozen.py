@@ -166,13 +166,17 @@ def _prepare(project: str, env_dir: str, selection: Selection, cache_dir: str) -
         defaults = [canonical_name(g) for g in pyproject.get("dependency-groups", {})]
     if not isinstance(defaults, list) or not all(isinstance(g, str) for g in defaults):
         raise _Fallback  # the full path names the bad value
-    wanted_groups = [] if selection.no_default_groups else [
-        g for g in dict.fromkeys(canonical_name(g) for g in defaults)
-        if not (selection.no_dev and g == "dev")]
+    wanted_groups = [] if selection.no_default_groups else [canonical_name(g) for g in defaults]
     for group in selection.groups:
         if canonical_name(group) not in groups:
             raise _Fallback  # the full path names the unknown group
         wanted_groups.append(canonical_name(group))  # uv.lock spells them normalized
+    all_groups = selection.all_groups
+    if selection.no_dev:  # uv: `--no-group dev`, which wins over defaults, --group, --all-groups
+        if all_groups:
+            wanted_groups, all_groups = sorted(groups), False
+        wanted_groups = [g for g in wanted_groups if g != "dev"]
+    wanted_groups = list(dict.fromkeys(wanted_groups))
     for extra in selection.extras:
         if canonical_name(extra) not in extras:
             raise _Fallback
@@ -192,7 +196,7 @@ def _prepare(project: str, env_dir: str, selection: Selection, cache_dir: str) -
         raise _Fallback
     chosen = select(packages, lock, name, env=env, groups=wanted_groups,
                      extras=list(dict.fromkeys(canonical_name(e) for e in selection.extras)),
-                     all_groups=selection.all_groups,
+                     all_groups=all_groups,
                      all_extras=selection.all_extras)
     rank = {tag: i for i, tag in enumerate(tags)}
     wanted = [wheel(packages[i], rank) for i in chosen]

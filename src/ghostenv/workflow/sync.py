@@ -449,12 +449,16 @@ def _export_options(project: Project, selection: Selection) -> ExportOptions:
             raise UsageError(f"extra `{extra}` is not defined in {project.path}'s "
                              "[project.optional-dependencies]",
                              hint=f"defined: {', '.join(sorted(known_extras)) or 'none'}")
-    groups = [] if selection.no_default_groups else [
-        g for g in project.default_group_names() if not (selection.no_dev and g == "dev")]
+    groups = [] if selection.no_default_groups else list(project.default_group_names())
     groups += [normalize(g) for g in selection.groups]  # uv.lock spells them normalized
+    all_groups = selection.all_groups
+    if selection.no_dev:  # uv: `--no-group dev`, which wins over defaults, --group, --all-groups
+        if all_groups:
+            groups, all_groups = [name for name, _ in project.groups], False
+        groups = [g for g in groups if g != "dev"]
     return ExportOptions(extras=tuple(dict.fromkeys(normalize(e) for e in selection.extras)),
                          all_extras=selection.all_extras,
-                         groups=tuple(dict.fromkeys(groups)), all_groups=selection.all_groups)
+                         groups=tuple(dict.fromkeys(groups)), all_groups=all_groups)
 
 
 def _editable_wanted(project: Project, root: Path, interpreter: Interpreter, store: Store, *,
