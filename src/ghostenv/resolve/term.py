@@ -7,6 +7,7 @@ which is why terms cannot simply be collapsed into version sets (solver.md, "Ter
 from __future__ import annotations
 
 import enum
+import itertools
 
 from ghostenv.resolve.version_set import VersionSet
 
@@ -21,6 +22,9 @@ class Relation(enum.Enum):
     INCONCLUSIVE = "inconclusive"
 
 
+_serials = itertools.count()
+
+
 class Term:
     """``package`` selected within ``versions`` (positive), or not (negative).
 
@@ -29,7 +33,10 @@ class Term:
     goes through ``object.__setattr__`` for every field. The hash is computed
     once (terms are memo keys in the solver's innermost loops), and ``negate``
     and ``intersect`` answers are kept on the term, so replaying the same
-    derivations after a backjump yields the same objects (and memo hits).
+    derivations after a backjump yields the same objects (and memo hits). The
+    memos are keyed by serial number and the negation link is one way, so terms
+    form no reference cycles: a solve's terms are freed when it ends, not left
+    for the garbage collector (which otherwise ran inside the next solve).
     """
 
     __slots__ = (
@@ -40,6 +47,7 @@ class Term:
         "_related",
         "_relation",
         "_relations",
+        "_serial",
         "package",
         "positive",
         "versions",
@@ -54,14 +62,15 @@ class Term:
         self.versions = versions
         self.positive = positive
         self._hash = -1
+        self._serial = next(_serials)  # never reused, unlike an id: memo keys hold no term
         self._negation: Term | None = None
-        self._and: dict[int, tuple[Term, Term]] | None = None
+        self._and: dict[int, Term] | None = None
         # (provider, priority key) for the solver's decision making
         self._priority: tuple[object, tuple[tuple[int, ...], str]] | None = None
         # the relation to the last known term asked about, and to every earlier one
         self._related: Term | None = None
         self._relation: Relation | None = None
-        self._relations: dict[int, tuple[Term, Relation]] | None = None
+        self._relations: dict[int, Relation] | None = None
 
     def __eq__(self, other: object) -> bool:
         return self is other or (
@@ -81,22 +90,24 @@ class Term:
         return f"Term({self.package!r}, {self.versions!r}, positive={self.positive})"
 
     def negate(self) -> Term:
+        # kept one way only: a link back would make every pair a reference cycle,
+        # left for the garbage collector instead of freed when the solve ends
         found = self._negation
         if found is None:
             found = self._negation = Term(self.package, self.versions, not self.positive)
-            found._negation = self
         return found
 
     def intersect(self, other: Term) -> Term:
-        """The term satisfied exactly when both are (same package); memoized by
-        identity on ``self`` (the value keeps ``other`` alive, so ids stay unique)."""
+        """The term satisfied exactly when both are (same package); memoized on
+        ``self`` by ``other``'s serial number (no reference to ``other`` is kept, so
+        two terms that met do not form a cycle for the garbage collector)."""
         memo = self._and
         if memo is None:
             memo = self._and = {}
         else:
-            hit = memo.get(id(other))
+            hit = memo.get(other._serial)
             if hit is not None:
-                return hit[1]
+                return hit
         a, b = self.versions, other.versions
         if self.positive and other.positive:
             found = Term(self.package, a & b, True)
@@ -106,7 +117,7 @@ class Term:
             found = Term(self.package, b.difference(a), True)
         else:
             found = Term(self.package, a | b, False)
-        memo[id(other)] = (other, found)
+        memo[other._serial] = found
         return found
 
     def union(self, other: Term) -> Term:
@@ -150,17 +161,17 @@ def _relation(term: Term, known: Term) -> Relation:
     """Memoized on ``term``: propagation asks the same question for every
     incompatibility of a package, and mostly about the same known term as last
     time (one identity test). Earlier known terms come back after a backjump and
-    are found by id; the value keeps the known term alive, so ids stay unique."""
+    are found by serial number (which, unlike an id, needs no reference kept)."""
     if term._related is known:
         return term._relation  # type: ignore[return-value]
     memo = term._relations
     if memo is None:
         memo = term._relations = {}
     else:
-        hit = memo.get(id(known))
+        hit = memo.get(known._serial)
         if hit is not None:
-            term._related, term._relation = known, hit[1]
-            return hit[1]
+            term._related, term._relation = known, hit
+            return hit
     # satisfied_by() and intersect().is_empty spelled out on the version sets: most
     # questions are new (cold), and this skips building the intersected Term, and
     # for two negative terms the union (a negative term is never empty)
@@ -189,7 +200,7 @@ def _relation(term: Term, known: Term) -> Relation:
         found = Relation.CONTRADICTED if a.difference(b).is_empty else Relation.INCONCLUSIVE
     else:
         found = Relation.SATISFIED if a.is_subset(b) else Relation.INCONCLUSIVE
-    memo[id(known)] = (known, found)
+    memo[known._serial] = found
     term._related, term._relation = known, found
     return found
 
