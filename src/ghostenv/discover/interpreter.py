@@ -7,13 +7,14 @@ flags, platform), so the probe itself stays stdlib-only and 2.7-safe.
 
 from __future__ import annotations
 
-from pathlib import Path
+import os
 
 from ghostenv.discover.probe import PREFIX_TOKEN
 from ghostenv.store.record import record
 
 TYPE_CHECKING = False  # typing costs milliseconds; type checkers treat this name as true
 if TYPE_CHECKING:
+    from pathlib import Path
     from typing import Any
 
     from packaging.tags import Tag
@@ -22,10 +23,16 @@ if TYPE_CHECKING:
 MIN_SUPPORTED = (3, 8)
 
 
-@record(kw_only=True, compare=("path", "version", "release_level", "serial", "implementation",
-                             "implementation_version", "abiflags", "prefix", "base_prefix",
-                             "executable", "base_executable", "platform", "pointer_bits",
-                             "source"))
+def _path(value: str) -> Path:
+    from pathlib import Path
+
+    return Path(value)
+
+
+@record(kw_only=True, compare=("path_str", "version", "release_level", "serial",
+                             "implementation", "implementation_version", "abiflags",
+                             "prefix_str", "base_prefix_str", "executable_str",
+                             "base_executable_str", "platform", "pointer_bits", "source"))
 class Interpreter:
     """A working Python found on this machine.
 
@@ -34,19 +41,23 @@ class Interpreter:
     from ``path`` when ``path`` lives in a virtual environment). ``paths`` are
     sysconfig install paths *relative to the environment root* (``purelib``,
     ``platlib``, ``scripts``, ``include``, ``data``), for a venv layout.
+
+    The file system locations are kept as strings (``path_str``, ...) and
+    offered as ``Path`` properties: the install path then never imports
+    ``pathlib`` (~4 ms with what it pulls in).
     """
 
-    path: Path
+    path_str: str
     version: tuple[int, int, int]
     release_level: str
     serial: int
     implementation: str
     implementation_version: str
     abiflags: str
-    prefix: Path
-    base_prefix: Path
-    executable: Path
-    base_executable: Path
+    prefix_str: str
+    base_prefix_str: str
+    executable_str: str
+    base_executable_str: str
     platform: str
     pointer_bits: int
     # Derived from the same probe as the fields above; kept out of eq/hash so an
@@ -67,17 +78,17 @@ class Interpreter:
             if isinstance(value, str) and value.startswith(PREFIX_TOKEN):
                 rel[key] = value[len(PREFIX_TOKEN):].lstrip("/\\") or "."
         return cls(
-            path=Path(path),
+            path_str=os.fspath(path),
             version=(int(vi[0]), int(vi[1]), int(vi[2])),
             release_level=str(vi[3]),
             serial=int(vi[4]),
             implementation=str(data["implementation"]),
             implementation_version=str(data["implementation_version"]),
             abiflags=str(data.get("abiflags") or ""),
-            prefix=Path(data["prefix"]),
-            base_prefix=Path(data["base_prefix"]),
-            executable=Path(data["executable"]),
-            base_executable=Path(data["base_executable"]),
+            prefix_str=str(data["prefix"]),
+            base_prefix_str=str(data["base_prefix"]),
+            executable_str=str(data["executable"]),
+            base_executable_str=str(data["base_executable"]),
             platform=str(data["platform"]),
             pointer_bits=int(data.get("pointer_bits", 64)),
             markers=dict(data.get("markers") or {}),
@@ -86,6 +97,31 @@ class Interpreter:
             source=source,
             tag_cache=tuple(data.get("ghostenv_tags") or ()),
         )
+
+    @property
+    def path(self) -> Path:
+        """The executable as found."""
+        return _path(self.path_str)
+
+    @property
+    def prefix(self) -> Path:
+        """``sys.prefix`` of the interpreter."""
+        return _path(self.prefix_str)
+
+    @property
+    def base_prefix(self) -> Path:
+        """``sys.base_prefix`` of the interpreter."""
+        return _path(self.base_prefix_str)
+
+    @property
+    def executable(self) -> Path:
+        """``sys.executable`` of the interpreter."""
+        return _path(self.executable_str)
+
+    @property
+    def base_executable(self) -> Path:
+        """The interpreter a new venv points at."""
+        return _path(self.base_executable_str)
 
     @property
     def version_str(self) -> str:
@@ -101,7 +137,7 @@ class Interpreter:
 
     @property
     def is_virtualenv(self) -> bool:
-        return self.prefix != self.base_prefix
+        return self.prefix_str != self.base_prefix_str
 
     @property
     def supported(self) -> bool:

@@ -13,12 +13,13 @@ few ``stat`` calls and a JSON read instead of a process start.
 
 from __future__ import annotations
 
-import json
 import os
-from pathlib import Path
+
+from ghostenv.store import jsonlite
 
 TYPE_CHECKING = False  # typing costs milliseconds; type checkers treat this name as true
 if TYPE_CHECKING:
+    from pathlib import Path
     from typing import Any
 
 #: Placeholder prefix: sysconfig paths are computed against it, then made relative.
@@ -125,7 +126,7 @@ def run_probe(path: str) -> dict[str, Any]:
         tail = proc.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or ["no output"]
         raise ProbeFailed(f"not a working Python (exit {proc.returncode}: {tail[0][:120]})")
     try:
-        data = json.loads(proc.stdout.decode("utf-8", "replace").strip().splitlines()[-1])
+        data = jsonlite.loads(proc.stdout.decode("utf-8", "replace").strip().splitlines()[-1])
     except (ValueError, IndexError) as exc:
         raise ProbeFailed("not a Python: probe printed no JSON") from exc
     if not isinstance(data, dict) or data.get("probe") != 1:
@@ -137,31 +138,38 @@ def _fingerprint(path: str) -> list[Any]:
     """What must be unchanged for a cached probe of ``path`` to stay valid."""
     real = os.path.realpath(path)
     st = os.stat(real)
-    cfg = Path(path).parent.parent / "pyvenv.cfg"
+    cfg = os.path.join(os.path.dirname(os.path.dirname(path)), "pyvenv.cfg")
     try:
-        cst = cfg.stat()
+        cst = os.stat(cfg)
         cfg_key: list[Any] = [cst.st_size, cst.st_mtime_ns]
     except OSError:
         cfg_key = []
     return [real, st.st_size, st.st_mtime_ns, cfg_key]
 
 
-def cache_file(cache_dir: Path, path: str) -> Path:
+def cache_file(cache_dir: str | os.PathLike[str], path: str) -> Path:
     """The cache entry for candidate ``path``, named by the path as found.
 
     The escaped path itself is the name (readable, and no hashlib import on the
     warm path); only paths too long for a file name fall back to a digest.
     """
+    from pathlib import Path
+
+    return Path(_cache_file(cache_dir, path))
+
+
+def _cache_file(cache_dir: str | os.PathLike[str], path: str) -> str:
     absolute = os.path.abspath(path)
     name = absolute.replace("%", "%25").replace("/", "%2F").replace("\\", "%5C")
     if len(name) > 200:
         import hashlib
 
         name = hashlib.sha256(absolute.encode("utf-8", "surrogateescape")).hexdigest()
-    return cache_dir / "interpreters-v1" / f"{name}.json"
+    return os.path.join(os.fspath(cache_dir), "interpreters-v1", f"{name}.json")
 
 
-def probe_cached(path: str, cache_dir: Path | None) -> tuple[dict[str, Any], bool]:
+def probe_cached(path: str, cache_dir: str | os.PathLike[str] | None
+                 ) -> tuple[dict[str, Any], bool]:
     """Probe ``path``, answering from the cache when its fingerprint still matches.
 
     Returns ``(probe data, came_from_cache)``. Raises :class:`ProbeFailed`
@@ -171,10 +179,11 @@ def probe_cached(path: str, cache_dir: Path | None) -> tuple[dict[str, Any], boo
         key = _fingerprint(path)
     except OSError as exc:
         raise ProbeFailed(f"cannot stat: {exc.strerror or exc}") from exc
-    entry = cache_file(cache_dir, path) if cache_dir is not None else None
+    entry = _cache_file(cache_dir, path) if cache_dir is not None else None
     if entry is not None:
         try:
-            cached = json.loads(entry.read_text("utf-8"))
+            with open(entry, encoding="utf-8") as handle:
+                cached = jsonlite.loads(handle.read())
             if cached.get("key") == key and "ghostenv_tags" in cached["probe"]:
                 return cached["probe"], True
         except (OSError, ValueError, KeyError, AttributeError):
@@ -182,6 +191,8 @@ def probe_cached(path: str, cache_dir: Path | None) -> tuple[dict[str, Any], boo
     data = run_probe(path)
     data["ghostenv_tags"] = _tags_of(path, data)
     if entry is not None:
+        import json
+
         _write_atomic(entry, json.dumps({"key": key, "probe": data}))
     return data, False
 
@@ -196,10 +207,12 @@ def _tags_of(path: str, data: dict[str, Any]) -> list[str]:
         return []
 
 
-def _write_atomic(target: Path, text: str) -> None:
+def _write_atomic(target: str, text: str) -> None:
+    from pathlib import Path
+
     from ghostenv.fsutil import write_atomic
 
     try:
-        write_atomic(target, text.encode("utf-8"))
+        write_atomic(Path(target), text.encode("utf-8"))
     except OSError:
         return  # a cache we cannot write only costs speed

@@ -97,8 +97,8 @@ class Linking:
         self.wheels = wheels
         #: Every directory was made before linking started (while probing the link mode).
         self.made = False
-        self.plain_dir = os.fspath(store.objects)
-        self.exec_dir = os.fspath(store.exec_objects)
+        self.plain_dir = store.objects_dir
+        self.exec_dir = store.exec_objects_dir
         self.mode: LinkMode | None = None
         #: Job number -> the missing object that stopped it.
         self.errors: dict[int, StoreError] = {}

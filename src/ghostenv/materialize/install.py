@@ -24,7 +24,6 @@ import contextlib
 import os
 import sys
 from collections import Counter
-from pathlib import Path
 
 from ghostenv.errors import InstallError, StoreError, WheelError
 from ghostenv.materialize.batch import Linking, check_existing_dir, missing_object, place_trees
@@ -35,6 +34,7 @@ from ghostenv.store.record import record
 TYPE_CHECKING = False  # typing costs milliseconds; type checkers treat this name as true
 if TYPE_CHECKING:
     from collections.abc import Callable, Collection, Mapping, Sequence
+    from pathlib import Path
     from typing import Any
 
     from ghostenv.store import Store, WheelManifest
@@ -46,9 +46,16 @@ SCHEME_KEYS = ("purelib", "platlib", "scripts", "headers", "data")
 class InstallResult:
     """What one install did: where the dist-info landed, files and link modes used."""
 
-    dist_info: Path
+    dist_info_str: str
     files: int
     modes: Counter[str]
+
+    @property
+    def dist_info(self) -> Path:
+        """The installed ``.dist-info`` directory."""
+        from pathlib import Path
+
+        return Path(self.dist_info_str)
 
 
 @record()
@@ -414,7 +421,7 @@ def _finish(prep: _Prepared, number: int, *, store: Store, linking: Linking, pyt
     else:
         _write(f"{dist_info}/RECORD", text)
     files = len(index.plain) + len(index.executables) + len(prep.data) + len(prep.scripts)
-    return InstallResult(dist_info=Path(dist_info), files=files + len(extra) + 1, modes=modes)
+    return InstallResult(dist_info_str=dist_info, files=files + len(extra) + 1, modes=modes)
 
 
 def _link_generated(store: Store, linker: Linker, data: bytes, target: str) -> None:

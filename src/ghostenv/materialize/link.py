@@ -16,8 +16,11 @@ import enum
 import errno
 import os
 import sys
-from collections.abc import Callable
-from pathlib import Path
+
+TYPE_CHECKING = False  # typing costs milliseconds; type checkers treat this name as true
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from pathlib import Path
 
 FICLONE = 0x40049409  # _IOW(0x94, 9, int) from linux/fs.h
 ENV_VAR = "GHOSTENV_LINK_MODE"
@@ -171,7 +174,7 @@ class Linker:
 
     def __init__(self, requested: LinkMode | str | None = None,
                  on_fallback: Callable[[str], None] | None = None, *,
-                 memo: Path | None = None) -> None:
+                 memo: str | os.PathLike[str] | None = None) -> None:
         #: A plugin's place function when ``requested`` (or GHOSTENV_LINK_MODE) names one.
         self.custom: Callable[[Path, Path], None] | None = None
         if isinstance(requested, str) and not isinstance(requested, LinkMode):
@@ -197,12 +200,13 @@ class Linker:
         if memo is not None:
             self._load(memo)
 
-    def _load(self, memo: Path) -> None:
+    def _load(self, memo: str | os.PathLike[str]) -> None:
         """Probe results of earlier runs: ``{"dev:dev:chain": mode}`` (bad files are ignored)."""
-        import json
+        from ghostenv.store import jsonlite
 
         try:
-            doc = json.loads(memo.read_text("utf-8"))
+            with open(memo, encoding="utf-8") as handle:
+                doc = jsonlite.loads(handle.read())
             for key, value in doc.items():
                 src, dst, chain = key.split(":", 2)
                 modes = tuple(LinkMode(m) for m in chain.split(","))
@@ -215,13 +219,14 @@ class Linker:
         if self._memo is None:
             return
         import json
+        from pathlib import Path
 
         from ghostenv.fsutil import write_atomic
 
         doc = {f"{s}:{d}:{','.join(m.value for m in chain)}": mode.value
                for (s, d, chain), mode in self._known.items()}
         with contextlib.suppress(OSError):
-            write_atomic(self._memo, json.dumps(doc, sort_keys=True).encode())
+            write_atomic(Path(self._memo), json.dumps(doc, sort_keys=True).encode())
 
     def link(self, src: StrPath, dst: StrPath, *, writable: bool = False) -> LinkMode:
         """Place ``src`` at ``dst``; returns the mode that was used.
@@ -233,6 +238,8 @@ class Linker:
         if self.custom is not None:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(dst)
+            from pathlib import Path
+
             self.custom(Path(src), Path(dst))
             return LinkMode.COPY
         chain = _chain(self.requested)

@@ -48,16 +48,60 @@ _PREFIX_TOKEN = "/__ghostenv_prefix__"
 
 @record(kw_only=True)
 class VenvLayout:
-    """Where things are in a created environment (all absolute)."""
+    """Where things are in a created environment (all absolute).
 
-    root: Path
-    python: Path
-    scripts: Path
-    purelib: Path
-    platlib: Path
-    include: Path
-    cfg: Path
+    Kept as strings (``root_str``, ...), offered as ``Path`` properties: the
+    install path never imports ``pathlib``.
+    """
+
+    root_str: str
+    python_str: str
+    scripts_str: str
+    purelib_str: str
+    platlib_str: str
+    include_str: str
     interpreter: Interpreter
+
+    @property
+    def root(self) -> Path:
+        """The environment's directory."""
+        return _path(self.root_str)
+
+    @property
+    def python(self) -> Path:
+        """Its ``bin/python``."""
+        return _path(self.python_str)
+
+    @property
+    def scripts(self) -> Path:
+        """Its scripts directory (``bin``)."""
+        return _path(self.scripts_str)
+
+    @property
+    def purelib(self) -> Path:
+        """Its ``site-packages`` for pure modules."""
+        return _path(self.purelib_str)
+
+    @property
+    def platlib(self) -> Path:
+        """Its ``site-packages`` for extension modules (usually ``purelib``)."""
+        return _path(self.platlib_str)
+
+    @property
+    def include(self) -> Path:
+        """Its headers directory."""
+        return _path(self.include_str)
+
+    @property
+    def cfg(self) -> Path:
+        """Its ``pyvenv.cfg``."""
+        return _path(os.path.join(self.root_str, "pyvenv.cfg"))
+
+
+def _path(value: str) -> Path:
+    from pathlib import Path
+
+    return Path(value)
 
 
 @record(kw_only=True)
@@ -104,7 +148,7 @@ class VenvSpec:
     @classmethod
     def of(cls, interp: Interpreter) -> VenvSpec:
         """The spec of a found interpreter."""
-        return cls.make(base=os.fspath(interp.base_executable), version=interp.version,
+        return cls.make(base=interp.base_executable_str, version=interp.version,
                         version_str=interp.version_str, implementation=interp.implementation,
                         markers=interp.markers, pointer_bits=interp.pointer_bits,
                         paths=interp.paths)
@@ -134,23 +178,25 @@ def _quote(value: str, style: str) -> str:
     return "'" + value.replace("'", "'\"'\"'") + "'"  # sh and csh
 
 
-def layout_for(root: Path, interp: Interpreter) -> VenvLayout:
+def layout_for(root: str | os.PathLike[str], interp: Interpreter) -> VenvLayout:
     """The layout a venv at ``root`` for ``interp`` has (nothing is written)."""
-    from pathlib import Path
-
     spec = VenvSpec.of(interp)
-    root = Path(os.path.abspath(root))
-    scripts = root / spec.scripts
+    top = os.path.abspath(root)
+    scripts = _join(top, spec.scripts)
     return VenvLayout(
-        root=root,
-        python=scripts / ("python.exe" if spec.windows else "python"),
-        scripts=scripts,
-        purelib=root / spec.purelib,
-        platlib=root / spec.platlib,
-        include=root / spec.include,
-        cfg=root / "pyvenv.cfg",
+        root_str=top,
+        python_str=os.path.join(scripts, "python.exe" if spec.windows else "python"),
+        scripts_str=scripts,
+        purelib_str=_join(top, spec.purelib),
+        platlib_str=_join(top, spec.platlib),
+        include_str=_join(top, spec.include),
         interpreter=interp,
     )
+
+
+def _join(root: str, relative: str) -> str:
+    """``root / relative`` as pathlib spells it (a ``.`` part is dropped)."""
+    return os.path.normpath(os.path.join(root, relative)) if relative else root
 
 
 def _pyvenv_cfg(spec: VenvSpec, prompt: str | None, command: str,
@@ -279,20 +325,19 @@ def create_venv(path: str | os.PathLike[str], interpreter: Interpreter, *, clear
     >>> create_venv(".venv", find_interpreter("3.12", cache_dir)).python
     PosixPath('/abs/.venv/bin/python')
     """
-    from pathlib import Path
-
     interp = interpreter
-    base = interp.base_executable
-    if not base.is_absolute() or not base.exists():
-        raise InstallError(f"base interpreter {base} for {interp.path} does not exist",
+    base = interp.base_executable_str
+    if not os.path.isabs(base) or not os.path.exists(base):
+        raise InstallError(f"base interpreter {base} for {interp.path_str} does not exist",
                            hint="pick another interpreter with --python")
     if command is None:
-        command = f"ghostenv venv {os.path.abspath(path)} --python {interp.path}"
+        command = f"ghostenv venv {os.path.abspath(path)} --python {interp.path_str}"
     _root, new = write_venv(path, VenvSpec.of(interp), command=command, clear=clear,
                             prompt=prompt, system_site_packages=system_site_packages)
-    layout = layout_for(Path(path), interp)
+    layout = layout_for(path, interp)
     if new:
         from ghostenv import plugins
 
-        plugins.environment_created(layout.root, layout.python)
+        if plugins.plugins_declared():  # (Paths only when someone listens)
+            plugins.environment_created(layout.root, layout.python)
     return layout

@@ -19,7 +19,6 @@ import contextlib
 import marshal
 import os
 import time
-from pathlib import Path
 
 from ghostenv.errors import HashMismatchError, StoreError, WheelError
 from ghostenv.store.manifest import LinkIndex, ManifestFile, WheelManifest
@@ -29,6 +28,7 @@ from ghostenv.store.refs import environments, forget, installed_wheels, path_key
 TYPE_CHECKING = False  # typing costs milliseconds; type checkers treat this name as true
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator, Mapping
+    from pathlib import Path
     from typing import IO
 
 OBJECTS = "objects-v1"
@@ -70,6 +70,13 @@ class VerifyReport:
     paths: tuple[str, ...] = ()
 
 
+def _path(value: str | os.PathLike[str]) -> Path:
+    """A Path, importing pathlib only on the paths that use one (not the install path)."""
+    from pathlib import Path
+
+    return Path(value)
+
+
 def _fsync_dir(path: Path) -> None:
     with contextlib.suppress(OSError):
         fd = os.open(path, os.O_RDONLY)
@@ -83,14 +90,41 @@ class Store:
     """A content-addressed store rooted at ``root`` (created on first write)."""
 
     def __init__(self, root: Path) -> None:
-        self.root = Path(root)
-        self.objects = self.root / OBJECTS
-        self.exec_objects = self.root / EXEC_OBJECTS
-        # Plain strings for the per-file hot path (pathlib's `/` costs microseconds each).
-        self._objects_str = os.fspath(self.objects)
-        self._exec_str = os.fspath(self.exec_objects)
-        self.wheels = self.root / WHEELS
-        self.tmp = self.root / "tmp"
+        # Strings: the install path imports no pathlib (~4 ms with what it pulls in); the
+        # Path attributes below are made on first use, for everything else.
+        self.root_dir = os.fspath(root)
+        self.objects_dir = os.path.join(self.root_dir, OBJECTS)
+        self.exec_objects_dir = os.path.join(self.root_dir, EXEC_OBJECTS)
+        self.wheels_dir = os.path.join(self.root_dir, WHEELS)
+        self._objects_str = self.objects_dir
+        self._exec_str = self.exec_objects_dir
+
+    @property
+    def root(self) -> Path:
+        """The store's directory."""
+        from pathlib import Path
+
+        return Path(self.root_dir)
+
+    @property
+    def objects(self) -> Path:
+        """The tree of plain objects."""
+        return self.root / OBJECTS
+
+    @property
+    def exec_objects(self) -> Path:
+        """The tree of executable objects (mode 0555)."""
+        return self.root / EXEC_OBJECTS
+
+    @property
+    def wheels(self) -> Path:
+        """Where manifests and link indexes are kept."""
+        return self.root / WHEELS
+
+    @property
+    def tmp(self) -> Path:
+        """Temp files of writers (same filesystem as the objects)."""
+        return self.root / "tmp"
 
     # -- objects -----------------------------------------------------------------
 
@@ -154,7 +188,7 @@ class Store:
         import tempfile  # imports random, hashlib...: only paid when writing
 
         fd, name = tempfile.mkstemp(dir=self.tmp, prefix="obj-")
-        return os.fdopen(fd, "wb"), Path(name)
+        return os.fdopen(fd, "wb"), _path(name)
 
     def put_stream(self, chunks: Iterable[bytes], *, expected_sha256: str | None = None,
                    label: str = "<stream>", batch: list[tuple[Path, str, bool]] | None = None,
@@ -229,7 +263,7 @@ class Store:
 
     def _commit(self, temp: Path, sha256: str, *, sync_dir: bool = True,
                 executable: bool = False) -> None:
-        final = Path(self.exec_object_path(sha256)) if executable else self.object_path(sha256)
+        final = _path(self.exec_object_path(sha256)) if executable else self.object_path(sha256)
         if final.exists():
             return
         final.parent.mkdir(parents=True, exist_ok=True)
@@ -251,7 +285,7 @@ class Store:
         The marshal format version is part of the name: another Python line
         that writes marshal differently keeps an index of its own.
         """
-        return f"{self.wheels}/{wheel_sha256[:2]}/{wheel_sha256}.idx{marshal.version}"
+        return f"{self.wheels_dir}/{wheel_sha256[:2]}/{wheel_sha256}.idx{marshal.version}"
 
     def get_link_index(self, wheel_sha256: str) -> LinkIndex | None:
         """The wheel's :class:`LinkIndex`, compiled from its manifest (and kept) if need be.
@@ -323,7 +357,7 @@ class Store:
         (:class:`HashMismatchError`), then its entries are validated (paths,
         RECORD hashes; :class:`WheelError`) while being written as objects.
         """
-        wheel = Path(wheel)
+        wheel = _path(wheel)
         name = filename or wheel.name
         wheel_sha = file_sha256(wheel)
         if expected_sha256 is not None and wheel_sha != expected_sha256.lower():
@@ -376,7 +410,7 @@ class Store:
 
     def add_downloaded(self, wheel: Path, wheel_sha256: str, filename: str) -> WheelManifest:
         """Unpack a wheel whose sha256 the caller computed (and checked) while downloading it."""
-        return self._unpack(Path(wheel), wheel_sha256.lower(), filename)
+        return self._unpack(_path(wheel), wheel_sha256.lower(), filename)
 
     def add_wheel_stream(self, chunks: Iterable[bytes], filename: str, *,
                          expected_sha256: str | None = None) -> WheelManifest:
@@ -440,25 +474,26 @@ class Store:
         live = sum(1 for env in environments(self.root) if env.alive)
         return StoreInfo(objects=count, bytes=total, wheels=wheels, environments=live)
 
-    def track(self, env: Path, wheel_sha256s: Iterable[str], *, replace: bool = False,
+    def track(self, env: str | os.PathLike[str], wheel_sha256s: Iterable[str], *,
+              replace: bool = False,
               installed: Mapping[str, str] | None = None) -> None:
         """Record that environment ``env`` uses these stored wheels (for :meth:`prune`).
 
         ``installed`` maps normalized names to the wheel each was installed from.
         """
-        track(self.root, env, wheel_sha256s, replace=replace, installed=installed)
+        track(self.root_dir, env, wheel_sha256s, replace=replace, installed=installed)
 
     @contextlib.contextmanager
-    def lock_environment(self, env: Path) -> Iterator[None]:
+    def lock_environment(self, env: str | os.PathLike[str]) -> Iterator[None]:
         """Hold the cross-process lock of one environment (``locks/env-<hash of path>.lock``).
 
         The same file and ``flock`` that ``ghostenv sync`` takes (``filelock``
         uses ``flock`` on POSIX too), so installs and syncs of one environment
         never interleave their removals and links.
         """
-        locks = self.root / "locks"
-        locks.mkdir(parents=True, exist_ok=True)
-        path = locks / f"env-{path_key(env)}.lock"
+        locks = os.path.join(self.root_dir, "locks")
+        os.makedirs(locks, exist_ok=True)
+        path = os.path.join(locks, f"env-{path_key(env)}.lock")
         if os.name != "posix":  # pragma: no cover - Windows
             from filelock import FileLock
 
@@ -474,9 +509,9 @@ class Store:
         finally:
             os.close(fd)  # closing releases the lock
 
-    def installed_wheels(self, env: Path) -> dict[str, str]:
+    def installed_wheels(self, env: str | os.PathLike[str]) -> dict[str, str]:
         """What :meth:`track` recorded as ``installed`` for ``env``."""
-        return installed_wheels(self.root, env)
+        return installed_wheels(self.root_dir, env)
 
     def prune(self, *, keep: Iterable[str] = ()) -> PruneReport:
         """Remove wheels no live environment uses (nor ``keep``), then unreferenced objects.

@@ -10,15 +10,16 @@ Records are replaced atomically, so a crash leaves the old or the new one.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
-from pathlib import Path
 
+from ghostenv.store import jsonlite
 from ghostenv.store.record import record
 
 TYPE_CHECKING = False  # typing costs milliseconds; type checkers treat this name as true
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator, Mapping
+    from pathlib import Path
+    from typing import Any
 
 ENVS = "envs-v1"
 
@@ -51,19 +52,28 @@ class EnvRecord:
         return (self.path / "pyvenv.cfg").exists() or self.path.is_dir()
 
 
-def _record_path(root: Path, env: Path) -> Path:
-    return root / ENVS / f"{path_key(env)}.json"
+def _record_path(root: str | os.PathLike[str], env: str) -> str:
+    return os.path.join(os.fspath(root), ENVS, f"{path_key(env)}.json")
 
 
-def _old_record_path(root: Path, env: Path) -> Path:
+def _old_record_path(root: str | os.PathLike[str], env: str) -> str:
     """Where records were kept before they were named by :func:`path_key` (a digest)."""
     import hashlib
 
-    return root / ENVS / f"{hashlib.sha256(os.fsencode(env)).hexdigest()[:32]}.json"
+    digest = hashlib.sha256(os.fsencode(env)).hexdigest()[:32]
+    return os.path.join(os.fspath(root), ENVS, f"{digest}.json")
 
 
-def track(root: Path, env: Path, wheels: Iterable[str], *, replace: bool = False,
-          installed: Mapping[str, str] | None = None) -> EnvRecord:
+def _read(path: str) -> dict[str, Any]:
+    with open(path, encoding="utf-8") as handle:
+        doc = jsonlite.loads(handle.read())
+    if not isinstance(doc, dict):
+        raise ValueError(f"{path}: not an environment record")
+    return doc
+
+
+def track(root: str | os.PathLike[str], env: str | os.PathLike[str], wheels: Iterable[str], *,
+          replace: bool = False, installed: Mapping[str, str] | None = None) -> None:
     """Record that ``env`` uses ``wheels`` (added to what it used, or replacing it).
 
     ``installed`` (normalized name -> wheel sha256) is kept beside, so the next
@@ -74,10 +84,10 @@ def track(root: Path, env: Path, wheels: Iterable[str], *, replace: bool = False
     """
     import fcntl
 
-    env = Path(os.path.abspath(env))
-    path = _record_path(root, env)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    lock_fd = os.open(path.with_suffix(".lock"), os.O_RDWR | os.O_CREAT, 0o644)
+    env_path = os.path.abspath(env)
+    path = _record_path(root, env_path)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    lock_fd = os.open(path[: -len(".json")] + ".lock", os.O_RDWR | os.O_CREAT, 0o644)
     try:
         fcntl.flock(lock_fd, fcntl.LOCK_EX)
         current: set[str] = set()
@@ -85,62 +95,69 @@ def track(root: Path, env: Path, wheels: Iterable[str], *, replace: bool = False
         old = None
         if not replace:
             with contextlib.suppress(FileNotFoundError, ValueError, KeyError, TypeError):
-                if not path.exists():
-                    old = _old_record_path(root, env)
-                doc = json.loads((old or path).read_text("utf-8"))
+                if not os.path.exists(path):
+                    old = _old_record_path(root, env_path)
+                doc = _read(old or path)
                 current = set(doc["wheels"])
                 names = dict(doc.get("installed") or {})
         if installed is not None:
             names.update(installed)
-        record = EnvRecord(env, frozenset(current | set(wheels)))
-        name = str(path.parent / f".tmp-{os.getpid()}-{path.name}")
-        fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump({"path": str(env), "wheels": sorted(record.wheels),
-                       "installed": dict(sorted(names.items()))}, handle)
-        os.replace(name, path)
+        temp = os.path.join(os.path.dirname(path), f".tmp-{os.getpid()}-{os.path.basename(path)}")
+        text = jsonlite.dumps({"installed": names, "path": env_path,
+                               "wheels": sorted(current | set(wheels))})
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        try:
+            os.write(fd, text.encode("utf-8"))
+        finally:
+            os.close(fd)
+        os.replace(temp, path)
         if old is not None:
-            old.unlink(missing_ok=True)
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(old)
     finally:
         os.close(lock_fd)  # closing releases the lock
-    return record
 
 
-def installed_wheels(root: Path, env: Path) -> dict[str, str]:
+def installed_wheels(root: str | os.PathLike[str], env: str | os.PathLike[str]) -> dict[str, str]:
     """Normalized name -> sha256 of the wheel ghostenv last installed it from, in ``env``."""
-    env = Path(os.path.abspath(env))
-    for path in (_record_path(root, env), None):
+    env_path = os.path.abspath(env)
+    for path in (_record_path(root, env_path), None):
         try:
-            with open(path or _old_record_path(root, env), encoding="utf-8") as handle:
-                doc = json.load(handle)
-            return dict(doc.get("installed") or {})
+            doc = _read(path or _old_record_path(root, env_path))
         except FileNotFoundError:
             continue
-        except (OSError, ValueError, TypeError, AttributeError):
+        except (OSError, ValueError):
+            return {}
+        try:
+            return dict(doc.get("installed") or {})
+        except (TypeError, ValueError):
             return {}
     return {}
 
 
-def environments(root: Path) -> Iterator[EnvRecord]:
+def environments(root: str | os.PathLike[str]) -> Iterator[EnvRecord]:
     """Every readable environment record, one per environment.
 
     An environment tracked both before and after records were named by
     :func:`path_key` has two files; their wheels are merged.
     """
-    directory = root / ENVS
+    from pathlib import Path
+
+    directory = Path(root) / ENVS
     if not directory.is_dir():
         return
     found: dict[str, set[str]] = {}
     for path in sorted(directory.glob("*.json")):
         with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
-            doc = json.loads(path.read_text("utf-8"))
+            doc = _read(str(path))
             found.setdefault(str(doc["path"]), set()).update(doc["wheels"])
     for env, wheels in found.items():
         yield EnvRecord(Path(env), frozenset(wheels))
 
 
-def forget(root: Path, env: Path) -> None:
+def forget(root: str | os.PathLike[str], env: str | os.PathLike[str]) -> None:
     """Drop the record of ``env`` (it was deleted on purpose)."""
-    env = Path(os.path.abspath(env))
-    _record_path(root, env).unlink(missing_ok=True)
-    _old_record_path(root, env).unlink(missing_ok=True)
+    env_path = os.path.abspath(env)
+    for path in (_record_path(root, env_path), _old_record_path(root, env_path)):
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)

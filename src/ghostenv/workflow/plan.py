@@ -20,13 +20,13 @@ from __future__ import annotations
 import enum
 import os
 import time
-from pathlib import Path
 
 from ghostenv.store.record import record, replace
 
 TYPE_CHECKING = False  # typing costs milliseconds; type checkers treat this name as true
 if TYPE_CHECKING:
     from collections.abc import Callable, Collection, Mapping, Sequence
+    from pathlib import Path
     from typing import Any
 
     from ghostenv.materialize.link import Linker
@@ -175,7 +175,7 @@ class PlanReport:
 def installed_dists(layout: VenvLayout) -> dict[str, Installed]:
     """``normalized name -> Installed`` for every ``.dist-info`` in the environment."""
     found: dict[str, Installed] = {}
-    for site in dict.fromkeys((layout.purelib, layout.platlib)):
+    for site in dict.fromkeys((layout.purelib_str, layout.platlib_str)):
         try:
             entries = os.scandir(site)
         except (FileNotFoundError, NotADirectoryError):
@@ -187,6 +187,8 @@ def installed_dists(layout: VenvLayout) -> dict[str, Installed]:
                 name, _, version = entry.name[: -len(".dist-info")].partition("-")
                 if not os.path.isfile(os.path.join(entry.path, "RECORD")):
                     version = ""  # RECORD is written last: an interrupted install, redo it
+                from pathlib import Path  # (only for an environment that has something)
+
                 found[normalize(name)] = Installed(name, version, Path(entry.path))
     return found
 
@@ -245,7 +247,7 @@ def plan_install(
     from ghostenv.store.cas import file_sha256
 
     have = installed_dists(layout)
-    recorded = store.installed_wheels(layout.root) if have else {}
+    recorded = store.installed_wheels(layout.root_str) if have else {}
     forced = {normalize(n) for n in reinstall} if not isinstance(reinstall, bool) else set()
     keep_names = {normalize(k) for k in keep}
     steps: list[Step] = []
@@ -293,7 +295,8 @@ def make_linker(store: Store, link_mode: Any = None,
     from ghostenv.materialize.link import Linker
 
     # a string may name a built-in mode or a plugin's: the Linker sorts that out
-    return Linker(link_mode, on_fallback, memo=store.root / "linkmodes-v1.json")
+    return Linker(link_mode, on_fallback,
+                  memo=os.path.join(store.root_dir, "linkmodes-v1.json"))
 
 
 def apply_plan(
@@ -328,11 +331,11 @@ def apply_plan(
         return report
 
     start = time.perf_counter()
-    from ghostenv.materialize.uninstall import uninstall
-
     for step in plan.of(Action.REMOVE, Action.REINSTALL):
         assert step.installed is not None
         if step.installed.version:
+            from ghostenv.materialize.uninstall import uninstall
+
             uninstall(step.installed.dist_info, env_root=layout.root)
         elif step.action is Action.REMOVE:  # no RECORD to go by: at least forget the dist
             import shutil
@@ -368,7 +371,7 @@ def apply_plan(
                      if s.wanted is not None and s.wanted.sha256}
         used += list(unchanged.values())
         installed = {**unchanged, **installed}
-    store.track(layout.root, used, replace=exact, installed=installed)
+    store.track(layout.root_str, used, replace=exact, installed=installed)
     report.fallbacks = list(linker.fallbacks)
     report.install_ms = (time.perf_counter() - start) * 1000 - (
         report.download_ms if failed else 0.0)
@@ -396,16 +399,16 @@ def _link_all(steps: Sequence[Step], manifests: Mapping[str, LinkIndex],
     """Install every step's wheel in one go; returns steps whose objects were missing."""
     from ghostenv.materialize.install import Job, install_many
 
-    scheme = {"purelib": str(layout.purelib), "platlib": str(layout.platlib),
-              "scripts": str(layout.scripts), "data": str(layout.root)}
-    include = f"{layout.root}/include/site/python{layout.interpreter.python_version}"
+    scheme = {"purelib": layout.purelib_str, "platlib": layout.platlib_str,
+              "scripts": layout.scripts_str, "data": layout.root_str}
+    include = f"{layout.root_str}/include/site/python{layout.interpreter.python_version}"
     jobs = []
     for step in steps:
         index = manifests[step.name]
         assert step.wanted is not None
         jobs.append(Job(index, {**scheme, "headers": f"{include}/{index.name}"},
                         requested=step.wanted.requested, direct_url=step.wanted.direct_url))
-    results = install_many(jobs, store, interpreter=str(layout.python), linker=linker,
+    results = install_many(jobs, store, interpreter=layout.python_str, linker=linker,
                            workers=WORKERS)
     failed: list[tuple[Step, Exception]] = []
     for step, result in zip(steps, results, strict=True):
