@@ -157,9 +157,12 @@ def _pick_newest(named: list[tuple[str, bool]]) -> set[str]:
     text are read again.
     """
     names = [f for f, yanked in named if not yanked]
-    # _version_of, inlined for wheels (most names): no call per name
-    split = [f.split("-", 2) for f in names if f.endswith(".whl")]
-    texts = {p[1] for p in split if len(p) == 3 and p[2].count("-") >= 2}
+    # _version_of, inlined for wheels (most names): a wheel name with four dashes or
+    # more has a version between its first two; the files of one version share that
+    # prefix, so it is cut once per file and split once per version
+    wheels = [f for f in names if f.endswith(".whl")]
+    prefixes = {f[:f.find("-", f.find("-") + 1)] for f in wheels if f.count("-") >= 4}
+    texts = {p[p.find("-") + 1:] for p in prefixes}
     texts.update(_version_of(f) or "" for f in names if not f.endswith(".whl"))
     texts.discard("")  # not a version (and never a valid one)
     chosen = _newest_texts(texts)
