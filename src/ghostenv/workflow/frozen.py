@@ -1,31 +1,36 @@
-"""``ghostenv sync --frozen`` without packaging: lock -> wheels -> install engine.
+"""A stale ``ghostenv sync`` (or ``run``) without packaging: lock -> wheels -> install engine.
 
-A frozen sync into a fresh environment from a warm store is mostly linking
-(~40 ms for the web workload); the full path spends more than that again
-importing packaging, the lock and project models (~35 dataclasses) and
+A sync into a fresh environment from a warm store is mostly linking; the full
+path spent as long again importing packaging, the lock and project models and
 argparse before the first link. This module does the same job with the
-standard library and the install engine only:
+standard library and the install engine, for ``--frozen`` and for a lock that
+:mod:`ghostenv.lock.current` vouches satisfies pyproject.toml:
 
-* pyproject.toml and uv.lock are read as plain dicts (uv's layout through
-  :mod:`ghostenv.lock.fast_toml`, anything else through ``tomllib``);
-* packages are selected the way :func:`ghostenv.lock.export.select_packages`
-  does -- the project's dependencies, the default ``dev`` group unless
-  ``--no-dev``/``--no-default-groups``, ``--group``/``--all-groups``,
-  ``--extra``/``--all-extras`` -- following only the edges whose marker holds
-  for the interpreter (:mod:`ghostenv.lock.fast_markers`), which reaches the
-  same packages as evaluating the disjunction over paths;
-* the interpreter comes from the probe cache (its marker environment and its
-  wheel tags were recorded when it was first probed), and each package's best
-  wheel is picked by that tag order, as :func:`ghostenv.workflow.sources.choose_wheel`;
-* :func:`ghostenv.workflow.plan.install_wanted` links (or downloads) them, and
-  the gate record is written so the next sync is the no-op fast path.
+* pyproject.toml and uv.lock are read as plain dicts by a line scan
+  (:mod:`ghostenv.lock.scan`; else the fast TOML subset, else ``tomllib``);
+* packages are selected as :func:`ghostenv.lock.export.select_packages` does
+  (:mod:`ghostenv.workflow.frozen_select`): the project's dependencies, its
+  default groups (``[tool.uv] default-groups``, ``dev`` unless said otherwise),
+  ``--group``/``--all-groups``/``--extra``/``--all-extras``, minus ``--no-dev``
+  (uv's ``--no-group dev``) -- following only the edges whose marker holds for
+  the interpreter (:mod:`ghostenv.lock.fast_markers`);
+* the interpreter comes from the probe cache (:mod:`ghostenv.workflow.frozen_python`:
+  its marker environment and wheel tags were recorded when it was probed), and
+  each package's best wheel is picked by that tag order; a project with a build
+  system brings its editable wheel from the build cache
+  (:mod:`ghostenv.workflow.frozen_editable`);
+* the install engine (:mod:`ghostenv.workflow.plan`) links (or downloads) them
+  under the environment's lock, and the gate record is written so the next
+  sync is the no-op fast path.
 
 :func:`sync` returns None -- before anything is touched -- whenever the job
-needs more than that: a project to build (editable install), an sdist, a
-git/path/directory/URL source without a wheel, a workspace, conflict markers,
-an uncached interpreter request, a marker outside the supported subset,
-plugins installed, or anything that looks unusual. The caller then runs the
-full path, which gives the answer (or the error) it always gave.
+needs more: a build (an sdist, a git/path/directory source, an editable wheel
+not built for this configuration yet), a workspace, conflict markers, an
+interpreter request without a remembered answer, a marker outside the
+supported subset, plugins installed, or anything that looks unusual. The
+caller then runs the full path, which gives the answer (or the error) it
+always gave. ``tests/workflow/test_frozen_sync.py`` compares the two paths'
+environments file by file.
 """
 
 from __future__ import annotations
@@ -110,10 +115,10 @@ class _Job:
         self.interpreter = interpreter
         self.wanted = wanted
         self.packages = packages
+        """wheel file name -> its lock package (sizes for the download display)"""
         self.built = built
         self.marks: list[tuple[str, float]] = []
         """(phase, perf_counter at its end), printed under ``GHOSTENV_TIMINGS=1``"""
-        """wheel file name -> its lock package (sizes for the download display)"""
 
 
 def _read_toml(path: str, *, lock: bool = False) -> dict[str, Any]:
