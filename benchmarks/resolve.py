@@ -10,7 +10,7 @@ Fair in both directions: each provider keeps the registry's requirement text
 and parses a candidate's requirements when they are asked for (resolvelib into
 SpecifierSets, ghostenv into version sets), so both parse exactly what they
 examine; ghostenv's memo tables (parses, version-set operations) are cleared
-before every repeat, so each timing is a cold solve, like resolvelib's. The
+before every solve, so each timing is of cold solves, like resolvelib's. The
 repeats of the two run interleaved (alternating which goes first) after one
 untimed warm-up run each, with a garbage collection before every timed sample
 (a sample of a millisecond case solves it repeatedly for ~20 ms, the same number
