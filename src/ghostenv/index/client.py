@@ -27,8 +27,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 
-import httpx
-
 from ghostenv.errors import NetworkError
 from ghostenv.index.cache import CachedPage, HttpCache, max_age_of
 from ghostenv.index.html import Pick, parse_html
@@ -42,9 +40,10 @@ from ghostenv.index.models import (
 )
 from ghostenv.index.probe import MetadataProbe
 from ghostenv.index.sdist import local_metadata, sdist_metadata
-from ghostenv.index.transport import make_transport
 
 if TYPE_CHECKING:
+    import httpx
+
     from ghostenv.wheel.metadata import CoreMetadata
 
 def _absent_sniffio_fails_fast() -> None:
@@ -143,6 +142,11 @@ class IndexClient(MetadataProbe):
         """The HTTP client, made at the first request: an --offline run (or one served
         from the cache) never loads the CA bundle (~20-50 ms) nor builds the pool."""
         if self._http is None:
+            # httpx (with httpcore, h11, anyio: ~0.1 s to import) only when going online
+            import httpx
+
+            from ghostenv.index.transport import make_transport
+
             limits = httpx.Limits(max_connections=self._concurrency,
                                   max_keepalive_connections=self._concurrency)
             self._http = httpx.AsyncClient(
@@ -183,6 +187,8 @@ class IndexClient(MetadataProbe):
 
     def _auth(self, url: str) -> tuple[str, httpx.Auth | None]:
         """Split credentials off ``url``; fall back to ~/.netrc for its host."""
+        import httpx
+
         parts = urlsplit(url)
         if parts.username:
             host = parts.hostname or ""
@@ -199,6 +205,8 @@ class IndexClient(MetadataProbe):
     async def _get(self, url: str, headers: dict[str, str] | None = None,
                    *, ok: tuple[int, ...] = (200,)) -> httpx.Response:
         """GET with retries; returns responses whose status is in ``ok`` or 304/404."""
+        import httpx
+
         if self.offline:
             raise NetworkError(f"{redact(url)} is not in the cache and the network is off",
                                hint="run again without --offline")
