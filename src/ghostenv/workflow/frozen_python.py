@@ -79,15 +79,13 @@ def _remembered(request: str | None, cache_dir: str) -> Interpreter:
 def _probed(path: str, cache_dir: str) -> Interpreter:
     """The interpreter at ``path`` from the probe cache (a miss probes it, as the full
     path would); too old or unusable: fall back."""
-    from pathlib import Path
-
     from ghostenv.discover.interpreter import MIN_SUPPORTED, Interpreter
     from ghostenv.discover.probe import ProbeFailed, probe_cached
 
     if not os.path.exists(path):
         raise Fallback
     try:
-        data, _cached = probe_cached(path, Path(cache_dir))
+        data, _cached = probe_cached(path, cache_dir)
     except ProbeFailed as exc:
         raise Fallback from exc
     interp = Interpreter.from_probe(path, data, source="path")
