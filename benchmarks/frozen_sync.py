@@ -12,8 +12,18 @@ with a cache of its own. Every ghostenv tree is byte-compiled first and run
 without PYTHONDONTWRITEBYTECODE, as installed ghostenv runs. Finally one run with
 ``GHOSTENV_TIMINGS=1`` prints the fast path's phases.
 
+How ghostenv is started: as users start it, by its console script -- the file pip
+writes for ``[project.scripts] ghostenv = "ghostenv.entry:main"`` (shebang, ``import
+sys``, ``from ghostenv.entry import main``; pip 26's template imports no ``re``). For
+this tree that is the installed ``ghostenv`` next to this interpreter (the dev
+environment's editable install: one path entry from a .pth file, no import hook)
+when there is one; for ``--baseline`` (and otherwise) a copy of pip's template in the
+scratch directory; each run with ``PYTHONPATH=<tree>/src`` so it imports that tree.
+``python -m ghostenv`` costs ~4 ms more (runpy and importlib.util); ``--module``
+times that instead. uv's command is the same either way.
+
     python benchmarks/frozen_sync.py [--runs 11] [--python 3.12] [--workloads web data]
-                                     [--baseline 171d700]
+                                     [--baseline 171d700] [--module]
 """
 
 from __future__ import annotations
@@ -78,7 +88,31 @@ def _tree(rev: str | None, scratch: Path) -> Path:
     return src
 
 
-def bench(name: str, runs: int, python: str, baseline: str | None, scratch: Path) -> None:
+#: What pip (26) writes for a console script entry point (PipScriptMaker.script_template).
+_SCRIPT = """#!{python}
+import sys
+from ghostenv.entry import main
+if __name__ == '__main__':
+    sys.argv[0] = sys.argv[0].removesuffix('.exe')
+    sys.exit(main())
+"""
+
+
+def _launcher(rev: str | None, scratch: Path, module: bool) -> list[str]:
+    """The command that starts ghostenv: its console script, or ``python -m ghostenv``."""
+    if module:
+        return [sys.executable, "-m", "ghostenv"]
+    installed = Path(sys.executable).parent / "ghostenv"
+    if rev is None and installed.is_file() and "ghostenv.entry" in installed.read_text():
+        return [str(installed)]
+    script = scratch / f"ghostenv-script-{rev or 'head'}"
+    script.write_text(_SCRIPT.format(python=sys.executable))
+    script.chmod(0o755)
+    return [str(script)]
+
+
+def bench(name: str, runs: int, python: str, baseline: str | None, scratch: Path, *,
+          module: bool = False) -> None:
     from ghostenv.discover import find_interpreter
 
     project = scratch / name
@@ -95,7 +129,7 @@ def bench(name: str, runs: int, python: str, baseline: str | None, scratch: Path
     for label, rev in trees:
         src = _tree(rev, scratch)
         cache = scratch / f"cache-{rev or 'head'}"
-        contenders[label] = ([sys.executable, "-m", "ghostenv", *args],
+        contenders[label] = ([*_launcher(rev, scratch, module), *args],
                              _env(src, cache, uv_cache))
     contenders["uv sync --frozen"] = ([uv, "-q", *args], _env(None, scratch / "cache", uv_cache))
     for cmd, env in contenders.values():  # fill every cache once
@@ -132,10 +166,12 @@ def main() -> int:
     parser.add_argument("--workloads", nargs="+", default=["web", "data"])
     parser.add_argument("--baseline", default=None, metavar="REV",
                         help="also time ghostenv at this git revision")
+    parser.add_argument("--module", action="store_true",
+                        help="start ghostenv as `python -m ghostenv`, not by its console script")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="ghostenv-frozen-bench-") as tmp:
         for name in args.workloads:
-            bench(name, args.runs, args.python, args.baseline, Path(tmp))
+            bench(name, args.runs, args.python, args.baseline, Path(tmp), module=args.module)
     return 0
 
 
