@@ -87,6 +87,9 @@ def test_same_packages_and_wheels_as_the_full_path(path: Path) -> None:
                         continue  # the full path decides (an sdist, a source tree, an error)
                     assert full is not None, package.name
                     assert not full.sdist, package.name
+                    quick = frozen_select.wheel(packages[index], rank,
+                                                frozen_select.platforms(rank))
+                    assert quick == fast, package.name
                     assert (fast.name, fast.version, fast.filename, fast.url, fast.sha256) == (
                         full.name, full.version, full.filename, full.url, full.sha256)
                     compared += 1

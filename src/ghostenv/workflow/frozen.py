@@ -41,7 +41,7 @@ import time
 
 from ghostenv.workflow.frozen_python import CHOICE_TTL, choose
 from ghostenv.workflow.frozen_python import Fallback as _Fallback
-from ghostenv.workflow.frozen_select import select, size, wheel
+from ghostenv.workflow.frozen_select import platforms, select, size, wheel
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -204,7 +204,8 @@ def _prepare(project: str, env_dir: str, selection: Selection, cache_dir: str) -
                      all_groups=all_groups,
                      all_extras=selection.all_extras)
     rank = {tag: i for i, tag in enumerate(tags)}
-    wanted = [wheel(packages[i], rank) for i in chosen]
+    plats = platforms(rank)
+    wanted = [wheel(packages[i], rank, plats) for i in chosen]
     sizes = {w.filename: packages[i] for i, w in zip(chosen, wanted, strict=True)}
     built: tuple[str, ...] = ()
     if not virtual and not selection.no_install_project:  # installed editable: a cached build

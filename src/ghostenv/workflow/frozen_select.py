@@ -111,9 +111,19 @@ def _target(dep: dict[str, Any], packages: list[dict[str, Any]],
     return found[0]
 
 
-def wheel(package: dict[str, Any], rank: dict[str, int]) -> Wanted:
+def platforms(rank: dict[str, int]) -> frozenset[str]:
+    """The platform parts of the interpreter's tags (for :func:`wheel`'s quick rejection)."""
+    return frozenset(tag.rpartition("-")[2] for tag in rank)
+
+
+def wheel(package: dict[str, Any], rank: dict[str, int],
+          plats: frozenset[str] | None = None) -> Wanted:
     """The package's wheel whose best tag ranks highest (first wins a tie), as
-    :func:`ghostenv.workflow.sources.choose_wheel`; no wheel fits: fall back (a build)."""
+    :func:`ghostenv.workflow.sources.choose_wheel`; no wheel fits: fall back (a build).
+
+    ``plats``: :func:`platforms` of ``rank``; a wheel none of whose platform tags is
+    among them is skipped before its tags are spelled out (charset-normalizer locks
+    171 wheels, of which a handful fit)."""
     from ghostenv.lock.scan import artifact
     from ghostenv.workflow.plan import Wanted
 
@@ -121,22 +131,30 @@ def wheel(package: dict[str, Any], rank: dict[str, int]) -> Wanted:
     if "registry" not in source and "url" not in source:
         raise Fallback  # git, path, directory, editable: built from source
     version = package["version"]
-    best: tuple[int, dict[str, Any], str] | None = None
+    best: tuple[int, dict[str, Any] | str, str] | None = None
     for entry in package.get("wheels", []):
-        table = artifact(entry) if isinstance(entry, str) else entry  # raw from lock.scan
-        url = table.get("url")
-        if not isinstance(url, str) or "filename" in table or "path" in table:
-            raise Fallback
+        table: dict[str, Any] | None = None
+        end = entry.find('"', 13) if isinstance(entry, str) else -1
+        if end > 0 and entry.startswith('    { url = "') and entry.startswith('", hash = "', end):
+            url = entry[13:end]  # the usual registry line (raw from lock.scan): read if chosen
+        else:
+            table = artifact(entry) if isinstance(entry, str) else entry
+            url = table.get("url")
+            if not isinstance(url, str) or "filename" in table or "path" in table:
+                raise Fallback
         filename = url.split("?", 1)[0].rsplit("/", 1)[-1]
         parts = filename[:-4].split("-") if filename.endswith(".whl") else []
         if len(parts) not in (5, 6) or parts[1] != version:
             raise Fallback  # the full path validates (or rejects) the name
+        if plats is not None and not any(p in plats for p in parts[-1].split(".")):
+            continue
         score = min((rank[tag] for tag in _wheel_tags(parts) if tag in rank), default=None)
         if score is not None and (best is None or score < best[0]):
-            best = (score, table, filename)
+            best = (score, entry if table is None else table, filename)
     if best is None:
         raise Fallback  # an sdist to build, or the full path's error
-    _score, table, filename = best
+    _score, found, filename = best
+    table = artifact(found) if isinstance(found, str) else found
     digest = table.get("hash") or ""
     sha256 = digest[7:].lower() if digest.startswith("sha256:") else None
     return Wanted(package["name"], version, filename, url=table["url"], sha256=sha256,
