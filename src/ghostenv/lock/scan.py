@@ -233,14 +233,20 @@ def _scan(lines: list[str]) -> dict[str, Any]:
 def scan_simple(text: str) -> dict[str, Any] | None:
     """A small, common TOML shape (a hand-written pyproject.toml) as tomllib reads it, or
     None: ``[table]``/``[[array]]`` headers of bare keys, ``key = value`` lines with bare
-    keys, basic strings, integers, booleans, inline tables and arrays (one line, or one
-    element per line), and whole-line comments. Anything else is left to tomllib."""
-    if "\\" in text or "\r" in text or '"""' in text or "'''" in text:
-        return None
+    keys, basic strings without escapes, literal strings, integers, booleans, inline
+    tables and arrays (on one line, or a multi-line array of one-line values), spaces
+    and tabs around them, whole-line and trailing comments. Anything else is left to
+    tomllib (the caller's next step), so a file is never read differently."""
+    if "\\" in text or "\r" in text or '"""' in text or "'''" in text or any(
+            char in text for char in _CONTROL):
+        return None  # (control characters: tomllib refuses them anywhere but as \t, \n)
     try:
         return _scan_simple(text.split("\n"))
     except (_Off, ValueError, IndexError):
         return None
+
+
+_CONTROL = tuple(chr(c) for c in (*range(9), *range(11, 32), 127))
 
 
 def _bare(key: str) -> str:
@@ -249,13 +255,75 @@ def _bare(key: str) -> str:
     return key
 
 
+def _skip(line: str, i: int) -> int:
+    """The index of the first character at or after ``i`` that is not a space or tab."""
+    n = len(line)
+    while i < n and line[i] in " \t":
+        i += 1
+    return i
+
+
+def _tail(line: str, i: int) -> None:
+    """Nothing but blanks and a comment may follow a value."""
+    i = _skip(line, i)
+    if i < len(line) and line[i] != "#":
+        raise _Off
+
+
+def _loose(line: str, i: int) -> tuple[Any, int]:
+    """The value at ``line[i]`` (blanks before it skipped) in the spellings people write."""
+    i = _skip(line, i)
+    char = line[i:i + 1]
+    if char == "'":
+        end = line.find("'", i + 1)
+        if end < 0:
+            raise _Off
+        return line[i + 1:end], end + 1
+    if char == "{":
+        table: dict[str, Any] = {}
+        i = _skip(line, i + 1)
+        if line.startswith("}", i):
+            return table, i + 1
+        while True:
+            sep = line.find("=", i)
+            if sep < 0:
+                raise _Off
+            key = _bare(line[i:sep].rstrip(" \t"))
+            if key in table:
+                raise _Off
+            table[key], i = _loose(line, sep + 1)
+            i = _skip(line, i)
+            if line.startswith(",", i):
+                i = _skip(line, i + 1)
+            elif line.startswith("}", i):
+                return table, i + 1
+            else:
+                raise _Off
+    if char == "[":
+        items: list[Any] = []
+        i = _skip(line, i + 1)
+        while not line.startswith("]", i):
+            item, i = _loose(line, i)
+            items.append(item)
+            i = _skip(line, i)
+            if line.startswith(",", i):
+                i = _skip(line, i + 1)
+            elif not line.startswith("]", i):
+                raise _Off
+        return items, i + 1
+    if char == '"':
+        return _string(line, i)
+    return _value(line, i)
+
+
 def _scan_simple(lines: list[str]) -> dict[str, Any]:
     root: dict[str, Any] = {}
     table = root
     defined: set[tuple[str, ...]] = set()
+    static: set[int] = set()  # ids of tables and arrays given as values: no header extends them
     i, n = 0, len(lines)
     while i < n:
-        line = lines[i].strip()
+        line = lines[i].strip(" \t")
         i += 1
         if not line or line[0] == "#":
             continue
@@ -268,6 +336,8 @@ def _scan_simple(lines: list[str]) -> dict[str, Any]:
             table = root
             for part in path[:-1]:
                 child = table.setdefault(part, {})
+                if id(child) in static:
+                    raise _Off
                 if isinstance(child, list):
                     child = child[-1]
                 if not isinstance(child, dict):
@@ -275,40 +345,50 @@ def _scan_simple(lines: list[str]) -> dict[str, Any]:
                 table = child
             if array:
                 items = table.setdefault(path[-1], [])
-                if not isinstance(items, list):
+                if not isinstance(items, list) or id(items) in static:
                     raise _Off
                 items.append({})
                 table = items[-1]
             else:
-                if path in defined or not isinstance(table.get(path[-1], {}), dict):
+                if (path in defined or not isinstance(table.get(path[-1], {}), dict)
+                        or id(table.get(path[-1])) in static):
                     raise _Off
                 defined.add(path)
                 table = table.setdefault(path[-1], {})
             continue
-        sep = line.find(" = ")
+        sep = line.find("=")
         if sep <= 0:
             raise _Off
-        key, raw = _bare(line[:sep]), line[sep + 3:]
+        key, raw = _bare(line[:sep].rstrip(" \t")), line[sep + 1:].lstrip(" \t")
         if key in table:
             raise _Off
-        if raw == "[":
-            items = []
+        if raw.startswith("[") and _skip(raw, 1) in (len(raw), raw.find("#")):
+            items = []  # a multi-line array: values (and comments) up to a line "]"
             while True:
-                element = lines[i].strip()
+                element = lines[i].strip(" \t")
                 i += 1
                 if element == "]":
                     break
                 if not element or element[0] == "#":
                     continue
-                value, end = _value(element, 0)
-                rest = element[end:]
-                if rest not in (",", "") or (not rest and lines[i].strip() != "]"):
-                    raise _Off
-                items.append(value)
+                at = 0
+                while at < len(element) and element[at] != "#":
+                    value, at = _loose(element, at)
+                    items.append(value)
+                    at = _skip(element, at)
+                    if element.startswith(",", at):
+                        at = _skip(element, at + 1)
+                    elif lines[i].strip(" \t") == "]":
+                        _tail(element, at)  # the last value needs no comma
+                        break
+                    else:
+                        raise _Off
             table[key] = items
+            static.add(id(items))
         else:
-            value, end = _value(raw, 0)
-            if end != len(raw):
-                raise _Off
+            value, end = _loose(raw, 0)
+            _tail(raw, end)
             table[key] = value
+            if isinstance(value, (dict, list)):
+                static.add(id(value))
     return root
