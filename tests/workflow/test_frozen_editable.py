@@ -76,6 +76,7 @@ def test_editable_project_second_sync_is_fast_and_the_same(tmp_path: Path,
     imported = _imported(second.stderr)
     assert "ghostenv.workflow.frozen_editable" in imported
     assert not [m for m in imported if m.startswith(("packaging", "ghostenv.build"))], imported
+    assert "pathlib" not in imported  # (json, re: the engine writes direct_url.json with json)
     assert "built demo (editable)" in second.stderr
     assert _tree(project / ".venv") == files
     out = subprocess.run([str(project / ".venv" / "bin" / "python"), "-c",
@@ -87,3 +88,9 @@ def test_editable_project_second_sync_is_fast_and_the_same(tmp_path: Path,
     third = sync()
     assert third.returncode == 0, third.stderr
     assert "ghostenv.build.wheel" in _imported(third.stderr)
+
+
+@pytest.mark.parametrize("path", ["/work/proj", "/a b/ü/x%y+z:@", "/a//b/./c/", "///x", "/",
+                                  "/a/../b"])
+def test_file_uri_is_pathlibs(path: str) -> None:
+    assert frozen_editable.file_uri(path) == Path(path).as_uri()

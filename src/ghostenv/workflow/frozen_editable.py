@@ -57,8 +57,6 @@ def editable_key(root: str) -> str:
 
 def cached_editable(root: str, name: str, interpreter: Interpreter, cache_dir: str) -> Wanted:
     """The project's editable wheel as the install engine wants it, from the build cache."""
-    from pathlib import Path
-
     from ghostenv.workflow.plan import Wanted
 
     digest = editable_key(root)
@@ -78,6 +76,22 @@ def cached_editable(root: str, name: str, interpreter: Interpreter, cache_dir: s
                 for plat in parts[-1].split(".")]
         if any(abi == "none" and plat == "any" and py in pure for py, abi, plat in tags) or (
                 accepted and {"-".join(t) for t in tags} & accepted):
-            return Wanted(name, parts[1], wheel, path=Path(folder) / wheel, requested=True,
-                          direct_url={"url": Path(root).as_uri(), "dir_info": {"editable": True}})
+            return Wanted(name, parts[1], wheel, path=os.path.join(folder, wheel),  # type: ignore[arg-type]
+                          requested=True,
+                          direct_url={"url": file_uri(root), "dir_info": {"editable": True}})
     raise Fallback
+
+
+#: Bytes ``urllib.parse.quote`` leaves alone (with ``safe="/"``, as ``Path.as_uri`` calls it).
+_UNQUOTED = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-~/")
+
+
+def file_uri(path: str) -> str:
+    """``Path(path).as_uri()`` of an absolute POSIX path, without pathlib's imports."""
+    if not path.startswith("/"):
+        raise Fallback
+    if path.startswith("//") and not path.startswith("///"):
+        raise Fallback  # pathlib keeps a leading "//" apart: leave it to the full path
+    path = "/" + "/".join(part for part in path.split("/") if part not in ("", "."))
+    return "file://" + "".join(chr(b) if b in _UNQUOTED else f"%{b:02X}"
+                               for b in os.fsencode(path))
