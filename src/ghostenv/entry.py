@@ -134,7 +134,8 @@ def _fast(args: list[str], started: float) -> int | None:
             from ghostenv.workflow.frozen import sync as frozen_sync
 
             code = frozen_sync(project, env_dir, selection, cache_dir=cache,
-                               quiet="quiet" in opts, always_summary=command == "sync")
+                               quiet="quiet" in opts, always_summary=command == "sync",
+                               started=started)
             if code is not None:
                 if command == "sync" or code != 0:
                     _State.synced = True

@@ -58,7 +58,7 @@ __all__ = ["CHOICE_TTL", "summary_line", "sync"]
 
 
 def sync(project: str, env_dir: str, selection: Selection, *, cache_dir: str, quiet: bool,
-         always_summary: bool) -> int | None:
+         always_summary: bool, started: float | None = None) -> int | None:
     """Sync ``env_dir`` from the project's uv.lock; the exit code, or None to fall back.
 
     With ``--frozen`` the lock is taken as is; otherwise only when
@@ -67,7 +67,8 @@ def sync(project: str, env_dir: str, selection: Selection, *, cache_dir: str, qu
 
     The gate has already said the environment is stale. ``always_summary``:
     print the summary line even when nothing changed (``sync``; ``run`` only
-    when something did).
+    when something did). ``started``: ``time.perf_counter()`` when the entry point
+    began (``GHOSTENV_TIMINGS=1`` then shows the entry, gate check and plugin scan).
     """
     if os.name != "posix":
         return None
@@ -88,7 +89,9 @@ def sync(project: str, env_dir: str, selection: Selection, *, cache_dir: str, qu
         return None
     except (OSError, ValueError, KeyError, TypeError, AttributeError, IndexError):
         return None  # odd input: the full path reports it properly
-    job.marks += [("start", begin), ("read+select", time.perf_counter())]
+    job.marks += [("entry", started), ("entry+gate", begin)] if started is not None else [
+        ("start", begin)]
+    job.marks.append(("read+select", time.perf_counter()))
     code = _install(job, quiet=quiet, always_summary=always_summary)
     if os.environ.get("GHOSTENV_TIMINGS"):
         job.marks.append(("summary", time.perf_counter()))
