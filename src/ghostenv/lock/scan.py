@@ -18,6 +18,8 @@ the result with tomllib's on every lock fixture.
 
 from __future__ import annotations
 
+from itertools import repeat
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
@@ -105,12 +107,6 @@ def _element(line: str) -> dict[str, Any]:
     return table
 
 
-def _raw_element(line: str) -> str:
-    if not line.startswith("    {") or not line.endswith("},"):
-        raise _Off
-    return line
-
-
 def artifact(line: str, *, whole: bool = False) -> dict[str, Any]:
     """A wheel entry kept raw by :func:`scan` (``    { url = "...", hash = "...", ... },``)
     as a table. The usual registry line gives ``url`` and ``hash`` by two ``find`` calls
@@ -182,10 +178,9 @@ def _scan(lines: list[str]) -> dict[str, Any]:
         multi = raw in ("[", "[[")
         start = i
         if multi:  # the elements, up to the closing line (``]]`` for conflict sets)
-            while lines[i] != ("]" if raw == "[" else "]]"):
-                if not lines[i].startswith("    "):
-                    raise _Off
-                i += 1
+            i = lines.index("]" if raw == "[" else "]]", i)  # (ValueError: none, declined)
+            if not all(map(str.startswith, lines[start:i], repeat("    "))):
+                raise _Off  # (map and all run in C: a lock is mostly such lines)
             i += 1
         if raw == "[[" and (section, key) != ("", "conflicts"):
             raise _Off
@@ -199,7 +194,11 @@ def _scan(lines: list[str]) -> dict[str, Any]:
                         raise _Off
                     package[key] = []
                 elif key == "wheels":  # read by artifact() for the packages installed
-                    package[key] = [_raw_element(e) for e in lines[start:i - 1]]
+                    block = lines[start:i - 1]
+                    if not (all(map(str.startswith, block, repeat("    {")))
+                            and all(map(str.endswith, block, repeat("},")))):
+                        raise _Off
+                    package[key] = block
                 else:
                     package[key] = [_element(e) for e in lines[start:i - 1]]
             elif key in _PACKAGE_KEYS:
