@@ -180,10 +180,13 @@ def _leave(code: int) -> int:
     at exit and no other thread is alive, and only for a real process entry
     (``main()`` without arguments), never for a caller that imported ``main``.
     """
+    import _thread
     import atexit
 
     if getattr(atexit, "_ncallbacks", lambda: 1)() != 0:
         return code
+    if getattr(_thread, "_count", lambda: 1)() != 0:
+        return code  # a thread still running, started by threading or by _thread directly
     threading = sys.modules.get("threading")
     if threading is not None and (threading.active_count() != 1
                                   or getattr(threading, "_threading_atexits", [None])):
