@@ -9,8 +9,10 @@ other processes falls on all of them alike. Printed per contender: median and
 minimum wall ms, median CPU ms of the child, and ratios to uv. ``--baseline REV``
 adds ghostenv at an older commit (``git archive`` into the scratch directory),
 with a cache of its own. Every ghostenv tree is byte-compiled first and run
-without PYTHONDONTWRITEBYTECODE, as installed ghostenv runs. Finally one run with
-``GHOSTENV_TIMINGS=1`` prints the fast path's phases.
+without PYTHONDONTWRITEBYTECODE, as installed ghostenv runs. Finally
+the fast path's phases (``GHOSTENV_TIMINGS=1``, set for every ghostenv run: one line
+on stderr) are printed as medians over the rounds, and a ``python -c pass`` row shows
+the interpreter's own start-up, the floor under any command written in Python.
 
 How ghostenv is started: as users start it, by its console script -- the file pip
 writes for ``[project.scripts] ghostenv = "ghostenv.entry:main"`` (shebang, ``import
@@ -55,8 +57,8 @@ def _env(src: Path | None, cache: Path, uv_cache: Path) -> dict[str, str]:
     return env
 
 
-def _timed(cmd: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, float]:
-    """(wall ms, child CPU ms) of one run into a fresh .venv."""
+def _timed(cmd: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, float, str]:
+    """(wall ms, child CPU ms, stderr) of one run into a fresh .venv."""
     shutil.rmtree(cwd / ".venv", ignore_errors=True)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
@@ -66,7 +68,11 @@ def _timed(cmd: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, float
     if proc.returncode != 0:
         raise SystemExit(f"{' '.join(cmd)} failed:\n{proc.stderr}")
     cpu = (after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime) * 1000
-    return wall, cpu
+    return wall, cpu, proc.stderr
+
+
+#: A row for the interpreter's own start-up (the floor under any Python command).
+FLOOR = "python -c pass (start-up)"
 
 
 def _tree(rev: str | None, scratch: Path) -> Path:
@@ -130,17 +136,22 @@ def bench(name: str, runs: int, python: str, baseline: str | None, scratch: Path
         src = _tree(rev, scratch)
         cache = scratch / f"cache-{rev or 'head'}"
         contenders[label] = ([*_launcher(rev, scratch, module), *args],
-                             _env(src, cache, uv_cache))
+                             {**_env(src, cache, uv_cache), "GHOSTENV_TIMINGS": "1"})
     contenders["uv sync --frozen"] = ([uv, "-q", *args], _env(None, scratch / "cache", uv_cache))
+    contenders[FLOOR] = ([sys.executable, "-c", "pass"], _env(None, scratch / "cache", uv_cache))
     for cmd, env in contenders.values():  # fill every cache once
         _timed(cmd, project, env)
     results: dict[str, list[tuple[float, float]]] = {label: [] for label in contenders}
+    phases: dict[str, list[float]] = {}
     for _ in range(runs):
         order = list(contenders)
         random.shuffle(order)
         for label in order:
             cmd, env = contenders[label]
-            results[label].append(_timed(cmd, project, env))
+            wall, cpu, stderr = _timed(cmd, project, env)
+            results[label].append((wall, cpu))
+            if label == "ghostenv (this tree)":
+                _phases(stderr, phases)
     ref_wall = statistics.median(w for w, _ in results["uv sync --frozen"])
     ref_cpu = statistics.median(c for _, c in results["uv sync --frozen"])
     print(f"\n{name}: fresh .venv, warm caches, {runs} interleaved rounds "
@@ -151,12 +162,20 @@ def bench(name: str, runs: int, python: str, baseline: str | None, scratch: Path
         cpu = statistics.median(c for _, c in rows)
         print(f"{label:30} {wall:8.1f} {min(w for w, _ in rows):7.1f} {wall / ref_wall:6.2f} "
               f"{cpu:8.1f} {cpu / ref_cpu:6.2f}")
-    cmd, env = contenders["ghostenv (this tree)"]
-    shutil.rmtree(project / ".venv", ignore_errors=True)
-    phases = subprocess.run(cmd, cwd=project, env={**env, "GHOSTENV_TIMINGS": "1"},
-                            capture_output=True, text=True, check=False).stderr
-    print("phases of one run:", next((line for line in phases.splitlines()
-                                      if line.startswith("timings:")), "(fast path not taken)"))
+    if not phases:
+        print("phases: (fast path not taken)")
+        return
+    print(f"phases of this tree (median of {runs} runs): " + ", ".join(
+        f"{phase} {statistics.median(values):.1f} ms" for phase, values in phases.items()))
+
+
+def _phases(stderr: str, into: dict[str, list[float]]) -> None:
+    """Collect ``timings: entry+gate 2.1 ms, read+select 8.8 ms, ...`` (GHOSTENV_TIMINGS=1)."""
+    for line in stderr.splitlines():
+        if line.startswith("timings: "):
+            for item in line[len("timings: "):].split(", "):
+                phase, _, value = item.rpartition(" ")[0].rpartition(" ")
+                into.setdefault(phase, []).append(float(value))
 
 
 def main() -> int:
