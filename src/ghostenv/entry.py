@@ -209,16 +209,10 @@ def _has_script_block(path: str) -> bool:
 
 
 def _cache_dir() -> str | None:
-    """ghostenv's cache directory as :func:`ghostenv.paths.user_cache_dir` finds it on
-    Linux, without importing pathlib; None elsewhere (the full CLI decides)."""
-    override = os.environ.get("GHOSTENV_CACHE_DIR")
-    if override:
-        return os.path.expanduser(override)
-    if not sys.platform.startswith("linux"):
-        return None
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    base = xdg if xdg and os.path.isabs(xdg) else os.path.join(os.path.expanduser("~"), ".cache")
-    return os.path.join(base, "ghostenv")
+    """The cache directory without pathlib on Linux; None elsewhere (the full CLI decides)."""
+    from ghostenv._fast import cache_dir
+
+    return cache_dir()
 
 
 def _run_with(opts: dict[str, list[str]], env_dir: str | None, cmdline: list[str]) -> int | None:

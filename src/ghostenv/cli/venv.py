@@ -176,16 +176,9 @@ def fast_main(argv: Sequence[str]) -> int | None:
 def _cache_dir_str(opts: dict[str, object]) -> str | None:
     """The cache directory as ``ghostenv.paths.user_cache_dir`` finds it on Linux, without
     pathlib; None elsewhere (the caller then takes the general path)."""
-    if opts.get("cache_dir"):
-        return os.path.expanduser(str(opts["cache_dir"]))
-    override = os.environ.get("GHOSTENV_CACHE_DIR")
-    if override:
-        return os.path.expanduser(override)
-    if not sys.platform.startswith("linux"):
-        return None
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    base = xdg if xdg and os.path.isabs(xdg) else os.path.join(os.path.expanduser("~"), ".cache")
-    return os.path.join(base, "ghostenv")
+    from ghostenv._fast import cache_dir
+
+    return cache_dir(str(opts["cache_dir"]) if opts.get("cache_dir") else None)
 
 
 def _remembered(opts: dict[str, object], python: str | None, *, quiet: bool) -> int | None:

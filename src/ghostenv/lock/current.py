@@ -149,33 +149,11 @@ def _dump(state_path: str, record: Record) -> None:
         fields = " ".join(map(str, stat)) if stat is not None else "- - - -"
         lines.append(f"{digest} {fields} {rel}")
     try:
-        _write(state_path, ("\n".join(lines) + "\n").encode("utf-8"))
+        from ghostenv._fast import write_small
+
+        write_small(state_path, ("\n".join(lines) + "\n").encode("utf-8"), make_parent=True)
     except OSError:
         return  # a cache: failing to record only costs a real check next time
-
-
-def _write(path: str, data: bytes) -> None:
-    """Replace ``path`` by a temp file and a rename, without fsync and without
-    :func:`ghostenv.fsutil.write_atomic`'s pathlib and tempfile imports (a sync's fast
-    path refreshes the record after a ``touch``). A record lost or torn in a crash
-    reads as no record: one real check."""
-    import _thread
-
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    temp = f"{path}.{os.getpid()}-{_thread.get_ident()}.tmp"
-    try:
-        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-        try:
-            os.write(fd, data)
-        finally:
-            os.close(fd)
-        os.replace(temp, path)
-    except BaseException:
-        try:  # noqa: SIM105 - contextlib costs an import on the fast path
-            os.unlink(temp)
-        except OSError:
-            pass
-        raise
 
 
 def _settled(stat: list[int], now_ns: int | None = None) -> bool:

@@ -54,7 +54,7 @@ if TYPE_CHECKING:
     from ghostenv.workflow.plan import Wanted
 
 
-__all__ = ["CHOICE_TTL", "summary_line", "sync"]
+__all__ = ["CHOICE_TTL", "foreign_config", "summary_line", "sync"]
 
 
 def sync(project: str, env_dir: str, selection: Selection, *, cache_dir: str, quiet: bool,
@@ -254,6 +254,12 @@ def _foreign(env_dir: str, interpreter: Interpreter) -> str | None:
             text = handle.read()
     except (FileNotFoundError, NotADirectoryError):
         return None
+    return foreign_config(text, interpreter)
+
+
+def foreign_config(text: str, interpreter: Interpreter) -> str | None:
+    """Why a venv whose pyvenv.cfg reads ``text`` cannot serve ``interpreter`` (None if it
+    can): another Python minor version or implementation. Shared with the full path."""
     values = {key.strip(): value.strip()
               for key, sep, value in (line.partition("=") for line in text.splitlines()) if sep}
     have = values.get("version_info", values.get("version", ""))

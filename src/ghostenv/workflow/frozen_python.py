@@ -35,7 +35,7 @@ def choose(project: str, env_dir: str, request: str | None, requires_python: obj
     if requires_python is not None and not isinstance(requires_python, str):
         raise Fallback
     if request is None:
-        pinned = _python_version_file(project)
+        pinned = python_version_file(project)
         base = _venv_base(env_dir)
         if base is not None:
             interp = _probed(base, cache_dir)
@@ -146,8 +146,9 @@ def _specifier_contains(text: str, interp: Interpreter) -> bool:
         raise Fallback from exc
 
 
-def _python_version_file(root: str) -> str | None:
-    """The first request in ``.python-version`` (as the full path reads it)."""
+def python_version_file(root: str) -> str | None:
+    """The first request in ``.python-version`` (comments skipped; the full path reads it
+    here too)."""
     try:
         with open(os.path.join(root, ".python-version"), encoding="utf-8") as handle:
             text = handle.read()

@@ -235,21 +235,9 @@ def _write(env_dir: str, state: State) -> None:
     an unreadable record parses as None, which is "stale". An fsync costs
     milliseconds on every sync and on every refresh of the fast path.
     """
-    path = os.path.join(env_dir, STATE_NAME)
-    temp = f"{path}.{os.getpid()}.tmp"
-    try:
-        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-        try:
-            os.write(fd, state.dump().encode("utf-8"))
-        finally:
-            os.close(fd)
-        os.replace(temp, path)
-    except BaseException:
-        try:  # noqa: SIM105 - contextlib costs an import on the fast path
-            os.unlink(temp)
-        except OSError:
-            pass
-        raise
+    from ghostenv._fast import write_small
+
+    write_small(os.path.join(env_dir, STATE_NAME), state.dump().encode("utf-8"))
 
 
 def _python_mismatch(request: str, state: State) -> bool:

@@ -75,19 +75,9 @@ def _foreign_interpreter(cfg: Path, interpreter: Interpreter) -> str | None:
         return None
     except OSError as exc:
         return f"cannot read {cfg}: {exc.strerror}"
-    values = {
-        key.strip(): value.strip()
-        for key, sep, value in (line.partition("=") for line in text.splitlines())
-        if sep
-    }
-    have = values.get("version_info", values.get("version", ""))
-    want = interpreter.python_version
-    if ".".join(have.split(".")[:2]) != want:
-        return f"it was made for Python {have or 'unknown'}, not {want}"
-    impl = values.get("implementation")
-    if impl is not None and impl.lower() != interpreter.implementation.lower():
-        return f"it was made for {impl}, not {interpreter.implementation}"
-    return None
+    from ghostenv.workflow.frozen import foreign_config
+
+    return foreign_config(text, interpreter)
 
 
 def sync_environment(
@@ -370,15 +360,9 @@ def _choose_interpreter(project: Project, env_dir: Path, request: str | None,
 
 def _python_version_file(root: Path) -> str | None:
     """The first request in the project's ``.python-version`` (comments skipped), if any."""
-    try:
-        text = (root / ".python-version").read_text("utf-8")
-    except (OSError, UnicodeDecodeError):
-        return None
-    for raw in text.splitlines():
-        line = raw.strip()
-        if line and not line.startswith("#"):
-            return line
-    return None
+    from ghostenv.workflow.frozen_python import python_version_file
+
+    return python_version_file(os.fspath(root))
 
 
 def _venv_base(env_dir: Path) -> str | None:

@@ -1,0 +1,50 @@
+"""Helpers shared by the stdlib-only fast paths (the entry point's gate, ``venv``, the
+uv.lock fingerprint): only ``os`` and ``sys``, so importing this costs nothing measurable."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+
+def cache_dir(given: str | None = None) -> str | None:
+    """ghostenv's cache directory as :func:`ghostenv.paths.user_cache_dir` finds it on
+    Linux, without pathlib: ``given`` (``--cache-dir``), else ``GHOSTENV_CACHE_DIR``, else
+    the XDG location; None on other systems (the full CLI decides there)."""
+    override = given or os.environ.get("GHOSTENV_CACHE_DIR")
+    if override:
+        return os.path.expanduser(override)
+    if not sys.platform.startswith("linux"):
+        return None
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    base = xdg if xdg and os.path.isabs(xdg) else os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "ghostenv")
+
+
+def write_small(path: str, data: bytes, *, make_parent: bool = False) -> None:
+    """Replace ``path`` with ``data`` by a temp file and a rename, without fsync.
+
+    For records that are caches (the gate's ``.ghostenv-gate``, the lock
+    fingerprint): a crash may lose or tear one, which reads as no record and
+    costs one real check, never a wrong answer. No pathlib or tempfile imports
+    (:func:`ghostenv.fsutil.write_atomic` has both), and no fsync, which costs
+    milliseconds on a busy journal.
+    """
+    import _thread
+
+    if make_parent:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+    temp = f"{path}.{os.getpid()}-{_thread.get_ident()}.tmp"
+    try:
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        try:
+            os.write(fd, data)
+        finally:
+            os.close(fd)
+        os.replace(temp, path)
+    except BaseException:
+        try:  # noqa: SIM105 - contextlib costs an import on the fast path
+            os.unlink(temp)
+        except OSError:
+            pass
+        raise
