@@ -34,7 +34,7 @@ BUILT = "built-v1"
 
 def editable_key(root: str) -> str:
     """:func:`ghostenv.build.source.editable_hash` of the project directory ``root``."""
-    from ghostenv.lock.current import sha256_hex
+    from ghostenv._fast import sha256_hex
 
     parts = [b"ghostenv-editable-v1\0" + os.fsencode(os.path.abspath(root))]
     for name in CONFIG_FILES:

@@ -61,7 +61,7 @@ def choose(project: str, env_dir: str, request: str | None, requires_python: obj
 def _remembered(request: str | None, cache_dir: str) -> Interpreter:
     """The interpreter :func:`ghostenv.workflow.sync._find_remembered` chose for ``request``
     within the last hour (its memo file), checked against the request; else fall back."""
-    from ghostenv.lock.current import sha256_hex
+    from ghostenv._fast import sha256_hex
 
     key = sha256_hex("\0".join((request or "", os.environ.get("PATH", ""),
                                 os.environ.get("VIRTUAL_ENV", ""))).encode())

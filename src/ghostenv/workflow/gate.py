@@ -130,7 +130,7 @@ def _stat(path: str, *, follow: bool = True) -> str:
 
 
 def _sha256(path: str) -> str:
-    from ghostenv.lock.current import sha256_hex  # the builtin sha256, not hashlib's import
+    from ghostenv._fast import sha256_hex  # the builtin sha256, not hashlib's import
 
     try:
         with open(path, "rb") as handle:
