@@ -142,11 +142,13 @@ def wheel(package: dict[str, Any], rank: dict[str, int],
             url = table.get("url")
             if not isinstance(url, str) or "filename" in table or "path" in table:
                 raise Fallback
-        filename = url.split("?", 1)[0].rsplit("/", 1)[-1]
+        filename = (url.split("?", 1)[0] if "?" in url else url).rpartition("/")[2]
         parts = filename[:-4].split("-") if filename.endswith(".whl") else []
         if len(parts) not in (5, 6) or parts[1] != version:
             raise Fallback  # the full path validates (or rejects) the name
-        if plats is not None and not any(p in plats for p in parts[-1].split(".")):
+        plat = parts[-1]
+        if plats is not None and plat not in plats and (
+                "." not in plat or not any(p in plats for p in plat.split("."))):
             continue
         score = min((rank[tag] for tag in _wheel_tags(parts) if tag in rank), default=None)
         if score is not None and (best is None or score < best[0]):
