@@ -20,11 +20,11 @@ work; the syscalls release the GIL, so two cores link two files at once.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sys
 from collections import Counter
 
+from ghostenv._fast import suppress
 from ghostenv.errors import InstallError, StoreError, WheelError
 from ghostenv.materialize.batch import Linking, check_existing_dir, missing_object, place_trees
 from ghostenv.materialize.link import Linker, LinkMode
@@ -440,7 +440,7 @@ def _link_generated(store: Store, linker: Linker, data: bytes, target: str) -> N
     if not os.path.exists(source):
         store.put_bytes(data)
     temp = f"{target}.ghostenv-tmp"
-    with contextlib.suppress(FileNotFoundError):
+    with suppress(FileNotFoundError):
         os.unlink(temp)
     linker.link(source, temp)
     os.replace(temp, target)

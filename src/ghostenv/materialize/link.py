@@ -11,16 +11,23 @@ and a fallback is reported once, not once per file.
 
 from __future__ import annotations
 
-import contextlib
-import enum
 import errno
 import os
 import sys
+
+from ghostenv._fast import suppress
 
 TYPE_CHECKING = False  # typing costs milliseconds; type checkers treat this name as true
 if TYPE_CHECKING:
     from collections.abc import Callable
     from pathlib import Path
+
+# enum costs ~2 ms to import, a twentieth of a fresh-environment sync: a look-alike
+# (type checkers see the real StrEnum)
+if TYPE_CHECKING:
+    from enum import StrEnum
+else:
+    from ghostenv._strenum import StrEnum
 
 FICLONE = 0x40049409  # _IOW(0x94, 9, int) from linux/fs.h
 ENV_VAR = "GHOSTENV_LINK_MODE"
@@ -29,7 +36,7 @@ _UNSUPPORTED = {errno.EXDEV, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EINVAL, errn
                 errno.ENOSYS, errno.EPERM, errno.EMLINK, errno.EBADF}
 
 
-class LinkMode(enum.StrEnum):
+class LinkMode(StrEnum):
     """How a file gets from the store into an environment."""
 
     CLONE = "clone"
@@ -76,14 +83,14 @@ def copy_file(src: StrPath, dst: StrPath) -> None:
         size = os.fstat(source.fileno()).st_size
         infd, outfd = source.fileno(), target.fileno()
         done = 0
-        with contextlib.suppress(OSError, AttributeError):
+        with suppress(OSError, AttributeError):
             while done < size:
                 n = os.copy_file_range(infd, outfd, size - done)
                 if n == 0:
                     break
                 done += n
         if done < size:
-            with contextlib.suppress(OSError):
+            with suppress(OSError):
                 while done < size:
                     n = os.sendfile(outfd, infd, done, size - done)
                     if n == 0:
@@ -225,7 +232,7 @@ class Linker:
 
         doc = {f"{s}:{d}:{','.join(m.value for m in chain)}": mode.value
                for (s, d, chain), mode in self._known.items()}
-        with contextlib.suppress(OSError):
+        with suppress(OSError):
             write_atomic(Path(self._memo), json.dumps(doc, sort_keys=True).encode())
 
     def link(self, src: StrPath, dst: StrPath, *, writable: bool = False) -> LinkMode:
@@ -236,7 +243,7 @@ class Linker:
         mode is reported as ``copy`` (it makes a file of its own).
         """
         if self.custom is not None:
-            with contextlib.suppress(FileNotFoundError):
+            with suppress(FileNotFoundError):
                 os.unlink(dst)
             from pathlib import Path
 

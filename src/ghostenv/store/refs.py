@@ -9,9 +9,9 @@ Records are replaced atomically, so a crash leaves the old or the new one.
 
 from __future__ import annotations
 
-import contextlib
 import os
 
+from ghostenv._fast import suppress
 from ghostenv.store import jsonlite
 from ghostenv.store.record import record
 
@@ -94,7 +94,7 @@ def track(root: str | os.PathLike[str], env: str | os.PathLike[str], wheels: Ite
         names: dict[str, str] = {}
         old = None
         if not replace:
-            with contextlib.suppress(FileNotFoundError, ValueError, KeyError, TypeError):
+            with suppress(FileNotFoundError, ValueError, KeyError, TypeError):
                 if not os.path.exists(path):
                     old = _old_record_path(root, env_path)
                 doc = _read(old or path)
@@ -112,7 +112,7 @@ def track(root: str | os.PathLike[str], env: str | os.PathLike[str], wheels: Ite
             os.close(fd)
         os.replace(temp, path)
         if old is not None:
-            with contextlib.suppress(FileNotFoundError):
+            with suppress(FileNotFoundError):
                 os.unlink(old)
     finally:
         os.close(lock_fd)  # closing releases the lock
@@ -148,7 +148,7 @@ def environments(root: str | os.PathLike[str]) -> Iterator[EnvRecord]:
         return
     found: dict[str, set[str]] = {}
     for path in sorted(directory.glob("*.json")):
-        with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
+        with suppress(OSError, ValueError, KeyError, TypeError):
             doc = _read(str(path))
             found.setdefault(str(doc["path"]), set()).update(doc["wheels"])
     for env, wheels in found.items():
@@ -159,5 +159,5 @@ def forget(root: str | os.PathLike[str], env: str | os.PathLike[str]) -> None:
     """Drop the record of ``env`` (it was deleted on purpose)."""
     env_path = os.path.abspath(env)
     for path in (_record_path(root, env_path), _old_record_path(root, env_path)):
-        with contextlib.suppress(FileNotFoundError):
+        with suppress(FileNotFoundError):
             os.unlink(path)
