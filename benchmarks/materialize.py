@@ -6,7 +6,8 @@ copied to a scratch directory and locked with uv; its pins come from
 a brand-new environment ``--runs`` times, contenders interleaved run by run so
 that load from other processes falls on all of them alike (medians printed):
 
-- ``ghostenv sync --frozen`` vs ``uv sync --frozen`` (from uv.lock);
+- ``ghostenv sync --frozen`` vs ``uv sync --frozen`` (from uv.lock; ghostenv started by its
+  console script, as users start it);
 - ``ghostenv install -r pins.txt`` vs ``uv venv`` + ``uv pip install -r pins.txt`` vs
   ``python -m venv`` + ``pip install -r pins.txt`` (pip's own wheel cache warm);
 - the install engine alone, in-process (``ghostenv.workflow.plan``), for reference.
@@ -96,7 +97,10 @@ def bench_workload(name: str, runs: int, python: str,
 
     bindir = Path(sys.executable).parent
     uv = str(bindir / "uv") if (bindir / "uv").exists() else "uv"
-    ghostenv = [sys.executable, "-m", "ghostenv"]
+    # started as users start it: the console script pip installed beside this interpreter
+    # (python -m ghostenv would add runpy, ~4 ms); python -m only when there is none
+    script = bindir / "ghostenv"
+    ghostenv = [str(script)] if script.exists() else [sys.executable, "-m", "ghostenv"]
     project = scratch / name
     shutil.copytree(WORKLOADS / name, project)
     cache = scratch / f"{name}-ghostenv-cache"
