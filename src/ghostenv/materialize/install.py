@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import os
 import sys
-from collections import Counter
 
 from ghostenv._fast import suppress
 from ghostenv.errors import InstallError, StoreError, WheelError
@@ -48,7 +47,7 @@ class InstallResult:
 
     dist_info_str: str
     files: int
-    modes: Counter[str]
+    modes: dict[str, int]
 
     @property
     def dist_info(self) -> Path:
@@ -263,7 +262,7 @@ class _Prepared:
     data: list[tuple[str, str, str, bool, int, str]]  # part, target, object, exec, size, record
     data_dirs: dict[str, str]
     scripts: tuple[tuple[str, str], ...]
-    modes: Counter[str]
+    modes: dict[str, int]
 
 
 def _prepare(job: Job) -> _Prepared:
@@ -295,7 +294,7 @@ def _prepare(job: Job) -> _Prepared:
             raise WheelError(f"{wheel}: entry point name {name!r} is not a file name")
     if scripts:
         data_dirs[paths["scripts"]] = paths["scripts"]
-    return _Prepared(job, root, data, _with_parents(data_dirs), scripts, Counter())
+    return _Prepared(job, root, data, _with_parents(data_dirs), scripts, {})
 
 
 def install_many(jobs: Sequence[Job], store: Store, *, interpreter: str | os.PathLike[str],
@@ -332,7 +331,7 @@ def install_many(jobs: Sequence[Job], store: Store, *, interpreter: str | os.Pat
             prep = prepared[number]
             for job, mode, count in list(linking.counts):
                 if job == number:
-                    prep.modes[mode] += count
+                    prep.modes[mode] = prep.modes.get(mode, 0) + count
             result = _finish(prep, number, store=store, linking=linking, python=python,
                              installer=installer, share_record=share_record)
             if result is not None:
@@ -372,7 +371,7 @@ def _finish(prep: _Prepared, number: int, *, store: Store, linking: Linking, pyt
                 data = _shebang(python) + data.partition(b"\n")[2]
             _write(target, data, 0o755)
             rows.append(f"{record_field(record_path)},{_digest(data)},{len(data)}\n")
-            modes["written"] += 1
+            modes["written"] = modes.get("written", 0) + 1
             continue
         try:
             used = linking.one(src_rel, target, executable)
@@ -382,7 +381,7 @@ def _finish(prep: _Prepared, number: int, *, store: Store, linking: Linking, pyt
                 raise
             linking.errors[number] = missing_object(wheel, record_path, source)
             return None
-        modes[used.value] += 1
+        modes[used.value] = modes.get(used.value, 0) + 1
         rows.append(f"{record_field(record_path)},{record_hash(src_rel.replace('/', ''))},"
                     f"{size}\n")
 
@@ -393,7 +392,7 @@ def _finish(prep: _Prepared, number: int, *, store: Store, linking: Linking, pyt
         data = launcher(python, entry)
         _write_new(f"{paths['scripts']}/{name}", data, 0o755)
         rows.append(f"{record_field(scripts_rel + name)},{_digest(data)},{len(data)}\n")
-        modes["written"] += 1
+        modes["written"] = modes.get("written", 0) + 1
 
     dist_info = f"{prep.root}/{index.dist_info}"
     extra: list[tuple[str, bytes]] = [("INSTALLER", f"{installer}\n".encode())]
