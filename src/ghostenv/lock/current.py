@@ -36,28 +36,11 @@ from __future__ import annotations
 
 import os
 
+from ghostenv._fast import sha256_hex
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Mapping
-
-# The builtin sha256 imports in ~0.1 ms; hashlib (OpenSSL) costs 5-10 ms to import,
-# more than the whole check. Hashing only happens when a stat changed.
-if TYPE_CHECKING:
-    from hashlib import sha256 as _sha
-else:
-    try:
-        from _sha256 import sha256 as _sha  # CPython <= 3.11
-    except ImportError:
-        try:
-            from _sha2 import sha256 as _sha  # 3.12+
-        except ImportError:
-            from hashlib import sha256 as _sha
-
-
-def sha256_hex(data: bytes) -> str:
-    """The sha256 of ``data`` in hex, without importing hashlib (for other stdlib fast paths)."""
-    return _sha(data).hexdigest()
-
 
 #: A stat older than this (relative to the moment of recording) is trusted on its own.
 RACY_NS = 2_000_000_000
@@ -93,7 +76,7 @@ def _state_file(project_dir: str, cache_dir: str | os.PathLike[str] | None,
     if cache_dir is None:
         cache_dir = default_cache_dir()
     key = os.path.realpath(project_dir) + ("\0" + indexes if indexes else "")
-    digest = _sha(key.encode()).hexdigest()[:32]
+    digest = sha256_hex(key.encode())[:32]
     return os.path.join(os.fspath(cache_dir), "lock-state", f"{digest}.txt")
 
 
@@ -108,7 +91,7 @@ def _stat(path: str) -> list[int] | None:
 def _sha256(path: str) -> str | None:
     try:
         with open(path, "rb") as handle:
-            return _sha(handle.read()).hexdigest()
+            return sha256_hex(handle.read())
     except OSError:
         return None
 
@@ -226,7 +209,7 @@ def record_current(
         path = os.path.join(root, rel)
         before = _stat(path)
         digest = _sha256(path)
-        if before is None or digest != _sha(data).hexdigest() or _stat(path) != before:
+        if before is None or digest != sha256_hex(data) or _stat(path) != before:
             return False
         record[rel] = (digest, before if _settled(before) else None)
     if "uv.lock" not in record or "pyproject.toml" not in record:

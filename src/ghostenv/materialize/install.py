@@ -21,9 +21,8 @@ work; the syscalls release the GIL, so two cores link two files at once.
 from __future__ import annotations
 
 import os
-import sys
 
-from ghostenv._fast import suppress
+from ghostenv._fast import sha256_hex, suppress
 from ghostenv.errors import InstallError, StoreError, WheelError
 from ghostenv.materialize.batch import Linking, check_existing_dir, missing_object, place_trees
 from ghostenv.materialize.link import Linker, LinkMode
@@ -32,7 +31,7 @@ from ghostenv.store.record import record
 
 TYPE_CHECKING = False  # typing costs milliseconds; type checkers treat this name as true
 if TYPE_CHECKING:
-    from collections.abc import Callable, Collection, Mapping, Sequence
+    from collections.abc import Collection, Mapping, Sequence
     from pathlib import Path
     from typing import Any
 
@@ -80,25 +79,6 @@ def check_tags(manifest: WheelManifest | LinkIndex, supported_tags: Collection[s
         )
 
 
-_SHA256: list[Callable[[bytes], Any]] = []
-
-
-def _sha256() -> Callable[[bytes], Any]:
-    """The sha256 constructor, preferring the interpreter's built-in one (found once).
-
-    ``hashlib`` loads OpenSSL on import (~2-3 ms, paid by every install that
-    writes a launcher); the built-in module computes the same digest.
-    """
-    if not _SHA256:
-        module = "_sha2" if sys.version_info >= (3, 12) else "_sha256"
-        try:
-            found = getattr(__import__(module), "sha256")  # noqa: B009 - a module by name
-        except (ImportError, AttributeError):
-            from hashlib import sha256 as found
-        _SHA256.append(found)
-    return _SHA256[0]
-
-
 #: Digests of the installer's constant files, so most wheels hash nothing at all.
 _KNOWN_DIGESTS = {b"": "sha256=47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU",
                   b"ghostenv\n": "sha256=Z1op0tR5juB_Y4zSw99fC3dozt6Tzj8qhcpUTLqLwX8"}
@@ -109,7 +89,7 @@ def _digest(data: bytes) -> str:
     known = _KNOWN_DIGESTS.get(data)
     if known is not None:
         return known
-    return record_hash(_sha256()(data).hexdigest())
+    return record_hash(sha256_hex(data))
 
 
 def _shebang(interpreter: str) -> bytes:

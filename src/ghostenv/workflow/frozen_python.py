@@ -36,7 +36,7 @@ def choose(project: str, env_dir: str, request: str | None, requires_python: obj
         raise Fallback
     if request is None:
         pinned = python_version_file(project)
-        base = _venv_base(env_dir)
+        base = venv_base(env_dir)
         if base is not None:
             interp = _probed(base, cache_dir)
             if (requires_python is None or _specifier_contains(requires_python, interp)) and (
@@ -161,7 +161,7 @@ def python_version_file(root: str) -> str | None:
     return None
 
 
-def _venv_base(env_dir: str) -> str | None:
+def venv_base(env_dir: str) -> str | None:
     """``executable`` of the environment's pyvenv.cfg, when that file exists."""
     try:
         with open(os.path.join(env_dir, "pyvenv.cfg"), encoding="utf-8") as handle:

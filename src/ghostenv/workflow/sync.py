@@ -371,15 +371,9 @@ def _venv_base(env_dir: Path) -> str | None:
     Probing the base (cached by its path and stat) instead of the venv's own
     ``bin/python`` keeps one probe-cache entry for every environment made from it.
     """
-    try:
-        text = (env_dir / "pyvenv.cfg").read_text("utf-8")
-    except (OSError, UnicodeDecodeError):
-        return None
-    for line in text.splitlines():
-        key, sep, value = line.partition("=")
-        if sep and key.strip() == "executable" and os.path.isfile(value.strip()):
-            return value.strip()
-    return None
+    from ghostenv.workflow.frozen_python import venv_base
+
+    return venv_base(os.fspath(env_dir))
 
 
 def _find_remembered(request: str | None, cache_dir: Path) -> Interpreter:
