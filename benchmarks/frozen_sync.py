@@ -4,9 +4,24 @@ revision) vs ``uv sync --frozen``, interleaved, plus where ghostenv's time goes.
 For each workload of ``../shared/workloads`` the project is copied to a scratch
 directory and locked with uv. Each contender fills its own cache once (not
 timed); then every round runs each contender once, in a random order, into a
-brand-new ``.venv`` (the removal of the previous one is not timed), so load from
+brand-new environment (the removal of the previous one is not timed), so load from
 other processes falls on all of them alike. Printed per contender: median and
-minimum wall ms, median CPU ms of the child, and ratios to uv. ``--baseline REV``
+minimum wall ms, median CPU ms of the child, and ratios to uv.
+
+ghostenv keeps a recipe per environment path (the mkdir/link/write operations of its
+last fresh sync there, replayed when the same inputs come back), so "the same sync
+into a deleted ``.venv``" is its best case. This tree therefore has three rows:
+
+- ``recipe hit``: into the project's ``.venv`` again (what a user's second fresh sync is);
+- ``no recipe``: the same with ``GHOSTENV_REPLAY=0`` (the install engine's path);
+- ``miss``: into a new path every round (``GHOSTENV_PROJECT_ENVIRONMENT``; a first sync
+  into a path: the engine path plus recording its recipe). ``--no-miss`` drops it.
+
+Every ghostenv row gets ``GHOSTENV_CACHE_DIR`` (its own), ``GHOSTENV_TIMINGS=1`` and
+``GHOSTENV_REPLAY`` as its row says (an outer ``GHOSTENV_REPLAY``,
+``GHOSTENV_PROJECT_ENVIRONMENT`` or ``UV_PROJECT_ENVIRONMENT`` is dropped so the rows
+mean what they say); other ``GHOSTENV_*`` variables (e.g. ``GHOSTENV_LINK_MODE``) pass
+through. uv runs with ``UV_LINK_MODE=hardlink`` and its own warm cache. ``--baseline REV``
 adds ghostenv at an older commit (``git archive`` into the scratch directory),
 with a cache of its own. Every ghostenv tree is byte-compiled first and run
 without PYTHONDONTWRITEBYTECODE, as installed ghostenv runs. Finally
@@ -25,7 +40,7 @@ scratch directory; each run with ``PYTHONPATH=<tree>/src`` so it imports that tr
 times that instead. uv's command is the same either way.
 
     python benchmarks/frozen_sync.py [--runs 11] [--python 3.12] [--workloads web data]
-                                     [--baseline 171d700] [--module]
+                                     [--baseline 171d700] [--module] [--no-miss]
 """
 
 from __future__ import annotations
@@ -47,9 +62,13 @@ REPO = HERE.parent
 WORKLOADS = REPO.parent / "shared" / "workloads"
 
 
+#: Dropped from every child's environment: they would change what a row measures.
+_DROP = ("PYTHONDONTWRITEBYTECODE", "VIRTUAL_ENV", "PYTHONPATH", "GHOSTENV_REPLAY",
+         "GHOSTENV_PROJECT_ENVIRONMENT", "UV_PROJECT_ENVIRONMENT")
+
+
 def _env(src: Path | None, cache: Path, uv_cache: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("PYTHONDONTWRITEBYTECODE", "VIRTUAL_ENV", "PYTHONPATH")}
+    env = {k: v for k, v in os.environ.items() if k not in _DROP}
     env.update(GHOSTENV_CACHE_DIR=str(cache), UV_CACHE_DIR=str(uv_cache),
                UV_LINK_MODE="hardlink")
     if src is not None:
@@ -57,9 +76,10 @@ def _env(src: Path | None, cache: Path, uv_cache: Path) -> dict[str, str]:
     return env
 
 
-def _timed(cmd: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, float, str]:
-    """(wall ms, child CPU ms, stderr) of one run into a fresh .venv."""
-    shutil.rmtree(cwd / ".venv", ignore_errors=True)
+def _timed(cmd: list[str], cwd: Path, env: dict[str, str], target: Path
+           ) -> tuple[float, float, str]:
+    """(wall ms, child CPU ms, stderr) of one run into ``target``, removed first (not timed)."""
+    shutil.rmtree(target, ignore_errors=True)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, check=False)
@@ -71,8 +91,32 @@ def _timed(cmd: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, float
     return wall, cpu, proc.stderr
 
 
+class Contender:
+    """One row: its command and environment; ``fresh_path`` gives it a new env path per run."""
+
+    def __init__(self, cmd: list[str], env: dict[str, str], project: Path, *,
+                 fresh_path: bool = False, phases: bool = False) -> None:
+        self.cmd, self.env, self.project = cmd, env, project
+        self.fresh_path, self.phases = fresh_path, phases
+        self.runs = 0
+
+    def run(self) -> tuple[float, float, str]:
+        env, target = self.env, self.project / ".venv"
+        if self.fresh_path:
+            # the previous path goes (not timed); the new one has never been synced into
+            shutil.rmtree(self.project / f".venv-miss-{self.runs - 1}", ignore_errors=True)
+            target = self.project / f".venv-miss-{self.runs}"
+            env = {**env, "GHOSTENV_PROJECT_ENVIRONMENT": str(target)}
+        self.runs += 1
+        return _timed(self.cmd, self.project, env, target)
+
+
 #: A row for the interpreter's own start-up (the floor under any Python command).
 FLOOR = "python -c pass (start-up)"
+UV = "uv sync --frozen"
+HIT = "ghostenv sync --frozen (recipe hit)"
+NO_RECIPE = "ghostenv sync --frozen (no recipe: GHOSTENV_REPLAY=0)"
+MISS = "ghostenv sync --frozen (miss: new env path each run)"
 
 
 def _tree(rev: str | None, scratch: Path) -> Path:
@@ -118,7 +162,7 @@ def _launcher(rev: str | None, scratch: Path, module: bool) -> list[str]:
 
 
 def bench(name: str, runs: int, python: str, baseline: str | None, scratch: Path, *,
-          module: bool = False) -> None:
+          module: bool = False, miss: bool = True) -> None:
     from ghostenv.discover import find_interpreter
 
     project = scratch / name
@@ -129,44 +173,55 @@ def bench(name: str, runs: int, python: str, baseline: str | None, scratch: Path
     subprocess.run([uv, "lock", "-q", "--python", base], cwd=project, check=True,
                    env=_env(None, scratch / "cache", uv_cache))
     args = ["sync", "--frozen", "--no-dev", "--python", base]
-    contenders: dict[str, tuple[list[str], dict[str, str]]] = {}
-    trees = [("ghostenv (this tree)", None)] + ([(f"ghostenv {baseline}", baseline)]
-                                               if baseline else [])
-    for label, rev in trees:
+    contenders: dict[str, Contender] = {}
+    trees = [(None, "")] + ([(baseline, f" {baseline}")] if baseline else [])
+    for rev, tag in trees:
         src = _tree(rev, scratch)
-        cache = scratch / f"cache-{rev or 'head'}"
-        contenders[label] = ([*_launcher(rev, scratch, module), *args],
-                             {**_env(src, cache, uv_cache), "GHOSTENV_TIMINGS": "1"})
-    contenders["uv sync --frozen"] = ([uv, "-q", *args], _env(None, scratch / "cache", uv_cache))
-    contenders[FLOOR] = ([sys.executable, "-c", "pass"], _env(None, scratch / "cache", uv_cache))
-    for cmd, env in contenders.values():  # fill every cache once
-        _timed(cmd, project, env)
+        cmd = [*_launcher(rev, scratch, module), *args]
+        env = {**_env(src, scratch / f"cache-{rev or 'head'}", uv_cache), "GHOSTENV_TIMINGS": "1"}
+        if rev is not None:  # an older tree: one row, as it behaves by default
+            contenders[f"ghostenv{tag}"] = Contender(cmd, env, project)
+            continue
+        contenders[HIT] = Contender(cmd, env, project, phases=True)
+        contenders[NO_RECIPE] = Contender(cmd, {**env, "GHOSTENV_REPLAY": "0"}, project,
+                                          phases=True)
+        if miss:
+            contenders[MISS] = Contender(cmd, env, project, fresh_path=True, phases=True)
+    contenders[UV] = Contender([uv, "-q", *args], _env(None, scratch / "cache", uv_cache),
+                               project)
+    contenders[FLOOR] = Contender([sys.executable, "-c", "pass"],
+                                  _env(None, scratch / "cache", uv_cache), project)
+    for contender in contenders.values():  # fill every cache (and the hit row's recipe) once
+        contender.run()
     results: dict[str, list[tuple[float, float]]] = {label: [] for label in contenders}
-    phases: dict[str, list[float]] = {}
+    phases: dict[str, dict[str, list[float]]] = {}
     for _ in range(runs):
         order = list(contenders)
         random.shuffle(order)
         for label in order:
-            cmd, env = contenders[label]
-            wall, cpu, stderr = _timed(cmd, project, env)
+            wall, cpu, stderr = contenders[label].run()
             results[label].append((wall, cpu))
-            if label == "ghostenv (this tree)":
-                _phases(stderr, phases)
-    ref_wall = statistics.median(w for w, _ in results["uv sync --frozen"])
-    ref_cpu = statistics.median(c for _, c in results["uv sync --frozen"])
-    print(f"\n{name}: fresh .venv, warm caches, {runs} interleaved rounds "
+            if contenders[label].phases:
+                _phases(stderr, phases.setdefault(label, {}))
+    ref_wall = statistics.median(w for w, _ in results[UV])
+    ref_cpu = statistics.median(c for _, c in results[UV])
+    print(f"\n{name}: fresh environment, warm caches, {runs} interleaved rounds "
           f"(load average {os.getloadavg()[0]:.1f})")
-    print(f"{'contender':30} {'wall ms':>8} {'min':>7} {'vs uv':>6} {'cpu ms':>8} {'vs uv':>6}")
+    width = max(map(len, results))
+    print(f"{'contender':{width}} {'wall ms':>8} {'min':>7} {'vs uv':>6} {'cpu ms':>8} "
+          f"{'vs uv':>6}")
     for label, rows in results.items():
         wall = statistics.median(w for w, _ in rows)
         cpu = statistics.median(c for _, c in rows)
-        print(f"{label:30} {wall:8.1f} {min(w for w, _ in rows):7.1f} {wall / ref_wall:6.2f} "
+        print(f"{label:{width}} {wall:8.1f} {min(w for w, _ in rows):7.1f} {wall / ref_wall:6.2f} "
               f"{cpu:8.1f} {cpu / ref_cpu:6.2f}")
-    if not phases:
-        print("phases: (fast path not taken)")
-        return
-    print(f"phases of this tree (median of {runs} runs): " + ", ".join(
-        f"{phase} {statistics.median(values):.1f} ms" for phase, values in phases.items()))
+    for label in (label for label in contenders if contenders[label].phases):
+        seen = phases.get(label, {})
+        if not seen:
+            print(f"phases, {label}: (fast path not taken)")
+            continue
+        print(f"phases, {label} (median of {runs} runs): " + ", ".join(
+            f"{phase} {statistics.median(values):.1f} ms" for phase, values in seen.items()))
 
 
 def _phases(stderr: str, into: dict[str, list[float]]) -> None:
@@ -187,10 +242,13 @@ def main() -> int:
                         help="also time ghostenv at this git revision")
     parser.add_argument("--module", action="store_true",
                         help="start ghostenv as `python -m ghostenv`, not by its console script")
+    parser.add_argument("--no-miss", action="store_true",
+                        help="leave out the row that syncs into a new env path every run")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="ghostenv-frozen-bench-") as tmp:
         for name in args.workloads:
-            bench(name, args.runs, args.python, args.baseline, Path(tmp), module=args.module)
+            bench(name, args.runs, args.python, args.baseline, Path(tmp), module=args.module,
+                  miss=not args.no_miss)
     return 0
 
 

@@ -7,7 +7,11 @@ a brand-new environment ``--runs`` times, contenders interleaved run by run so
 that load from other processes falls on all of them alike (medians printed):
 
 - ``ghostenv sync --frozen`` vs ``uv sync --frozen`` (from uv.lock; ghostenv started by its
-  console script, as users start it);
+  console script, as users start it). ghostenv keeps a recipe per environment path (its
+  last fresh sync's operations, replayed when the inputs are the same), so it has three
+  rows: ``recipe hit`` (the project's ``.venv`` again), ``no recipe`` (``GHOSTENV_REPLAY=0``:
+  the install engine) and ``miss`` (a new ``GHOSTENV_PROJECT_ENVIRONMENT`` path every run:
+  the engine plus recording a recipe);
 - ``ghostenv install -r pins.txt`` vs ``uv venv`` + ``uv pip install -r pins.txt`` vs
   ``python -m venv`` + ``pip install -r pins.txt`` (pip's own wheel cache warm);
 - the install engine alone, in-process (``ghostenv.workflow.plan``), for reference.
@@ -15,6 +19,11 @@ that load from other processes falls on all of them alike (medians printed):
 ``--disk`` then builds ten environments of the ``data`` workload with ghostenv into
 an empty store and compares ``du`` of store + ten environments with store + one.
 Needs the network (PyPI) for the first fill of each cache.
+
+Children get their own ``GHOSTENV_CACHE_DIR``/``UV_CACHE_DIR``/``PIP_CACHE_DIR``,
+``UV_LINK_MODE=hardlink``, and no ``VIRTUAL_ENV``, ``PYTHONDONTWRITEBYTECODE``,
+``GHOSTENV_REPLAY`` or ``*_PROJECT_ENVIRONMENT`` from the outer shell (each row sets what
+it means); other ``GHOSTENV_*`` variables (e.g. ``GHOSTENV_LINK_MODE``) pass through.
 
     python benchmarks/materialize.py [--runs 5] [--python 3.12] [--workloads web data] [--disk]
 """
@@ -35,6 +44,18 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 WORKLOADS = HERE.parent.parent / "shared" / "workloads"
+
+
+HIT = "ghostenv sync --frozen (recipe hit)"
+NO_RECIPE = "ghostenv sync --frozen (no recipe: GHOSTENV_REPLAY=0)"
+MISS = "ghostenv sync --frozen (miss: new env path each run)"
+#: Outer variables that would change what a row measures.
+_DROP = ("VIRTUAL_ENV", "PYTHONDONTWRITEBYTECODE", "GHOSTENV_REPLAY",
+         "GHOSTENV_PROJECT_ENVIRONMENT", "UV_PROJECT_ENVIRONMENT")
+
+
+def _base_env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if k not in _DROP}
 
 
 def _run(cmd: list[str], *, cwd: Path | None = None, env: dict[str, str] | None = None) -> None:
@@ -58,6 +79,24 @@ def _cpu_split() -> tuple[float, float]:
 #: Median system (kernel) CPU ms per contender label, from the last :func:`_medians` calls.
 SYSTEM_MS: dict[str, float] = {}
 
+#: Wall, user and system seconds spent in :func:`_fresh` since :func:`_medians` last looked.
+_UNTIMED = [0.0, 0.0, 0.0]
+
+
+def _fresh(path: Path) -> None:
+    """Remove an environment left by an earlier run; its cost is not charged to the row.
+
+    (What is left differs by contender -- uv's environment, ghostenv's, pip's -- so
+    removing it inside the timing would charge one contender for another's files.)
+    """
+    user, system = _cpu_split()
+    start = time.perf_counter()
+    shutil.rmtree(path, ignore_errors=True)
+    _UNTIMED[0] += time.perf_counter() - start
+    user_end, sys_end = _cpu_split()
+    _UNTIMED[1] += user_end - user
+    _UNTIMED[2] += sys_end - system
+
 
 def _medians(actions: list[tuple[str, Callable[[int], None]]], runs: int
              ) -> list[tuple[str, float, float]]:
@@ -71,13 +110,17 @@ def _medians(actions: list[tuple[str, Callable[[int], None]]], runs: int
     system: dict[str, list[float]] = {label: [] for label, _ in actions}
     for i in range(runs):
         for label, action in actions:
+            _UNTIMED[:] = [0.0, 0.0, 0.0]
             user_start, sys_start = _cpu_split()
             start = time.perf_counter()
             action(i)
-            wall[label].append((time.perf_counter() - start) * 1000)
+            took = time.perf_counter() - start - _UNTIMED[0]
             user_end, sys_end = _cpu_split()
-            cpu[label].append((user_end - user_start + sys_end - sys_start) * 1000)
-            system[label].append((sys_end - sys_start) * 1000)
+            user_s = user_end - user_start - _UNTIMED[1]
+            sys_s = sys_end - sys_start - _UNTIMED[2]
+            wall[label].append(took * 1000)
+            cpu[label].append((user_s + sys_s) * 1000)
+            system[label].append(sys_s * 1000)
     SYSTEM_MS.update({label: statistics.median(v) for label, v in system.items()})
     return [(label, statistics.median(wall[label]), statistics.median(cpu[label]))
             for label, _ in actions]
@@ -106,9 +149,8 @@ def bench_workload(name: str, runs: int, python: str,
     cache = scratch / f"{name}-ghostenv-cache"
     uv_cache = scratch / f"{name}-uv-cache"
     pip_cache = scratch / f"{name}-pip-cache"
-    env = {**os.environ, "GHOSTENV_CACHE_DIR": str(cache), "UV_CACHE_DIR": str(uv_cache),
+    env = {**_base_env(), "GHOSTENV_CACHE_DIR": str(cache), "UV_CACHE_DIR": str(uv_cache),
            "PIP_CACHE_DIR": str(pip_cache), "UV_LINK_MODE": "hardlink"}
-    env.pop("VIRTUAL_ENV", None)
     interp = find_interpreter(python, cache)
     base = str(interp.base_executable)
     _run([uv, "lock", "-q", "--python", base], cwd=project, env=env)
@@ -116,9 +158,6 @@ def bench_workload(name: str, runs: int, python: str,
           "-o", "pins.txt"], cwd=project, env=env)
     pins = project / "pins.txt"
     venv_dir = project / ".venv"
-
-    def fresh(path: Path) -> None:
-        shutil.rmtree(path, ignore_errors=True)
 
     # fill each cache once
     _run([*ghostenv, "sync", "--frozen", "--no-dev", "--python", base], cwd=project, env=env)
@@ -129,35 +168,49 @@ def bench_workload(name: str, runs: int, python: str,
 
     rows: list[tuple[str, float, float]] = []
 
+    gsync_cmd = [*ghostenv, "sync", "--frozen", "--no-dev", "--python", base]
+
     def gsync(_i: int) -> None:
-        fresh(venv_dir)
-        _run([*ghostenv, "sync", "--frozen", "--no-dev", "--python", base], cwd=project, env=env)
+        _fresh(venv_dir)
+        _run(gsync_cmd, cwd=project, env=env)
+
+    no_replay = {**env, "GHOSTENV_REPLAY": "0"}
+
+    def gsync_engine(_i: int) -> None:
+        _fresh(venv_dir)
+        _run(gsync_cmd, cwd=project, env=no_replay)
+
+    def gsync_miss(i: int) -> None:
+        _fresh(project / f".venv-miss-{i - 1}")
+        target = project / f".venv-miss-{i}"
+        _run(gsync_cmd, cwd=project, env={**env, "GHOSTENV_PROJECT_ENVIRONMENT": str(target)})
 
     def usync(_i: int) -> None:
-        fresh(venv_dir)
+        _fresh(venv_dir)
         _run([uv, "sync", "-q", "--frozen", "--no-dev", "--python", base], cwd=project, env=env)
 
 
     target = scratch / f"{name}-target"
 
     def ginstall(_i: int) -> None:
-        fresh(target)
+        _fresh(target)
         _run([*ghostenv, "install", "--venv", str(target), "--python", base, "-r", str(pins)],
              env=env)
 
     def uinstall(_i: int) -> None:
-        fresh(target)
+        _fresh(target)
         _run([uv, "venv", "-q", "--python", base, str(target)], env=env)
         _run([uv, "pip", "install", "-q", "--python", str(target / "bin" / "python"), "-r",
               str(pins)], env=env)
 
     def pinstall(_i: int) -> None:
-        fresh(target)
+        _fresh(target)
         _run([base, "-m", "venv", str(target)], env=env)
         _run([str(target / "bin" / "pip"), "install", "-q", "--disable-pip-version-check",
               "-r", str(pins)], env=env)
 
-    rows += _medians([("ghostenv sync --frozen", gsync), ("uv sync --frozen", usync),
+    rows += _medians([(HIT, gsync), (NO_RECIPE, gsync_engine), (MISS, gsync_miss),
+                      ("uv sync --frozen", usync),
                       ("ghostenv install -r pins", ginstall),
                       ("uv venv + uv pip install -r pins", uinstall),
                       ("engine in-process (plan+apply)", _engine(project, interp, cache))],
@@ -189,7 +242,7 @@ def _engine(project: Path, interp: object, cache: Path) -> Callable[[int], None]
     target = project / "engine-env"
 
     def once(_i: int) -> None:
-        shutil.rmtree(target, ignore_errors=True)
+        _fresh(target)
         layout = create_venv(target, interp)  # type: ignore[arg-type]
         install_wanted(wanted, layout, store, exact=True)
 
@@ -203,7 +256,7 @@ def disk(python: str, scratch: Path, count: int = 10) -> tuple[int, int]:
     project = scratch / "data-disk"
     shutil.copytree(WORKLOADS / "data", project)
     cache = scratch / "disk-cache"
-    env = {**os.environ, "GHOSTENV_CACHE_DIR": str(cache)}
+    env = {**_base_env(), "GHOSTENV_CACHE_DIR": str(cache)}
     base = str(find_interpreter(python, cache).base_executable)
     bindir = Path(sys.executable).parent
     uv = str(bindir / "uv") if (bindir / "uv").exists() else "uv"
@@ -235,15 +288,15 @@ def main() -> int:
             pip = by["python -m venv + pip install -r"]
             print(f"\nworkload {name}: fresh environment, warm caches, median of {args.runs} runs"
                   f" (load average {os.getloadavg()[0]:.1f})")
-            print(f"{'contender':36} {'wall ms':>9} {'vs uv':>7} {'vs pip':>7} {'cpu ms':>9}"
+            print(f"{'contender':53} {'wall ms':>9} {'vs uv':>7} {'vs pip':>7} {'cpu ms':>9}"
                   f" {'vs uv':>7} {'vs pip':>7} {'of it sys':>9}")
             for label, wall, cpu in rows:
                 ref = uv_pip if "install" in label and "sync" not in label else uv_sync
-                print(f"{label:36} {wall:9.1f} {wall / ref[0]:6.2f}x {wall / pip[0]:6.3f}x "
+                print(f"{label:53} {wall:9.1f} {wall / ref[0]:6.2f}x {wall / pip[0]:6.3f}x "
                       f"{cpu:9.1f} {cpu / ref[1]:6.2f}x {cpu / pip[1]:6.3f}x "
                       f"{SYSTEM_MS.get(label, 0.0):9.1f}")
             print("(sys: kernel CPU -- directories and links are the same syscalls for every "
-                  "contender; every row includes removing the previous environment)")
+                  "contender; removing the previous environment is not counted)")
         if args.disk:
             one, ten = disk(args.python, scratch)
             print(f"\ndisk, data workload: store + 1 env {one / 1024:.1f} MiB, store + 10 envs "
