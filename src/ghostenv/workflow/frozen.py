@@ -82,6 +82,14 @@ def sync(project: str, env_dir: str, selection: Selection, *, cache_dir: str, qu
 
     if plugins.plugins_declared():  # their hooks fire on the full path
         return None
+    replaying = os.environ.get("GHOSTENV_REPLAY", "") != "0"
+    if replaying:  # the environment's recipe, when it holds (a new environment only)
+        from ghostenv.workflow.replay import replay
+
+        code = replay(project, env_dir, selection, cache_dir=cache_dir, quiet=quiet,
+                      always_summary=always_summary, started=started)
+        if code is not None:
+            return code
     begin = time.perf_counter()
     try:
         job = _prepare(project, env_dir, selection, cache_dir)
@@ -92,6 +100,7 @@ def sync(project: str, env_dir: str, selection: Selection, *, cache_dir: str, qu
     job.marks += [("entry", started), ("entry+gate", begin)] if started is not None else [
         ("start", begin)]
     job.marks.append(("read+select", time.perf_counter()))
+    job.capture = replaying
     code = _install(job, quiet=quiet, always_summary=always_summary)
     if os.environ.get("GHOSTENV_TIMINGS"):
         job.marks.append(("summary", time.perf_counter()))
@@ -104,8 +113,8 @@ def sync(project: str, env_dir: str, selection: Selection, *, cache_dir: str, qu
 class _Job:
     """Everything decided before the environment is touched."""
 
-    __slots__ = ("built", "cache_dir", "env_dir", "interpreter", "marks", "name", "packages",
-                 "project", "selection", "wanted")
+    __slots__ = ("built", "cache_dir", "capture", "env_dir", "interpreter", "marks", "name",
+                 "packages", "project", "selection", "wanted")
 
     def __init__(self, *, project: str, env_dir: str, selection: Selection, cache_dir: str,
                  name: str, interpreter: Interpreter, wanted: list[Wanted],
@@ -122,6 +131,9 @@ class _Job:
         self.built = built
         self.marks: list[tuple[str, float]] = []
         """(phase, perf_counter at its end), printed under ``GHOSTENV_TIMINGS=1``"""
+        self.capture = False
+        """Record a recipe (:mod:`ghostenv.workflow.recipe`) when the sync makes a new
+        environment"""
 
 
 def _read_toml(path: str, *, lock: bool = False) -> dict[str, Any]:
@@ -358,6 +370,7 @@ def _apply_with(job: _Job, *, quiet: bool,
     with store.lock_environment(env_path):
         if gate.check(job.project, job.env_dir, selection) is None:  # a concurrent sync did it
             return summary_line(0, 0.0), True, None
+        fresh = not os.path.lexists(env_path)
         gate.forget(job.env_dir)
         stale = _foreign(job.env_dir, interp)
         job.marks.append(("lock+gate", time.perf_counter()))
@@ -387,6 +400,13 @@ def _apply_with(job: _Job, *, quiet: bool,
                     site_packages=list(dict.fromkeys((layout.purelib_str, layout.platlib_str))),
                     count=len(job.wanted))
         job.marks.append(("record", time.perf_counter()))
+        if fresh and job.capture:  # the next sync into a new environment here replays it
+            from ghostenv.workflow.recipe import capture
+
+            why = capture(job, plan, done, layout, store)
+            if why is not None and os.environ.get("GHOSTENV_TIMINGS"):
+                sys.stderr.write(f"no recipe: {why}\n")
+            job.marks.append(("recipe", time.perf_counter()))
     line = summary_line(len(done.installed), done.install_ms, removed=len(done.removed),
                         downloaded=done.downloaded, download_ms=done.download_ms,
                         built=job.built)

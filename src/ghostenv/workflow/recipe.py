@@ -1,0 +1,289 @@
+"""Recording a fresh environment's recipe, for :mod:`ghostenv.workflow.replay`.
+
+Runs at the end of an engine sync (:func:`ghostenv.workflow.frozen._apply_with`)
+that made an environment which did not exist before, still under the
+environment's lock. The hardlinks come from the engine's own data -- each
+wheel's :class:`~ghostenv.store.LinkIndex` (install root, object, target) --
+and everything else from one walk of the finished environment: directories
+with their modes, symlinks, and every regular file the link map does not name,
+read as bytes (pyvenv.cfg, activate scripts, launchers, RECORD, INSTALLER,
+``direct_url.json``, ``.pth`` files ...). No recipe is recorded when anything
+was placed other than by hardlink (a clone or copy fallback, another link
+mode), when a linked path is not a hardlink or an unknown file is, or when two
+wheels claim one path: the replay would not give what the engine gives.
+
+The key (what :func:`ghostenv.workflow.replay._valid` checks) is taken from
+what the engine used: the gate record just written (input stats and digests
+at the same instant), the interpreter's files as the probe cache keys them,
+the choice memo that named the interpreter, the editable wheel's build key.
+A capture costs one walk of the environment (~2-4 ms for ~1,000 files) and
+runs only when no valid recipe was there; it never fails a sync.
+"""
+
+from __future__ import annotations
+
+import marshal
+import os
+import time
+
+from ghostenv.workflow import gate
+from ghostenv.workflow.replay import (
+    CHOICE_TTL,
+    HEADER,
+    TEMP_SUFFIX,
+    environ_key,
+    recipe_path,
+    remove_tree,
+    umask,
+)
+
+TYPE_CHECKING = False  # typing costs milliseconds; type checkers treat this name as true
+if TYPE_CHECKING:
+    from typing import Any
+
+    from ghostenv.materialize.venv import VenvLayout
+    from ghostenv.store import Store
+    from ghostenv.store.manifest import LinkIndex
+    from ghostenv.workflow.frozen import _Job
+    from ghostenv.workflow.plan import InstallPlan, PlanReport
+
+#: Link modes a recipe can stand for (``PlanReport.modes`` keys): hardlinks, and the
+#: installer's own files (found by the walk).
+_REPLAYABLE = frozenset({"hardlink", "written"})
+
+
+class NotReplayable(Exception):
+    """This environment cannot be described by a recipe (the reason is the message)."""
+
+
+def capture(job: _Job, plan: InstallPlan, done: PlanReport, layout: VenvLayout,
+            store: Store) -> str | None:
+    """Record the recipe of ``job.env_dir`` (just made); None, or why there is none."""
+    env = os.path.abspath(job.env_dir)
+    path = recipe_path(job.cache_dir, env)
+    try:
+        if os.path.lexists(env + TEMP_SUFFIX):  # a killed replay's leftover: ours to remove
+            remove_tree(env + TEMP_SUFFIX)
+        doc = describe(job, plan, done, layout, store)
+    except NotReplayable as exc:
+        _drop(path)
+        return str(exc)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
+        _drop(path)
+        return f"{type(exc).__name__}: {exc}"
+    from ghostenv._fast import sha256_hex, write_small
+
+    payload = marshal.dumps(doc)
+    try:
+        write_small(path, HEADER + sha256_hex(payload).encode() + b"\n" + payload,
+                    make_parent=True)
+    except OSError as exc:
+        return f"cannot write {path}: {exc}"
+    return None
+
+
+def _drop(path: str) -> None:
+    try:  # noqa: SIM105 - contextlib costs an import on the fast path
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+def describe(job: _Job, plan: InstallPlan, done: PlanReport, layout: VenvLayout,
+             store: Store) -> dict[str, Any]:
+    """The recipe of the environment ``job`` made: operations and validity key."""
+    from ghostenv.store.cas import EXEC_OBJECTS, OBJECTS
+
+    env = os.path.abspath(job.env_dir)
+    if set(done.modes) - _REPLAYABLE:
+        raise NotReplayable(f"files placed by {', '.join(sorted(done.modes))}")
+    if os.environ.get("GHOSTENV_LINK_MODE", "").strip().lower() not in ("", "hardlink"):
+        raise NotReplayable("GHOSTENV_LINK_MODE is set")
+    state = gate.load(env)
+    if state is None:
+        raise NotReplayable("no gate record")
+    indexes = _indexes(plan, store)
+    links = _link_map(indexes, layout, env)
+    dirs, symlinks, plain, executables, files, root_mode = _walk(env, links)
+    interp = job.interpreter.path_str
+    cfg = os.path.join(os.path.dirname(os.path.dirname(interp)), "pyvenv.cfg")
+    memo, cwd = _choice(job)
+    return {
+        "env": env,
+        "project": os.path.abspath(job.project),
+        "selection": job.selection.key(),
+        "python": job.selection.python,
+        "checked": job.selection.checked,
+        "environ": environ_key(),
+        "umask": umask(),
+        "dev": os.stat(os.path.dirname(env)).st_dev,
+        "cwd": cwd,
+        "interp": ((interp, gate._stat(interp)), (cfg, gate._stat(cfg))),
+        "memo": memo,
+        "inputs": tuple((name, *state.inputs[name]) for name in gate.INPUTS),
+        "time": state.time,
+        "editable": _editable(job),
+        "store": store.root_dir,
+        "plain_tree": OBJECTS,
+        "exec_tree": EXEC_OBJECTS,
+        "root_mode": root_mode,
+        "dirs": tuple(dirs),
+        "symlinks": tuple(symlinks),
+        "plain": tuple(plain),
+        "executables": tuple(executables),
+        "files": tuple(files),
+        "gate": (layout.python_str, list(dict.fromkeys((layout.purelib_str,
+                                                        layout.platlib_str))),
+                 len(job.wanted)),
+        "track": ([index.wheel_sha256 for index in indexes.values()],
+                  {name: index.wheel_sha256 for name, index in indexes.items()}),
+        "summary": (len(done.installed), tuple(job.built)),
+    }
+
+
+def _indexes(plan: InstallPlan, store: Store) -> dict[str, LinkIndex]:
+    """Each installed step's link index (those downloaded now are in the store too)."""
+    out: dict[str, LinkIndex] = {}
+    for step in plan.steps:
+        if step.action not in ("link", "download") or step.wanted is None:
+            raise NotReplayable(f"{step.name}: {step.action}")
+        index = step.manifest
+        if index is None and step.wanted.sha256:
+            index = store.get_link_index(step.wanted.sha256)
+        if index is None:
+            raise NotReplayable(f"{step.name}: no link index in the store")
+        out[step.name] = index
+    return out
+
+
+def _link_map(indexes: dict[str, LinkIndex], layout: VenvLayout,
+              env: str) -> dict[str, tuple[bool, str]]:
+    """Environment-relative target -> (executable tree?, object path) of every linked file,
+    as :func:`ghostenv.materialize.install.install_many` places them."""
+    from ghostenv.store.manifest import object_rel
+
+    def rel(path: str) -> str:
+        return os.path.relpath(path, env).replace(os.sep, "/")
+
+    include = f"{layout.root_str}/include/site/python{layout.interpreter.python_version}"
+    out: dict[str, tuple[bool, str]] = {}
+
+    def add(target: str, value: tuple[bool, str]) -> None:
+        if out.setdefault(target, value) != value:
+            raise NotReplayable(f"two wheels place {target}")
+
+    for index in indexes.values():
+        root = rel(layout.purelib_str if index.root_is_purelib else layout.platlib_str)
+        for executable, pairs in ((False, index.plain), (True, index.executables)):
+            for src, dst in pairs:
+                add(f"{root}/{dst}", (executable, src))
+        scheme = {"purelib": layout.purelib_str, "platlib": layout.platlib_str,
+                  "data": layout.root_str, "headers": f"{include}/{index.name}"}
+        prefix = len(index.data_dir) + 1
+        for item in index.data:
+            part, _, rest = item.path[prefix:].partition("/")
+            if part == "scripts":
+                continue  # rewritten (shebang): the walk reads it
+            if part not in scheme:
+                raise NotReplayable(f"{index.filename}: .data part {part}")
+            add(rel(f"{scheme[part]}/{rest}"), (item.executable, object_rel(item.sha256)))
+    return out
+
+
+def _walk(env: str, links: dict[str, tuple[bool, str]]) -> tuple[
+        list[tuple[str, int]], list[tuple[str, str]], list[tuple[str, str]],
+        list[tuple[str, str]], list[tuple[str, bytes, int]], int]:
+    """One pass over the finished environment: directories (parents first, with modes),
+    symlinks, the links (checked to be hardlinks) and the written files' bytes."""
+    dirs: list[tuple[str, int]] = []
+    symlinks: list[tuple[str, str]] = []
+    plain: list[tuple[str, str]] = []
+    executables: list[tuple[str, str]] = []
+    files: list[tuple[str, bytes, int]] = []
+    seen = 0
+    stack = [""]
+    while stack:
+        folder = stack.pop()
+        with os.scandir(os.path.join(env, folder) if folder else env) as entries:
+            items = sorted(entries, key=lambda e: e.name)
+        for entry in items:
+            rel = f"{folder}/{entry.name}" if folder else entry.name
+            st = entry.stat(follow_symlinks=False)
+            kind = st.st_mode & 0o170000
+            if kind == 0o040000:
+                dirs.append((rel, st.st_mode & 0o7777))
+                stack.append(rel)
+            elif kind == 0o120000:
+                symlinks.append((os.readlink(entry.path), rel))
+            elif kind != 0o100000:
+                raise NotReplayable(f"{rel}: not a file, directory or symlink")
+            elif rel in links:
+                if st.st_nlink < 2:
+                    raise NotReplayable(f"{rel}: not hardlinked")
+                executable, src = links[rel]
+                (executables if executable else plain).append((src, rel))
+                seen += 1
+            elif rel == gate.STATE_NAME:
+                continue  # the replay writes its own
+            else:
+                if st.st_nlink > 1:
+                    raise NotReplayable(f"{rel}: a hardlink the recipe does not know")
+                with open(entry.path, "rb") as handle:
+                    files.append((rel, handle.read(), st.st_mode & 0o7777))
+    if seen != len(links):
+        raise NotReplayable(f"{len(links) - seen} linked files missing")
+    return dirs, symlinks, plain, executables, files, os.stat(env).st_mode & 0o7777
+
+
+def _choice(job: _Job) -> tuple[tuple[str, str] | None, str | None]:
+    """How :func:`ghostenv.workflow.frozen_python.choose` found the interpreter for an
+    environment that did not exist: ``(memo file, the path it named)`` when through the
+    one-hour choice memo, else the working directory when a relative path named it."""
+    from ghostenv.workflow.frozen import _read_toml
+    from ghostenv.workflow.frozen_python import _canonical_specifier, python_version_file
+
+    request = job.selection.python
+    if request is None:
+        pinned = python_version_file(job.project)
+        if pinned is not None:
+            request = pinned
+        else:
+            wanted = _read_toml(os.path.join(job.project, "pyproject.toml"))["project"].get(
+                "requires-python")
+            if wanted is not None:
+                request = _canonical_specifier(wanted)
+    raw = (request or "").strip()
+    if os.sep in raw or raw.startswith((".", "~")) or (raw and os.path.isfile(raw)):
+        absolute = os.path.isabs(os.path.expanduser(raw))
+        return None, None if absolute else os.getcwd()
+    from ghostenv._fast import sha256_hex
+
+    key = sha256_hex("\0".join((request or "", os.environ.get("PATH", ""),
+                                os.environ.get("VIRTUAL_ENV", ""))).encode())
+    memo = os.path.join(job.cache_dir, "interpreter-choice-v1", f"{key[:32]}.txt")
+    if time.time() - os.stat(memo).st_mtime >= CHOICE_TTL:
+        raise NotReplayable("the interpreter choice memo expired")
+    with open(memo, encoding="utf-8") as handle:
+        named = handle.read().strip()
+    if named != job.interpreter.path_str:
+        raise NotReplayable("the interpreter choice memo changed")
+    return (memo, named), None
+
+
+def _editable(job: _Job) -> tuple[str, str, list[str], str, str] | None:
+    """The editable project's build key, cached wheels and the one used (None: no project
+    installed)."""
+    if not job.built:
+        return None
+    from ghostenv.workflow.frozen_editable import BUILT, editable_key
+
+    wheel = next((w for w in job.wanted if w.path is not None and w.name == job.name), None)
+    if wheel is None or wheel.path is None:
+        raise NotReplayable("no editable wheel")
+    key = editable_key(job.project)
+    folder = os.path.join(job.cache_dir, "store", BUILT, key[:2], key, "editable")
+    wheel_path = os.fspath(wheel.path)
+    if os.path.dirname(wheel_path) != folder:
+        raise NotReplayable("the editable wheel is not in the build cache")
+    names = sorted(n for n in os.listdir(folder) if n.endswith(".whl"))
+    return key, folder, names, os.path.basename(wheel_path), gate._stat(wheel_path)

@@ -1,0 +1,379 @@
+"""A fresh environment from its recipe: the last engine sync's operations, replayed.
+
+A ``sync`` into an environment that does not exist, from a warm store, ends as
+a list of operations: make these directories, these symlinks, hardlink these
+store objects to these paths, write these few small files (pyvenv.cfg,
+activate scripts, launchers, RECORD ...). The engine works that list out each
+time (read the project and the lock, select packages, pick wheels, plan,
+compile link indexes); when nothing it depends on changed, the list comes out
+the same. :mod:`ghostenv.workflow.recipe` records it after an engine sync that
+made a new environment by hardlinks only, and this module replays it: a
+marshal load, a few ``stat`` calls to prove the recipe still holds, then
+``mkdir``/``symlink``/``link``/``write`` relative to directory descriptors on
+two threads -- no package selection, no engine imports.
+
+A recipe is used only when everything the engine's answer depends on is
+what it was when the recipe was captured (:func:`_valid`): ghostenv's version
+and store schema, the environment path (the recipe's name) and its absence,
+the selection (groups, extras, options, ``--python``, checked or ``--frozen``),
+the project inputs (stat, else sha256, with the gate's racy-mtime rule), the
+interpreter (its file, and the one-hour choice memo that named it), the
+editable project's build key and cached wheel, the umask, the filesystem the
+environment lands on, and the environment variables the engine reads. Any
+doubt is a miss: the engine runs and records a new recipe.
+
+The environment is built in a sibling ``<env>.ghostenv-replay`` under the
+environment's own lock (the file and ``flock`` of
+:meth:`ghostenv.store.Store.lock_environment`) and appears by one ``rename``:
+a replay killed anywhere leaves no environment (the next sync removes the
+leftover and builds it again) or the whole one. Any failure -- a store object
+pruned meanwhile, ``EXDEV``, ``EMLINK`` -- removes the temporary tree, drops the
+recipe and returns None, and the engine does the sync (re-fetching what is
+missing); the user sees no error from a replay.
+"""
+
+from __future__ import annotations
+
+import _thread
+import marshal
+import os
+import sys
+import time
+
+from ghostenv import __version__
+from ghostenv.workflow import gate
+
+TYPE_CHECKING = False  # typing costs milliseconds; type checkers treat this name as true
+if TYPE_CHECKING:
+    from typing import Any
+
+#: The recipe directory under the cache (bump with the payload's layout).
+RECIPES = "recipes-v1"
+FORMAT = 1
+#: The first line of every recipe file; a file of another version is a miss.
+HEADER = f"ghostenv-recipe {FORMAT} {__version__} {gate.STORE_SCHEMA}\n".encode()
+#: Environment variables whose values the engine's result depends on (beyond the
+#: selection's own ``--python``, which UV_PYTHON / GHOSTENV_PYTHON reach): the link mode
+#: and the interpreter choice memo's key (PATH, VIRTUAL_ENV).
+ENV_VARS = ("GHOSTENV_LINK_MODE", "PATH", "VIRTUAL_ENV")
+#: How long a choice memo is trusted (``ghostenv.workflow.frozen_python.CHOICE_TTL``).
+CHOICE_TTL = 3600.0
+#: Suffix of the temporary tree an environment is built in.
+TEMP_SUFFIX = ".ghostenv-replay"
+
+
+def recipe_path(cache_dir: str, env_dir: str) -> str:
+    """Where the recipe of the environment at ``env_dir`` is kept."""
+    from ghostenv._fast import sha256_hex
+
+    key = sha256_hex(os.fsencode(os.path.abspath(env_dir)))[:32]
+    return os.path.join(cache_dir, RECIPES, key)
+
+
+def lock_path(cache_dir: str, env_dir: str) -> str:
+    """:meth:`ghostenv.store.Store.lock_environment`'s lock file for ``env_dir``, without
+    importing the store (``ghostenv.store.refs.path_key``; a test keeps them equal)."""
+    absolute = os.path.abspath(env_dir)
+    name = absolute.replace("%", "%25").replace("/", "%2F").replace("\\", "%5C")
+    if len(name) > 200:
+        from ghostenv._fast import sha256_hex
+
+        name = sha256_hex(os.fsencode(absolute))[:32]
+    return os.path.join(cache_dir, "store", "locks", f"env-{name}.lock")
+
+
+def umask() -> int:
+    """The process umask (set and restored: there is no other way to read it)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def environ_key() -> tuple[tuple[str, str | None], ...]:
+    """The values of :data:`ENV_VARS` (None when unset)."""
+    return tuple((name, os.environ.get(name)) for name in ENV_VARS)
+
+
+def load(path: str) -> dict[str, Any] | None:
+    """The recipe at ``path``, or None: absent, another version, torn or corrupt."""
+    try:
+        with open(path, "rb") as handle:
+            blob = handle.read()
+    except OSError:
+        return None
+    if not blob.startswith(HEADER):
+        return None
+    start = len(HEADER) + 65
+    digest = blob[len(HEADER):start - 1]
+    payload = blob[start:]
+    from ghostenv._fast import sha256_hex
+
+    if blob[start - 1:start] != b"\n" or sha256_hex(payload).encode() != digest:
+        return None
+    try:
+        doc = marshal.loads(payload)
+    except (EOFError, ValueError, TypeError):
+        return None
+    return doc if isinstance(doc, dict) else None
+
+
+def drop(path: str) -> None:
+    """Remove a recipe that failed (the next engine sync records a new one)."""
+    try:  # noqa: SIM105 - contextlib costs an import on the fast path
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+def replay(project: str, env_dir: str, selection: gate.Selection, *, cache_dir: str,
+           quiet: bool, always_summary: bool, started: float | None = None) -> int | None:
+    """Build ``env_dir`` from its recipe; 0, or None when the engine must do the sync.
+
+    Called by :func:`ghostenv.workflow.frozen.sync` after its own checks (the lock
+    verified against pyproject.toml unless ``--frozen``, no plugins) and before it
+    reads anything else.
+    """
+    begin = time.perf_counter()
+    env = os.path.abspath(env_dir)
+    try:
+        os.lstat(env)
+    except FileNotFoundError:
+        pass
+    except OSError:
+        return None
+    else:
+        return None  # an existing environment is the engine's (it refreshes in place)
+    path = recipe_path(cache_dir, env)
+    recipe = load(path)
+    if recipe is None:
+        return None
+    try:
+        if not _valid(recipe, project, env, selection):
+            return None
+    except (OSError, ValueError, KeyError, TypeError, IndexError):
+        return None
+    marks: list[tuple[str, float]] = [("entry", started), ("entry+gate", begin)] if (
+        started is not None) else [("start", begin)]
+    marks.append(("recipe", time.perf_counter()))
+    try:
+        done = _locked_build(recipe, env, cache_dir, project=project, selection=selection,
+                             marks=marks)
+    except KeyboardInterrupt:
+        sys.stderr.write("error: interrupted\n")
+        return 130
+    except Exception:  # the engine does it instead (and reports what is really wrong)
+        drop(path)
+        return None
+    if done is None:
+        return None
+    if not quiet and always_summary:
+        from ghostenv.workflow.frozen import summary_line
+
+        installed, built = recipe["summary"]
+        sys.stderr.write(summary_line(installed, done * 1000, built=tuple(built)) + "\n")
+    if os.environ.get("GHOSTENV_TIMINGS"):
+        marks.append(("summary", time.perf_counter()))
+        sys.stderr.write("timings: replay: " + ", ".join(
+            f"{name} {(t - marks[i][1]) * 1000:.1f} ms"
+            for i, (name, t) in enumerate(marks[1:])) + "\n")
+    return 0
+
+
+def _valid(recipe: dict[str, Any], project: str, env: str, selection: gate.Selection) -> bool:
+    """Whether the engine would make exactly the recipe's environment now (stdlib checks)."""
+    if (recipe["env"] != env or recipe["project"] != os.path.abspath(project)
+            or recipe["selection"] != selection.key() or recipe["python"] != selection.python
+            or recipe["checked"] != selection.checked):
+        return False
+    if recipe["environ"] != environ_key() or recipe["umask"] != umask():
+        return False
+    if os.stat(os.path.dirname(env)).st_dev != recipe["dev"]:
+        return False
+    cwd = recipe["cwd"]
+    if cwd is not None and cwd != os.getcwd():
+        return False
+    # the interpreter: its file (and the pyvenv.cfg beside a venv's), as the probe cache keys it
+    for file, st in recipe["interp"]:
+        if gate._stat(file) != st:
+            return False
+    memo = recipe["memo"]
+    if memo is not None:
+        memo_path, named = memo
+        if time.time() - os.stat(memo_path).st_mtime >= CHOICE_TTL:
+            return False
+        with open(memo_path, encoding="utf-8") as handle:
+            if handle.read().strip() != named:
+                return False
+    if not _inputs_same(recipe, project):
+        return False
+    editable = recipe["editable"]
+    if editable is not None:
+        from ghostenv.workflow.frozen_editable import editable_key
+
+        key, folder, names, wheel, st = editable
+        if editable_key(project) != key or sorted(
+                n for n in os.listdir(folder) if n.endswith(".whl")) != names:
+            return False
+        if gate._stat(os.path.join(folder, wheel)) != st:
+            return False
+    return True
+
+
+def _inputs_same(recipe: dict[str, Any], project: str) -> bool:
+    """The project inputs by stat, else by content (the gate's rules, racy mtimes hashed)."""
+    captured = recipe["time"]
+    for name, st, digest in recipe["inputs"]:
+        file = os.path.join(project, name)
+        now = gate._stat(file)
+        if now == st and (st == "-" or captured - gate._mtime(st) >= gate.RACY_NS):
+            continue
+        if now == "-" or st == "-":
+            return False
+        if gate._sha256(file) != digest:
+            return False
+    return True
+
+
+def _locked_build(recipe: dict[str, Any], env: str, cache_dir: str, *, project: str,
+                  selection: gate.Selection, marks: list[tuple[str, float]]) -> float | None:
+    """Under the environment's lock: build, track, rename, record; the build's seconds,
+    or None when the environment appeared meanwhile (the engine takes it from there)."""
+    import fcntl
+
+    lock = lock_path(cache_dir, env)
+    try:
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+    except FileNotFoundError:
+        os.makedirs(os.path.dirname(lock), exist_ok=True)
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        if os.path.lexists(env):
+            return None
+        marks.append(("lock", time.perf_counter()))
+        start = time.perf_counter()
+        temp = env + TEMP_SUFFIX
+        if os.path.lexists(temp):
+            remove_tree(temp)
+        try:
+            build(recipe, temp)
+            marks.append(("build", time.perf_counter()))
+            from ghostenv.store.refs import track
+
+            wheels, installed = recipe["track"]
+            track(recipe["store"], env, wheels, replace=selection.exact, installed=installed)
+            os.rename(temp, env)
+        except BaseException:
+            remove_tree(temp)
+            raise
+        took = time.perf_counter() - start
+        marks.append(("track+rename", time.perf_counter()))
+        interpreter, sites, count = recipe["gate"]
+        gate.record(project, env, selection.as_exact(), interpreter=interpreter,
+                    site_packages=sites, count=count)
+        marks.append(("record", time.perf_counter()))
+        return took
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+def remove_tree(path: str) -> None:
+    """Remove a (partial) tree; what cannot be removed is left for the next try."""
+    import shutil
+
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def build(recipe: dict[str, Any], root: str) -> None:
+    """Make the recipe's tree at ``root`` (which must not exist).
+
+    Directories (parents first) and symlinks in this thread, then the links
+    split in two contiguous halves, one per thread, the written files with the
+    first half. Modes the umask would take are set explicitly.
+    """
+    mask = recipe["umask"]
+    root_mode = recipe["root_mode"]
+    os.mkdir(root, root_mode)
+    if root_mode & mask:
+        os.chmod(root, root_mode)
+    rfd = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
+    fds = [rfd]
+    try:
+        mkdir = os.mkdir
+        for rel, mode in recipe["dirs"]:
+            mkdir(rel, mode, dir_fd=rfd)
+            if mode & mask:
+                os.chmod(rel, mode, dir_fd=rfd)
+        for target, rel in recipe["symlinks"]:
+            os.symlink(target, rel, dir_fd=rfd)
+        store = recipe["store"]
+        pfd = os.open(os.path.join(store, recipe["plain_tree"]), os.O_RDONLY | os.O_DIRECTORY)
+        fds.append(pfd)
+        xfd = pfd
+        executables = recipe["executables"]
+        if executables:
+            xfd = os.open(os.path.join(store, recipe["exec_tree"]),
+                          os.O_RDONLY | os.O_DIRECTORY)
+            fds.append(xfd)
+        plain = recipe["plain"]
+        half = (len(plain) + len(executables)) // 2
+        errors: list[BaseException] = []
+        count = getattr(_thread, "_count", lambda: 0)
+        before = count()
+        done = _thread.allocate_lock()
+        done.acquire()
+        if half < len(plain):
+            second = (plain[half:], executables)
+            first = (plain[:half], ())
+        else:
+            second = ((), executables[half - len(plain):])
+            first = (plain, executables[:half - len(plain)])
+        _thread.start_new_thread(_worker, ((second, pfd, xfd, rfd), errors, done))
+        try:
+            _write_files(recipe["files"], rfd, mask)
+            _link(first[0], pfd, rfd)
+            _link(first[1], xfd, rfd)
+        finally:
+            done.acquire()
+            for _ in range(200):  # the worker is past its release, only exiting now
+                if count() <= before:
+                    break
+                time.sleep(0.00005)
+        if errors:
+            raise errors[0]
+    finally:
+        for fd in fds:
+            os.close(fd)
+
+
+def _link(pairs: Any, src_fd: int, dst_fd: int) -> None:
+    link = os.link
+    for src, dst in pairs:
+        link(src, dst, src_dir_fd=src_fd, dst_dir_fd=dst_fd)
+
+
+def _worker(job: tuple[tuple[Any, Any], int, int, int], errors: list[BaseException],
+            done: _thread.LockType) -> None:
+    """Link one part (plain pairs, executable pairs); a failure is handed over in ``errors``."""
+    (plain, executables), pfd, xfd, rfd = job
+    try:
+        _link(plain, pfd, rfd)
+        _link(executables, xfd, rfd)
+    except BaseException as exc:  # handed to the main thread
+        errors.append(exc)
+    finally:
+        done.release()
+
+
+def _write_files(files: Any, rfd: int, mask: int) -> None:
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL
+    for rel, data, mode in files:
+        fd = os.open(rel, flags, mode, dir_fd=rfd)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+            if mode & mask:
+                os.fchmod(fd, mode)
+        finally:
+            os.close(fd)

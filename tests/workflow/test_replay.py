@@ -1,0 +1,302 @@
+"""A fresh environment replayed from its recipe is the environment the engine makes.
+
+One locked project (the fixture index, uv's lock) with an editable project
+(hatchling), a console script and a ``.data/scripts`` file. The engine makes
+``.venv`` once (recording the recipe); every later sync into a deleted ``.venv``
+replays it, unless something the engine depends on changed -- then the engine
+runs (and records a new recipe). Replays are told apart by their
+``GHOSTENV_TIMINGS=1`` line (``timings: replay: ...``). Environments are compared
+file by file: paths, modes, bytes, symlink targets, and for hardlinks the inode
+(the same store object).
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+import signal
+import stat
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ghostenv.workflow import replay
+from tests.workflow.test_frozen_sync import _imported
+from tests.workflow.test_sync import _lock
+
+PYPROJECT = """\
+[project]
+name = "demo-replay"
+version = "0.1.0"
+requires-python = ">=3.11"
+dependencies = ["alpha", "epsilon-tool"]
+
+[dependency-groups]
+dev = ["gamma"]
+lint = ["beta"]
+
+[build-system]
+requires = ["hatchling"]
+build-backend = "hatchling.build"
+"""
+
+
+class Project:
+    """The locked project, its cache, and the reference environment the engine made."""
+
+    def __init__(self, root: Path, env: dict[str, str]) -> None:
+        self.root = root
+        self.env = env
+        self.venv = root / ".venv"
+        self.cache = Path(env["GHOSTENV_CACHE_DIR"])
+        self.reference: dict[str, tuple[Any, ...]] = {}
+
+    def sync(self, *args: str, python: str = sys.executable, importtime: bool = False,
+             **extra: str) -> subprocess.CompletedProcess[str]:
+        env = {**self.env, **extra}
+        flags = ["-X", "importtime"] if importtime else []
+        return subprocess.run(
+            [sys.executable, *flags, "-m", "ghostenv", "sync", "--frozen", "--python", python,
+             *args], cwd=self.root, env=env, capture_output=True, text=True, timeout=300,
+            check=False)
+
+    def popen(self) -> subprocess.Popen[str]:
+        return subprocess.Popen(
+            [sys.executable, "-m", "ghostenv", "sync", "--frozen", "--python", sys.executable],
+            cwd=self.root, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            text=True)
+
+    def fresh(self, *args: str, **extra: str) -> subprocess.CompletedProcess[str]:
+        """Delete the environment, sync again; the run must succeed."""
+        shutil.rmtree(self.venv, ignore_errors=True)
+        proc = self.sync(*args, **extra)
+        assert proc.returncode == 0, proc.stderr
+        return proc
+
+    def recipe(self) -> Path:
+        return Path(replay.recipe_path(str(self.cache), str(self.venv)))
+
+
+def replayed(proc: subprocess.CompletedProcess[str]) -> bool:
+    return "timings: replay:" in proc.stderr
+
+
+def snapshot(env: Path) -> dict[str, tuple[Any, ...]]:
+    """Every path under ``env`` (bar the gate record) -> what it is, exactly."""
+    out: dict[str, tuple[Any, ...]] = {}
+    for folder, dirs, files in os.walk(env):
+        for name in dirs + files:
+            path = os.path.join(folder, name)
+            rel = os.path.relpath(path, env)
+            if rel == ".ghostenv-gate":
+                continue
+            st = os.lstat(path)
+            mode = stat.S_IMODE(st.st_mode)
+            if stat.S_ISLNK(st.st_mode):
+                out[rel] = ("symlink", os.readlink(path))
+            elif stat.S_ISDIR(st.st_mode):
+                out[rel] = ("dir", mode)
+            elif st.st_nlink > 1:
+                out[rel] = ("hardlink", mode, st.st_ino)
+            else:
+                out[rel] = ("file", mode, Path(path).read_bytes())
+    return out
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory, fixture_index: Any) -> Project:
+    from tests.support.index_plugin import packse_dir
+
+    links = packse_dir() / "index" / "vendor" / "build"
+    if not (links / "hatchling-1.20.0-py3-none-any.whl").is_file():
+        pytest.skip(f"hatchling wheel not found in {links}")
+    base = tmp_path_factory.mktemp("replay")
+    root = base / "demo-replay"
+    (root / "demo_replay").mkdir(parents=True)
+    (root / "demo_replay" / "__init__.py").write_text("VALUE = 7\n")
+    (root / "pyproject.toml").write_text(PYPROJECT)
+    _lock(root, fixture_index, base)
+    env = {**os.environ, "GHOSTENV_CACHE_DIR": str(base / "cache"),
+           "GHOSTENV_FIND_LINKS": str(links), "GHOSTENV_INDEX_URL": fixture_index.simple_url,
+           "GHOSTENV_TIMINGS": "1"}
+    for name in ("FORCE_COLOR", "GHOSTENV_REPLAY", "GHOSTENV_PROJECT_ENVIRONMENT",
+                 "UV_PROJECT_ENVIRONMENT", "GHOSTENV_LINK_MODE"):
+        env.pop(name, None)
+    proj = Project(root, env)
+    first = proj.sync()  # the full path: builds the editable wheel, fills the store
+    assert first.returncode == 0, first.stderr
+    engine = proj.fresh()  # the frozen engine path: a new environment, its recipe recorded
+    assert not replayed(engine), engine.stderr
+    assert proj.recipe().is_file(), engine.stderr
+    proj.reference = snapshot(proj.venv)
+    return proj
+
+
+def test_replay_makes_the_engines_environment(project: Project) -> None:
+    shutil.rmtree(project.venv)
+    proc = project.sync(importtime=True)
+    assert proc.returncode == 0, proc.stderr
+    assert replayed(proc), proc.stderr
+    imported = _imported(proc.stderr)
+    assert "ghostenv.workflow.replay" in imported
+    engine = [m for m in imported if m.startswith((
+        "ghostenv.workflow.plan", "ghostenv.materialize", "ghostenv.lock", "ghostenv.store.cas",
+        "ghostenv.workflow.recipe")) or m in ("hashlib", "json", "re", "pathlib", "threading")]
+    assert not engine, engine
+    assert "Installed 5 packages in" in proc.stderr, proc.stderr
+    assert "built demo-replay (editable)" in proc.stderr
+    got = snapshot(project.venv)
+    assert got == project.reference
+    hard = [rel for rel, what in got.items() if what[0] == "hardlink"]
+    assert len(hard) >= 5
+    scripts = {rel for rel in got if rel.startswith("bin/")}
+    assert {"bin/epsilon-tool", "bin/epsilon-data-script", "bin/python"} <= scripts
+    assert not Path(str(project.venv) + replay.TEMP_SUFFIX).exists()
+
+    again = project.sync()  # the gate: nothing to do
+    assert again.returncode == 0, again.stderr
+    assert "Audited 5 packages" in again.stderr, again.stderr
+    python = project.venv / "bin" / "python"
+    run = subprocess.run([str(python), "-c", "import alpha, demo_replay, epsilon_tool; "
+                          "print(demo_replay.VALUE)"], capture_output=True, text=True,
+                         check=False)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "7"
+    tool = subprocess.run([str(project.venv / "bin" / "epsilon-data-script")],
+                          capture_output=True, text=True, check=False)
+    assert tool.stdout.strip() == "epsilon data script", tool.stderr
+
+
+def test_cache_prune_sees_a_replayed_environment(project: Project) -> None:
+    project.fresh()
+    proc = subprocess.run([sys.executable, "-m", "ghostenv", "cache", "prune"],
+                          env=project.env, capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+    again = project.fresh()
+    assert replayed(again), again.stderr  # no object of the environment was pruned
+    assert snapshot(project.venv) == project.reference
+
+
+def test_same_content_replays_changed_content_does_not(project: Project) -> None:
+    lock = project.root / "uv.lock"
+    text = lock.read_bytes()
+    future = time.time() + 5
+    os.utime(lock, (future, future))  # touched: the stat moved, the content did not
+    proc = project.fresh()
+    assert replayed(proc), proc.stderr
+    try:
+        lock.write_bytes(text + b"\n")  # another lock (as far as bytes go)
+        proc = project.fresh()
+        assert not replayed(proc), proc.stderr
+        assert snapshot(project.venv) == project.reference  # the same objects, the same files
+    finally:
+        lock.write_bytes(text)
+    proc = project.fresh()  # the engine again (the recipe is of the other bytes) ...
+    assert not replayed(proc), proc.stderr
+    proc = project.fresh()  # ... which recorded this one
+    assert replayed(proc), proc.stderr
+
+
+@pytest.mark.parametrize("case", ["no-dev", "group", "python", "replay-off", "exists"])
+def test_other_requests_go_to_the_engine(project: Project, case: str) -> None:
+    if case == "exists":  # a stale environment is refreshed in place by the engine
+        project.fresh()
+        (project.venv / ".ghostenv-gate").unlink()
+        proc = project.sync()
+    elif case == "python":
+        other = os.path.realpath(sys.executable)
+        if other == sys.executable:
+            pytest.skip("the test interpreter is not a symlink")
+        proc = project.fresh(python=other)
+    else:
+        args = {"no-dev": ("--no-dev",), "group": ("--group", "lint"), "replay-off": ()}[case]
+        extra = {"GHOSTENV_REPLAY": "0"} if case == "replay-off" else {}
+        before = project.recipe().read_bytes()
+        proc = project.fresh(*args, **extra)
+        if case == "replay-off":
+            assert project.recipe().read_bytes() == before  # nor recorded
+    assert proc.returncode == 0, proc.stderr
+    assert not replayed(proc), proc.stderr
+    assert "timings:" in proc.stderr  # the frozen engine path ran
+    project.fresh()  # back to the usual environment (and its recipe)
+
+
+def test_missing_store_object_falls_back_and_completes(project: Project) -> None:
+    project.fresh()
+    doc = replay.load(str(project.recipe()))
+    assert doc is not None
+    src, rel = doc["plain"][len(doc["plain"]) // 2]
+    obj = Path(doc["store"]) / doc["plain_tree"] / src
+    shutil.rmtree(project.venv)  # (the environment held a link to it too)
+    obj.unlink()
+    proc = project.fresh()
+    assert not replayed(proc), proc.stderr
+    assert obj.is_file()  # fetched and unpacked again by the engine
+    assert not Path(str(project.venv) + replay.TEMP_SUFFIX).exists()
+    got = snapshot(project.venv)
+    assert got.keys() == project.reference.keys()
+    assert got[rel][0] == "hardlink"
+    new = replay.load(str(project.recipe()))  # the engine recorded a new recipe
+    assert new is not None
+    assert new["plain"] == doc["plain"]
+    proc = project.fresh()
+    assert replayed(proc), proc.stderr
+    project.reference = snapshot(project.venv)  # that object's inode is a new one
+
+
+def test_corrupt_recipe_is_a_miss(project: Project) -> None:
+    project.fresh()
+    path = project.recipe()
+    blob = bytearray(path.read_bytes())
+    blob[-10] ^= 0xFF
+    path.write_bytes(bytes(blob))
+    assert replay.load(str(path)) is None
+    proc = project.fresh()
+    assert not replayed(proc), proc.stderr
+    assert snapshot(project.venv) == project.reference
+    path.write_bytes(path.read_bytes()[:100])  # torn
+    assert replay.load(str(path)) is None
+    proc = project.fresh()
+    assert not replayed(proc), proc.stderr
+    assert replayed(project.fresh())
+
+
+def test_sigkill_during_replay_then_rerun_completes(project: Project) -> None:
+    rng = random.Random(5)
+    for _ in range(6):
+        shutil.rmtree(project.venv, ignore_errors=True)
+        child = project.popen()
+        time.sleep(rng.uniform(0.03, 0.09))
+        child.send_signal(signal.SIGKILL)
+        child.communicate()
+        assert not project.venv.exists() or (project.venv / "pyvenv.cfg").is_file()
+        proc = project.sync()
+        assert proc.returncode == 0, proc.stderr
+        assert snapshot(project.venv) == project.reference
+        assert not Path(str(project.venv) + replay.TEMP_SUFFIX).exists()
+    verify = subprocess.run([sys.executable, "-m", "ghostenv", "cache", "verify"],
+                            env=project.env, capture_output=True, text=True, check=False)
+    assert verify.returncode == 0, verify.stdout + verify.stderr
+
+
+def test_two_syncs_at_once(project: Project) -> None:
+    for _ in range(2):
+        shutil.rmtree(project.venv, ignore_errors=True)
+        children = [project.popen() for _ in range(2)]
+        for child in children:
+            _out, err = child.communicate(timeout=120)
+            assert child.returncode == 0, err
+        assert snapshot(project.venv) == project.reference
+
+
+def test_lock_file_is_the_stores(tmp_path: Path) -> None:
+    from ghostenv.store import Store
+
+    for env in (tmp_path / "env", tmp_path / ("x" * 190) / "env"):
+        lock = Store(tmp_path / "cache" / "store").lock_environment(env)
+        assert replay.lock_path(str(tmp_path / "cache"), str(env)) == lock.path
