@@ -74,8 +74,75 @@ def plugins_declared() -> bool:
     tens of milliseconds to import); remembered for the rest of the process.
     """
     if _State.declared is None:
-        _State.declared = not disabled() and _scan(sys.path)
+        _State.declared = not disabled() and _scan_remembered(sys.path)
     return _State.declared
+
+
+#: Entries kept in the scan memo (one per distinct ``sys.path``: a few environments).
+_MEMO_ENTRIES = 16
+#: A directory changed this recently (ns) before a scan is not trusted to show a later
+#: change in its times (coarse file system clocks tick every few ms).
+_RACY_NS = 50_000_000
+
+
+def _scan_remembered(paths: Sequence[str]) -> bool:
+    """:func:`_scan`, answered from a memo while no ``sys.path`` directory has changed.
+
+    Installing or removing a distribution adds or removes a ``*.dist-info``
+    directory, which changes its parent's change time; the memo (``plugins-v1.bin``
+    in the cache directory, keyed by ``sys.path``) holds each directory's ctime and
+    mtime at the scan and is used only while all are unchanged. (An
+    ``entry_points.txt`` edited in place, inside a dist-info that stays, is not
+    seen: installers write a new dist-info.) A scan is remembered only when
+    no directory changed within :data:`_RACY_NS` before it started, so a change
+    in the same clock tick cannot hide. Saves the ~1-2 ms scan (dozens of
+    ``entry_points.txt`` files opened) on every fresh-environment sync.
+    """
+    from ghostenv._fast import cache_dir
+
+    cache = cache_dir()
+    if cache is None:
+        return _scan(paths)
+    import marshal
+    import time
+
+    memo_path = os.path.join(cache, "plugins-v1.bin")
+    key = tuple(entry or os.getcwd() for entry in paths)  # "" is the working directory
+    started = time.time_ns()
+    stamps = []
+    for entry in key:
+        try:
+            st = os.stat(entry)
+        except OSError:
+            stamps.append(-1)
+            continue
+        stamps.append(st.st_ctime_ns)  # no tool can set it back, as ``touch -d`` can mtime
+        stamps.append(st.st_mtime_ns)
+    signature = tuple(stamps)
+    memo: dict[tuple[str, ...], tuple[tuple[int, ...], bool]] = {}
+    try:
+        with open(memo_path, "rb") as handle:
+            loaded = marshal.loads(handle.read())
+        if isinstance(loaded, dict):
+            memo = loaded
+    except (OSError, EOFError, ValueError, TypeError):
+        pass
+    found = memo.get(key)
+    if found is not None and found[0] == signature:
+        return bool(found[1])
+    declared = _scan(paths)
+    if max(stamps, default=-1) < started - _RACY_NS:
+        memo.pop(key, None)
+        while len(memo) >= _MEMO_ENTRIES:
+            memo.pop(next(iter(memo)))
+        memo[key] = (signature, declared)
+        from ghostenv._fast import write_small
+
+        try:  # noqa: SIM105 - contextlib costs an import on the fast path
+            write_small(memo_path, marshal.dumps(memo), make_parent=True)
+        except OSError:
+            pass  # a memo we cannot write only costs the scan next time
+    return declared
 
 
 def _scan(paths: Sequence[str]) -> bool:
