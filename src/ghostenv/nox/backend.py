@@ -21,12 +21,15 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import nox.virtualenv
 from nox.virtualenv import InterpreterNotFound, VirtualEnv
 
 from ghostenv.integrate.stamp import EnvState
+
+if TYPE_CHECKING:
+    from ghostenv.discover import Interpreter
 
 BACKEND = "ghostenv"
 logger = logging.getLogger("nox")
@@ -54,6 +57,11 @@ class GhostenvEnv(VirtualEnv):
         self._venv_backend = venv_backend
         self.install_calls = 0
         """How many ``session.install`` calls this run made (names their stamps)."""
+        self.interpreter_found: Interpreter | None = None
+        """The interpreter :meth:`create` made the venv for (None when it reused one)."""
+        self.pristine = False
+        """Created by this run and nothing installed since: ``ghostenv.nox.sync`` may then
+        rebuild it by the fast path (:mod:`ghostenv.nox.fresh`)."""
 
     @property
     def allowed_globals(self) -> tuple[str, ...]:
@@ -109,6 +117,16 @@ class GhostenvEnv(VirtualEnv):
             and self._same_python()
         )
 
+    @property
+    def prompt(self) -> str:
+        """The venv's prompt: the session environment's directory name."""
+        return Path(self.location).name
+
+    @staticmethod
+    def command(interp: Interpreter) -> str:
+        """The ``command`` line of the venv's pyvenv.cfg."""
+        return f"ghostenv (nox backend) --python {interp.path}"
+
     def create(self) -> bool:
         """Create the environment, or reuse it; True when it is new."""
         started = time.perf_counter()
@@ -139,9 +157,11 @@ class GhostenvEnv(VirtualEnv):
         unknown = [p for p in self.venv_params if p != "--system-site-packages"]
         if unknown:
             logger.warning(f"ghostenv: venv_params {unknown} are not supported and ignored")
-        create_venv(self.location, interp, clear=True, prompt=Path(self.location).name,
-                    system_site_packages="--system-site-packages" in self.venv_params,
-                    command=f"ghostenv (nox backend) --python {interp.path}")
+        system = "--system-site-packages" in self.venv_params
+        create_venv(self.location, interp, clear=True, prompt=self.prompt,
+                    system_site_packages=system, command=self.command(interp))
+        self.interpreter_found = interp
+        self.pristine = not system
         ms = (time.perf_counter() - started) * 1000
         EnvState(Path(self.location)).log("create", reused=False, ms=round(ms, 3),
                                           python=interp.version_str)
@@ -168,6 +188,7 @@ def _install(self: Any, *args: str, **kwargs: Any) -> None:
         silent = not self._runner.global_config.verbose
     key = f"install#{venv.install_calls}"
     venv.install_calls += 1
+    venv.pristine = False
 
     def run(command: list[str]) -> object:
         return self.run_install(*command, env=kwargs.get("env"),
@@ -184,15 +205,34 @@ def _install(self: Any, *args: str, **kwargs: Any) -> None:
                     f"({result.ms:.1f} ms)")
 
 
+def _get_virtualenv(*backends: str, **kwargs: Any) -> Any:
+    """nox's ``get_virtualenv``, minus its uv detection for a ghostenv-only session.
+
+    nox reads ``OPTIONAL_VENVS`` before it picks a backend, and that runs ``uv
+    --version`` (~20 ms, once per nox process) whatever the backend. A session whose
+    one backend is ghostenv uses no uv, so it is built directly, as nox would build
+    it; anything else (fallback lists, ``python=False``) goes to nox unchanged.
+    """
+    if backends == (BACKEND,) and kwargs.get("interpreter") is not False and "envdir" in kwargs:
+        envdir = kwargs.pop("envdir")
+        return nox.virtualenv.ALL_VENVS[BACKEND](envdir, **kwargs)
+    return _ORIGINAL_GET_VIRTUALENV(*backends, **kwargs)
+
+
 _ORIGINAL_INSTALL: Any = None
+_ORIGINAL_GET_VIRTUALENV: Any = None
 
 
 def register() -> None:
     """Add the ``ghostenv`` backend to nox and route its installs (idempotent)."""
-    global _ORIGINAL_INSTALL  # noqa: PLW0603 - one patch per process, remembered once
+    global _ORIGINAL_INSTALL, _ORIGINAL_GET_VIRTUALENV  # noqa: PLW0603 - patched once
+    import nox.sessions
     from nox.sessions import Session
 
     nox.virtualenv.ALL_VENVS[BACKEND] = GhostenvEnv
     if _ORIGINAL_INSTALL is None:
         _ORIGINAL_INSTALL = Session.install
         Session.install = _install  # type: ignore[method-assign]
+    if _ORIGINAL_GET_VIRTUALENV is None and hasattr(nox.sessions, "get_virtualenv"):
+        _ORIGINAL_GET_VIRTUALENV = nox.sessions.get_virtualenv
+        nox.sessions.get_virtualenv = _get_virtualenv

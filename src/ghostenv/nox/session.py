@@ -36,14 +36,27 @@ def sync(session: Any, groups: Sequence[str] | None = None, extras: Sequence[str
     from ghostenv.errors import GhostenvError
     from ghostenv.integrate.steps import sync_step
 
-    root = Path(project) if project is not None else Path.cwd()
+    root = (Path(project) if project is not None else Path.cwd()).resolve()
     chosen = ("dev",) if groups is None else tuple(groups)
+    interp = venv.interpreter_found
+    fast = venv.pristine and interp is not None  # made by this run, still empty
+    venv.pristine = False
     try:
-        result = sync_step(Path(venv.location), root, groups=chosen, extras=tuple(extras),
-                           all_groups=all_groups, all_extras=all_extras,
-                           install_project=install_project, progress=logger.debug)
+        result = None
+        if fast and interp is not None:
+            from ghostenv.nox.fresh import fresh_sync
+
+            result = fresh_sync(Path(venv.location), root, interp, groups=chosen,
+                                extras=tuple(extras), all_groups=all_groups,
+                                all_extras=all_extras, install_project=install_project,
+                                prompt=venv.prompt, command=venv.command(interp))
+        if result is None:
+            result = sync_step(Path(venv.location), root, groups=chosen, extras=tuple(extras),
+                               all_groups=all_groups, all_extras=all_extras,
+                               install_project=install_project, progress=logger.debug)
     except GhostenvError as exc:
         session.error(f"ghostenv: {exc.message}" + (f" ({exc.hint})" if exc.hint else ""))
+        raise  # session.error raises already
     if result.skipped:
         logger.info(f"ghostenv: uv.lock unchanged, sync skipped ({result.ms:.1f} ms)")
         return

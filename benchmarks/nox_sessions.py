@@ -1,0 +1,223 @@
+"""A real ``nox`` run of a session that syncs the ``web`` workload's lock: ghostenv's nox
+backend vs nox's own ``uv`` backend, fresh environment every run, warm caches, interleaved.
+
+Users rerun ``nox`` many times a day, and nox recreates each session's environment
+unless ``-R``/``--reuse-venv``; so what a run costs is nox's start-up, making the
+environment and filling it from the lock. Two noxfiles, one session each, same lock,
+same interpreter (an absolute path, so neither backend searches):
+
+- ghostenv: ``venv_backend="ghostenv"`` + ``ghostenv.nox.sync(session, groups=[...])``
+  (the noxfile imports ``ghostenv.nox``: that import is part of what it costs);
+- uv: ``venv_backend="uv"`` (nox runs ``uv venv``) + ``session.run_install("uv", "sync",
+  "--frozen", "--inexact", "--no-install-project", --group ...,
+  env={"UV_PROJECT_ENVIRONMENT": <env>})``,
+  the pattern nox's own documentation gives for uv projects. This is the fair peer:
+  both read uv.lock directly and link from a warm cache, with no resolution.
+  ``session.install`` of pinned requirements would make uv run ``uv pip install -r``
+  (a resolution of the pins against the index cache) and need an export step
+  first; it is available as a third row with ``--pip-row``.
+
+Each contender's cache is filled once (not timed); the session's environment is
+removed before each run (not timed). Rounds run every contender once in a random
+order. Printed: median and minimum wall ms and median CPU ms of the whole ``nox``
+process tree, ratios to the uv session, the load average, and -- from the
+environment's ``.ghostenv/events.jsonl`` -- the median ms of the ghostenv
+backend's own steps (``create`` of the venv, ``sync``); ``nox --version`` is the
+floor under both (nox's own start-up, no session).
+
+nox is started as users start it: its console script next to this interpreter.
+uv is the one next to this interpreter. Children run without
+``PYTHONDONTWRITEBYTECODE`` (this tree byte-compiled first), ``VIRTUAL_ENV``,
+``GHOSTENV_REPLAY``, ``GHOSTENV_NOX_FAST`` or ``*_PROJECT_ENVIRONMENT`` from the outer
+shell; each gets its own ``GHOSTENV_CACHE_DIR``/``UV_CACHE_DIR`` and
+``UV_LINK_MODE=hardlink``.
+``--no-replay`` adds a ghostenv row with ``GHOSTENV_REPLAY=0`` (the fast path without
+its recipe), ``--general`` one with ``GHOSTENV_NOX_FAST=0`` (the general sync step,
+:func:`ghostenv.integrate.steps.sync_step`, as before :mod:`ghostenv.nox.fresh`).
+
+    python benchmarks/nox_sessions.py [--runs 11] [--python 3.12] [--groups test]
+                                      [--workload web] [--pip-row] [--no-replay] [--general]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+WORKLOADS = REPO.parent / "shared" / "workloads"
+BIN = Path(sys.executable).parent
+
+_DROP = ("PYTHONDONTWRITEBYTECODE", "VIRTUAL_ENV", "GHOSTENV_REPLAY",
+         "GHOSTENV_PROJECT_ENVIRONMENT", "UV_PROJECT_ENVIRONMENT", "FORCE_COLOR",
+         "NOX_DEFAULT_VENV_BACKEND", "GHOSTENV_NOX_FAST")
+
+GHOSTENV_NOXFILE = """import nox
+import ghostenv.nox
+
+@nox.session(venv_backend="ghostenv", python={python!r}, name="web")
+def web(session):
+    ghostenv.nox.sync(session, groups={groups!r})
+"""
+
+UV_NOXFILE = """import nox
+
+@nox.session(venv_backend="uv", python={python!r}, name="web")
+def web(session):
+    session.run_install("uv", "sync", "--frozen", "--inexact", "--no-install-project",
+                        *[arg for group in {groups!r} for arg in ("--group", group)],
+                        "--python", session.virtualenv.location,
+                        env={{"UV_PROJECT_ENVIRONMENT": session.virtualenv.location}},
+                        silent=True)
+"""
+
+PIP_NOXFILE = """import nox
+
+@nox.session(venv_backend="uv", python={python!r}, name="web")
+def web(session):
+    session.install("-r", "pins.txt")
+"""
+
+GHOSTENV = "nox: ghostenv backend + ghostenv.nox.sync"
+NO_REPLAY = "nox: ghostenv backend + sync (GHOSTENV_REPLAY=0)"
+GENERAL = "nox: ghostenv backend + sync (GHOSTENV_NOX_FAST=0)"
+UV = "nox: uv backend + uv sync --frozen"
+PIP = "nox: uv backend + session.install -r pins"
+FLOOR = "nox --version (start-up)"
+
+
+def _env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in _DROP}
+    env.update(extra)
+    return env
+
+
+def _run(cmd: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, float]:
+    """(wall ms, CPU ms of the process tree) of one command."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, check=False)
+    wall = (time.perf_counter() - start) * 1000
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed in {cwd}:\n{proc.stdout}\n{proc.stderr}")
+    cpu = (after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime) * 1000
+    return wall, cpu
+
+
+def _steps(env_dir: Path) -> dict[str, float]:
+    """ms of the ghostenv backend's steps in this run (``create``, ``sync``), from its event log."""
+    found: dict[str, float] = {}
+    try:
+        lines = (env_dir / ".ghostenv" / "events.jsonl").read_text("utf-8").splitlines()
+    except OSError:
+        return found
+    for line in lines:
+        event = json.loads(line)
+        if event.get("event") in ("create", "sync") and "ms" in event:
+            found[event["event"]] = float(event["ms"])
+    return found
+
+
+def bench(runs: int, python: str, groups: list[str], workload: str, scratch: Path, *,
+          pip_row: bool, no_replay: bool, general: bool) -> None:
+    from ghostenv.discover import find_interpreter
+
+    uv = str(BIN / "uv") if (BIN / "uv").exists() else "uv"
+    nox = str(BIN / "nox") if (BIN / "nox").exists() else "nox"
+    base = str(find_interpreter(python, scratch / "probe-cache").base_executable)
+    caches = {"GHOSTENV_CACHE_DIR": str(scratch / "ghostenv-cache"),
+              "UV_CACHE_DIR": str(scratch / "uv-cache"), "UV_LINK_MODE": "hardlink"}
+    env = _env(**caches)
+    contenders: dict[str, tuple[Path, dict[str, str]]] = {}
+    rows = [(GHOSTENV, GHOSTENV_NOXFILE, {}), (UV, UV_NOXFILE, {})]
+    if no_replay:
+        rows.insert(1, (NO_REPLAY, GHOSTENV_NOXFILE, {"GHOSTENV_REPLAY": "0"}))
+    if general:
+        rows.insert(1, (GENERAL, GHOSTENV_NOXFILE, {"GHOSTENV_NOX_FAST": "0"}))
+    if pip_row:
+        rows.append((PIP, PIP_NOXFILE, {}))
+    for i, (label, template, extra) in enumerate(rows):
+        project = scratch / f"project-{i}"
+        shutil.copytree(WORKLOADS / workload, project)
+        (project / "noxfile.py").write_text(template.format(python=base, groups=groups))
+        contenders[label] = (project, {**env, **extra})
+    first = next(iter(contenders.values()))[0]
+    subprocess.run([uv, "lock", "-q", "--python", base], cwd=first, env=env, check=True)
+    subprocess.run([uv, "export", "-q", "--frozen", "--no-hashes", "--no-emit-project",
+                    "--no-dev", *[a for g in groups for a in ("--group", g)], "-o", "pins.txt"],
+                   cwd=first, env=env, check=True)
+    for project, _ in contenders.values():
+        for name in ("uv.lock", "pins.txt"):
+            if project != first:
+                shutil.copy(first / name, project / name)
+    commands = {label: [nox, "-f", "noxfile.py", "-s", "web"] for label in contenders}
+    commands[FLOOR] = [nox, "--version"]
+    contenders[FLOOR] = (first, env)
+    for label, (project, child_env) in contenders.items():  # fill every cache once
+        _run(commands[label], project, child_env)
+    results: dict[str, list[tuple[float, float]]] = {label: [] for label in contenders}
+    steps: dict[str, dict[str, list[float]]] = {}
+    for _ in range(runs):
+        order = list(contenders)
+        random.shuffle(order)
+        for label in order:
+            project, child_env = contenders[label]
+            shutil.rmtree(project / ".nox", ignore_errors=True)  # fresh, not timed
+            results[label].append(_run(commands[label], project, child_env))
+            for step, ms in _steps(project / ".nox" / "web").items():
+                steps.setdefault(label, {}).setdefault(step, []).append(ms)
+    ref_wall = statistics.median(w for w, _ in results[UV])
+    ref_cpu = statistics.median(c for _, c in results[UV])
+    print(f"\n{workload}: `nox -s web` (groups {groups}, python {base}), fresh session "
+          f"environment, warm caches, {runs} interleaved rounds "
+          f"(load average {os.getloadavg()[0]:.1f})")
+    width = max(map(len, results))
+    print(f"{'contender':{width}} {'wall ms':>8} {'min':>7} {'vs uv':>6} {'cpu ms':>8} "
+          f"{'vs uv':>6}")
+    for label, timed in results.items():
+        wall = statistics.median(w for w, _ in timed)
+        cpu = statistics.median(c for _, c in timed)
+        print(f"{label:{width}} {wall:8.1f} {min(w for w, _ in timed):7.1f} "
+              f"{wall / ref_wall:6.2f} {cpu:8.1f} {cpu / ref_cpu:6.2f}")
+    for label, seen in steps.items():
+        print(f"steps, {label} (median): " + ", ".join(
+            f"{step} {statistics.median(values):.1f} ms" for step, values in seen.items()))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=11)
+    parser.add_argument("--python", default="3.12")
+    parser.add_argument("--groups", nargs="*", default=["test"],
+                        help="dependency groups the session syncs (default: test)")
+    parser.add_argument("--workload", default="web")
+    parser.add_argument("--pip-row", action="store_true",
+                        help="also nox's uv backend with session.install -r pins.txt")
+    parser.add_argument("--no-replay", action="store_true",
+                        help="also the ghostenv session with GHOSTENV_REPLAY=0")
+    parser.add_argument("--general", action="store_true",
+                        help="also the ghostenv session with GHOSTENV_NOX_FAST=0")
+    args = parser.parse_args()
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(REPO / "src" / "ghostenv")],
+                   env=env, check=False)
+    with tempfile.TemporaryDirectory(prefix="ghostenv-nox-bench-") as tmp:
+        bench(args.runs, args.python, args.groups, args.workload, Path(tmp),
+              pip_row=args.pip_row, no_replay=args.no_replay, general=args.general)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
