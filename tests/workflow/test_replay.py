@@ -78,6 +78,9 @@ class Project:
         assert proc.returncode == 0, proc.stderr
         return proc
 
+    def temp(self) -> Path:
+        return Path(replay.temp_path(str(self.cache), str(self.venv)))
+
     def recipe(self) -> Path:
         return Path(replay.recipe_path(str(self.cache), str(self.venv)))
 
@@ -93,7 +96,7 @@ def snapshot(env: Path) -> dict[str, tuple[Any, ...]]:
         for name in dirs + files:
             path = os.path.join(folder, name)
             rel = os.path.relpath(path, env)
-            if rel == ".ghostenv-gate":
+            if rel.startswith(".ghostenv-gate"):  # (and a killed writer's temp file)
                 continue
             st = os.lstat(path)
             mode = stat.S_IMODE(st.st_mode)
@@ -156,7 +159,7 @@ def test_replay_makes_the_engines_environment(project: Project) -> None:
     assert len(hard) >= 5
     scripts = {rel for rel in got if rel.startswith("bin/")}
     assert {"bin/epsilon-tool", "bin/epsilon-data-script", "bin/python"} <= scripts
-    assert not Path(str(project.venv) + replay.TEMP_SUFFIX).exists()
+    assert not project.temp().exists()
 
     again = project.sync()  # the gate: nothing to do
     assert again.returncode == 0, again.stderr
@@ -237,7 +240,7 @@ def test_missing_store_object_falls_back_and_completes(project: Project) -> None
     proc = project.fresh()
     assert not replayed(proc), proc.stderr
     assert obj.is_file()  # fetched and unpacked again by the engine
-    assert not Path(str(project.venv) + replay.TEMP_SUFFIX).exists()
+    assert not project.temp().exists()
     got = snapshot(project.venv)
     assert got.keys() == project.reference.keys()
     assert got[rel][0] == "hardlink"
@@ -267,21 +270,36 @@ def test_corrupt_recipe_is_a_miss(project: Project) -> None:
 
 
 def test_sigkill_during_replay_then_rerun_completes(project: Project) -> None:
+    shutil.rmtree(project.venv)
+    start = time.perf_counter()
+    child = project.popen()  # how long a replay takes here, start-up included
+    child.communicate()
+    took = time.perf_counter() - start
+    assert child.returncode == 0
     rng = random.Random(5)
-    for _ in range(6):
+    states = set()
+    for _ in range(int(os.environ.get("REPLAY_KILLS", "8"))):
         shutil.rmtree(project.venv, ignore_errors=True)
         child = project.popen()
-        time.sleep(rng.uniform(0.03, 0.09))
+        time.sleep(rng.uniform(0.3, 1.0) * took)
         child.send_signal(signal.SIGKILL)
         child.communicate()
+        states.add((project.venv.exists(), project.temp().exists()))
         assert not project.venv.exists() or (project.venv / "pyvenv.cfg").is_file()
         proc = project.sync()
         assert proc.returncode == 0, proc.stderr
-        assert snapshot(project.venv) == project.reference
-        assert not Path(str(project.venv) + replay.TEMP_SUFFIX).exists()
+        got = snapshot(project.venv)
+        assert got == project.reference, (proc.stderr, _diff(got, project.reference))
+        assert not project.temp().exists(), proc.stderr
+    print("after the kills (environment, temporary tree):", sorted(states))
     verify = subprocess.run([sys.executable, "-m", "ghostenv", "cache", "verify"],
                             env=project.env, capture_output=True, text=True, check=False)
     assert verify.returncode == 0, verify.stdout + verify.stderr
+
+
+def _diff(got: dict[str, tuple[Any, ...]], want: dict[str, tuple[Any, ...]]) -> list[str]:
+    return sorted(f"{rel}: {got.get(rel, '-')!r:.80} != {want.get(rel, '-')!r:.80}"
+                  for rel in got.keys() | want.keys() if got.get(rel) != want.get(rel))[:10]
 
 
 def test_two_syncs_at_once(project: Project) -> None:

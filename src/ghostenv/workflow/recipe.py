@@ -5,18 +5,20 @@ that made an environment which did not exist before, still under the
 environment's lock. The hardlinks come from the engine's own data -- each
 wheel's :class:`~ghostenv.store.LinkIndex` (install root, object, target) --
 and everything else from one walk of the finished environment: directories
-with their modes, symlinks, and every regular file the link map does not name,
+with their modes, symlinks, and every file the link map does not name,
 read as bytes (pyvenv.cfg, activate scripts, launchers, RECORD, INSTALLER,
 ``direct_url.json``, ``.pth`` files ...). No recipe is recorded when anything
 was placed other than by hardlink (a clone or copy fallback, another link
-mode), when a linked path is not a hardlink or an unknown file is, or when two
+mode: ``PlanReport.modes``), when a file the link map does not name is a
+hardlink or not a regular file, when a linked file is missing, or when two
 wheels claim one path: the replay would not give what the engine gives.
 
 The key (what :func:`ghostenv.workflow.replay._valid` checks) is taken from
 what the engine used: the gate record just written (input stats and digests
 at the same instant), the interpreter's files as the probe cache keys them,
 the choice memo that named the interpreter, the editable wheel's build key.
-A capture costs one walk of the environment (~2-4 ms for ~1,000 files) and
+A capture costs one walk of the environment (directory entries, a ``stat`` per
+directory, the written files read: ~3 ms for ~1,000 files) and
 runs only when no valid recipe was there; it never fails a sync.
 """
 
@@ -30,10 +32,10 @@ from ghostenv.workflow import gate
 from ghostenv.workflow.replay import (
     CHOICE_TTL,
     HEADER,
-    TEMP_SUFFIX,
     environ_key,
     recipe_path,
     remove_tree,
+    temp_path,
     umask,
 )
 
@@ -50,6 +52,9 @@ if TYPE_CHECKING:
 #: Link modes a recipe can stand for (``PlanReport.modes`` keys): hardlinks, and the
 #: installer's own files (found by the walk).
 _REPLAYABLE = frozenset({"hardlink", "written"})
+#: Every this many linked files one is checked to be a hardlink (a ``stat`` each would cost
+#: ~1 ms per 1,000 files; the engine's own count of modes is the real check).
+SAMPLE = 32
 
 
 class NotReplayable(Exception):
@@ -62,8 +67,9 @@ def capture(job: _Job, plan: InstallPlan, done: PlanReport, layout: VenvLayout,
     env = os.path.abspath(job.env_dir)
     path = recipe_path(job.cache_dir, env)
     try:
-        if os.path.lexists(env + TEMP_SUFFIX):  # a killed replay's leftover: ours to remove
-            remove_tree(env + TEMP_SUFFIX)
+        temp = temp_path(job.cache_dir, env)
+        if os.path.lexists(temp):  # a killed replay's leftover: ours to remove
+            remove_tree(temp)
         doc = describe(job, plan, done, layout, store)
     except NotReplayable as exc:
         _drop(path)
@@ -127,7 +133,8 @@ def describe(job: _Job, plan: InstallPlan, done: PlanReport, layout: VenvLayout,
         "plain_tree": OBJECTS,
         "exec_tree": EXEC_OBJECTS,
         "root_mode": root_mode,
-        "dirs": tuple(dirs),
+        **_share_dirs(dirs, [os.path.relpath(site, env) for site in (layout.purelib_str,
+                                                                     layout.platlib_str)]),
         "symlinks": tuple(symlinks),
         "plain": tuple(plain),
         "executables": tuple(executables),
@@ -205,34 +212,60 @@ def _walk(env: str, links: dict[str, tuple[bool, str]]) -> tuple[
     while stack:
         folder = stack.pop()
         with os.scandir(os.path.join(env, folder) if folder else env) as entries:
-            items = sorted(entries, key=lambda e: e.name)
-        for entry in items:
-            rel = f"{folder}/{entry.name}" if folder else entry.name
-            st = entry.stat(follow_symlinks=False)
-            kind = st.st_mode & 0o170000
-            if kind == 0o040000:
-                dirs.append((rel, st.st_mode & 0o7777))
-                stack.append(rel)
-            elif kind == 0o120000:
-                symlinks.append((os.readlink(entry.path), rel))
-            elif kind != 0o100000:
-                raise NotReplayable(f"{rel}: not a file, directory or symlink")
-            elif rel in links:
-                if st.st_nlink < 2:
-                    raise NotReplayable(f"{rel}: not hardlinked")
-                executable, src = links[rel]
-                (executables if executable else plain).append((src, rel))
-                seen += 1
-            elif rel == gate.STATE_NAME:
-                continue  # the replay writes its own
-            else:
-                if st.st_nlink > 1:
-                    raise NotReplayable(f"{rel}: a hardlink the recipe does not know")
-                with open(entry.path, "rb") as handle:
-                    files.append((rel, handle.read(), st.st_mode & 0o7777))
+            for entry in entries:  # d_type answers most of it: one stat per directory only
+                rel = f"{folder}/{entry.name}" if folder else entry.name
+                if entry.is_symlink():
+                    symlinks.append((os.readlink(entry.path), rel))
+                elif entry.is_dir():
+                    dirs.append((rel, entry.stat().st_mode & 0o7777))
+                    stack.append(rel)
+                elif rel in links:  # placed by hardlink (the engine's modes said so) ...
+                    executable, src = links[rel]
+                    (executables if executable else plain).append((src, rel))
+                    seen += 1
+                    if seen % SAMPLE == 1 and entry.stat(follow_symlinks=False).st_nlink < 2:
+                        raise NotReplayable(f"{rel}: not hardlinked")  # ... checked by samples
+                elif rel != gate.STATE_NAME:  # (the replay writes its own gate record)
+                    files.append((rel, *_read(entry.path, rel)))
     if seen != len(links):
         raise NotReplayable(f"{len(links) - seen} linked files missing")
     return dirs, symlinks, plain, executables, files, os.stat(env).st_mode & 0o7777
+
+
+def _share_dirs(dirs: list[tuple[str, int]], sites: list[str]) -> dict[str, Any]:
+    """``skeleton``: the directories outside site-packages (and it), made first by one
+    thread; ``dirs``: those inside, as two lists of whole top-level trees of about the
+    same size, one per thread (each list parents first)."""
+    skeleton = []
+    trees: dict[str, list[tuple[str, int]]] = {}
+    for rel, mode in dirs:
+        site = next((s for s in sites if rel.startswith(s + "/")), None)
+        if site is None:
+            skeleton.append((rel, mode))
+        else:
+            top = rel[:len(site) + 1] + rel[len(site) + 1:].partition("/")[0]
+            trees.setdefault(top, []).append((rel, mode))
+    parts: tuple[list[tuple[str, int]], list[tuple[str, int]]] = ([], [])
+    for tree in sorted(trees.values(), key=len, reverse=True):
+        (parts[0] if len(parts[0]) <= len(parts[1]) else parts[1]).extend(tree)
+    return {"skeleton": tuple(skeleton), "dirs": (tuple(parts[0]), tuple(parts[1]))}
+
+
+def _read(path: str, rel: str) -> tuple[bytes, int]:
+    """A file the installer wrote: its bytes and mode (anything else: not replayable)."""
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    try:
+        st = os.fstat(fd)
+        if st.st_mode & 0o170000 != 0o100000:
+            raise NotReplayable(f"{rel}: not a file, directory or symlink")
+        if st.st_nlink > 1:
+            raise NotReplayable(f"{rel}: a hardlink the recipe does not know")
+        chunks = []
+        while chunk := os.read(fd, max(st.st_size, 1 << 16)):
+            chunks.append(chunk)
+        return b"".join(chunks), st.st_mode & 0o7777
+    finally:
+        os.close(fd)
 
 
 def _choice(job: _Job) -> tuple[tuple[str, str] | None, str | None]:
