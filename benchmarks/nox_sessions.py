@@ -103,8 +103,8 @@ def _env(**extra: str) -> dict[str, str]:
     return env
 
 
-def _run(cmd: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, float]:
-    """(wall ms, CPU ms of the process tree) of one command."""
+def _run(cmd: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, float, str]:
+    """(wall ms, CPU ms of the process tree, stderr) of one command."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, check=False)
@@ -113,7 +113,7 @@ def _run(cmd: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, float]:
     if proc.returncode != 0:
         raise SystemExit(f"{' '.join(cmd)} failed in {cwd}:\n{proc.stdout}\n{proc.stderr}")
     cpu = (after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime) * 1000
-    return wall, cpu
+    return wall, cpu, proc.stderr
 
 
 def _steps(env_dir: Path) -> dict[str, float]:
@@ -152,7 +152,8 @@ def bench(runs: int, python: str, groups: list[str], workload: str, scratch: Pat
         project = scratch / f"project-{i}"
         shutil.copytree(WORKLOADS / workload, project)
         (project / "noxfile.py").write_text(template.format(python=base, groups=groups))
-        contenders[label] = (project, {**env, **extra})
+        timings = {"GHOSTENV_TIMINGS": "1"} if template is GHOSTENV_NOXFILE else {}
+        contenders[label] = (project, {**env, **extra, **timings})  # timings: one stderr line
     first = next(iter(contenders.values()))[0]
     subprocess.run([uv, "lock", "-q", "--python", base], cwd=first, env=env, check=True)
     subprocess.run([uv, "export", "-q", "--frozen", "--no-hashes", "--no-emit-project",
@@ -167,17 +168,23 @@ def bench(runs: int, python: str, groups: list[str], workload: str, scratch: Pat
     contenders[FLOOR] = (first, env)
     for label, (project, child_env) in contenders.items():  # fill every cache once
         _run(commands[label], project, child_env)
+        shutil.rmtree(project / ".nox", ignore_errors=True)
     results: dict[str, list[tuple[float, float]]] = {label: [] for label in contenders}
     steps: dict[str, dict[str, list[float]]] = {}
+    phases: dict[str, dict[str, list[float]]] = {}
     for _ in range(runs):
         order = list(contenders)
         random.shuffle(order)
         for label in order:
             project, child_env = contenders[label]
             shutil.rmtree(project / ".nox", ignore_errors=True)  # fresh, not timed
-            results[label].append(_run(commands[label], project, child_env))
+            wall, cpu, stderr = _run(commands[label], project, child_env)
+            results[label].append((wall, cpu))
             for step, ms in _steps(project / ".nox" / "web").items():
                 steps.setdefault(label, {}).setdefault(step, []).append(ms)
+            for line in stderr.splitlines():
+                if line.startswith("timings: "):
+                    _phases(line[len("timings: "):], phases.setdefault(label, {}))
     ref_wall = statistics.median(w for w, _ in results[UV])
     ref_cpu = statistics.median(c for _, c in results[UV])
     print(f"\n{workload}: `nox -s web` (groups {groups}, python {base}), fresh session "
@@ -194,6 +201,21 @@ def bench(runs: int, python: str, groups: list[str], workload: str, scratch: Pat
     for label, seen in steps.items():
         print(f"steps, {label} (median): " + ", ".join(
             f"{step} {statistics.median(values):.1f} ms" for step, values in seen.items()))
+    for label, seen in phases.items():
+        replayed = len(seen.pop("(replayed)", []))
+        print(f"fast path, {label} (replayed in {replayed} of {runs} runs; medians over the "
+              "runs that had the phase): " + ", ".join(
+                  f"{phase} {statistics.median(values):.1f} ms" for phase, values in seen.items()))
+
+
+def _phases(line: str, into: dict[str, list[float]]) -> None:
+    """``replay: recipe 2.4 ms, lock 0.0 ms, ...`` (GHOSTENV_TIMINGS=1) into ``into``."""
+    if line.startswith("replay: "):
+        line = line[len("replay: "):]
+        into.setdefault("(replayed)", []).append(1.0)
+    for item in line.split(", "):
+        phase, _, value = item.rpartition(" ")[0].rpartition(" ")
+        into.setdefault(phase, []).append(float(value))
 
 
 def main() -> int:
