@@ -108,6 +108,42 @@ def install_step(env: Path, args: Sequence[str], *, key: str, cwd: Path,
     return StepResult(skipped=False, ms=ms, changed=changed)
 
 
+def _lock_bytes(lock_path: Path) -> bytes:
+    try:
+        return lock_path.read_bytes()
+    except FileNotFoundError:
+        raise ProjectError(f"{lock_path}: no uv.lock to sync from",
+                           hint="run `ghostenv lock` (or `uv lock`) in the project first") from None
+
+
+def _sync_digest(env: Path, project_dir: Path, lock_bytes: bytes, *, groups: Sequence[str],
+                 extras: Sequence[str], all_groups: bool, all_extras: bool,
+                 install_project: bool) -> str:
+    digest = hashlib.sha256(lock_bytes)
+    selection = f"groups={sorted(groups)}|extras={sorted(extras)}|all={all_groups},{all_extras}"
+    digest.update(selection.encode())
+    digest.update(_interpreter_identity(env).encode())
+    if install_project:  # the editable wheel's metadata comes from pyproject.toml
+        digest.update(b"project:" + (project_dir / "pyproject.toml").read_bytes())
+    return digest.hexdigest()
+
+
+def sync_fingerprint(env: Path, project_dir: Path, *, groups: Sequence[str] = ("dev",),
+                     extras: Sequence[str] = (), all_groups: bool = False,
+                     all_extras: bool = False, install_project: bool = False) -> str:
+    """The fingerprint :func:`sync_step` stamps a sync with (lock bytes, selection, the
+    environment's interpreter, and pyproject.toml when the project is installed).
+
+    Public so another way of making the same environment (the nox backend's
+    fresh-environment sync) records a stamp that a later :func:`sync_step`
+    recognizes as its own.
+    """
+    project_dir = Path(project_dir).resolve()
+    return _sync_digest(env, project_dir, _lock_bytes(project_dir / "uv.lock"), groups=groups,
+                        extras=extras, all_groups=all_groups, all_extras=all_extras,
+                        install_project=install_project)
+
+
 def sync_step(env: Path, project_dir: Path, *, groups: Sequence[str] = ("dev",),
               extras: Sequence[str] = (), all_groups: bool = False, all_extras: bool = False,
               install_project: bool = False, cache_dir: Path | None = None,
@@ -123,18 +159,10 @@ def sync_step(env: Path, project_dir: Path, *, groups: Sequence[str] = ("dev",),
     started = time.perf_counter()
     project_dir = Path(project_dir).resolve()
     lock_path = project_dir / "uv.lock"
-    try:
-        lock_bytes = lock_path.read_bytes()
-    except FileNotFoundError:
-        raise ProjectError(f"{lock_path}: no uv.lock to sync from",
-                           hint="run `ghostenv lock` (or `uv lock`) in the project first") from None
-    digest = hashlib.sha256(lock_bytes)
-    selection = f"groups={sorted(groups)}|extras={sorted(extras)}|all={all_groups},{all_extras}"
-    digest.update(selection.encode())
-    digest.update(_interpreter_identity(env).encode())
-    if install_project:  # the editable wheel's metadata comes from pyproject.toml
-        digest.update(b"project:" + (project_dir / "pyproject.toml").read_bytes())
-    fp = digest.hexdigest()
+    lock_bytes = _lock_bytes(lock_path)
+    fp = _sync_digest(env, project_dir, lock_bytes, groups=groups, extras=extras,
+                      all_groups=all_groups, all_extras=all_extras,
+                      install_project=install_project)
     state = EnvState(env)
     before = installed(env)
     if state.fresh("sync", fp, before):
