@@ -14,13 +14,113 @@ every lock fixture.
 
 from __future__ import annotations
 
+import os
+
 from ghostenv.workflow.frozen_python import Fallback
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any
 
+    from ghostenv.discover.interpreter import Interpreter
     from ghostenv.workflow.plan import Wanted
+
+#: Layout of a selection memo file (bump on any change to what is stored or how it is keyed).
+MEMO_FORMAT = 1
+#: A uv.lock changed less than this (ns) before it was read is not remembered: a rewrite
+#: within the same file system clock tick could keep its size and times (the gate's rule).
+RACY_NS = 1_000_000_000
+
+
+def locked_wheels(project: str, name: str, interpreter: Interpreter, *, groups: list[str],
+                  extras: list[str], all_groups: bool, all_extras: bool, cache_dir: str,
+                  read: Callable[[str], dict[str, Any]],
+                  ) -> tuple[list[Wanted], dict[str, dict[str, Any]]]:
+    """The wheels the project's uv.lock gives this selection and interpreter, with each
+    wheel's lock package (``{filename: package}``, for the download sizes).
+
+    :func:`select` and :func:`wheel` over the lock that ``read`` parses, remembered
+    in ``<cache>/select-v1/``: the answer depends on nothing but the lock's bytes,
+    the project name, the groups/extras and the interpreter's marker environment
+    and tags, so it is reused while the lock's stat (device, inode, size, mtime and
+    ctime, which no tool can set back) and every one of those are equal. A lock
+    changed within :data:`RACY_NS` of the read is not remembered. Reading and
+    scanning the lock, marker evaluation and wheel picking cost 3-10 ms of a fresh
+    sync; the memo ~0.3 ms. Anything unusual raises :class:`Fallback` (never
+    remembered).
+    """
+    if len(interpreter.markers) < 11 or not interpreter.tag_cache:
+        raise Fallback
+    lock_path = os.path.join(project, "uv.lock")
+    st = os.stat(lock_path)
+    signature = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+    key = (os.path.abspath(project), name, tuple(groups), tuple(extras), all_groups,
+           all_extras, tuple(sorted(interpreter.markers.items())), tuple(interpreter.tag_cache))
+    memo_path = _memo_path(cache_dir, key, interpreter)
+    found = _recall(memo_path, signature, key)
+    if found is not None:
+        return found
+    import time
+
+    started = time.time_ns()
+    lock = read(lock_path)
+    if lock.get("version") != 1 or lock.get("conflicts") or "distribution" in lock:
+        raise Fallback
+    packages: list[dict[str, Any]] = lock.get("package", [])
+    chosen = select(packages, lock, name, env={**interpreter.markers, "extra": ""},
+                    groups=groups, extras=extras, all_groups=all_groups, all_extras=all_extras)
+    rank = {tag: i for i, tag in enumerate(interpreter.tag_cache)}
+    plats = platforms(rank)
+    picked = [_pick(packages[i], rank, plats) for i in chosen]
+    wanted = [w for w, _entry in picked]
+    if started - st.st_ctime_ns >= RACY_NS:
+        _remember(memo_path, signature, key, picked)
+    return wanted, {w.filename: packages[i] for i, w in zip(chosen, wanted, strict=True)}
+
+
+def _memo_path(cache_dir: str, key: tuple[Any, ...], interpreter: Interpreter) -> str:
+    from ghostenv._fast import sha256_hex
+
+    name = sha256_hex(repr((*key[:6], interpreter.path_str)).encode())[:32]
+    return os.path.join(cache_dir, "select-v1", f"{name}.bin")
+
+
+def _recall(memo_path: str, signature: tuple[int, ...], key: tuple[Any, ...],
+            ) -> tuple[list[Wanted], dict[str, dict[str, Any]]] | None:
+    """The remembered answer when the memo matches the lock's stat and the key exactly."""
+    import marshal
+
+    try:
+        with open(memo_path, "rb") as handle:
+            memo = marshal.loads(handle.read())
+    except (OSError, EOFError, ValueError, TypeError):
+        return None
+    if (not isinstance(memo, tuple) or len(memo) != 4 or memo[0] != MEMO_FORMAT
+            or memo[1] != signature or memo[2] != key):
+        return None
+    from ghostenv.workflow.plan import Wanted
+
+    wanted: list[Wanted] = []
+    sizes: dict[str, dict[str, Any]] = {}
+    for name, version, filename, url, sha256, entry in memo[3]:
+        wanted.append(Wanted(name, version, filename, url=url, sha256=sha256, requested=True))
+        sizes[filename] = {"wheels": [entry]}  # what :func:`size` reads
+    return wanted, sizes
+
+
+def _remember(memo_path: str, signature: tuple[int, ...], key: tuple[Any, ...],
+              picked: list[tuple[Wanted, dict[str, Any] | str]]) -> None:
+    import marshal
+
+    from ghostenv._fast import write_small
+
+    rows = tuple((w.name, w.version, w.filename, w.url, w.sha256, entry) for w, entry in picked)
+    try:  # noqa: SIM105 - contextlib costs an import on the fast path
+        write_small(memo_path, marshal.dumps((MEMO_FORMAT, signature, key, rows)),
+                    make_parent=True)
+    except (OSError, ValueError):  # ValueError: an entry marshal cannot write
+        pass  # a memo we cannot write only costs the scan next time
 
 
 
@@ -124,6 +224,12 @@ def wheel(package: dict[str, Any], rank: dict[str, int],
     ``plats``: :func:`platforms` of ``rank``; a wheel none of whose platform tags is
     among them is skipped before its tags are spelled out (charset-normalizer locks
     171 wheels, of which a handful fit)."""
+    return _pick(package, rank, plats)[0]
+
+
+def _pick(package: dict[str, Any], rank: dict[str, int], plats: frozenset[str] | None,
+          ) -> tuple[Wanted, dict[str, Any] | str]:
+    """:func:`wheel`, and the lock's entry for the wheel (as the lock scan gave it)."""
     from ghostenv.lock.scan import artifact
     from ghostenv.workflow.plan import Wanted
 
@@ -160,7 +266,7 @@ def wheel(package: dict[str, Any], rank: dict[str, int],
     digest = table.get("hash") or ""
     sha256 = digest[7:].lower() if digest.startswith("sha256:") else None
     return Wanted(package["name"], version, filename, url=table["url"], sha256=sha256,
-                  requested=True)
+                  requested=True), found
 
 
 def size(package: dict[str, Any] | None, filename: str) -> int | None:
