@@ -195,6 +195,7 @@ def bench(name: str, runs: int, python: str, baseline: str | None, scratch: Path
         contender.run()
     results: dict[str, list[tuple[float, float]]] = {label: [] for label in contenders}
     phases: dict[str, dict[str, list[float]]] = {}
+    notes: dict[str, list[str]] = {}
     for _ in range(runs):
         order = list(contenders)
         random.shuffle(order)
@@ -202,7 +203,7 @@ def bench(name: str, runs: int, python: str, baseline: str | None, scratch: Path
             wall, cpu, stderr = contenders[label].run()
             results[label].append((wall, cpu))
             if contenders[label].phases:
-                _phases(stderr, phases.setdefault(label, {}))
+                _phases(stderr, phases.setdefault(label, {}), notes.setdefault(label, []))
     ref_wall = statistics.median(w for w, _ in results[UV])
     ref_cpu = statistics.median(c for _, c in results[UV])
     print(f"\n{name}: fresh environment, warm caches, {runs} interleaved rounds "
@@ -220,17 +221,36 @@ def bench(name: str, runs: int, python: str, baseline: str | None, scratch: Path
         if not seen:
             print(f"phases, {label}: (fast path not taken)")
             continue
-        print(f"phases, {label} (median of {runs} runs): " + ", ".join(
-            f"{phase} {statistics.median(values):.1f} ms" for phase, values in seen.items()))
+        for kind in ("replay", "engine"):
+            runs_of = seen.get(f"{kind}:runs", [])
+            if not runs_of:
+                continue
+            items = {phase[len(kind) + 1:]: values for phase, values in seen.items()
+                     if phase.startswith(f"{kind}:") and phase != f"{kind}:runs"}
+            print(f"phases, {label}, {kind} ({len(runs_of)} of {runs} runs, medians): "
+                  + ", ".join(f"{phase} {statistics.median(values):.1f} ms"
+                              for phase, values in items.items()))
+        for why in sorted(set(notes.get(label, []))):
+            print(f"  {label}: {why} ({notes[label].count(why)}x)")
 
 
-def _phases(stderr: str, into: dict[str, list[float]]) -> None:
-    """Collect ``timings: entry+gate 2.1 ms, read+select 8.8 ms, ...`` (GHOSTENV_TIMINGS=1)."""
-    for line in stderr.splitlines():
-        if line.startswith("timings: "):
-            for item in line[len("timings: "):].split(", "):
-                phase, _, value = item.rpartition(" ")[0].rpartition(" ")
-                into.setdefault(phase, []).append(float(value))
+def _phases(stderr: str, into: dict[str, list[float]], notes: list[str] | None = None) -> None:
+    """Collect ``timings: entry+gate 2.1 ms, ...`` / ``timings: replay: recipe 1.7 ms, ...``
+    (GHOSTENV_TIMINGS=1) under ``engine:<phase>`` / ``replay:<phase>``; one run that printed
+    both (a replay that gave up, then the engine) counts as an engine run. Other lines
+    the timings mode prints (``no recipe: ...``) go to ``notes``."""
+    lines = [line[len("timings: "):] for line in stderr.splitlines()
+             if line.startswith("timings: ")]
+    if notes is not None:
+        notes += [line for line in stderr.splitlines() if line.startswith("no recipe: ")]
+    if not lines:
+        return
+    last = lines[-1]
+    kind = "replay" if last.startswith("replay: ") else "engine"
+    into.setdefault(f"{kind}:runs", []).append(1.0)
+    for item in last.removeprefix("replay: ").split(", "):
+        phase, _, value = item.rpartition(" ")[0].rpartition(" ")
+        into.setdefault(f"{kind}:{phase}", []).append(float(value))
 
 
 def main() -> int:
