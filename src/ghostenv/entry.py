@@ -131,11 +131,19 @@ def _fast(args: list[str], started: float) -> int | None:
         # from the lock alone (no packaging, no models), else (None) the full path.
         cache = _cache_dir()
         if cache is not None:
-            from ghostenv.workflow.frozen import sync as frozen_sync
+            # a new environment from its recipe (the last engine sync's operations), else
+            # the frozen engine path
+            from ghostenv.workflow.replay import attempt
 
-            code = frozen_sync(project, env_dir, selection, cache_dir=cache,
-                               quiet="quiet" in opts, always_summary=command == "sync",
-                               started=started)
+            code, ready = attempt(project, env_dir, selection, cache_dir=cache,
+                                  quiet="quiet" in opts, always_summary=command == "sync",
+                                  started=started)
+            if code is None and ready is not False:
+                from ghostenv.workflow.frozen import sync as frozen_sync
+
+                code = frozen_sync(project, env_dir, selection, cache_dir=cache,
+                                   quiet="quiet" in opts, always_summary=command == "sync",
+                                   started=started, prechecked=bool(ready), replay=False)
             if code is not None:
                 if command == "sync" or code != 0:
                     _State.synced = True

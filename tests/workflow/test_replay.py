@@ -55,6 +55,7 @@ class Project:
         self.venv = root / ".venv"
         self.cache = Path(env["GHOSTENV_CACHE_DIR"])
         self.reference: dict[str, tuple[Any, ...]] = {}
+        self.registry = b""
 
     def sync(self, *args: str, python: str = sys.executable, importtime: bool = False,
              **extra: str) -> subprocess.CompletedProcess[str]:
@@ -80,6 +81,10 @@ class Project:
 
     def temp(self) -> Path:
         return Path(replay.temp_path(str(self.cache), str(self.venv)))
+
+    def record(self) -> Path:
+        """The store's reference record of the environment (what ``cache prune`` reads)."""
+        return self.cache / "store" / "envs-v1" / f"{replay.path_key(str(self.venv))}.json"
 
     def recipe(self) -> Path:
         return Path(replay.recipe_path(str(self.cache), str(self.venv)))
@@ -137,6 +142,7 @@ def project(tmp_path_factory: pytest.TempPathFactory, fixture_index: Any) -> Pro
     assert not replayed(engine), engine.stderr
     assert proj.recipe().is_file(), engine.stderr
     proj.reference = snapshot(proj.venv)
+    proj.registry = proj.record().read_bytes()
     return proj
 
 
@@ -149,7 +155,9 @@ def test_replay_makes_the_engines_environment(project: Project) -> None:
     assert "ghostenv.workflow.replay" in imported
     engine = [m for m in imported if m.startswith((
         "ghostenv.workflow.plan", "ghostenv.materialize", "ghostenv.lock", "ghostenv.store.cas",
-        "ghostenv.workflow.recipe")) or m in ("hashlib", "json", "re", "pathlib", "threading")]
+        "ghostenv.workflow.recipe", "ghostenv.workflow.frozen_select")) or m in (
+            "ghostenv.workflow.frozen",
+            "hashlib", "json", "re", "pathlib", "threading")]
     assert not engine, engine
     assert "Installed 5 packages in" in proc.stderr, proc.stderr
     assert "built demo-replay (editable)" in proc.stderr
@@ -160,6 +168,7 @@ def test_replay_makes_the_engines_environment(project: Project) -> None:
     scripts = {rel for rel in got if rel.startswith("bin/")}
     assert {"bin/epsilon-tool", "bin/epsilon-data-script", "bin/python"} <= scripts
     assert not project.temp().exists()
+    assert project.record().read_bytes() == project.registry  # what the engine registers
 
     again = project.sync()  # the gate: nothing to do
     assert again.returncode == 0, again.stderr
@@ -183,6 +192,28 @@ def test_cache_prune_sees_a_replayed_environment(project: Project) -> None:
     again = project.fresh()
     assert replayed(again), again.stderr  # no object of the environment was pruned
     assert snapshot(project.venv) == project.reference
+
+
+def test_a_checked_sync_replays_a_checked_recipe(project: Project) -> None:
+    """Without --frozen (the lock vouched current by ghostenv lock's record): its own recipe."""
+    lock = subprocess.run([sys.executable, "-m", "ghostenv", "lock"], cwd=project.root,
+                          env=project.env, capture_output=True, text=True, check=False)
+    assert lock.returncode == 0, lock.stderr
+
+    def sync() -> subprocess.CompletedProcess[str]:
+        shutil.rmtree(project.venv, ignore_errors=True)
+        return subprocess.run([sys.executable, "-m", "ghostenv", "sync", "--python",
+                               sys.executable], cwd=project.root, env=project.env,
+                              capture_output=True, text=True, check=False)
+
+    first = sync()  # the frozen recipe does not vouch for a checked sync: the engine
+    assert first.returncode == 0, first.stderr
+    assert not replayed(first), first.stderr
+    second = sync()
+    assert second.returncode == 0, second.stderr
+    assert replayed(second), second.stderr
+    assert snapshot(project.venv) == project.reference
+    project.fresh()  # the --frozen recipe back
 
 
 def test_same_content_replays_changed_content_does_not(project: Project) -> None:

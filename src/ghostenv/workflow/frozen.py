@@ -42,6 +42,7 @@ import time
 from ghostenv.workflow.frozen_python import CHOICE_TTL, choose
 from ghostenv.workflow.frozen_python import Fallback as _Fallback
 from ghostenv.workflow.frozen_select import platforms, select, size, wheel
+from ghostenv.workflow.replay import summary_line
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -58,7 +59,8 @@ __all__ = ["CHOICE_TTL", "foreign_config", "summary_line", "sync"]
 
 
 def sync(project: str, env_dir: str, selection: Selection, *, cache_dir: str, quiet: bool,
-         always_summary: bool, started: float | None = None) -> int | None:
+         always_summary: bool, started: float | None = None, prechecked: bool = False,
+         replay: bool = True) -> int | None:
     """Sync ``env_dir`` from the project's uv.lock; the exit code, or None to fall back.
 
     With ``--frozen`` the lock is taken as is; otherwise only when
@@ -69,10 +71,13 @@ def sync(project: str, env_dir: str, selection: Selection, *, cache_dir: str, qu
     print the summary line even when nothing changed (``sync``; ``run`` only
     when something did). ``started``: ``time.perf_counter()`` when the entry point
     began (``GHOSTENV_TIMINGS=1`` then shows the entry, gate check and plugin scan).
+    ``prechecked``: :func:`ghostenv.workflow.replay.attempt` made the two checks below
+    already. ``replay``: try the environment's recipe first (a new environment only;
+    :func:`~ghostenv.workflow.replay.attempt` tried it already when False).
     """
     if os.name != "posix":
         return None
-    if selection.checked:  # not --frozen: only a lock already verified against pyproject.toml
+    if selection.checked and not prechecked:  # not --frozen: only a lock already verified
         from ghostenv.lock.current import lock_is_current
 
         if not os.path.isfile(os.path.join(project, "uv.lock")) or not lock_is_current(
@@ -80,14 +85,14 @@ def sync(project: str, env_dir: str, selection: Selection, *, cache_dir: str, qu
             return None
     from ghostenv import plugins
 
-    if plugins.plugins_declared():  # their hooks fire on the full path
+    if not prechecked and plugins.plugins_declared():  # their hooks fire on the full path
         return None
     replaying = os.environ.get("GHOSTENV_REPLAY", "") != "0"
-    if replaying:  # the environment's recipe, when it holds (a new environment only)
-        from ghostenv.workflow.replay import replay
+    if replaying and replay:  # the environment's recipe, when it holds (a new environment)
+        from ghostenv.workflow.replay import replay as replay_recipe
 
-        code = replay(project, env_dir, selection, cache_dir=cache_dir, quiet=quiet,
-                      always_summary=always_summary, started=started)
+        code = replay_recipe(project, env_dir, selection, cache_dir=cache_dir, quiet=quiet,
+                             always_summary=always_summary, started=started)
         if code is not None:
             return code
     begin = time.perf_counter()
@@ -282,20 +287,6 @@ def foreign_config(text: str, interpreter: Interpreter) -> str | None:
     if impl is not None and impl.lower() != interpreter.implementation.lower():
         return f"it was made for {impl}, not {interpreter.implementation}"
     return None
-
-
-def summary_line(installed: int, install_ms: float, *, removed: int = 0, downloaded: int = 0,
-                 download_ms: float = 0.0, built: tuple[str, ...] = ()) -> str:
-    """The one line a sync prints: ``Installed 16 packages in 41ms (removed 1, ...)``."""
-    noun = "package" if installed == 1 else "packages"
-    parts = [f"Installed {installed} {noun} in {install_ms:.0f}ms"]
-    if removed:
-        parts.append(f"removed {removed}")
-    if downloaded:
-        parts.append(f"downloaded {downloaded} in {download_ms:.0f}ms")
-    if built:
-        parts.append(f"built {', '.join(built)}")
-    return parts[0] + (f" ({', '.join(parts[1:])})" if parts[1:] else "")
 
 
 def _install(job: _Job, *, quiet: bool, always_summary: bool) -> int:

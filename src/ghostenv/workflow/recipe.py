@@ -142,15 +142,15 @@ def describe(job: _Job, plan: InstallPlan, done: PlanReport, layout: VenvLayout,
         "gate": (layout.python_str, list(dict.fromkeys((layout.purelib_str,
                                                         layout.platlib_str))),
                  len(job.wanted)),
-        "track": ([index.wheel_sha256 for index in indexes.values()],
-                  {name: index.wheel_sha256 for name, index in indexes.items()}),
+        "track": _track(indexes, env),
         "summary": (len(done.installed), tuple(job.built)),
     }
 
 
-def _indexes(plan: InstallPlan, store: Store) -> dict[str, LinkIndex]:
-    """Each installed step's link index (those downloaded now are in the store too)."""
-    out: dict[str, LinkIndex] = {}
+def _indexes(plan: InstallPlan, store: Store) -> dict[str, tuple[LinkIndex, bool]]:
+    """Each installed step's link index (those downloaded now are in the store too), and
+    whether it was requested (a REQUESTED file)."""
+    out: dict[str, tuple[LinkIndex, bool]] = {}
     for step in plan.steps:
         if step.action not in ("link", "download") or step.wanted is None:
             raise NotReplayable(f"{step.name}: {step.action}")
@@ -159,15 +159,19 @@ def _indexes(plan: InstallPlan, store: Store) -> dict[str, LinkIndex]:
             index = store.get_link_index(step.wanted.sha256)
         if index is None:
             raise NotReplayable(f"{step.name}: no link index in the store")
-        out[step.name] = index
+        out[step.name] = (index, step.wanted.requested)
     return out
 
 
-def _link_map(indexes: dict[str, LinkIndex], layout: VenvLayout,
+def _link_map(indexes: dict[str, tuple[LinkIndex, bool]], layout: VenvLayout,
               env: str) -> dict[str, tuple[bool, str]]:
     """Environment-relative target -> (executable tree?, object path) of every linked file,
-    as :func:`ghostenv.materialize.install.install_many` places them."""
+    as :func:`ghostenv.materialize.install.install_many` places them (with the installer's
+    constant files -- INSTALLER, REQUESTED -- when it links those from the store)."""
+    from ghostenv.materialize import install
     from ghostenv.store.manifest import object_rel
+
+    constant_files = getattr(install, "constant_files", None)
 
     def rel(path: str) -> str:
         return os.path.relpath(path, env).replace(os.sep, "/")
@@ -179,11 +183,14 @@ def _link_map(indexes: dict[str, LinkIndex], layout: VenvLayout,
         if out.setdefault(target, value) != value:
             raise NotReplayable(f"two wheels place {target}")
 
-    for index in indexes.values():
+    for index, requested in indexes.values():
         root = rel(layout.purelib_str if index.root_is_purelib else layout.platlib_str)
         for executable, pairs in ((False, index.plain), (True, index.executables)):
             for src, dst in pairs:
                 add(f"{root}/{dst}", (executable, src))
+        if constant_files is not None:
+            for name, src in constant_files(requested):
+                add(f"{root}/{index.dist_info}/{name}", (False, src))
         scheme = {"purelib": layout.purelib_str, "platlib": layout.platlib_str,
                   "data": layout.root_str, "headers": f"{include}/{index.name}"}
         prefix = len(index.data_dir) + 1
@@ -230,6 +237,18 @@ def _walk(env: str, links: dict[str, tuple[bool, str]]) -> tuple[
     if seen != len(links):
         raise NotReplayable(f"{len(links) - seen} linked files missing")
     return dirs, symlinks, plain, executables, files, os.stat(env).st_mode & 0o7777
+
+
+def _track(indexes: dict[str, tuple[LinkIndex, bool]], env: str
+           ) -> tuple[list[str], dict[str, str], str]:
+    """What the engine gave :meth:`ghostenv.store.Store.track` (wheels, installed), and the
+    record it writes for them when it replaces the old one (an exact sync)."""
+    from ghostenv.store import jsonlite
+
+    wheels = [index.wheel_sha256 for index, _ in indexes.values()]
+    installed = {name: index.wheel_sha256 for name, (index, _) in indexes.items()}
+    text = jsonlite.dumps({"installed": installed, "path": env, "wheels": sorted(set(wheels))})
+    return wheels, installed, text
 
 
 def _share_dirs(dirs: list[tuple[str, int]], sites: list[str]) -> dict[str, Any]:

@@ -81,16 +81,21 @@ def _key(env_dir: str) -> str:
     return sha256_hex(os.fsencode(os.path.abspath(env_dir)))[:32]
 
 
-def lock_path(cache_dir: str, env_dir: str) -> str:
-    """:meth:`ghostenv.store.Store.lock_environment`'s lock file for ``env_dir``, without
-    importing the store (``ghostenv.store.refs.path_key``; a test keeps them equal)."""
+def path_key(env_dir: str) -> str:
+    """:func:`ghostenv.store.refs.path_key` without importing the store (a test keeps the
+    two equal): the names of the environment's lock and its reference record."""
     absolute = os.path.abspath(env_dir)
     name = absolute.replace("%", "%25").replace("/", "%2F").replace("\\", "%5C")
     if len(name) > 200:
         from ghostenv._fast import sha256_hex
 
         name = sha256_hex(os.fsencode(absolute))[:32]
-    return os.path.join(cache_dir, "store", "locks", f"env-{name}.lock")
+    return name
+
+
+def lock_path(cache_dir: str, env_dir: str) -> str:
+    """:meth:`ghostenv.store.Store.lock_environment`'s lock file for ``env_dir``."""
+    return os.path.join(cache_dir, "store", "locks", f"env-{path_key(env_dir)}.lock")
 
 
 def umask() -> int:
@@ -136,13 +141,48 @@ def drop(path: str) -> None:
         pass
 
 
+def attempt(project: str, env_dir: str, selection: gate.Selection, *, cache_dir: str,
+            quiet: bool, always_summary: bool, started: float | None = None
+            ) -> tuple[int | None, bool | None]:
+    """The entry point's first try at a stale environment, before the frozen path's imports.
+
+    ``(exit code, None)`` when replayed; else ``(None, ready)``: ``ready`` True when
+    :func:`ghostenv.workflow.frozen.sync`'s own checks (the lock vouched current unless
+    ``--frozen``, no plugins) passed here, False when they failed (the full path's job),
+    None when they were not made (an existing environment, replay switched off).
+    """
+    if os.name != "posix" or os.environ.get("GHOSTENV_REPLAY", "") == "0":
+        return None, None
+    try:
+        os.lstat(env_dir)
+    except FileNotFoundError:
+        pass
+    except OSError:
+        return None, None
+    else:
+        return None, None  # an existing environment is the engine's (it refreshes in place)
+    if selection.checked:  # not --frozen: only a lock already verified against pyproject.toml
+        from ghostenv.lock.current import lock_is_current
+
+        if not os.path.isfile(os.path.join(project, "uv.lock")) or not lock_is_current(
+                project, cache_dir):
+            return None, False
+    from ghostenv import plugins
+
+    if plugins.plugins_declared():  # their hooks fire on the full path
+        return None, False
+    code = replay(project, env_dir, selection, cache_dir=cache_dir, quiet=quiet,
+                  always_summary=always_summary, started=started)
+    return code, True
+
+
 def replay(project: str, env_dir: str, selection: gate.Selection, *, cache_dir: str,
            quiet: bool, always_summary: bool, started: float | None = None) -> int | None:
     """Build ``env_dir`` from its recipe; 0, or None when the engine must do the sync.
 
-    Called by :func:`ghostenv.workflow.frozen.sync` after its own checks (the lock
-    verified against pyproject.toml unless ``--frozen``, no plugins) and before it
-    reads anything else.
+    Called after :func:`ghostenv.workflow.frozen.sync`'s own checks (the lock verified
+    against pyproject.toml unless ``--frozen``, no plugins): by :func:`attempt`, or by
+    that function before it reads anything else.
     """
     begin = time.perf_counter()
     env = os.path.abspath(env_dir)
@@ -178,8 +218,6 @@ def replay(project: str, env_dir: str, selection: gate.Selection, *, cache_dir: 
     if done is None:
         return None
     if not quiet and always_summary:
-        from ghostenv.workflow.frozen import summary_line
-
         installed, built = recipe["summary"]
         sys.stderr.write(summary_line(installed, done * 1000, built=tuple(built)) + "\n")
     if os.environ.get("GHOSTENV_TIMINGS"):
@@ -269,10 +307,7 @@ def _locked_build(recipe: dict[str, Any], env: str, cache_dir: str, *, project: 
         try:
             build(recipe, temp)
             marks.append(("build", time.perf_counter()))
-            from ghostenv.store.refs import track
-
-            wheels, installed = recipe["track"]
-            track(recipe["store"], env, wheels, replace=selection.exact, installed=installed)
+            _track(recipe, env, exact=selection.exact)
             os.rename(temp, env)
         except BaseException:
             remove_tree(temp)
@@ -286,6 +321,37 @@ def _locked_build(recipe: dict[str, Any], env: str, cache_dir: str, *, project: 
         return took
     finally:
         os.close(fd)  # closing releases the lock
+
+
+def _track(recipe: dict[str, Any], env: str, *, exact: bool) -> None:
+    """Register the environment in the store's reference registry, as the engine's
+    :meth:`ghostenv.store.Store.track` does (``cache prune`` must see it as live): for an
+    exact sync the record the engine would write, under the same lock; else ``track``."""
+    wheels, installed, text = recipe["track"]
+    if not exact:  # added to what the record held: the engine's own code merges
+        from ghostenv.store.refs import track
+
+        track(recipe["store"], env, wheels, replace=False, installed=installed)
+        return
+    import fcntl
+
+    path = os.path.join(recipe["store"], "envs-v1", f"{path_key(env)}.json")
+    try:
+        lock_fd = os.open(path[: -len(".json")] + ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+    except FileNotFoundError:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        lock_fd = os.open(path[: -len(".json")] + ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(lock_fd, fcntl.LOCK_EX)
+        temp = os.path.join(os.path.dirname(path), f".tmp-{os.getpid()}-{os.path.basename(path)}")
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        try:
+            os.write(fd, text.encode("utf-8"))
+        finally:
+            os.close(fd)
+        os.replace(temp, path)
+    finally:
+        os.close(lock_fd)  # closing releases the lock
 
 
 def remove_tree(path: str) -> None:
@@ -430,3 +496,19 @@ def _write_files(files: Any, rfd: int, mask: int) -> None:
                 os.fchmod(fd, mode)
         finally:
             os.close(fd)
+
+
+def summary_line(installed: int, install_ms: float, *, removed: int = 0, downloaded: int = 0,
+                 download_ms: float = 0.0, built: tuple[str, ...] = ()) -> str:
+    """The one line a sync prints: ``Installed 16 packages in 41ms (removed 1, ...)``
+    (here so that a replay prints it without importing :mod:`ghostenv.workflow.frozen`,
+    which re-exports it)."""
+    noun = "package" if installed == 1 else "packages"
+    parts = [f"Installed {installed} {noun} in {install_ms:.0f}ms"]
+    if removed:
+        parts.append(f"removed {removed}")
+    if downloaded:
+        parts.append(f"downloaded {downloaded} in {download_ms:.0f}ms")
+    if built:
+        parts.append(f"built {', '.join(built)}")
+    return parts[0] + (f" ({', '.join(parts[1:])})" if parts[1:] else "")
