@@ -48,6 +48,14 @@ def installed_first(session):  # not pristine when the sync comes: the general s
 
 
 @nox.session(venv_backend="ghostenv")
+def touched(session):  # something ran into the venv before the sync: it must survive
+    session.run("python", "-c", "import pathlib, sysconfig; "
+                "pathlib.Path(sysconfig.get_paths()['purelib'], 'marker.txt').write_text('x')")
+    ghostenv.nox.sync(session, groups=["test"])
+    session.run("python", "-c", REPORT)
+
+
+@nox.session(venv_backend="ghostenv")
 def odd_extra(session):  # an extra the project does not define: the fast path declines
     ghostenv.nox.sync(session, groups=["test"], extras=["nope"])
     session.run("python", "-c", REPORT)
@@ -130,7 +138,7 @@ def test_undefined_default_group_still_takes_the_fast_path(project: Path) -> Non
     assert "epsilon-tool" not in dists  # the test group was not asked for
 
 
-@pytest.mark.parametrize("session", ["installed_first", "system"])
+@pytest.mark.parametrize("session", ["installed_first", "system", "touched"])
 def test_not_pristine_environments_take_the_general_step(project: Path, session: str) -> None:
     result = run_nox(project, "-s", session)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -141,6 +149,8 @@ def test_not_pristine_environments_take_the_general_step(project: Path, session:
     assert {"alpha", "epsilon-tool"} <= set(dists)
     if session == "installed_first":
         assert "gamma" in dists
+    if session == "touched":
+        assert list(env.glob("lib/python*/site-packages/marker.txt"))
 
 
 def test_a_declined_fast_path_leaves_the_venv_create_wrote(project: Path) -> None:

@@ -61,7 +61,8 @@ class GhostenvEnv(VirtualEnv):
         """The interpreter :meth:`create` made the venv for (None when it reused one)."""
         self.pristine = False
         """Created by this run and nothing installed since: ``ghostenv.nox.sync`` may then
-        rebuild it by the fast path (:mod:`ghostenv.nox.fresh`)."""
+        rebuild it by the fast path (:mod:`ghostenv.nox.fresh`) if :meth:`untouched`."""
+        self._made: tuple[tuple[str, int, int], ...] = ()
 
     @property
     def allowed_globals(self) -> tuple[str, ...]:
@@ -107,6 +108,29 @@ class GhostenvEnv(VirtualEnv):
         if len(parts) >= 2 and parts[0].isdigit() and parts[1].isdigit():
             return have == f"{parts[0]}.{parts[1]}"
         return bool(have)  # a path or an implementation name: trust the reuse request
+
+    def _tree(self) -> tuple[tuple[str, int, int], ...]:
+        """(path, size, mtime_ns) of everything in the environment but its ``.ghostenv`` state
+        (a new venv: some twenty entries, ~0.2 ms)."""
+        from ghostenv.integrate.stamp import STATE_DIR
+
+        found = []
+        for root, dirs, files in os.walk(self.location):
+            if root == self.location and STATE_DIR in dirs:
+                dirs.remove(STATE_DIR)
+            for name in dirs + files:
+                path = os.path.join(root, name)
+                st = os.lstat(path)
+                found.append((path, st.st_size, st.st_mtime_ns))
+        return tuple(sorted(found))
+
+    def untouched(self) -> bool:
+        """Is the environment still exactly what :meth:`create` wrote in this run?
+
+        A session may have run something into it before its sync (``ensurepip``, a
+        ``run_install`` of its own): then it is not rebuilt from scratch.
+        """
+        return self.pristine and bool(self._made) and self._tree() == self._made
 
     def _reusable(self) -> bool:
         return (
@@ -162,6 +186,7 @@ class GhostenvEnv(VirtualEnv):
                     system_site_packages=system, command=self.command(interp))
         self.interpreter_found = interp
         self.pristine = not system
+        self._made = self._tree()
         ms = (time.perf_counter() - started) * 1000
         EnvState(Path(self.location)).log("create", reused=False, ms=round(ms, 3),
                                           python=interp.version_str)

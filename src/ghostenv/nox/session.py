@@ -39,7 +39,7 @@ def sync(session: Any, groups: Sequence[str] | None = None, extras: Sequence[str
     root = (Path(project) if project is not None else Path.cwd()).resolve()
     chosen = ("dev",) if groups is None else tuple(groups)
     interp = venv.interpreter_found
-    fast = venv.pristine and interp is not None  # made by this run, still empty
+    fast = interp is not None and venv.untouched()  # made by this run, still as made
     venv.pristine = False
     try:
         result = None
