@@ -18,10 +18,12 @@ same interpreter (an absolute path, so neither backend searches):
   first; it is available as a third row with ``--pip-row``.
 
 Each contender's cache is filled once (not timed); the session's environment is
-removed before each run (not timed). Rounds run every contender once in a random
-order. Printed: median and minimum wall ms and median CPU ms of the whole ``nox``
-process tree, ratios to the uv session, the load average, and -- from the
-environment's ``.ghostenv/events.jsonl`` -- the median ms of the ghostenv
+removed before each run (not timed). ``--reuse`` times the other daily rerun instead:
+``nox --reuse-venv=yes`` on the environment the fill made (installs run: ghostenv's sync
+step finds its stamp current; uv's ``uv sync`` finds nothing to do). Rounds run every
+contender once in a random order. Printed: median and minimum wall ms and median CPU
+ms of the whole ``nox`` process tree, ratios to the uv session, the load average, and
+-- from the environment's ``.ghostenv/events.jsonl`` -- the median ms of the ghostenv
 backend's own steps (``create`` of the venv, ``sync``); ``nox --version`` is the
 floor under both (nox's own start-up, no session).
 
@@ -37,6 +39,7 @@ its recipe), ``--general`` one with ``GHOSTENV_NOX_FAST=0`` (the general sync st
 
     python benchmarks/nox_sessions.py [--runs 11] [--python 3.12] [--groups test]
                                       [--workload web] [--pip-row] [--no-replay] [--general]
+                                      [--reuse]
 """
 
 from __future__ import annotations
@@ -131,7 +134,7 @@ def _steps(env_dir: Path) -> dict[str, float]:
 
 
 def bench(runs: int, python: str, groups: list[str], workload: str, scratch: Path, *,
-          pip_row: bool, no_replay: bool, general: bool) -> None:
+          pip_row: bool, no_replay: bool, general: bool, reuse: bool = False) -> None:
     from ghostenv.discover import find_interpreter
 
     uv = str(BIN / "uv") if (BIN / "uv").exists() else "uv"
@@ -163,12 +166,14 @@ def bench(runs: int, python: str, groups: list[str], workload: str, scratch: Pat
         for name in ("uv.lock", "pins.txt"):
             if project != first:
                 shutil.copy(first / name, project / name)
-    commands = {label: [nox, "-f", "noxfile.py", "-s", "web"] for label in contenders}
+    session = [nox, "-f", "noxfile.py", "-s", "web", *(["--reuse-venv=yes"] if reuse else [])]
+    commands = dict.fromkeys(contenders, session)
     commands[FLOOR] = [nox, "--version"]
     contenders[FLOOR] = (first, env)
     for label, (project, child_env) in contenders.items():  # fill every cache once
         _run(commands[label], project, child_env)
-        shutil.rmtree(project / ".nox", ignore_errors=True)
+        if not reuse:
+            shutil.rmtree(project / ".nox", ignore_errors=True)
     results: dict[str, list[tuple[float, float]]] = {label: [] for label in contenders}
     steps: dict[str, dict[str, list[float]]] = {}
     phases: dict[str, dict[str, list[float]]] = {}
@@ -177,17 +182,19 @@ def bench(runs: int, python: str, groups: list[str], workload: str, scratch: Pat
         random.shuffle(order)
         for label in order:
             project, child_env = contenders[label]
-            shutil.rmtree(project / ".nox", ignore_errors=True)  # fresh, not timed
+            if not reuse:
+                shutil.rmtree(project / ".nox", ignore_errors=True)  # fresh, not timed
             wall, cpu, stderr = _run(commands[label], project, child_env)
             results[label].append((wall, cpu))
-            for step, ms in _steps(project / ".nox" / "web").items():
+            for step, ms in ({} if label == FLOOR else _steps(project / ".nox" / "web")).items():
                 steps.setdefault(label, {}).setdefault(step, []).append(ms)
             for line in stderr.splitlines():
                 if line.startswith("timings: "):
                     _phases(line[len("timings: "):], phases.setdefault(label, {}))
     ref_wall = statistics.median(w for w, _ in results[UV])
     ref_cpu = statistics.median(c for _, c in results[UV])
-    print(f"\n{workload}: `nox -s web` (groups {groups}, python {base}), fresh session "
+    what = "reused (--reuse-venv=yes)" if reuse else "fresh"
+    print(f"\n{workload}: `nox -s web` (groups {groups}, python {base}), {what} session "
           f"environment, warm caches, {runs} interleaved rounds "
           f"(load average {os.getloadavg()[0]:.1f})")
     width = max(map(len, results))
@@ -229,6 +236,8 @@ def main() -> int:
                         help="also nox's uv backend with session.install -r pins.txt")
     parser.add_argument("--no-replay", action="store_true",
                         help="also the ghostenv session with GHOSTENV_REPLAY=0")
+    parser.add_argument("--reuse", action="store_true",
+                        help="time `nox --reuse-venv=yes` on a kept environment instead")
     parser.add_argument("--general", action="store_true",
                         help="also the ghostenv session with GHOSTENV_NOX_FAST=0")
     args = parser.parse_args()
@@ -237,7 +246,8 @@ def main() -> int:
                    env=env, check=False)
     with tempfile.TemporaryDirectory(prefix="ghostenv-nox-bench-") as tmp:
         bench(args.runs, args.python, args.groups, args.workload, Path(tmp),
-              pip_row=args.pip_row, no_replay=args.no_replay, general=args.general)
+              pip_row=args.pip_row, no_replay=args.no_replay, general=args.general,
+              reuse=args.reuse)
     return 0
 
 
