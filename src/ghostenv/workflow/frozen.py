@@ -41,7 +41,7 @@ import time
 
 from ghostenv.workflow.frozen_python import CHOICE_TTL, choose
 from ghostenv.workflow.frozen_python import Fallback as _Fallback
-from ghostenv.workflow.frozen_select import platforms, select, size, wheel
+from ghostenv.workflow.frozen_select import locked_wheels, size
 from ghostenv.workflow.replay import summary_line
 
 TYPE_CHECKING = False
@@ -206,27 +206,13 @@ def _prepare(project: str, env_dir: str, selection: Selection, cache_dir: str) -
         if canonical_name(extra) not in extras:
             raise _Fallback
 
-    lock = _read_toml(os.path.join(project, "uv.lock"), lock=True)
-    if lock.get("version") != 1 or lock.get("conflicts") or "distribution" in lock:
-        raise _Fallback
-    packages: list[dict[str, Any]] = lock.get("package", [])
-
     interpreter = choose(project, env_dir, selection.python, table.get("requires-python"),
                          cache_dir)
-    env = {**interpreter.markers, "extra": ""}
-    if len(interpreter.markers) < 11:
-        raise _Fallback
-    tags = list(interpreter.tag_cache)
-    if not tags:
-        raise _Fallback
-    chosen = select(packages, lock, name, env=env, groups=wanted_groups,
-                     extras=list(dict.fromkeys(canonical_name(e) for e in selection.extras)),
-                     all_groups=all_groups,
-                     all_extras=selection.all_extras)
-    rank = {tag: i for i, tag in enumerate(tags)}
-    plats = platforms(rank)
-    wanted = [wheel(packages[i], rank, plats) for i in chosen]
-    sizes = {w.filename: packages[i] for i, w in zip(chosen, wanted, strict=True)}
+    wanted, sizes = locked_wheels(
+        project, name, interpreter, groups=wanted_groups,
+        extras=list(dict.fromkeys(canonical_name(e) for e in selection.extras)),
+        all_groups=all_groups, all_extras=selection.all_extras, cache_dir=cache_dir,
+        read=lambda path: _read_toml(path, lock=True))
     built: tuple[str, ...] = ()
     if not virtual and not selection.no_install_project:  # installed editable: a cached build
         from ghostenv.workflow.frozen_editable import cached_editable

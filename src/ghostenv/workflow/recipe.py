@@ -31,10 +31,10 @@ import time
 from ghostenv.workflow import gate
 from ghostenv.workflow.replay import (
     CHOICE_TTL,
-    HEADER,
     environ_key,
     recipe_path,
     remove_tree,
+    seal,
     temp_path,
     umask,
 )
@@ -52,6 +52,8 @@ if TYPE_CHECKING:
 #: Link modes a recipe can stand for (``PlanReport.modes`` keys): hardlinks, and the
 #: installer's own files (found by the walk).
 _REPLAYABLE = frozenset({"hardlink", "written"})
+#: Recipes kept (the most recently recorded); older ones are removed by the next capture.
+KEEP = 32
 #: Every this many linked files one is checked to be a hardlink (a ``stat`` each would cost
 #: ~1 ms per 1,000 files; the engine's own count of modes is the real check).
 SAMPLE = 32
@@ -77,15 +79,32 @@ def capture(job: _Job, plan: InstallPlan, done: PlanReport, layout: VenvLayout,
     except (OSError, ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
         _drop(path)
         return f"{type(exc).__name__}: {exc}"
-    from ghostenv._fast import sha256_hex, write_small
+    from ghostenv._fast import write_small
 
     payload = marshal.dumps(doc)
     try:
-        write_small(path, HEADER + sha256_hex(payload).encode() + b"\n" + payload,
-                    make_parent=True)
+        write_small(path, seal(payload), make_parent=True)
+        _trim(os.path.dirname(path))
     except OSError as exc:
         return f"cannot write {path}: {exc}"
     return None
+
+
+def _trim(folder: str) -> None:
+    """Keep the :data:`KEEP` newest recipes (one per environment path ever synced would
+    grow without bound: a recipe of the data workload is ~1.7 MB)."""
+    names = os.listdir(folder)
+    if len(names) <= KEEP:
+        return
+    aged = []
+    for name in names:
+        try:
+            aged.append((os.stat(os.path.join(folder, name)).st_mtime_ns, name))
+        except FileNotFoundError:
+            continue
+    aged.sort()
+    for _, name in aged[:len(aged) - KEEP]:
+        _drop(os.path.join(folder, name))
 
 
 def _drop(path: str) -> None:
@@ -324,18 +343,19 @@ def _choice(job: _Job) -> tuple[tuple[str, str] | None, str | None]:
 
 def _editable(job: _Job) -> tuple[str, str, list[str], str, str] | None:
     """The editable project's build key, cached wheels and the one used (None: no project
-    installed)."""
+    installed). The key is the one the sync used (its wheel's folder): computed now, it
+    could see the new environment's directory in the project (another name than .venv)."""
     if not job.built:
         return None
-    from ghostenv.workflow.frozen_editable import BUILT, editable_key
+    from ghostenv.workflow.frozen_editable import BUILT
 
     wheel = next((w for w in job.wanted if w.path is not None and w.name == job.name), None)
     if wheel is None or wheel.path is None:
         raise NotReplayable("no editable wheel")
-    key = editable_key(job.project)
-    folder = os.path.join(job.cache_dir, "store", BUILT, key[:2], key, "editable")
     wheel_path = os.fspath(wheel.path)
-    if os.path.dirname(wheel_path) != folder:
+    folder = os.path.dirname(wheel_path)
+    key = os.path.basename(os.path.dirname(folder))
+    if folder != os.path.join(job.cache_dir, "store", BUILT, key[:2], key, "editable"):
         raise NotReplayable("the editable wheel is not in the build cache")
     names = sorted(n for n in os.listdir(folder) if n.endswith(".whl"))
     return key, folder, names, os.path.basename(wheel_path), gate._stat(wheel_path)

@@ -52,7 +52,7 @@ if TYPE_CHECKING:
 
 #: The recipe directory under the cache (bump with the payload's layout).
 RECIPES = "recipes-v1"
-FORMAT = 2
+FORMAT = 3
 #: The first line of every recipe file; a file of another version is a miss.
 HEADER = f"ghostenv-recipe {FORMAT} {__version__} {gate.STORE_SCHEMA}\n".encode()
 #: Environment variables whose values the engine's result depends on (beyond the
@@ -110,8 +110,20 @@ def environ_key() -> tuple[tuple[str, str | None], ...]:
     return tuple((name, os.environ.get(name)) for name in ENV_VARS)
 
 
+def seal(payload: bytes) -> bytes:
+    """A recipe file's bytes: :data:`HEADER`, the payload's length and CRC-32, the payload.
+
+    A CRC, not a sha256: it only has to catch a damaged or cut-off file (the file
+    is replaced by a rename, and the cache is the user's own), and the builtin
+    sha256 of a 1.7 MB recipe (the data workload) costs ~5 ms of each replay,
+    crc32 ~0.5 ms."""
+    from binascii import crc32
+
+    return HEADER + f"{len(payload)} {crc32(payload):08x}\n".encode() + payload
+
+
 def load(path: str) -> dict[str, Any] | None:
-    """The recipe at ``path``, or None: absent, another version, torn or corrupt."""
+    """The recipe at ``path``, or None: absent, another version, cut off or damaged."""
     try:
         with open(path, "rb") as handle:
             blob = handle.read()
@@ -119,12 +131,15 @@ def load(path: str) -> dict[str, Any] | None:
         return None
     if not blob.startswith(HEADER):
         return None
-    start = len(HEADER) + 65
-    digest = blob[len(HEADER):start - 1]
-    payload = blob[start:]
-    from ghostenv._fast import sha256_hex
+    line, _, payload = blob[len(HEADER):len(HEADER) + 40].partition(b"\n")
+    size, _, crc = line.partition(b" ")
+    start = len(HEADER) + len(line) + 1
+    if not size.isdigit() or len(blob) - start != int(size):
+        return None
+    from binascii import crc32
 
-    if blob[start - 1:start] != b"\n" or sha256_hex(payload).encode() != digest:
+    payload = blob[start:]
+    if f"{crc32(payload):08x}".encode() != crc:
         return None
     try:
         doc = marshal.loads(payload)
@@ -199,9 +214,12 @@ def replay(project: str, env_dir: str, selection: gate.Selection, *, cache_dir: 
     if recipe is None:
         return None
     try:
-        if not _valid(recipe, project, env, selection):
-            return None
-    except (OSError, ValueError, KeyError, TypeError, IndexError):
+        why = _valid(recipe, project, env, selection)
+    except (OSError, ValueError, KeyError, TypeError, IndexError) as exc:
+        why = f"{type(exc).__name__}: {exc}"
+    if why is not None:
+        if os.environ.get("GHOSTENV_TIMINGS"):
+            sys.stderr.write(f"replay: recipe not used ({why})\n")
         return None
     marks: list[tuple[str, float]] = [("entry", started), ("entry+gate", begin)] if (
         started is not None) else [("start", begin)]
@@ -228,59 +246,64 @@ def replay(project: str, env_dir: str, selection: gate.Selection, *, cache_dir: 
     return 0
 
 
-def _valid(recipe: dict[str, Any], project: str, env: str, selection: gate.Selection) -> bool:
-    """Whether the engine would make exactly the recipe's environment now (stdlib checks)."""
-    if (recipe["env"] != env or recipe["project"] != os.path.abspath(project)
-            or recipe["selection"] != selection.key() or recipe["python"] != selection.python
+def _valid(recipe: dict[str, Any], project: str, env: str, selection: gate.Selection
+           ) -> str | None:
+    """None when the engine would make exactly the recipe's environment now, else what
+    differs (stdlib checks only; shown under ``GHOSTENV_TIMINGS=1``)."""
+    if recipe["env"] != env or recipe["project"] != os.path.abspath(project):
+        return "another environment or project path"
+    if (recipe["selection"] != selection.key() or recipe["python"] != selection.python
             or recipe["checked"] != selection.checked):
-        return False
-    if recipe["environ"] != environ_key() or recipe["umask"] != umask():
-        return False
+        return "another selection"
+    if recipe["environ"] != environ_key():
+        return "environment variables changed"
+    if recipe["umask"] != umask():
+        return "another umask"
     if os.stat(os.path.dirname(env)).st_dev != recipe["dev"]:
-        return False
+        return "another file system"
     cwd = recipe["cwd"]
     if cwd is not None and cwd != os.getcwd():
-        return False
+        return "another working directory (a relative --python)"
     # the interpreter: its file (and the pyvenv.cfg beside a venv's), as the probe cache keys it
     for file, st in recipe["interp"]:
         if gate._stat(file) != st:
-            return False
+            return f"interpreter {file} changed"
     memo = recipe["memo"]
     if memo is not None:
         memo_path, named = memo
         if time.time() - os.stat(memo_path).st_mtime >= CHOICE_TTL:
-            return False
+            return "the interpreter choice expired"
         with open(memo_path, encoding="utf-8") as handle:
             if handle.read().strip() != named:
-                return False
-    if not _inputs_same(recipe, project):
-        return False
+                return "another interpreter choice"
+    changed = _inputs_changed(recipe, project)
+    if changed is not None:
+        return f"{changed} changed"
     editable = recipe["editable"]
     if editable is not None:
         from ghostenv.workflow.frozen_editable import editable_key
 
         key, folder, names, wheel, st = editable
-        if editable_key(project) != key or sorted(
-                n for n in os.listdir(folder) if n.endswith(".whl")) != names:
-            return False
-        if gate._stat(os.path.join(folder, wheel)) != st:
-            return False
-    return True
+        if editable_key(project) != key:
+            return "the editable project's build key changed"
+        if sorted(n for n in os.listdir(folder) if n.endswith(".whl")) != names or gate._stat(
+                os.path.join(folder, wheel)) != st:
+            return "the editable wheels changed"
+    return None
 
 
-def _inputs_same(recipe: dict[str, Any], project: str) -> bool:
-    """The project inputs by stat, else by content (the gate's rules, racy mtimes hashed)."""
+def _inputs_changed(recipe: dict[str, Any], project: str) -> str | None:
+    """The first project input whose content differs from the recipe's (by stat, else by
+    sha256: the gate's rules, mtimes within its racy window always hashed), or None."""
     captured = recipe["time"]
     for name, st, digest in recipe["inputs"]:
         file = os.path.join(project, name)
         now = gate._stat(file)
         if now == st and (st == "-" or captured - gate._mtime(st) >= gate.RACY_NS):
             continue
-        if now == "-" or st == "-":
-            return False
-        if gate._sha256(file) != digest:
-            return False
-    return True
+        if now == "-" or st == "-" or gate._sha256(file) != digest:
+            return str(name)
+    return None
 
 
 def _locked_build(recipe: dict[str, Any], env: str, cache_dir: str, *, project: str,
