@@ -9,7 +9,7 @@ same interpreter (an absolute path, so neither backend searches):
 - ghostenv: ``venv_backend="ghostenv"`` + ``ghostenv.nox.sync(session, groups=[...])``
   (the noxfile imports ``ghostenv.nox``: that import is part of what it costs);
 - uv: ``venv_backend="uv"`` (nox runs ``uv venv``) + ``session.run_install("uv", "sync",
-  "--frozen", "--inexact", "--no-install-project", --group ...,
+  "--frozen", "--inexact", "--no-install-project", "--no-default-groups", --group ...,
   env={"UV_PROJECT_ENVIRONMENT": <env>})``,
   the pattern nox's own documentation gives for uv projects. This is the fair peer:
   both read uv.lock directly and link from a warm cache, with no resolution.
@@ -79,6 +79,7 @@ UV_NOXFILE = """import nox
 @nox.session(venv_backend="uv", python={python!r}, name="web")
 def web(session):
     session.run_install("uv", "sync", "--frozen", "--inexact", "--no-install-project",
+                        "--no-default-groups",
                         *[arg for group in {groups!r} for arg in ("--group", group)],
                         "--python", session.virtualenv.location,
                         env={{"UV_PROJECT_ENVIRONMENT": session.virtualenv.location}},
@@ -117,6 +118,12 @@ def _run(cmd: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, float, 
         raise SystemExit(f"{' '.join(cmd)} failed in {cwd}:\n{proc.stdout}\n{proc.stderr}")
     cpu = (after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime) * 1000
     return wall, cpu, proc.stderr
+
+
+def _dists(env_dir: Path) -> frozenset[str]:
+    """The ``name-version`` of every distribution in the environment (dist-info names)."""
+    return frozenset(p.name.removesuffix(".dist-info").lower()
+                     for p in env_dir.glob("lib/python*/site-packages/*.dist-info"))
 
 
 def _steps(env_dir: Path) -> dict[str, float]:
@@ -170,10 +177,16 @@ def bench(runs: int, python: str, groups: list[str], workload: str, scratch: Pat
     commands = dict.fromkeys(contenders, session)
     commands[FLOOR] = [nox, "--version"]
     contenders[FLOOR] = (first, env)
+    holds: dict[str, frozenset[str]] = {}
     for label, (project, child_env) in contenders.items():  # fill every cache once
         _run(commands[label], project, child_env)
+        if label != FLOOR:
+            holds[label] = _dists(project / ".nox" / "web")
         if not reuse:
             shutil.rmtree(project / ".nox", ignore_errors=True)
+    if len(set(holds.values())) != 1:  # the rows must build the same environment
+        raise SystemExit("the sessions' environments differ: " + "; ".join(
+            f"{label}: {sorted(dists)}" for label, dists in holds.items()))
     results: dict[str, list[tuple[float, float]]] = {label: [] for label in contenders}
     steps: dict[str, dict[str, list[float]]] = {}
     phases: dict[str, dict[str, list[float]]] = {}
@@ -195,7 +208,8 @@ def bench(runs: int, python: str, groups: list[str], workload: str, scratch: Pat
     ref_cpu = statistics.median(c for _, c in results[UV])
     what = "reused (--reuse-venv=yes)" if reuse else "fresh"
     print(f"\n{workload}: `nox -s web` (groups {groups}, python {base}), {what} session "
-          f"environment, warm caches, {runs} interleaved rounds "
+          f"environment ({len(next(iter(holds.values())))} distributions in each), warm caches, "
+          f"{runs} interleaved rounds "
           f"(load average {os.getloadavg()[0]:.1f})")
     width = max(map(len, results))
     print(f"{'contender':{width}} {'wall ms':>8} {'min':>7} {'vs uv':>6} {'cpu ms':>8} "
