@@ -91,6 +91,12 @@ def _timed(cmd: list[str], cwd: Path, env: dict[str, str], target: Path
     return wall, cpu, proc.stderr
 
 
+def _dists(env_dir: Path) -> frozenset[str]:
+    """The ``name-version`` of every distribution in the environment (dist-info names)."""
+    return frozenset(p.name.removesuffix(".dist-info").lower()
+                     for p in env_dir.glob("lib/python*/site-packages/*.dist-info"))
+
+
 class Contender:
     """One row: its command and environment; ``fresh_path`` gives it a new env path per run."""
 
@@ -99,6 +105,8 @@ class Contender:
         self.cmd, self.env, self.project = cmd, env, project
         self.fresh_path, self.phases = fresh_path, phases
         self.runs = 0
+        self.target = project / ".venv"
+        """Where the last run synced into."""
 
     def run(self) -> tuple[float, float, str]:
         env, target = self.env, self.project / ".venv"
@@ -108,6 +116,7 @@ class Contender:
             target = self.project / f".venv-miss-{self.runs}"
             env = {**env, "GHOSTENV_PROJECT_ENVIRONMENT": str(target)}
         self.runs += 1
+        self.target = target
         return _timed(self.cmd, self.project, env, target)
 
 
@@ -191,8 +200,14 @@ def bench(name: str, runs: int, python: str, baseline: str | None, scratch: Path
                                project)
     contenders[FLOOR] = Contender([sys.executable, "-c", "pass"],
                                   _env(None, scratch / "cache", uv_cache), project)
-    for contender in contenders.values():  # fill every cache (and the hit row's recipe) once
+    holds: dict[str, frozenset[str]] = {}
+    for label, contender in contenders.items():  # fill every cache (and the hit row's recipe)
         contender.run()
+        if label != FLOOR:
+            holds[label] = _dists(contender.target)
+    if len(set(holds.values())) != 1:  # every row must build the same environment
+        raise SystemExit(f"{name}: the environments differ: " + "; ".join(
+            f"{label}: {sorted(dists)}" for label, dists in holds.items()))
     results: dict[str, list[tuple[float, float]]] = {label: [] for label in contenders}
     phases: dict[str, dict[str, list[float]]] = {}
     notes: dict[str, list[str]] = {}
@@ -206,7 +221,8 @@ def bench(name: str, runs: int, python: str, baseline: str | None, scratch: Path
                 _phases(stderr, phases.setdefault(label, {}), notes.setdefault(label, []))
     ref_wall = statistics.median(w for w, _ in results[UV])
     ref_cpu = statistics.median(c for _, c in results[UV])
-    print(f"\n{name}: fresh environment, warm caches, {runs} interleaved rounds "
+    print(f"\n{name}: fresh environment ({len(next(iter(holds.values())))} distributions in "
+          f"each), warm caches, {runs} interleaved rounds "
           f"(load average {os.getloadavg()[0]:.1f})")
     width = max(map(len, results))
     print(f"{'contender':{width}} {'wall ms':>8} {'min':>7} {'vs uv':>6} {'cpu ms':>8} "

@@ -126,6 +126,12 @@ def _medians(actions: list[tuple[str, Callable[[int], None]]], runs: int
             for label, _ in actions]
 
 
+def _dists(env_dir: Path) -> frozenset[str]:
+    """The ``name-version`` of every distribution in the environment (dist-info names)."""
+    return frozenset(p.name.removesuffix(".dist-info").lower()
+                     for p in env_dir.glob("lib/python*/site-packages/*.dist-info"))
+
+
 def _du(*paths: Path) -> int:
     """Kilobytes ``du`` reports for the paths together (a hardlinked inode counts once)."""
     out = subprocess.run(["du", "-sk", "-c", *map(str, paths)], capture_output=True, text=True,
@@ -159,9 +165,14 @@ def bench_workload(name: str, runs: int, python: str,
     pins = project / "pins.txt"
     venv_dir = project / ".venv"
 
-    # fill each cache once
+    # fill each cache once; both syncs must build the same environment
     _run([*ghostenv, "sync", "--frozen", "--no-dev", "--python", base], cwd=project, env=env)
+    ghostenv_holds = _dists(venv_dir)
+    _fresh(venv_dir)
     _run([uv, "sync", "-q", "--frozen", "--no-dev", "--python", base], cwd=project, env=env)
+    if _dists(venv_dir) != ghostenv_holds:
+        raise SystemExit(f"{name}: ghostenv and uv synced different distributions: "
+                         f"{sorted(ghostenv_holds ^ _dists(venv_dir))}")
     pip_env = scratch / f"{name}-pip-fill"
     _run([base, "-m", "venv", str(pip_env)], env=env)
     _run([str(pip_env / "bin" / "pip"), "install", "-q", "-r", str(pins)], env=env)
