@@ -128,8 +128,8 @@ def describe(job: _Job, plan: InstallPlan, done: PlanReport, layout: VenvLayout,
     if state is None:
         raise NotReplayable("no gate record")
     indexes = _indexes(plan, store)
-    links = _link_map(indexes, layout, env)
-    dirs, symlinks, plain, executables, files, root_mode = _walk(env, links)
+    links, trees = _link_map(indexes, layout, env)
+    dirs, symlinks, plain, executables, files, root_mode = _walk(env, links, trees)
     interp = job.interpreter.path_str
     cfg = os.path.join(os.path.dirname(os.path.dirname(interp)), "pyvenv.cfg")
     memo, cwd = _choice(job)
@@ -182,11 +182,23 @@ def _indexes(plan: InstallPlan, store: Store) -> dict[str, tuple[LinkIndex, bool
     return out
 
 
+#: A wheel's top-level directory under site-packages, known from its link index: its
+#: directories (below it, parents first) and its linked files (target -> (executable?, object)).
+Tree = tuple[dict[str, None], dict[str, tuple[bool, str]]]
+
+
 def _link_map(indexes: dict[str, tuple[LinkIndex, bool]], layout: VenvLayout,
-              env: str) -> dict[str, tuple[bool, str]]:
-    """Environment-relative target -> (executable tree?, object path) of every linked file,
-    as :func:`ghostenv.materialize.install.install_many` places them (with the installer's
-    constant files -- INSTALLER, REQUESTED -- when it links those from the store)."""
+              env: str) -> tuple[dict[str, tuple[bool, str]], dict[str, Tree]]:
+    """Every linked file as :func:`ghostenv.materialize.install.install_many` places it
+    (with the installer's constant files -- INSTALLER, REQUESTED -- when it links those
+    from the store), environment-relative: ``(links, trees)``.
+
+    ``trees`` holds the wheels' top-level directories (``numpy``): their content is
+    exactly what the link indexes say, so the walk does not descend into them (most of
+    an environment's entries); ``links`` the rest (loose top-level files, dist-info
+    directories, ``.data`` files), which the walk checks. A top-level directory a
+    ``.data/purelib`` or ``platlib`` file lands in is walked like the rest.
+    """
     from ghostenv.materialize import install
     from ghostenv.store.manifest import object_rel
 
@@ -197,19 +209,15 @@ def _link_map(indexes: dict[str, tuple[LinkIndex, bool]], layout: VenvLayout,
 
     include = f"{layout.root_str}/include/site/python{layout.interpreter.python_version}"
     out: dict[str, tuple[bool, str]] = {}
+    trees: dict[str, Tree] = {}
 
-    def add(target: str, value: tuple[bool, str]) -> None:
-        if out.setdefault(target, value) != value:
+    def add(links: dict[str, tuple[bool, str]], target: str, value: tuple[bool, str]) -> None:
+        if links.setdefault(target, value) != value:
             raise NotReplayable(f"two wheels place {target}")
 
-    for index, requested in indexes.values():
-        root = rel(layout.purelib_str if index.root_is_purelib else layout.platlib_str)
-        for executable, pairs in ((False, index.plain), (True, index.executables)):
-            for src, dst in pairs:
-                add(f"{root}/{dst}", (executable, src))
-        if constant_files is not None:
-            for name, src in constant_files(requested):
-                add(f"{root}/{index.dist_info}/{name}", (False, src))
+    data: list[tuple[str, tuple[bool, str]]] = []
+    walked: set[str] = set()  # top-level directories .data files land in
+    for index, _ in indexes.values():
         scheme = {"purelib": layout.purelib_str, "platlib": layout.platlib_str,
                   "data": layout.root_str, "headers": f"{include}/{index.name}"}
         prefix = len(index.data_dir) + 1
@@ -219,21 +227,48 @@ def _link_map(indexes: dict[str, tuple[LinkIndex, bool]], layout: VenvLayout,
                 continue  # rewritten (shebang): the walk reads it
             if part not in scheme:
                 raise NotReplayable(f"{index.filename}: .data part {part}")
-            add(rel(f"{scheme[part]}/{rest}"), (item.executable, object_rel(item.sha256)))
-    return out
+            if part in ("purelib", "platlib") and "/" in rest:
+                walked.add(f"{rel(scheme[part])}/{rest.partition('/')[0]}")
+            data.append((rel(f"{scheme[part]}/{rest}"),
+                         (item.executable, object_rel(item.sha256))))
+    for index, requested in indexes.values():
+        root = rel(layout.purelib_str if index.root_is_purelib else layout.platlib_str)
+        for name, d0, d1, p0, p1, x0, x1 in index.groups:
+            top = f"{root}/{name}"
+            if not name or name == index.dist_info or top in walked:
+                links = out
+            else:
+                tree = trees.setdefault(top, ({}, {}))
+                for folder in index.dirs[d0:d1]:
+                    if folder != name:
+                        tree[0][f"{root}/{folder}"] = None
+                links = tree[1]
+            for src, dst in index.plain[p0:p1]:
+                add(links, f"{root}/{dst}", (False, src))
+            for src, dst in index.executables[x0:x1]:
+                add(links, f"{root}/{dst}", (True, src))
+        if constant_files is not None:
+            for name, src in constant_files(requested):
+                add(out, f"{root}/{index.dist_info}/{name}", (False, src))
+    for target, value in data:
+        add(out, target, value)
+    return out, trees
 
 
-def _walk(env: str, links: dict[str, tuple[bool, str]]) -> tuple[
+def _walk(env: str, links: dict[str, tuple[bool, str]], trees: dict[str, Tree]) -> tuple[
         list[tuple[str, int]], list[tuple[str, str]], list[tuple[str, str]],
         list[tuple[str, str]], list[tuple[str, bytes, int]], int]:
     """One pass over the finished environment: directories (parents first, with modes),
-    symlinks, the links (checked to be hardlinks) and the written files' bytes."""
+    symlinks, the links and the written files' bytes. A wheel's top-level directory
+    (``trees``) is not entered: its directories and links are the link index's (made
+    with the mode of the top one, as the engine makes them all)."""
     dirs: list[tuple[str, int]] = []
     symlinks: list[tuple[str, str]] = []
     plain: list[tuple[str, str]] = []
     executables: list[tuple[str, str]] = []
     files: list[tuple[str, bytes, int]] = []
     seen = 0
+    found = 0
     stack = [""]
     while stack:
         folder = stack.pop()
@@ -243,8 +278,18 @@ def _walk(env: str, links: dict[str, tuple[bool, str]]) -> tuple[
                 if entry.is_symlink():
                     symlinks.append((os.readlink(entry.path), rel))
                 elif entry.is_dir():
-                    dirs.append((rel, entry.stat().st_mode & 0o7777))
-                    stack.append(rel)
+                    mode = entry.stat().st_mode & 0o7777
+                    dirs.append((rel, mode))
+                    tree = trees.get(rel)
+                    if tree is None:
+                        stack.append(rel)
+                        continue
+                    found += 1
+                    dirs.extend((sub, mode) for sub in tree[0])
+                    for number, (target, (executable, src)) in enumerate(tree[1].items()):
+                        (executables if executable else plain).append((src, target))
+                        if number % SAMPLE == 0 and os.lstat(f"{env}/{target}").st_nlink < 2:
+                            raise NotReplayable(f"{target}: not hardlinked")
                 elif rel in links:  # placed by hardlink (the engine's modes said so) ...
                     executable, src = links[rel]
                     (executables if executable else plain).append((src, rel))
@@ -253,8 +298,8 @@ def _walk(env: str, links: dict[str, tuple[bool, str]]) -> tuple[
                         raise NotReplayable(f"{rel}: not hardlinked")  # ... checked by samples
                 elif rel != gate.STATE_NAME:  # (the replay writes its own gate record)
                     files.append((rel, *_read(entry.path, rel)))
-    if seen != len(links):
-        raise NotReplayable(f"{len(links) - seen} linked files missing")
+    if seen != len(links) or found != len(trees):
+        raise NotReplayable("linked files or directories missing")
     return dirs, symlinks, plain, executables, files, os.stat(env).st_mode & 0o7777
 
 
