@@ -352,6 +352,51 @@ def test_two_syncs_at_once(project: Project) -> None:
         assert snapshot(project.venv) == project.reference
 
 
+def test_interpreter_chosen_through_the_memo(project: Project) -> None:
+    """No --python: requires-python picks an interpreter, remembered for an hour (the memo);
+    the recipe holds while the memo names the same one, and PATH (its key) is unchanged."""
+    env_path = project.root / ".venv-memo"
+    extra = {"GHOSTENV_PROJECT_ENVIRONMENT": str(env_path)}
+
+    def sync(**more: str) -> subprocess.CompletedProcess[str]:
+        shutil.rmtree(env_path, ignore_errors=True)
+        proc = subprocess.run([sys.executable, "-m", "ghostenv", "sync", "--frozen"],
+                              cwd=project.root, env={**project.env, **extra, **more},
+                              capture_output=True, text=True, check=False)
+        assert proc.returncode == 0, proc.stderr
+        return proc
+
+    sync()  # the full path searches, and remembers its choice
+    first = sync()  # the frozen engine path: the memo's interpreter; the recipe recorded
+    assert not replayed(first), first.stderr
+    doc = replay.load(replay.recipe_path(str(project.cache), str(env_path)))
+    assert doc is not None
+    assert doc["memo"] is not None, first.stderr
+    memo = Path(doc["memo"][0])
+    assert replayed(sync())
+    other = sync(PATH=os.environ["PATH"] + os.pathsep + "/nonexistent")
+    assert not replayed(other)
+    assert "environment variables changed" in other.stderr
+    sync()  # the recipe for the usual PATH again
+    assert replayed(sync())
+    named = memo.read_text()
+    try:
+        memo.write_text("/elsewhere/python3\n")  # another choice: not this recipe's
+        proc = sync()
+        assert not replayed(proc)
+        assert "another interpreter choice" in proc.stderr, proc.stderr
+    finally:
+        memo.write_text(named)
+    sync()
+    assert replayed(sync())
+    old = time.time() - 7200
+    os.utime(memo, (old, old))  # expired: the full path searches again
+    proc = sync()
+    assert not replayed(proc)
+    assert "the interpreter choice expired" in proc.stderr, proc.stderr
+    shutil.rmtree(env_path, ignore_errors=True)
+
+
 def test_old_recipes_are_trimmed(project: Project) -> None:
     from ghostenv.workflow import recipe
 
