@@ -101,10 +101,14 @@ def test_many_wheels_on_several_threads_then_again(tmp_path: Path) -> None:
     jobs = _jobs(tmp_path, store, 4)
     results = install_many(jobs, store, interpreter=sys.executable, workers=3,
                            linker=Linker(LinkMode.HARDLINK))
-    for result in results:
+    for n, result in enumerate(results):
         assert not isinstance(result, StoreError)
         assert _check(result.dist_info) == result.files
-        assert result.modes["hardlink"] == 151 + 2  # and METADATA, WHEEL
+        # and METADATA, WHEEL; INSTALLER, REQUESTED (the first job's) linked from the store
+        assert result.modes["hardlink"] == 151 + 2 + 1 + (n == 0)
+        installer = result.dist_info / "INSTALLER"
+        assert installer.read_text() == "ghostenv\n"
+        assert installer.stat().st_nlink > 1
     site = Path(jobs[0].scheme["purelib"])
     assert os.access(site / "pkg0" / "m0" / "f0.py", os.X_OK)
     assert (site / "pkg0-1.0.dist-info" / "REQUESTED").exists()

@@ -30,6 +30,21 @@ def test_put_bytes_layout_and_dedup(tmp_path: Path) -> None:
     assert list((tmp_path / "s" / "tmp").iterdir()) == []
 
 
+def test_put_small_is_put_bytes_without_replacing_an_existing_object(tmp_path: Path) -> None:
+    store = Store(tmp_path / "store")
+    for data in (b"", b"ghostenv\n", bytes(range(256)) * 9):
+        sha = store.put_small(data)
+        assert sha == hashlib.sha256(data).hexdigest()
+        obj = store.object_path(sha)
+        assert obj.read_bytes() == data
+        assert obj.stat().st_mode & 0o777 == 0o444
+        linked = tmp_path / f"env-{sha[:8]}"
+        os.link(obj, linked)  # an environment's hardlink to it
+        assert store.put_small(data) == sha == store.put_bytes(data)
+        assert obj.stat().st_ino == linked.stat().st_ino  # the same file, not replaced
+    assert not any((tmp_path / "store" / "tmp").iterdir())  # no temp files left
+
+
 @settings(max_examples=30, deadline=None)
 @given(st.lists(st.binary(max_size=300), max_size=8))
 def test_any_blobs_roundtrip(tmp_path_factory: pytest.TempPathFactory,

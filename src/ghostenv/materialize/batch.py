@@ -153,6 +153,8 @@ class Linking:
         #: Job number -> the missing object that stopped it.
         self.errors: dict[int, StoreError] = {}
         self.counts: list[tuple[int, str, int]] = []  # (job, mode, files): appends are atomic
+        #: Bytes of a constant installer file -> its store object (linked, not written).
+        self.constants: dict[bytes, str] = {}
 
     def one(self, src_rel: str, target: str, executable: bool) -> LinkMode:
         """Place one file the careful way (replacing what is there, with the linker's fallbacks).

@@ -386,6 +386,8 @@ def _finish(prep: _Prepared, number: int, *, store: Store, linking: Linking, pyt
     for name, data in extra:
         if share_record and name == "INSTALLER":
             _link_generated(store, linking.linker, data, f"{dist_info}/{name}")
+        elif name != "direct_url.json" and _link_constant(linking, data, f"{dist_info}/{name}"):
+            modes["hardlink"] = modes.get("hardlink", 0) + 1
         else:
             _write_new(f"{dist_info}/{name}", data)
         rows.append(f"{record_field(f'{index.dist_info}/{name}')},{_digest(data)},{len(data)}\n")
@@ -401,6 +403,49 @@ def _finish(prep: _Prepared, number: int, *, store: Store, linking: Linking, pyt
         _write(f"{dist_info}/RECORD", text)
     files = len(index.plain) + len(index.executables) + len(prep.data) + len(prep.scripts)
     return InstallResult(dist_info_str=dist_info, files=files + len(extra) + 1, modes=modes)
+
+
+def constant_files(requested: bool, installer: str = "ghostenv") -> list[tuple[str, str]]:
+    """The dist-info files whose bytes are the same in every environment -- INSTALLER, and
+    REQUESTED when ``requested`` -- as ``(name, object)``: with hardlinks they are linked
+    from these plain-tree objects (``ab/cd/<rest>``) rather than written (see
+    :func:`_link_constant`). For :mod:`ghostenv.workflow.recipe`, which must know every
+    hardlink an install makes."""
+    from ghostenv.store.manifest import object_rel
+
+    files = [("INSTALLER", f"{installer}\n".encode())]
+    if requested:
+        files.append(("REQUESTED", b""))
+    return [(name, object_rel(sha256_hex(data))) for name, data in files]
+
+
+def _link_constant(linking: Linking, data: bytes, target: str) -> bool:
+    """Hardlink a constant installer file (INSTALLER, REQUESTED) from the store; False when
+    it must be written instead.
+
+    Making a file costs an inode (40-150 us each on a journaled file system, three
+    per wheel), a link ~10 us. Only in hardlink mode (the wheel's files are linked
+    from the same tree, so the store is already shared with the environment the
+    same way); the object is stored on first use (``put_bytes``: a race with
+    another process is fine). Nothing edits these files in place: installers
+    remove them on uninstall.
+    """
+    if linking.mode is not LinkMode.HARDLINK or linking.linker.custom is not None:
+        return False
+    source = linking.constants.get(data)
+    if source is None:
+        source = f"{linking.plain_dir}/{object_rel(sha256_hex(data))}"
+        try:
+            if not os.path.exists(source):
+                linking.store.put_small(data)
+        except OSError:
+            return False
+        linking.constants[data] = source
+    try:
+        os.link(source, target)
+    except OSError:  # already there (a reinstall), another file system, too many links
+        return False
+    return True
 
 
 def _link_generated(store: Store, linker: Linker, data: bytes, target: str) -> None:
