@@ -10,6 +10,11 @@ pins (exported from the lock) into a venv that already holds pip.
 
     python benchmarks/workflow.py [--runs 30] [--cold-runs 3] [--python PATH] [--skip-cold]
 
+The warm-store row has two ghostenv figures: the same sync into a deleted ``.venv``
+replays the recipe ghostenv recorded there (``recipe hit``), and ``GHOSTENV_REPLAY=0``
+times the install engine instead. ``GHOSTENV_REPLAY`` and ``*_PROJECT_ENVIRONMENT`` from
+the outer shell are dropped for every child.
+
 Bytecode: ghostenv runs from source here; the first run writes its .pyc files
 (PYTHONDONTWRITEBYTECODE is dropped for the children), as in a real install.
 """
@@ -32,8 +37,13 @@ WORKLOAD = HERE.parent.parent / "shared" / "workloads" / "web"
 BIN = Path(sys.executable).parent
 
 
+#: Outer variables that would change what a row measures (each row sets what it means).
+_DROP = ("PYTHONDONTWRITEBYTECODE", "GHOSTENV_REPLAY", "GHOSTENV_PROJECT_ENVIRONMENT",
+         "UV_PROJECT_ENVIRONMENT", "VIRTUAL_ENV")
+
+
 def _env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env = {k: v for k, v in os.environ.items() if k not in _DROP}
     env.update(extra)
     return env
 
@@ -116,15 +126,22 @@ def main() -> int:
                           ([uv, "sync", "--check"], u_proj, uv_env), args.runs)
         _row("status vs uv sync --check", g, u)
 
-        # warm store, new environment
-        tg, tu = [], []
-        for i in range(max(3, args.cold_runs)):
+        # warm store, new environment: ghostenv replays the recipe its last fresh sync into
+        # this .venv recorded; GHOSTENV_REPLAY=0 is the install engine's path
+        tg, te, tu = [], [], []
+        no_replay = {**g_env, "GHOSTENV_REPLAY": "0"}
+        for i in range(max(5, args.cold_runs)):
             shutil.rmtree(g_proj / ".venv")
-            shutil.rmtree(u_proj / ".venv")
             tg.append(_once([ghostenv, "sync", "--python", python], g_proj, g_env))
+            shutil.rmtree(g_proj / ".venv")
+            te.append(_once([ghostenv, "sync", "--python", python], g_proj, no_replay))
+            shutil.rmtree(u_proj / ".venv")
             tu.append(_once([uv, "sync", "--python", python], u_proj, uv_env))
             del i
-        _row("warm store, new .venv (web)", statistics.median(tg), statistics.median(tu))
+        _row("warm store, new .venv (web, recipe hit)", statistics.median(tg),
+             statistics.median(tu))
+        _row("warm store, new .venv (web, REPLAY=0)", statistics.median(te),
+             statistics.median(tu))
 
         if not args.skip_cold:
             _cold(args.cold_runs, scratch, lock, python=python, ghostenv=ghostenv, uv=uv)
