@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from ghostenv.integrate.stamp import installed
-from ghostenv.nox.fresh import sync_fingerprint
+from ghostenv.integrate.steps import sync_fingerprint
 from tests.integrations.test_nox import FIXTURE, events, locked_copy, reports, run_nox
 
 NOXFILE = '''

@@ -18,8 +18,9 @@ install or sync since, no ``--system-site-packages``):
    and the empty venv removed;
 3. the fast path syncs into the now absent path, for exactly the interpreter
    the venv was made for (its absolute path);
-4. the state directory comes back and the sync step's stamp is recorded, the
-   same as :func:`~ghostenv.integrate.steps.sync_step` records, so ``nox -R``
+4. the state directory comes back and the sync step's stamp is recorded
+   (:func:`~ghostenv.integrate.steps.sync_fingerprint`, what
+   :func:`~ghostenv.integrate.steps.sync_step` records), so ``nox --reuse-venv=yes``
    skips the next sync as before.
 
 Whenever the fast path declines (None: a build needed, an unknown group, plugins
@@ -33,7 +34,6 @@ general step rewrites too (``ghostenv sync``'s command, no prompt).
 from __future__ import annotations
 
 import gc
-import hashlib
 import os
 import shutil
 import time
@@ -42,32 +42,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ghostenv.integrate.stamp import STATE_DIR, EnvState, installed, normalize
-from ghostenv.integrate.steps import StepResult
+from ghostenv.integrate.steps import StepResult, sync_fingerprint
 
 if TYPE_CHECKING:
     from ghostenv.discover import Interpreter
 
 #: Set to ``0`` to always take the general step (to compare the two, or to rule this out).
 SWITCH = "GHOSTENV_NOX_FAST"
-
-
-def sync_fingerprint(env: Path, project_dir: Path, *, groups: Sequence[str],
-                     extras: Sequence[str], all_groups: bool, all_extras: bool,
-                     install_project: bool) -> str:
-    """The fingerprint :func:`ghostenv.integrate.steps.sync_step` stamps its sync with.
-
-    (A copy of the first half of ``sync_step`` until that module offers it;
-    ``tests/integrations/test_nox_fresh.py`` checks that the two agree.)
-    """
-    from ghostenv.integrate.steps import _interpreter_identity
-
-    digest = hashlib.sha256((project_dir / "uv.lock").read_bytes())
-    selection = f"groups={sorted(groups)}|extras={sorted(extras)}|all={all_groups},{all_extras}"
-    digest.update(selection.encode())
-    digest.update(_interpreter_identity(env).encode())
-    if install_project:
-        digest.update(b"project:" + (project_dir / "pyproject.toml").read_bytes())
-    return digest.hexdigest()
 
 
 def fresh_sync(env: Path, project_dir: Path, interpreter: Interpreter, *,
