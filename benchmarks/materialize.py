@@ -220,6 +220,7 @@ def bench_workload(name: str, runs: int, python: str,
         _run([str(target / "bin" / "pip"), "install", "-q", "--disable-pip-version-check",
               "-r", str(pins)], env=env)
 
+    gsync(-1)  # untimed: records the recipe if the fill could not (a lock < 1 s old)
     rows += _medians([(HIT, gsync), (NO_RECIPE, gsync_engine), (MISS, gsync_miss),
                       ("uv sync --frozen", usync),
                       ("ghostenv install -r pins", ginstall),
