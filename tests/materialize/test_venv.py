@@ -98,6 +98,40 @@ def test_refuses_non_venv_directory_and_clear_replaces(tmp_path: Path, cache_dir
     assert (layout.purelib / "keep.py").exists()
 
 
+def _cfg(root: Path) -> dict[str, str]:
+    pairs = (line.partition(" = ") for line in (root / "pyvenv.cfg").read_text().splitlines())
+    return {key: value for key, _, value in pairs}
+
+
+def test_a_refresh_keeps_system_site_packages_prompt_and_command(tmp_path: Path,
+                                                                 cache_dir: Path) -> None:
+    interp = _interp("3.12", cache_dir)
+    target = tmp_path / "env"
+    create_venv(target, interp, system_site_packages=True, prompt="mine",
+                command="python -m venv --system-site-packages env")
+    # what `sync` does to an existing compatible venv: its own prompt and command, no flag
+    create_venv(target, interp, prompt="project", command="ghostenv sync")
+    cfg = _cfg(target)
+    assert cfg["include-system-site-packages"] == "true"
+    assert cfg["prompt"] == "mine"
+    assert cfg["command"] == "python -m venv --system-site-packages env"
+    assert "VIRTUAL_ENV_PROMPT='mine'\n" in (target / "bin" / "activate").read_text()
+    # a venv without a prompt keeps none (activate shows the directory's name)
+    plain = tmp_path / "plain"
+    create_venv(plain, interp, command="first")
+    create_venv(plain, interp, prompt="project", command="ghostenv sync")
+    assert "prompt" not in _cfg(plain)
+    assert _cfg(plain)["include-system-site-packages"] == "false"
+    assert _cfg(plain)["command"] == "first"
+    # clear, or asking for system site-packages: the caller's settings
+    create_venv(target, interp, clear=True, prompt="project", command="ghostenv sync")
+    assert _cfg(target)["include-system-site-packages"] == "false"
+    assert _cfg(target)["prompt"] == "project"
+    create_venv(target, interp, system_site_packages=True, prompt="again", command="c")
+    assert (_cfg(target)["include-system-site-packages"], _cfg(target)["prompt"]) == (
+        "true", "again")
+
+
 def test_venv_from_a_venv_points_at_base(tmp_path: Path, cache_dir: Path) -> None:
     base = _interp("3.11", cache_dir)
     outer = create_venv(tmp_path / "outer", base)

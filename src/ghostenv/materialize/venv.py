@@ -251,6 +251,21 @@ def _activate_templates() -> dict[str, str]:
     return _TEMPLATES
 
 
+def _kept_settings(cfg: str) -> dict[str, str]:
+    """The settings of an existing pyvenv.cfg that a refresh keeps (``key = value`` lines)."""
+    try:
+        with open(cfg, encoding="utf-8") as handle:
+            text = handle.read()
+    except (OSError, UnicodeDecodeError):
+        return {}
+    out = {}
+    for line in text.splitlines():
+        key, sep, value = line.partition("=")
+        if sep and key.strip() in ("include-system-site-packages", "prompt", "command"):
+            out[key.strip()] = value.strip()
+    return out
+
+
 def write_venv(path: str | os.PathLike[str], spec: VenvSpec, *, command: str,
                clear: bool = False, prompt: str | None = None,
                system_site_packages: bool = False) -> tuple[str, bool]:
@@ -259,6 +274,12 @@ def write_venv(path: str | os.PathLike[str], spec: VenvSpec, *, command: str,
     An existing venv is refreshed in place (its site-packages kept) unless
     ``clear``; a non-empty directory that is not a venv is refused. Plugins are
     not told (:func:`create_venv` does that).
+
+    A refresh keeps what the existing pyvenv.cfg says about
+    ``include-system-site-packages``, ``prompt`` and ``command`` (as uv leaves a
+    compatible venv's pyvenv.cfg alone: a ``--system-site-packages`` venv stays
+    one through ``sync``), unless ``system_site_packages`` is asked for: then the
+    caller's settings are written.
     """
     root = os.path.abspath(path)
     cfg = os.path.join(root, "pyvenv.cfg")
@@ -279,6 +300,13 @@ def write_venv(path: str | os.PathLike[str], spec: VenvSpec, *, command: str,
     if not os.path.isabs(base) or not os.path.exists(base):
         raise InstallError(f"base interpreter {base} does not exist",
                            hint="pick another interpreter with --python")
+    if not new and not system_site_packages:
+        kept = _kept_settings(cfg)
+        if kept:
+            system_site_packages = kept.get("include-system-site-packages",
+                                            "").lower() == "true"
+            prompt = kept.get("prompt") or None
+            command = kept.get("command", command)
     scripts = os.path.join(root, spec.scripts)
     os.makedirs(scripts, exist_ok=True)
     os.makedirs(os.path.join(root, spec.purelib), exist_ok=True)
