@@ -245,7 +245,8 @@ def test_same_content_replays_changed_content_does_not(project: Project) -> None
     assert replayed(proc), proc.stderr
 
 
-@pytest.mark.parametrize("case", ["no-dev", "group", "python", "replay-off", "exists"])
+@pytest.mark.parametrize("case", ["no-dev", "group", "python", "replay-off", "exists",
+                                  "link-mode"])
 def test_other_requests_go_to_the_engine(project: Project, case: str) -> None:
     if case == "exists":  # a stale environment is refreshed in place by the engine
         project.fresh()
@@ -256,6 +257,13 @@ def test_other_requests_go_to_the_engine(project: Project, case: str) -> None:
         if other == sys.executable:
             pytest.skip("the test interpreter is not a symlink")
         proc = project.fresh(python=other)
+    elif case == "link-mode":  # copies: nothing a recipe of hardlinks stands for
+        before = project.recipe().read_bytes()
+        proc = project.fresh(GHOSTENV_LINK_MODE="copy")
+        assert "environment variables changed" in proc.stderr, proc.stderr
+        assert not project.recipe().exists()  # (and none recorded for copies)
+        assert "no recipe:" in proc.stderr, proc.stderr
+        project.recipe().write_bytes(before)
     else:
         args = {"no-dev": ("--no-dev",), "group": ("--group", "lint"), "replay-off": ()}[case]
         extra = {"GHOSTENV_REPLAY": "0"} if case == "replay-off" else {}
@@ -340,6 +348,41 @@ def test_sigkill_during_replay_then_rerun_completes(project: Project) -> None:
 def _diff(got: dict[str, tuple[Any, ...]], want: dict[str, tuple[Any, ...]]) -> list[str]:
     return sorted(f"{rel}: {got.get(rel, '-')!r:.80} != {want.get(rel, '-')!r:.80}"
                   for rel in got.keys() | want.keys() if got.get(rel) != want.get(rel))[:10]
+
+
+def test_interrupt_during_replay_leaves_nothing_half_made(project: Project) -> None:
+    shutil.rmtree(project.venv, ignore_errors=True)
+    start = time.perf_counter()
+    child = project.popen()
+    child.communicate()
+    took = time.perf_counter() - start
+    rng = random.Random(7)
+    for _ in range(4):
+        shutil.rmtree(project.venv, ignore_errors=True)
+        child = project.popen()
+        time.sleep(rng.uniform(0.4, 1.0) * took)
+        child.send_signal(signal.SIGINT)
+        child.communicate()  # (interrupted in Python's own start-up: any exit code)
+        assert not project.temp().exists()
+        if project.venv.exists():  # finished (or renamed into place just before)
+            assert snapshot(project.venv).keys() == project.reference.keys()
+        proc = project.sync()
+        assert proc.returncode == 0, proc.stderr
+        assert snapshot(project.venv) == project.reference
+
+
+def test_run_replays_then_runs(project: Project) -> None:
+    shutil.rmtree(project.venv)
+    proc = subprocess.run([sys.executable, "-m", "ghostenv", "run", "--frozen", "--python",
+                           sys.executable, "python", "-c", "import demo_replay, alpha; "
+                           "print(demo_replay.VALUE)"], cwd=project.root, env=project.env,
+                          capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert replayed(proc), proc.stderr
+    assert proc.stdout.strip() == "7"
+    assert snapshot(project.venv).keys() - {
+        rel for rel in project.reference if "__pycache__" in rel} >= {
+        rel for rel in project.reference if "__pycache__" not in rel}
 
 
 def test_two_syncs_at_once(project: Project) -> None:

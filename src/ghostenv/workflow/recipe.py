@@ -317,8 +317,8 @@ def _track(indexes: dict[str, tuple[LinkIndex, bool]], env: str
 
 def _share_dirs(dirs: list[tuple[str, int]], sites: list[str]) -> dict[str, Any]:
     """``skeleton``: the directories outside site-packages (and it), made first by one
-    thread; ``dirs``: those inside, as two lists of whole top-level trees of about the
-    same size, one per thread (each list parents first)."""
+    thread; ``trees``: those inside, one list per top-level tree (parents first), for
+    the two threads to take one at a time."""
     skeleton = []
     trees: dict[str, list[tuple[str, int]]] = {}
     for rel, mode in dirs:
@@ -328,10 +328,7 @@ def _share_dirs(dirs: list[tuple[str, int]], sites: list[str]) -> dict[str, Any]
         else:
             top = rel[:len(site) + 1] + rel[len(site) + 1:].partition("/")[0]
             trees.setdefault(top, []).append((rel, mode))
-    parts: tuple[list[tuple[str, int]], list[tuple[str, int]]] = ([], [])
-    for tree in sorted(trees.values(), key=len, reverse=True):
-        (parts[0] if len(parts[0]) <= len(parts[1]) else parts[1]).extend(tree)
-    return {"skeleton": tuple(skeleton), "dirs": (tuple(parts[0]), tuple(parts[1]))}
+    return {"skeleton": tuple(skeleton), "trees": tuple(tuple(t) for t in trees.values())}
 
 
 def _read(path: str, rel: str) -> tuple[bytes, int]:

@@ -52,7 +52,7 @@ if TYPE_CHECKING:
 
 #: The recipe directory under the cache (bump with the payload's layout).
 RECIPES = "recipes-v1"
-FORMAT = 3
+FORMAT = 4
 #: The first line of every recipe file; a file of another version is a miss.
 HEADER = f"ghostenv-recipe {FORMAT} {__version__} {gate.STORE_SCHEMA}\n".encode()
 #: Environment variables whose values the engine's result depends on (beyond the
@@ -384,20 +384,20 @@ def remove_tree(path: str) -> None:
     shutil.rmtree(path, ignore_errors=True)
 
 
-#: Relative costs of the operations (measured on ext4: a ``link`` ~10 us, a ``mkdir``
-#: or a small file written ~25 us), for sharing them out between the two threads.
-WRITE_COST = 2.5
+#: Links per task: small enough that the two threads end together (each takes the next
+#: task when it is free), big enough that taking one costs nothing.
+CHUNK = 128
 
 
 def build(recipe: dict[str, Any], root: str) -> None:
     """Make the recipe's tree at ``root`` (which must not exist), on two threads.
 
     This thread makes the skeleton (the directories outside site-packages, and
-    site-packages itself); then each thread makes its share of the directories
-    inside (whole top-level trees, shared out when the recipe was recorded);
-    once both are done, the symlinks, the written files and the links are split
-    so that each thread gets half of the work: the files to write and the first
-    links here, the other links there. Modes the umask would take are set
+    site-packages itself) and the symlinks; then both threads take work from two
+    shared lists as they free up (``list.pop`` is atomic): first the directories
+    inside site-packages, a whole top-level tree per task (parents first within
+    it); once both are through (a barrier), the written files (one task) and the
+    links in chunks of :data:`CHUNK`. Modes the umask would take are set
     explicitly.
     """
     mask = recipe["umask"]
@@ -413,6 +413,8 @@ def build(recipe: dict[str, Any], root: str) -> None:
     fds = [rfd]
     try:
         _make_dirs(recipe["skeleton"], rfd, mask)
+        for target, rel in recipe["symlinks"]:
+            os.symlink(target, rel, dir_fd=rfd)
         store = recipe["store"]
         pfd = os.open(os.path.join(store, recipe["plain_tree"]), os.O_RDONLY | os.O_DIRECTORY)
         fds.append(pfd)
@@ -423,41 +425,23 @@ def build(recipe: dict[str, Any], root: str) -> None:
                           os.O_RDONLY | os.O_DIRECTORY)
             fds.append(xfd)
         plain = recipe["plain"]
-        files = recipe["files"]
-        total = len(plain) + len(executables) + len(files) * WRITE_COST
-        # this thread: the files, then links up to half of the work; the worker: the rest
-        at = max(0, min(len(plain) + len(executables), int(total / 2 - len(files) * WRITE_COST)))
-        if at <= len(plain):
-            mine, theirs = (plain[:at], ()), (plain[at:], executables)
-        else:
-            cut = at - len(plain)
-            mine, theirs = (plain, executables[:cut]), ((), executables[cut:])
-        dirs_mine, dirs_theirs = recipe["dirs"]
+        # taken from the end: the biggest trees first, the files to write first
+        trees = sorted(recipe["trees"], key=len)
+        tasks: list[tuple[int, Any]] = [(xfd, executables[at:at + CHUNK])
+                                        for at in range(0, len(executables), CHUNK)]
+        tasks += [(pfd, plain[at:at + CHUNK]) for at in range(0, len(plain), CHUNK)]
+        tasks.append((-1, recipe["files"]))
+        work = (trees, tasks, rfd, mask)
         errors: list[BaseException] = []
         count = getattr(_thread, "_count", lambda: 0)
         before = count()
         made, ready, done = (_thread.allocate_lock() for _ in range(3))
-        made.acquire()  # released by the worker once its directories exist
-        ready.acquire()  # released here once these exist
+        made.acquire()  # released by the worker once no directory is left to take
+        ready.acquire()  # released here likewise
         done.acquire()  # released by the worker at its end
-        _thread.start_new_thread(_worker, ((dirs_theirs, theirs, pfd, xfd, rfd, mask),
-                                           (made, ready, done), errors))
+        _thread.start_new_thread(_worker, (work, (made, ready, done), errors))
         try:
-            try:
-                _make_dirs(dirs_mine, rfd, mask)
-            except BaseException as exc:
-                errors.append(exc)  # (the worker then links nothing)
-                raise
-            finally:
-                ready.release()
-                made.acquire()
-            if errors:
-                raise errors[0]
-            for target, rel in recipe["symlinks"]:
-                os.symlink(target, rel, dir_fd=rfd)
-            _write_files(files, rfd, mask)
-            _link(mine[0], pfd, rfd)
-            _link(mine[1], xfd, rfd)
+            _work(work, (ready, made), errors)
         finally:
             done.acquire()
             for _ in range(200):  # the worker is past its release, only exiting now
@@ -471,6 +455,41 @@ def build(recipe: dict[str, Any], root: str) -> None:
             os.close(fd)
 
 
+def _work(work: tuple[list[Any], list[tuple[int, Any]], int, int],
+          barrier: tuple[_thread.LockType, _thread.LockType], errors: list[BaseException]
+          ) -> None:
+    """One thread's share: directory trees until none is left, wait for the other thread
+    (``barrier``: release the first, acquire the second), then files and links. A
+    failure is appended to ``errors`` (and stops both threads at their next task)."""
+    trees, tasks, rfd, mask = work
+    mine, theirs = barrier
+    try:
+        try:
+            while not errors:
+                try:
+                    tree = trees.pop()
+                except IndexError:
+                    break
+                _make_dirs(tree, rfd, mask)
+        finally:
+            mine.release()
+            theirs.acquire()
+        link = os.link
+        while not errors:
+            try:
+                src_fd, items = tasks.pop()
+            except IndexError:
+                break
+            if src_fd < 0:
+                _write_files(items, rfd, mask)
+                continue
+            for src, dst in items:
+                link(src, dst, src_dir_fd=src_fd, dst_dir_fd=rfd)
+    except BaseException as exc:
+        errors.append(exc)
+        raise
+
+
 def _make_dirs(dirs: Any, rfd: int, mask: int) -> None:
     mkdir = os.mkdir
     for rel, mode in dirs:
@@ -479,30 +498,15 @@ def _make_dirs(dirs: Any, rfd: int, mask: int) -> None:
             os.chmod(rel, mode, dir_fd=rfd)
 
 
-def _link(pairs: Any, src_fd: int, dst_fd: int) -> None:
-    link = os.link
-    for src, dst in pairs:
-        link(src, dst, src_dir_fd=src_fd, dst_dir_fd=dst_fd)
-
-
-def _worker(job: tuple[Any, tuple[Any, Any], int, int, int, int],
+def _worker(work: tuple[list[Any], list[tuple[int, Any]], int, int],
             locks: tuple[_thread.LockType, _thread.LockType, _thread.LockType],
             errors: list[BaseException]) -> None:
-    """The second thread: its directories, wait for the others, its links. A failure is
-    handed over in ``errors`` (the main thread's own stop this one at the barrier)."""
-    dirs, (plain, executables), pfd, xfd, rfd, mask = job
+    """The second thread: :func:`_work`, then the release the main thread waits for."""
     made, ready, done = locks
     try:
-        try:
-            _make_dirs(dirs, rfd, mask)
-        finally:
-            made.release()
-            ready.acquire()
-        if not errors:
-            _link(plain, pfd, rfd)
-            _link(executables, xfd, rfd)
-    except BaseException as exc:  # handed to the main thread
-        errors.append(exc)
+        _work(work, (made, ready), errors)
+    except BaseException:  # in ``errors`` already: the main thread raises it
+        return
     finally:
         done.release()
 
