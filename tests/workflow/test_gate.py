@@ -347,3 +347,32 @@ def test_uv_python_variable_acts_as_python_option(synced: Path, env: dict[str, s
                        cwd=synced, env=with_var)
     assert run.stdout.strip() == other, run.stderr
     assert _status(synced, with_var) == (0, "fresh")
+
+
+def test_record_takes_known_input_signatures(tmp_path: Path) -> None:
+    """``record(inputs=...)`` stores what the caller checked; a file changed after that check
+    is still caught by the next ``check`` (its stat moved, its hash differs)."""
+    project = tmp_path / "proj"
+    env_dir = project / ".venv"
+    site = env_dir / "lib" / "site-packages"
+    site.mkdir(parents=True)
+    (env_dir / "pyvenv.cfg").write_text("home = /usr/bin\n")
+    (project / "pyproject.toml").write_text("[project]\nname = 'p'\nversion = '1'\n")
+    lock = project / "uv.lock"
+    lock.write_text("version = 1\n")
+    old = time.time_ns() - 5 * gate.RACY_NS  # outside the racy window
+    os.utime(lock, ns=(old, old))
+    os.utime(project / "pyproject.toml", ns=(old, old))
+    known = {name: (gate._stat(str(project / name)), gate._sha256(str(project / name)))
+             for name in gate.INPUTS}
+    known["uv.lock"] = (known["uv.lock"][0], "0" * 64)  # taken as given, not re-hashed
+    selection = gate.Selection(checked=False)
+    python = Path(sys.executable)
+    gate.record(str(project), str(env_dir), selection, interpreter=str(python),
+                site_packages=[str(site)], count=0, inputs=known)
+    state = gate.load(str(env_dir))
+    assert state is not None
+    assert state.inputs["uv.lock"] == known["uv.lock"]
+    assert gate.check(str(project), str(env_dir), selection) is None
+    lock.write_text("version = 1\n# changed after the caller's check\n")
+    assert gate.check(str(project), str(env_dir), selection) == "uv.lock changed"

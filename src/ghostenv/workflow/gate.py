@@ -35,7 +35,7 @@ import time
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Sequence
+    from collections.abc import Iterable, Mapping, Sequence
 
 #: File written inside the environment after each successful sync.
 STATE_NAME = ".ghostenv-gate"
@@ -321,12 +321,18 @@ def _check_inputs(project_dir: str, env_dir: str, state: State, *, refresh: bool
 
 
 def record(project_dir: str, env_dir: str, selection: Selection, *, interpreter: str,
-           site_packages: Sequence[str], count: int) -> None:
+           site_packages: Sequence[str], count: int,
+           inputs: Mapping[str, tuple[str, str]] | None = None) -> None:
     """Write the record after a successful sync of ``env_dir`` for ``selection``.
 
     ``interpreter``: the environment's ``bin/python`` (resolved here to the real
     file). ``site_packages``: purelib and platlib. ``count``: packages installed
-    (for the no-op summary line).
+    (for the no-op summary line). ``inputs``: ``name -> (stat signature, sha256)``
+    of :data:`INPUTS` the caller has just checked (a replayed sync compared them
+    with its recipe), so they are not read and hashed again. Each pair must be
+    consistent (that sha256 is the content the file had with that stat); a file
+    changed since then has another stat (or is within the racy window) and is
+    hashed by the next :func:`check`, which then finds the environment stale.
     """
     project_dir = os.path.abspath(project_dir)
     env_dir = os.path.abspath(env_dir)
@@ -345,6 +351,10 @@ def record(project_dir: str, env_dir: str, selection: Selection, *, interpreter:
     real = os.path.realpath(interpreter)
     state.interpreter = (real, _stat(real))
     for name in INPUTS:
+        known = inputs.get(name) if inputs is not None else None
+        if known is not None:
+            state.inputs[name] = known
+            continue
         path = os.path.join(project_dir, name)
         st = _stat(path)
         state.inputs[name] = (st, _sha256(path) if st != "-" else "-")
