@@ -26,7 +26,7 @@ from ghostenv._fast import sha256_hex, suppress
 from ghostenv.errors import InstallError, StoreError, WheelError
 from ghostenv.materialize.batch import Linking, check_existing_dir, missing_object, place_trees
 from ghostenv.materialize.link import Linker, LinkMode
-from ghostenv.store.manifest import LinkIndex, object_rel, record_field, record_hash
+from ghostenv.store.manifest import LinkIndex, object_rel, record_field, record_hash_few
 from ghostenv.store.record import record
 
 TYPE_CHECKING = False  # typing costs milliseconds; type checkers treat this name as true
@@ -89,7 +89,7 @@ def _digest(data: bytes) -> str:
     known = _KNOWN_DIGESTS.get(data)
     if known is not None:
         return known
-    return record_hash(sha256_hex(data))
+    return record_hash_few(sha256_hex(data))
 
 
 def _shebang(interpreter: str) -> bytes:
@@ -362,7 +362,7 @@ def _finish(prep: _Prepared, number: int, *, store: Store, linking: Linking, pyt
             linking.errors[number] = missing_object(wheel, record_path, source)
             return None
         modes[used.value] = modes.get(used.value, 0) + 1
-        rows.append(f"{record_field(record_path)},{record_hash(src_rel.replace('/', ''))},"
+        rows.append(f"{record_field(record_path)},{record_hash_few(src_rel.replace('/', ''))},"
                     f"{size}\n")
 
     scripts_rel = ""

@@ -149,6 +149,21 @@ def record_hash(sha256_hex: str) -> str:
     return "sha256=" + raw.rstrip(b"=").replace(b"+", b"-").replace(b"/", b"_").decode("ascii")
 
 
+_URLSAFE = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+
+
+def record_hash_few(sha256_hex: str) -> str:
+    """:func:`record_hash` without :mod:`binascii` (an extension module: ~0.3 ms to load on
+    the fresh-environment sync, which encodes only its few written files' digests); a
+    few microseconds slower per digest, so bulk encoders keep :func:`record_hash`."""
+    bits = len(sha256_hex) * 4
+    pad = -bits % 6
+    number = int(sha256_hex, 16) << pad if sha256_hex else 0
+    count = (bits + pad) // 6
+    return "sha256=" + "".join(_URLSAFE[(number >> (6 * (count - 1 - i))) & 63]
+                               for i in range(count))
+
+
 def object_rel(sha256: str) -> str:
     """An object's path inside an object tree (``ab/cd/<rest>``)."""
     return f"{sha256[:2]}/{sha256[2:4]}/{sha256[4:]}"
