@@ -52,6 +52,8 @@ if TYPE_CHECKING:
 #: Link modes a recipe can stand for (``PlanReport.modes`` keys): hardlinks, and the
 #: installer's own files (found by the walk).
 _REPLAYABLE = frozenset({"hardlink", "written"})
+#: A link task holding more than this share of all links is split in two.
+SPLIT = 0.4
 #: Recipes kept (the most recently recorded); older ones are removed by the next capture.
 KEEP = 32
 #: Every this many linked files one is checked to be a hardlink (a ``stat`` each would cost
@@ -129,7 +131,7 @@ def describe(job: _Job, plan: InstallPlan, done: PlanReport, layout: VenvLayout,
         raise NotReplayable("no gate record")
     indexes = _indexes(plan, store)
     links, trees = _link_map(indexes, layout, env)
-    dirs, symlinks, plain, executables, files, root_mode = _walk(env, links, trees)
+    dirs, symlinks, groups, files, root_mode = _walk(env, links, trees)
     interp = job.interpreter.path_str
     cfg = os.path.join(os.path.dirname(os.path.dirname(interp)), "pyvenv.cfg")
     memo, cwd = _choice(job)
@@ -155,8 +157,7 @@ def describe(job: _Job, plan: InstallPlan, done: PlanReport, layout: VenvLayout,
         **_share_dirs(dirs, [os.path.relpath(site, env) for site in (layout.purelib_str,
                                                                      layout.platlib_str)]),
         "symlinks": tuple(symlinks),
-        "plain": tuple(plain),
-        "executables": tuple(executables),
+        "links": _tasks(groups),
         "files": tuple(files),
         "gate": (layout.python_str, list(dict.fromkeys((layout.purelib_str,
                                                         layout.platlib_str))),
@@ -255,17 +256,20 @@ def _link_map(indexes: dict[str, tuple[LinkIndex, bool]], layout: VenvLayout,
     return out, trees
 
 
+Group = tuple[list[tuple[str, str]], list[tuple[str, str]]]
+
+
 def _walk(env: str, links: dict[str, tuple[bool, str]], trees: dict[str, Tree]) -> tuple[
-        list[tuple[str, int]], list[tuple[str, str]], list[tuple[str, str]],
-        list[tuple[str, str]], list[tuple[str, bytes, int]], int]:
+        list[tuple[str, int]], list[tuple[str, str]], dict[str, Group],
+        list[tuple[str, bytes, int]], int]:
     """One pass over the finished environment: directories (parents first, with modes),
-    symlinks, the links and the written files' bytes. A wheel's top-level directory
-    (``trees``) is not entered: its directories and links are the link index's (made
-    with the mode of the top one, as the engine makes them all)."""
+    symlinks, the links (plain and executable, grouped by top-level tree or directory)
+    and the written files' bytes. A wheel's top-level directory (``trees``) is not
+    entered: its directories and links are the link index's (made with the mode of the
+    top one, as the engine makes them all)."""
     dirs: list[tuple[str, int]] = []
     symlinks: list[tuple[str, str]] = []
-    plain: list[tuple[str, str]] = []
-    executables: list[tuple[str, str]] = []
+    groups: dict[str, Group] = {}
     files: list[tuple[str, bytes, int]] = []
     seen = 0
     found = 0
@@ -286,13 +290,14 @@ def _walk(env: str, links: dict[str, tuple[bool, str]], trees: dict[str, Tree]) 
                         continue
                     found += 1
                     dirs.extend((sub, mode) for sub in tree[0])
+                    group: Group = groups.setdefault(rel, ([], []))
                     for number, (target, (executable, src)) in enumerate(tree[1].items()):
-                        (executables if executable else plain).append((src, target))
+                        group[executable].append((src, target))
                         if number % SAMPLE == 0 and os.lstat(f"{env}/{target}").st_nlink < 2:
                             raise NotReplayable(f"{target}: not hardlinked")
                 elif rel in links:  # placed by hardlink (the engine's modes said so) ...
                     executable, src = links[rel]
-                    (executables if executable else plain).append((src, rel))
+                    groups.setdefault(folder, ([], []))[executable].append((src, rel))
                     seen += 1
                     if seen % SAMPLE == 1 and entry.stat(follow_symlinks=False).st_nlink < 2:
                         raise NotReplayable(f"{rel}: not hardlinked")  # ... checked by samples
@@ -300,7 +305,24 @@ def _walk(env: str, links: dict[str, tuple[bool, str]], trees: dict[str, Tree]) 
                     files.append((rel, *_read(entry.path, rel)))
     if seen != len(links) or found != len(trees):
         raise NotReplayable("linked files or directories missing")
-    return dirs, symlinks, plain, executables, files, os.stat(env).st_mode & 0o7777
+    return dirs, symlinks, groups, files, os.stat(env).st_mode & 0o7777
+
+
+def _tasks(groups: dict[str, Group]) -> tuple[tuple[tuple[tuple[str, str], ...],
+                                                     tuple[tuple[str, str], ...]], ...]:
+    """The links as the replay's threads take them: a top-level tree (or directory) per
+    task, so the two threads seldom link into one directory at once (its lock is
+    contended); one holding over :data:`SPLIT` of all links is halved (each thread
+    takes the biggest task left)."""
+    total = sum(len(p) + len(x) for p, x in groups.values())
+    out = []
+    for plain, executables in groups.values():
+        if len(plain) + len(executables) > total * SPLIT:
+            half = len(plain) // 2
+            out += [(tuple(plain[:half]), ()), (tuple(plain[half:]), tuple(executables))]
+        else:
+            out.append((tuple(plain), tuple(executables)))
+    return tuple(out)
 
 
 def _track(indexes: dict[str, tuple[LinkIndex, bool]], env: str

@@ -50,9 +50,14 @@ TYPE_CHECKING = False  # typing costs milliseconds; type checkers treat this nam
 if TYPE_CHECKING:
     from typing import Any
 
+    #: What the threads share: directory trees, link tasks (and the files-to-write task,
+    #: also named on its own), the descriptors of the environment, the plain and the
+    #: executable object trees, the umask.
+    Work = tuple[list[Any], list[Any], Any, tuple[int, int, int], int]
+
 #: The recipe directory under the cache (bump with the payload's layout).
 RECIPES = "recipes-v1"
-FORMAT = 4
+FORMAT = 5
 #: The first line of every recipe file; a file of another version is a miss.
 HEADER = f"ghostenv-recipe {FORMAT} {__version__} {gate.STORE_SCHEMA}\n".encode()
 #: Environment variables whose values the engine's result depends on (beyond the
@@ -384,21 +389,16 @@ def remove_tree(path: str) -> None:
     shutil.rmtree(path, ignore_errors=True)
 
 
-#: Links per task: small enough that the two threads end together (each takes the next
-#: task when it is free), big enough that taking one costs nothing.
-CHUNK = 128
-
-
 def build(recipe: dict[str, Any], root: str) -> None:
     """Make the recipe's tree at ``root`` (which must not exist), on two threads.
 
     This thread makes the skeleton (the directories outside site-packages, and
     site-packages itself) and the symlinks; then both threads take work from two
-    shared lists as they free up (``list.pop`` is atomic): first the directories
-    inside site-packages, a whole top-level tree per task (parents first within
-    it); once both are through (a barrier), the written files (one task) and the
-    links in chunks of :data:`CHUNK`. Modes the umask would take are set
-    explicitly.
+    shared lists as they free up (``list.pop`` is atomic), biggest first: the
+    directories inside site-packages, a whole top-level tree per task (parents
+    first within it); once both are through (a barrier), the written files (one
+    task) and the links, a tree per task (two threads linking into one directory
+    contend for its lock). Modes the umask would take are set explicitly.
     """
     mask = recipe["umask"]
     root_mode = recipe["root_mode"]
@@ -419,19 +419,16 @@ def build(recipe: dict[str, Any], root: str) -> None:
         pfd = os.open(os.path.join(store, recipe["plain_tree"]), os.O_RDONLY | os.O_DIRECTORY)
         fds.append(pfd)
         xfd = pfd
-        executables = recipe["executables"]
-        if executables:
+        if any(x for _, x in recipe["links"]):
             xfd = os.open(os.path.join(store, recipe["exec_tree"]),
                           os.O_RDONLY | os.O_DIRECTORY)
             fds.append(xfd)
-        plain = recipe["plain"]
         # taken from the end: the biggest trees first, the files to write first
         trees = sorted(recipe["trees"], key=len)
-        tasks: list[tuple[int, Any]] = [(xfd, executables[at:at + CHUNK])
-                                        for at in range(0, len(executables), CHUNK)]
-        tasks += [(pfd, plain[at:at + CHUNK]) for at in range(0, len(plain), CHUNK)]
-        tasks.append((-1, recipe["files"]))
-        work = (trees, tasks, rfd, mask)
+        tasks: list[Any] = sorted(recipe["links"], key=lambda t: len(t[0]) + len(t[1]))
+        files = recipe["files"]
+        tasks.append(files)
+        work = (trees, tasks, files, (rfd, pfd, xfd), mask)
         errors: list[BaseException] = []
         count = getattr(_thread, "_count", lambda: 0)
         before = count()
@@ -455,13 +452,14 @@ def build(recipe: dict[str, Any], root: str) -> None:
             os.close(fd)
 
 
-def _work(work: tuple[list[Any], list[tuple[int, Any]], int, int],
-          barrier: tuple[_thread.LockType, _thread.LockType], errors: list[BaseException]
-          ) -> None:
+
+
+def _work(work: Work, barrier: tuple[_thread.LockType, _thread.LockType],
+          errors: list[BaseException]) -> None:
     """One thread's share: directory trees until none is left, wait for the other thread
     (``barrier``: release the first, acquire the second), then files and links. A
     failure is appended to ``errors`` (and stops both threads at their next task)."""
-    trees, tasks, rfd, mask = work
+    trees, tasks, files, (rfd, pfd, xfd), mask = work
     mine, theirs = barrier
     try:
         try:
@@ -477,14 +475,17 @@ def _work(work: tuple[list[Any], list[tuple[int, Any]], int, int],
         link = os.link
         while not errors:
             try:
-                src_fd, items = tasks.pop()
+                task = tasks.pop()
             except IndexError:
                 break
-            if src_fd < 0:
-                _write_files(items, rfd, mask)
+            if task is files:
+                _write_files(files, rfd, mask)
                 continue
-            for src, dst in items:
-                link(src, dst, src_dir_fd=src_fd, dst_dir_fd=rfd)
+            plain, executables = task
+            for src, dst in plain:
+                link(src, dst, src_dir_fd=pfd, dst_dir_fd=rfd)
+            for src, dst in executables:
+                link(src, dst, src_dir_fd=xfd, dst_dir_fd=rfd)
     except BaseException as exc:
         errors.append(exc)
         raise
@@ -498,7 +499,7 @@ def _make_dirs(dirs: Any, rfd: int, mask: int) -> None:
             os.chmod(rel, mode, dir_fd=rfd)
 
 
-def _worker(work: tuple[list[Any], list[tuple[int, Any]], int, int],
+def _worker(work: Work,
             locks: tuple[_thread.LockType, _thread.LockType, _thread.LockType],
             errors: list[BaseException]) -> None:
     """The second thread: :func:`_work`, then the release the main thread waits for."""
