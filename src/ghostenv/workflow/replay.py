@@ -57,7 +57,7 @@ if TYPE_CHECKING:
 
 #: The recipe directory under the cache (bump with the payload's layout).
 RECIPES = "recipes-v1"
-FORMAT = 5
+FORMAT = 6
 #: The first line of every recipe file; a file of another version is a miss.
 HEADER = f"ghostenv-recipe {FORMAT} {__version__} {gate.STORE_SCHEMA}\n".encode()
 #: Environment variables whose values the engine's result depends on (beyond the
@@ -71,19 +71,14 @@ TEMP_PREFIX = "replay-"
 
 
 def recipe_path(cache_dir: str, env_dir: str) -> str:
-    """Where the recipe of the environment at ``env_dir`` is kept."""
-    return os.path.join(cache_dir, RECIPES, _key(env_dir))
+    """Where the recipe of the environment at ``env_dir`` is kept (named by its escaped
+    path, as the store names its lock: no hashing on the way)."""
+    return os.path.join(cache_dir, RECIPES, path_key(env_dir))
 
 
 def temp_path(cache_dir: str, env_dir: str) -> str:
     """The temporary tree a replay of ``env_dir`` is built in (renamed into place)."""
-    return os.path.join(cache_dir, "store", "tmp", TEMP_PREFIX + _key(env_dir))
-
-
-def _key(env_dir: str) -> str:
-    from ghostenv._fast import sha256_hex
-
-    return sha256_hex(os.fsencode(os.path.abspath(env_dir)))[:32]
+    return os.path.join(cache_dir, "store", "tmp", TEMP_PREFIX + path_key(env_dir))
 
 
 def path_key(env_dir: str) -> str:
@@ -281,9 +276,10 @@ def _valid(recipe: dict[str, Any], project: str, env: str, selection: gate.Selec
         with open(memo_path, encoding="utf-8") as handle:
             if handle.read().strip() != named:
                 return "another interpreter choice"
-    changed = _inputs_changed(recipe, project)
-    if changed is not None:
-        return f"{changed} changed"
+    inputs = _inputs(recipe, project)
+    if isinstance(inputs, str):
+        return f"{inputs} changed"
+    recipe["inputs now"] = inputs  # for gate.record: checked just now, not hashed again
     editable = recipe["editable"]
     if editable is not None:
         from ghostenv.workflow.frozen_editable import editable_key
@@ -297,18 +293,20 @@ def _valid(recipe: dict[str, Any], project: str, env: str, selection: gate.Selec
     return None
 
 
-def _inputs_changed(recipe: dict[str, Any], project: str) -> str | None:
-    """The first project input whose content differs from the recipe's (by stat, else by
-    sha256: the gate's rules, mtimes within its racy window always hashed), or None."""
+def _inputs(recipe: dict[str, Any], project: str) -> dict[str, tuple[str, str]] | str:
+    """The project inputs' signatures now (``name -> (stat, sha256)``) when their content
+    is the recipe's (by stat, else by sha256: the gate's rules, an mtime within its racy
+    window always hashed), else the name of the first that differs."""
     captured = recipe["time"]
+    out = {}
     for name, st, digest in recipe["inputs"]:
         file = os.path.join(project, name)
         now = gate._stat(file)
-        if now == st and (st == "-" or captured - gate._mtime(st) >= gate.RACY_NS):
-            continue
-        if now == "-" or st == "-" or gate._sha256(file) != digest:
+        if not (now == st and (st == "-" or captured - gate._mtime(st) >= gate.RACY_NS)) and (
+                now == "-" or st == "-" or gate._sha256(file) != digest):
             return str(name)
-    return None
+        out[name] = (now, digest)
+    return out
 
 
 def _locked_build(recipe: dict[str, Any], env: str, cache_dir: str, *, project: str,
@@ -344,7 +342,7 @@ def _locked_build(recipe: dict[str, Any], env: str, cache_dir: str, *, project: 
         marks.append(("track+rename", time.perf_counter()))
         interpreter, sites, count = recipe["gate"]
         gate.record(project, env, selection.as_exact(), interpreter=interpreter,
-                    site_packages=sites, count=count)
+                    site_packages=sites, count=count, inputs=recipe["inputs now"])
         marks.append(("record", time.perf_counter()))
         return took
     finally:
