@@ -17,6 +17,10 @@ install`` (other backends are untouched). Under ``-R``/``--reuse-venv`` an
 environment is reused and every install or sync step whose inputs did not
 change is skipped without starting a process (see :mod:`ghostenv.integrate`).
 
+A session environment created by this run is filled by ``ghostenv sync
+--frozen``'s own path, in-process (:mod:`ghostenv.nox.fresh`), and a session whose
+only backend is ghostenv skips nox's ``uv`` detection.
+
 ``GHOSTENV_INDEX_URL`` selects the index installs resolve against.
 """
 

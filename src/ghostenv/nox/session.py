@@ -26,6 +26,12 @@ def sync(session: Any, groups: Sequence[str] | None = None, extras: Sequence[str
     packages are unchanged since the last sync; otherwise only the difference is
     installed or removed. Packages that ``session.install`` put in the
     environment are never removed.
+
+    An environment this nox run has just created and nothing has touched yet
+    (nox recreates it on every run without ``-R``) is filled the way ``ghostenv
+    sync --frozen`` fills a new one, replaying its recorded operations when the
+    inputs are the same as last time (:mod:`ghostenv.nox.fresh`;
+    ``GHOSTENV_NOX_FAST=0`` turns that off).
     """
     venv = session.virtualenv
     if not isinstance(venv, GhostenvEnv):
