@@ -192,8 +192,8 @@ def test_cache_prune_sees_a_replayed_environment(project: Project) -> None:
     doc = replay.load(str(project.recipe()))
     assert doc is not None
     store = Path(doc["store"])
-    for group in doc["links"]:
-        for tree, pairs in zip((doc["plain_tree"], doc["exec_tree"]), group, strict=True):
+    for task in doc["tasks"]:
+        for tree, pairs in zip((doc["plain_tree"], doc["exec_tree"]), task[1:3], strict=True):
             for src, rel in pairs:  # the wheels' objects the environment uses were all kept
                 if not rel.endswith(("/INSTALLER", "/REQUESTED")):  # (the installer's: remade)
                     assert (store / tree / src).is_file(), rel
@@ -282,7 +282,7 @@ def test_missing_store_object_falls_back_and_completes(project: Project) -> None
     project.fresh()
     doc = replay.load(str(project.recipe()))
     assert doc is not None
-    plain = [pair for group, _ in doc["links"] for pair in group]
+    plain = [pair for task in doc["tasks"] for pair in task[1]]
     src, rel = plain[len(plain) // 2]
     obj = Path(doc["store"]) / doc["plain_tree"] / src
     shutil.rmtree(project.venv)  # (the environment held a link to it too)
@@ -296,7 +296,7 @@ def test_missing_store_object_falls_back_and_completes(project: Project) -> None
     assert got[rel][0] == "hardlink"
     new = replay.load(str(project.recipe()))  # the engine recorded a new recipe
     assert new is not None
-    assert new["links"] == doc["links"]
+    assert new["tasks"] == doc["tasks"]
     proc = project.fresh()
     assert replayed(proc), proc.stderr
     project.reference = snapshot(project.venv)  # that object's inode is a new one

@@ -52,8 +52,6 @@ if TYPE_CHECKING:
 #: Link modes a recipe can stand for (``PlanReport.modes`` keys): hardlinks, and the
 #: installer's own files (found by the walk).
 _REPLAYABLE = frozenset({"hardlink", "written"})
-#: A link task holding more than this share of all links is split in two.
-SPLIT = 0.4
 #: Recipes kept (the most recently recorded); older ones are removed by the next capture.
 KEEP = 32
 #: Every this many linked files one is checked to be a hardlink (a ``stat`` each would cost
@@ -154,11 +152,9 @@ def describe(job: _Job, plan: InstallPlan, done: PlanReport, layout: VenvLayout,
         "plain_tree": OBJECTS,
         "exec_tree": EXEC_OBJECTS,
         "root_mode": root_mode,
-        **_share_dirs(dirs, [os.path.relpath(site, env) for site in (layout.purelib_str,
-                                                                     layout.platlib_str)]),
-        "symlinks": tuple(symlinks),
-        "links": _tasks(groups),
-        "files": tuple(files),
+        **_tasks(dirs, symlinks, groups, files,
+                 [os.path.relpath(site, env) for site in (layout.purelib_str,
+                                                          layout.platlib_str)]),
         "gate": (layout.python_str, list(dict.fromkeys((layout.purelib_str,
                                                         layout.platlib_str))),
                  len(job.wanted)),
@@ -308,21 +304,43 @@ def _walk(env: str, links: dict[str, tuple[bool, str]], trees: dict[str, Tree]) 
     return dirs, symlinks, groups, files, os.stat(env).st_mode & 0o7777
 
 
-def _tasks(groups: dict[str, Group]) -> tuple[tuple[tuple[tuple[str, str], ...],
-                                                     tuple[tuple[str, str], ...]], ...]:
-    """The links as the replay's threads take them: a top-level tree (or directory) per
-    task, so the two threads seldom link into one directory at once (its lock is
-    contended); one holding over :data:`SPLIT` of all links is halved (each thread
-    takes the biggest task left)."""
-    total = sum(len(p) + len(x) for p, x in groups.values())
-    out = []
-    for plain, executables in groups.values():
-        if len(plain) + len(executables) > total * SPLIT:
-            half = len(plain) // 2
-            out += [(tuple(plain[:half]), ()), (tuple(plain[half:]), tuple(executables))]
-        else:
-            out.append((tuple(plain), tuple(executables)))
-    return tuple(out)
+def _tasks(dirs: list[tuple[str, int]], symlinks: list[tuple[str, str]],
+           groups: dict[str, Group], files: list[tuple[str, bytes, int]],
+           sites: list[str]) -> dict[str, Any]:
+    """The operations as the replay runs them: ``skeleton`` (directories outside
+    site-packages, and it) and ``symlinks`` there, made first by one thread; then
+    ``tasks``, one per top-level tree of site-packages (``numpy``, a dist-info, ...)
+    plus one for the rest, each ``(directories, plain links, executable links, files,
+    symlinks)`` and independent of the others, which the two threads take as they
+    free up (so a thread seldom works in a directory the other one is changing).
+    """
+    def top(rel: str) -> str:
+        for site in sites:
+            if rel.startswith(site + "/"):
+                return rel[:len(site) + 1] + rel[len(site) + 1:].partition("/")[0]
+        return ""
+
+    skeleton: list[tuple[str, int]] = []
+    outside: list[tuple[str, str]] = []
+    tasks: dict[str, tuple[list[Any], list[Any], list[Any], list[Any], list[Any]]] = {}
+
+    def task(key: str) -> tuple[list[Any], list[Any], list[Any], list[Any], list[Any]]:
+        return tasks.setdefault(key, ([], [], [], [], []))
+
+    for rel, mode in dirs:
+        key = top(rel)
+        (task(key)[0] if key else skeleton).append((rel, mode))
+    for folder, (plain, executables) in groups.items():
+        key = top(folder) if folder not in ("",) else ""
+        task(key)[1].extend(plain)
+        task(key)[2].extend(executables)
+    for item in files:
+        task(top(item[0]))[3].append(item)
+    for target, rel in symlinks:
+        key = top(rel)
+        (task(key)[4] if key else outside).append((target, rel))
+    return {"skeleton": tuple(skeleton), "symlinks": tuple(outside),
+            "tasks": tuple(tuple(map(tuple, t)) for t in tasks.values())}
 
 
 def _track(indexes: dict[str, tuple[LinkIndex, bool]], env: str
@@ -335,22 +353,6 @@ def _track(indexes: dict[str, tuple[LinkIndex, bool]], env: str
     installed = {name: index.wheel_sha256 for name, (index, _) in indexes.items()}
     text = jsonlite.dumps({"installed": installed, "path": env, "wheels": sorted(set(wheels))})
     return wheels, installed, text
-
-
-def _share_dirs(dirs: list[tuple[str, int]], sites: list[str]) -> dict[str, Any]:
-    """``skeleton``: the directories outside site-packages (and it), made first by one
-    thread; ``trees``: those inside, one list per top-level tree (parents first), for
-    the two threads to take one at a time."""
-    skeleton = []
-    trees: dict[str, list[tuple[str, int]]] = {}
-    for rel, mode in dirs:
-        site = next((s for s in sites if rel.startswith(s + "/")), None)
-        if site is None:
-            skeleton.append((rel, mode))
-        else:
-            top = rel[:len(site) + 1] + rel[len(site) + 1:].partition("/")[0]
-            trees.setdefault(top, []).append((rel, mode))
-    return {"skeleton": tuple(skeleton), "trees": tuple(tuple(t) for t in trees.values())}
 
 
 def _read(path: str, rel: str) -> tuple[bytes, int]:

@@ -50,14 +50,13 @@ TYPE_CHECKING = False  # typing costs milliseconds; type checkers treat this nam
 if TYPE_CHECKING:
     from typing import Any
 
-    #: What the threads share: directory trees, link tasks (and the files-to-write task,
-    #: also named on its own), the descriptors of the environment, the plain and the
-    #: executable object trees, the umask.
-    Work = tuple[list[Any], list[Any], Any, tuple[int, int, int], int]
+    #: What the threads share: the tasks left, the descriptors of the environment, the
+    #: plain and the executable object trees, and the umask.
+    Work = tuple[list[Any], tuple[int, int, int], int]
 
 #: The recipe directory under the cache (bump with the payload's layout).
 RECIPES = "recipes-v1"
-FORMAT = 6
+FORMAT = 7
 #: The first line of every recipe file; a file of another version is a miss.
 HEADER = f"ghostenv-recipe {FORMAT} {__version__} {gate.STORE_SCHEMA}\n".encode()
 #: Environment variables whose values the engine's result depends on (beyond the
@@ -399,18 +398,18 @@ def build(recipe: dict[str, Any], root: str) -> None:
     """Make the recipe's tree at ``root`` (which must not exist), on two threads.
 
     This thread makes the skeleton (the directories outside site-packages, and
-    site-packages itself) and the symlinks; then both threads take work from two
-    shared lists as they free up (``list.pop`` is atomic), biggest first: the
-    directories inside site-packages, a whole top-level tree per task (parents
-    first within it); once both are through (a barrier), the written files (one
-    task) and the links, a tree per task (two threads linking into one directory
-    contend for its lock). Modes the umask would take are set explicitly.
+    site-packages itself) and its symlinks; then both threads take tasks from a
+    shared list as they free up (``list.pop`` is atomic), biggest first: a task is
+    one top-level tree of site-packages (or the rest of the environment) -- its
+    directories, symlinks, written files and links -- so the two threads seldom
+    work in one directory at once, and one makes directories while the other
+    links (the engine's way too). Modes the umask would take are set explicitly.
     """
     mask = recipe["umask"]
     root_mode = recipe["root_mode"]
     try:
         os.mkdir(root, root_mode)
-    except FileNotFoundError:  # no store tmp folder yet
+    except FileNotFoundError:  # no folder for temporary trees yet
         os.makedirs(os.path.dirname(root), exist_ok=True)
         os.mkdir(root, root_mode)
     if root_mode & mask:
@@ -425,26 +424,21 @@ def build(recipe: dict[str, Any], root: str) -> None:
         pfd = os.open(os.path.join(store, recipe["plain_tree"]), os.O_RDONLY | os.O_DIRECTORY)
         fds.append(pfd)
         xfd = pfd
-        if any(x for _, x in recipe["links"]):
+        tasks = recipe["tasks"]
+        if any(task[2] for task in tasks):
             xfd = os.open(os.path.join(store, recipe["exec_tree"]),
                           os.O_RDONLY | os.O_DIRECTORY)
             fds.append(xfd)
-        # taken from the end: the biggest trees first, the files to write first
-        trees = sorted(recipe["trees"], key=len)
-        tasks: list[Any] = sorted(recipe["links"], key=lambda t: len(t[0]) + len(t[1]))
-        files = recipe["files"]
-        tasks.append(files)
-        work = (trees, tasks, files, (rfd, pfd, xfd), mask)
+        # taken from the end: the biggest first (a directory or a file costs a few links)
+        work: Work = (sorted(tasks, key=_cost), (rfd, pfd, xfd), mask)
         errors: list[BaseException] = []
         count = getattr(_thread, "_count", lambda: 0)
         before = count()
-        made, ready, done = (_thread.allocate_lock() for _ in range(3))
-        made.acquire()  # released by the worker once no directory is left to take
-        ready.acquire()  # released here likewise
+        done = _thread.allocate_lock()
         done.acquire()  # released by the worker at its end
-        _thread.start_new_thread(_worker, (work, (made, ready, done), errors))
+        _thread.start_new_thread(_worker, (work, done, errors))
         try:
-            _work(work, (ready, made), errors)
+            _work(work, errors)
         finally:
             done.acquire()
             for _ in range(200):  # the worker is past its release, only exiting now
@@ -458,40 +452,30 @@ def build(recipe: dict[str, Any], root: str) -> None:
             os.close(fd)
 
 
+def _cost(task: Any) -> int:
+    dirs, plain, executables, files, _symlinks = task
+    return 3 * len(dirs) + len(plain) + len(executables) + 3 * len(files)
 
 
-def _work(work: Work, barrier: tuple[_thread.LockType, _thread.LockType],
-          errors: list[BaseException]) -> None:
-    """One thread's share: directory trees until none is left, wait for the other thread
-    (``barrier``: release the first, acquire the second), then files and links. A
-    failure is appended to ``errors`` (and stops both threads at their next task)."""
-    trees, tasks, files, (rfd, pfd, xfd), mask = work
-    mine, theirs = barrier
+def _work(work: Work, errors: list[BaseException]) -> None:
+    """One thread's share: tasks until none is left. A failure is appended to ``errors``
+    (and stops both threads at their next task)."""
+    tasks, (rfd, pfd, xfd), mask = work
+    link = os.link
     try:
-        try:
-            while not errors:
-                try:
-                    tree = trees.pop()
-                except IndexError:
-                    break
-                _make_dirs(tree, rfd, mask)
-        finally:
-            mine.release()
-            theirs.acquire()
-        link = os.link
         while not errors:
             try:
-                task = tasks.pop()
+                dirs, plain, executables, files, symlinks = tasks.pop()
             except IndexError:
                 break
-            if task is files:
-                _write_files(files, rfd, mask)
-                continue
-            plain, executables = task
+            _make_dirs(dirs, rfd, mask)
+            for target, rel in symlinks:
+                os.symlink(target, rel, dir_fd=rfd)
             for src, dst in plain:
                 link(src, dst, src_dir_fd=pfd, dst_dir_fd=rfd)
             for src, dst in executables:
                 link(src, dst, src_dir_fd=xfd, dst_dir_fd=rfd)
+            _write_files(files, rfd, mask)
     except BaseException as exc:
         errors.append(exc)
         raise
@@ -505,13 +489,10 @@ def _make_dirs(dirs: Any, rfd: int, mask: int) -> None:
             os.chmod(rel, mode, dir_fd=rfd)
 
 
-def _worker(work: Work,
-            locks: tuple[_thread.LockType, _thread.LockType, _thread.LockType],
-            errors: list[BaseException]) -> None:
+def _worker(work: Work, done: _thread.LockType, errors: list[BaseException]) -> None:
     """The second thread: :func:`_work`, then the release the main thread waits for."""
-    made, ready, done = locks
     try:
-        _work(work, (made, ready), errors)
+        _work(work, errors)
     except BaseException:  # in ``errors`` already: the main thread raises it
         return
     finally:
