@@ -182,3 +182,33 @@ def test_a_ghostenv_only_session_never_asks_for_uv(project: Path, tmp_path: Path
     subprocess.run([sys.executable, "-c", "import nox.virtualenv as v; v.OPTIONAL_VENVS"],
                    env={**os.environ, **env}, check=True)
     assert marker.exists()
+
+
+def test_a_packaged_project_is_built_once_then_synced_by_the_fast_path(
+        tmp_path: Path, fixture_index: Any, cache_dir: Path) -> None:
+    """The first sync builds the editable wheel (the general step: the fast path needs it
+    cached); a later new environment takes the fast path with that build."""
+    from tests.integrations.test_nox import REPO
+
+    root = locked_copy(REPO / "fixtures" / "projects" / "nox-package", tmp_path / "nox-package",
+                       fixture_index)
+    backends = REPO.parent / "shared" / "packse" / "index" / "vendor" / "build"
+    if not backends.is_dir():
+        pytest.skip("no offline build backends (shared/packse/index/vendor/build)")
+    env_vars = {"GHOSTENV_INDEX_URL": fixture_index.simple_url,
+                "GHOSTENV_FIND_LINKS": str(backends)}
+    env = root / ".nox" / "tests"
+    first = run_nox(root, "-s", "tests", env=env_vars)
+    assert first.returncode == 0, first.stdout + first.stderr
+    [sync] = events(env, "sync")
+    assert "path" not in sync
+    want = installed(env)
+    assert want.get("nox-package") == "0.1.0"
+
+    shutil.rmtree(root / ".nox")
+    second = run_nox(root, "-s", "tests", env=env_vars)
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert "ANSWER 1" in second.stderr + second.stdout
+    [sync] = events(env, "sync")
+    assert sync["path"] == "fresh"
+    assert installed(env) == want
