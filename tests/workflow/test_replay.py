@@ -381,6 +381,7 @@ def test_run_replays_then_runs(project: Project) -> None:
                           capture_output=True, text=True, check=False)
     assert proc.returncode == 0, proc.stderr
     assert replayed(proc), proc.stderr
+    assert "Installed 5 packages" in proc.stderr  # as the engine says it for run
     assert proc.stdout.strip() == "7"
     assert snapshot(project.venv).keys() - {
         rel for rel in project.reference if "__pycache__" in rel} >= {

@@ -204,8 +204,11 @@ def replay(project: str, env_dir: str, selection: gate.Selection, *, cache_dir: 
 
     Called after :func:`ghostenv.workflow.frozen.sync`'s own checks (the lock verified
     against pyproject.toml unless ``--frozen``, no plugins): by :func:`attempt`, or by
-    that function before it reads anything else.
+    that function before it reads anything else. ``always_summary`` is taken for the
+    same signature as ``frozen.sync``: a replay always installs something, so the
+    summary line is printed unless ``quiet`` (for ``run`` too, as the engine does).
     """
+    del always_summary
     begin = time.perf_counter()
     env = os.path.abspath(env_dir)
     try:
@@ -242,7 +245,7 @@ def replay(project: str, env_dir: str, selection: gate.Selection, *, cache_dir: 
         return None
     if done is None:
         return None
-    if not quiet and always_summary:
+    if not quiet:  # (``run`` prints it too: something was installed, as the engine says)
         installed, built = recipe["summary"]
         sys.stderr.write(summary_line(installed, done * 1000, built=tuple(built)) + "\n")
     if os.environ.get("GHOSTENV_TIMINGS"):
