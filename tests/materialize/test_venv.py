@@ -130,6 +130,10 @@ def test_a_refresh_keeps_system_site_packages_prompt_and_command(tmp_path: Path,
     create_venv(target, interp, system_site_packages=True, prompt="again", command="c")
     assert (_cfg(target)["include-system-site-packages"], _cfg(target)["prompt"]) == (
         "true", "again")
+    # `ghostenv venv PATH --prompt X` over it: what the user asks wins (python -m venv too)
+    create_venv(target, interp, prompt="asked", command="ghostenv venv", keep_existing=False)
+    assert (_cfg(target)["include-system-site-packages"], _cfg(target)["prompt"],
+            _cfg(target)["command"]) == ("false", "asked", "ghostenv venv")
 
 
 def test_venv_from_a_venv_points_at_base(tmp_path: Path, cache_dir: Path) -> None:

@@ -268,7 +268,8 @@ def _kept_settings(cfg: str) -> dict[str, str]:
 
 def write_venv(path: str | os.PathLike[str], spec: VenvSpec, *, command: str,
                clear: bool = False, prompt: str | None = None,
-               system_site_packages: bool = False) -> tuple[str, bool]:
+               system_site_packages: bool = False,
+               keep_existing: bool = True) -> tuple[str, bool]:
     """Create (or refresh) a virtual environment at ``path``; ``(absolute root, was new)``.
 
     An existing venv is refreshed in place (its site-packages kept) unless
@@ -278,8 +279,9 @@ def write_venv(path: str | os.PathLike[str], spec: VenvSpec, *, command: str,
     A refresh keeps what the existing pyvenv.cfg says about
     ``include-system-site-packages``, ``prompt`` and ``command`` (as uv leaves a
     compatible venv's pyvenv.cfg alone: a ``--system-site-packages`` venv stays
-    one through ``sync``), unless ``system_site_packages`` is asked for: then the
-    caller's settings are written.
+    one through ``sync``), unless ``system_site_packages`` is asked for or
+    ``keep_existing`` is false (``ghostenv venv``: what the user asks wins, as
+    with ``python -m venv``): then the caller's settings are written.
     """
     root = os.path.abspath(path)
     cfg = os.path.join(root, "pyvenv.cfg")
@@ -300,7 +302,7 @@ def write_venv(path: str | os.PathLike[str], spec: VenvSpec, *, command: str,
     if not os.path.isabs(base) or not os.path.exists(base):
         raise InstallError(f"base interpreter {base} does not exist",
                            hint="pick another interpreter with --python")
-    if not new and not system_site_packages:
+    if not new and keep_existing and not system_site_packages:
         kept = _kept_settings(cfg)
         if kept:
             system_site_packages = kept.get("include-system-site-packages",
@@ -344,11 +346,13 @@ def write_venv(path: str | os.PathLike[str], spec: VenvSpec, *, command: str,
 
 def create_venv(path: str | os.PathLike[str], interpreter: Interpreter, *, clear: bool = False,
                 prompt: str | None = None, system_site_packages: bool = False,
-                command: str | None = None) -> VenvLayout:
+                command: str | None = None, keep_existing: bool = True) -> VenvLayout:
     """Create (or refresh) a virtual environment at ``path`` for ``interpreter``.
 
     An existing venv is refreshed in place (its site-packages kept) unless
-    ``clear``; a non-empty directory that is not a venv is refused.
+    ``clear``; a non-empty directory that is not a venv is refused. A refresh
+    keeps the existing settings unless ``keep_existing`` is false (see
+    :func:`write_venv`).
 
     >>> create_venv(".venv", find_interpreter("3.12", cache_dir)).python
     PosixPath('/abs/.venv/bin/python')
@@ -361,7 +365,8 @@ def create_venv(path: str | os.PathLike[str], interpreter: Interpreter, *, clear
     if command is None:
         command = f"ghostenv venv {os.path.abspath(path)} --python {interp.path_str}"
     _root, new = write_venv(path, VenvSpec.of(interp), command=command, clear=clear,
-                            prompt=prompt, system_site_packages=system_site_packages)
+                            prompt=prompt, system_site_packages=system_site_packages,
+                            keep_existing=keep_existing)
     layout = layout_for(path, interp)
     if new:
         from ghostenv import plugins
