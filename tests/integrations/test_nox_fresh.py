@@ -212,3 +212,21 @@ def test_a_packaged_project_is_built_once_then_synced_by_the_fast_path(
     [sync] = events(env, "sync")
     assert sync["path"] == "fresh"
     assert installed(env) == want
+
+
+def test_a_failing_fast_path_leaves_the_error_to_the_general_step(project: Path) -> None:
+    """Offline with an empty store: the fast path fails (its error line is held back), the
+    general step fails too and says so once, through nox, in a venv create() wrote."""
+    proc = run_nox(project, "-s", "locked", env={"GHOSTENV_OFFLINE": "1"})
+    assert proc.returncode != 0
+    assert "Session locked aborted" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    lines = [line for line in proc.stderr.splitlines() if "offline" in line.lower()]
+    assert len(lines) == 1, proc.stderr
+    assert "ghostenv: offline, and the store lacks" in lines[0], proc.stderr
+    verbose = run_nox(project, "-v", "-s", "locked", env={"GHOSTENV_OFFLINE": "1"})
+    assert "the fast path gave up: error: offline" in verbose.stderr
+    env = project / ".nox" / "locked"
+    assert (env / "pyvenv.cfg").is_file()
+    assert events(env, "sync") == []  # a failed step records nothing
+    assert [c["reused"] for c in events(env, "create")] == [False]

@@ -26,26 +26,33 @@ install or sync since, no ``--system-site-packages``):
 Whenever the fast path declines (None: a build needed, an unknown group, plugins
 installed, anything unusual) or fails, the venv is written again as ``create``
 wrote it and the caller runs the general step, which gives its usual answer
-or error. The venv the fast path writes differs from ``create``'s only in its
-pyvenv.cfg's ``prompt`` (the project's name) and ``command`` lines -- which the
-general step rewrites too (``ghostenv sync``'s command, no prompt).
+or error (the fast path's own error line is shown under ``nox -v`` only).
+The venv the fast path writes differs from ``create``'s only in its pyvenv.cfg's
+``prompt`` (the project's name) and ``command`` lines -- which the general step
+rewrites too (``ghostenv sync``'s command, no prompt).
 """
 
 from __future__ import annotations
 
 import gc
+import io
+import logging
 import os
 import shutil
+import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ghostenv.errors import EXIT_INTERRUPTED
 from ghostenv.integrate.stamp import STATE_DIR, EnvState, installed, normalize
 from ghostenv.integrate.steps import StepResult, sync_fingerprint
 
 if TYPE_CHECKING:
     from ghostenv.discover import Interpreter
+
+logger = logging.getLogger("nox")
 
 #: Set to ``0`` to always take the general step (to compare the two, or to rule this out).
 SWITCH = "GHOSTENV_NOX_FAST"
@@ -84,10 +91,14 @@ def fresh_sync(env: Path, project_dir: Path, interpreter: Interpreter, *,
     # small objects walks all of it (~2 ms). Nothing here makes cycles worth collecting.
     collecting = gc.isenabled()
     gc.disable()
+    # What the fast path prints (an error line, GHOSTENV_TIMINGS) is held back: on a
+    # failure the general step runs and reports it the nox way, through session.error.
+    said, sys.stderr = sys.stderr, io.StringIO()
     try:
         code = frozen.sync(str(project_dir), str(env), selection, cache_dir=str(user_cache_dir()),
                            quiet=True, always_summary=False)
     finally:
+        held, sys.stderr = sys.stderr, said
         if collecting:
             gc.enable()
         if code != 0:  # declined or failed: the venv as create() wrote it, for the full step
@@ -98,8 +109,15 @@ def fresh_sync(env: Path, project_dir: Path, interpreter: Interpreter, *,
         if parked.exists():
             shutil.rmtree(state_dir, ignore_errors=True)
             os.rename(parked, state_dir)
+    text = held.getvalue() if isinstance(held, io.StringIO) else ""
+    if code == EXIT_INTERRUPTED:
+        raise KeyboardInterrupt
     if code != 0:
+        if text:  # shown under nox -v only (nox's OUTPUT level, below DEBUG)
+            logger.log(logging.DEBUG - 1, f"ghostenv: the fast path gave up: {text.strip()}")
         return None
+    if text:
+        sys.stderr.write(text)
     fp = sync_fingerprint(env, project_dir, groups=groups, extras=extras, all_groups=all_groups,
                           all_extras=all_extras, install_project=install_project)
     after = installed(env)
