@@ -149,6 +149,8 @@ def test_not_pristine_environments_take_the_general_step(project: Path, session:
     assert {"alpha", "epsilon-tool"} <= set(dists)
     if session == "installed_first":
         assert "gamma" in dists
+    if session == "system":  # the general step keeps the venv's setting (f94cb4b)
+        assert "include-system-site-packages = true" in (env / "pyvenv.cfg").read_text()
     if session == "touched":
         assert list(env.glob("lib/python*/site-packages/marker.txt"))
 
