@@ -164,6 +164,7 @@ def test_a_declined_fast_path_leaves_the_venv_create_wrote(project: Path) -> Non
     [sync] = events(env, "sync")
     assert "path" not in sync
     assert (env / "bin" / "python").exists()
+    assert "prompt = odd_extra" in (env / "pyvenv.cfg").read_text()  # as create() wrote it
     assert [c["reused"] for c in events(env, "create")] == [False]
     [(_, dists)] = reports(result.stdout + result.stderr)
     assert {"alpha", "epsilon-tool"} <= set(dists)
