@@ -224,7 +224,7 @@ def replay(project: str, env_dir: str, selection: gate.Selection, *, cache_dir: 
     if recipe is None:
         return None
     try:
-        why = _valid(recipe, project, env, selection)
+        why = _valid(recipe, project, env, selection, cache_dir)
     except (OSError, ValueError, KeyError, TypeError, IndexError) as exc:
         why = f"{type(exc).__name__}: {exc}"
     if why is not None:
@@ -256,12 +256,14 @@ def replay(project: str, env_dir: str, selection: gate.Selection, *, cache_dir: 
     return 0
 
 
-def _valid(recipe: dict[str, Any], project: str, env: str, selection: gate.Selection
-           ) -> str | None:
+def _valid(recipe: dict[str, Any], project: str, env: str, selection: gate.Selection,
+           cache_dir: str) -> str | None:
     """None when the engine would make exactly the recipe's environment now, else what
     differs (stdlib checks only; shown under ``GHOSTENV_TIMINGS=1``)."""
     if recipe["env"] != env or recipe["project"] != os.path.abspath(project):
         return "another environment or project path"
+    if recipe["store"] != os.path.join(cache_dir, "store"):
+        return "another store (the cache was moved)"
     if (recipe["selection"] != selection.key() or recipe["python"] != selection.python
             or recipe["checked"] != selection.checked):
         return "another selection"
