@@ -149,6 +149,7 @@ def _fast(args: list[str], started: float) -> int | None:
                     _State.synced = True
                     return code
                 return _exec([env_dir], cmdline)
+        _gc_back_on()  # the full path may resolve: cyclic garbage
         from ghostenv.cli.sync import direct
 
         code = direct(project, env_dir, selection, quiet="quiet" in opts,
@@ -177,6 +178,17 @@ class _State:
 
     synced = False
     """A stale environment was synced by :mod:`ghostenv.workflow.frozen`."""
+    gc_off = False
+    """The cyclic garbage collector was switched off for the fast path (:func:`main`)."""
+
+
+def _gc_back_on() -> None:
+    """Switch the garbage collector on again when :func:`main` switched it off."""
+    if _State.gc_off:
+        import gc
+
+        gc.enable()
+        _State.gc_off = False
 
 
 def _leave(code: int) -> int:
@@ -296,9 +308,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         if code is not None:
             return code
     if args and os.environ.get("GHOSTENV_NO_GATE", "") in ("", "0"):
+        if argv is None:  # a process of its own: the fast paths make no cyclic garbage
+            import gc  # (builtin); the collector ran ~7 times during a fresh web sync's
+
+            gc.disable()  # imports and loads, ~0.8 ms (16 times on data, ~1.8 ms)
+            _State.gc_off = True
         code = _fast(args, started)
         if code is not None:
             return _leave(code) if argv is None and _State.synced else code
+        _gc_back_on()
     from ghostenv.cli.main import main as cli_main
 
     return cli_main(args)
