@@ -447,7 +447,7 @@ def test_old_recipes_are_trimmed(project: Project) -> None:
     from ghostenv.workflow import recipe
 
     folder = project.recipe().parent
-    for i in range(recipe.KEEP + 5):
+    for i in range(recipe.KEEP + recipe.KEEP // 4 + 5):
         old = folder / f"old-{i}"
         old.write_bytes(b"x")
         os.utime(old, (1000 + i, 1000 + i))
@@ -458,7 +458,7 @@ def test_old_recipes_are_trimmed(project: Project) -> None:
     assert len(left) == recipe.KEEP, proc.stderr
     assert project.recipe().name in left
     assert "old-0" not in left
-    assert f"old-{recipe.KEEP + 4}" in left
+    assert f"old-{recipe.KEEP + recipe.KEEP // 4 + 4}" in left
 
 
 def test_lock_file_is_the_stores(tmp_path: Path) -> None:

@@ -94,7 +94,7 @@ def _trim(folder: str) -> None:
     """Keep the :data:`KEEP` newest recipes (one per environment path ever synced would
     grow without bound: a recipe of the data workload is ~1.7 MB)."""
     names = os.listdir(folder)
-    if len(names) <= KEEP:
+    if len(names) <= KEEP + KEEP // 4:  # (then down to KEEP: a stat each, not every time)
         return
     aged = []
     for name in names:
