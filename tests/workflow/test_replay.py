@@ -461,6 +461,28 @@ def test_old_recipes_are_trimmed(project: Project) -> None:
     assert f"old-{recipe.KEEP + recipe.KEEP // 4 + 4}" in left
 
 
+def test_constants_and_umask() -> None:
+    from ghostenv.workflow import frozen_python
+
+    assert replay.CHOICE_TTL == frozen_python.CHOICE_TTL
+    import threading
+
+    old = os.umask(0o027)
+    try:
+        assert replay.umask() == 0o027
+        stop = threading.Event()
+        other = threading.Thread(target=stop.wait)
+        other.start()  # another thread: read from /proc, the umask never touched
+        try:
+            assert replay.umask() == 0o027
+        finally:
+            stop.set()
+            other.join()
+    finally:
+        os.umask(old)
+    assert replay.umask() == old
+
+
 def test_lock_file_is_the_stores(tmp_path: Path) -> None:
     from ghostenv.store import Store
     from ghostenv.store.refs import path_key
