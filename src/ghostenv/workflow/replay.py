@@ -409,6 +409,11 @@ def remove_tree(path: str) -> None:
     shutil.rmtree(path, ignore_errors=True)
 
 
+#: Threads making the tree (this one included). Two: one per core of the machines
+#: measured; a link is a syscall that releases the GIL.
+THREADS = int(os.environ.get("GHOSTENV_REPLAY_THREADS", "2") or 2)
+
+
 def build(recipe: dict[str, Any], root: str) -> None:
     """Make the recipe's tree at ``root`` (which must not exist), on two threads.
 
@@ -449,14 +454,18 @@ def build(recipe: dict[str, Any], root: str) -> None:
         errors: list[BaseException] = []
         count = getattr(_thread, "_count", lambda: 0)
         before = count()
-        done = _thread.allocate_lock()
-        done.acquire()  # released by the worker at its end
-        _thread.start_new_thread(_worker, (work, done, errors))
+        finished = []
+        for _ in range(THREADS - 1):
+            done = _thread.allocate_lock()
+            done.acquire()  # released by the worker at its end
+            finished.append(done)
+            _thread.start_new_thread(_worker, (work, done, errors))
         try:
             _work(work, errors)
         finally:
-            done.acquire()
-            for _ in range(200):  # the worker is past its release, only exiting now
+            for done in finished:
+                done.acquire()
+            for _ in range(200):  # the workers are past their release, only exiting now
                 if count() <= before:
                     break
                 time.sleep(0.00005)
