@@ -21,7 +21,11 @@ standard library and the install engine, for ``--frozen`` and for a lock that
   (:mod:`ghostenv.workflow.frozen_editable`);
 * the install engine (:mod:`ghostenv.workflow.plan`) links (or downloads) them
   under the environment's lock, and the gate record is written so the next
-  sync is the no-op fast path.
+  sync is the no-op fast path;
+* when that made a new environment by hardlinks only, its recipe is recorded
+  (:mod:`ghostenv.workflow.recipe`), and the next sync into the same (deleted)
+  path replays it while nothing it depends on changed
+  (:mod:`ghostenv.workflow.replay`, tried before any of the above).
 
 :func:`sync` returns None -- before anything is touched -- whenever the job
 needs more: a build (an sdist, a git/path/directory source, an editable wheel
