@@ -7,6 +7,9 @@ import json
 import os
 from pathlib import Path
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from ghostenv.store.refs import ENVS, environments, forget, installed_wheels, path_key, track
 
 
@@ -34,3 +37,19 @@ def test_long_paths_fall_back_to_a_digest(tmp_path: Path) -> None:
     deep = tmp_path.joinpath(*["x" * 40] * 6)
     assert len(path_key(deep)) == 32
     assert "%2F" in path_key(tmp_path)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dictionaries(st.text(max_size=12), st.text(max_size=12), max_size=4),
+       st.text(max_size=30), st.lists(st.text(max_size=12), max_size=4))
+def test_plain_record_text_is_what_the_json_encoder_writes(
+        installed: dict[str, str], path: str, wheels: list[str]) -> None:
+    from ghostenv.store import jsonlite
+    from ghostenv.store.refs import _dumps_plain
+
+    doc = {"installed": installed, "path": path, "wheels": wheels}
+    text = _dumps_plain(doc)
+    if text is not None:  # (None: a string needs escaping; the encoder writes it)
+        assert text == jsonlite.dumps(doc)
+    plain = {"installed": {"numpy": "ab" * 32}, "path": "/home/u/p/.venv", "wheels": ["cd" * 32]}
+    assert _dumps_plain(plain) == jsonlite.dumps(plain)

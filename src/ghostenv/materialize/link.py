@@ -170,6 +170,27 @@ def _chain(requested: LinkMode | None) -> tuple[LinkMode, ...]:
     return (requested,)
 
 
+def _flat_json(text: str) -> dict[str, str] | None:
+    """``{"a": "b", "c": "d"}`` of plain strings (what :meth:`Linker._save` writes), read
+    without the JSON decoder (an extension module to load on every fresh sync); None for
+    anything else (escapes, nesting, other values), which the real decoder reads."""
+    body = text.strip()
+    if not (body.startswith("{") and body.endswith("}")) or "\\" in body:
+        return None
+    body = body[1:-1].strip()
+    out: dict[str, str] = {}
+    if not body:
+        return out
+    for item in body.split(", "):
+        key, sep, value = item.partition(": ")
+        if (not sep or len(key) < 2 or len(value) < 2 or key[0] != '"' or key[-1] != '"'
+                or value[0] != '"' or value[-1] != '"' or '"' in key[1:-1]
+                or '"' in value[1:-1]):
+            return None
+        out[key[1:-1]] = value[1:-1]
+    return out
+
+
 class Linker:
     """Links files with the best working mode per (source fs, target fs) pair.
 
@@ -209,11 +230,14 @@ class Linker:
 
     def _load(self, memo: str | os.PathLike[str]) -> None:
         """Probe results of earlier runs: ``{"dev:dev:chain": mode}`` (bad files are ignored)."""
-        from ghostenv.store import jsonlite
-
         try:
             with open(memo, encoding="utf-8") as handle:
-                doc = jsonlite.loads(handle.read())
+                text = handle.read()
+            doc = _flat_json(text)
+            if doc is None:
+                from ghostenv.store import jsonlite
+
+                doc = jsonlite.loads(text)
             for key, value in doc.items():
                 src, dst, chain = key.split(":", 2)
                 modes = tuple(LinkMode(m) for m in chain.split(","))

@@ -103,8 +103,8 @@ def track(root: str | os.PathLike[str], env: str | os.PathLike[str], wheels: Ite
         if installed is not None:
             names.update(installed)
         temp = os.path.join(os.path.dirname(path), f".tmp-{os.getpid()}-{os.path.basename(path)}")
-        text = jsonlite.dumps({"installed": names, "path": env_path,
-                               "wheels": sorted(current | set(wheels))})
+        doc = {"installed": names, "path": env_path, "wheels": sorted(current | set(wheels))}
+        text = _dumps_plain(doc) or jsonlite.dumps(doc)
         fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
         try:
             os.write(fd, text.encode("utf-8"))
@@ -116,6 +116,35 @@ def track(root: str | os.PathLike[str], env: str | os.PathLike[str], wheels: Ite
                 os.unlink(old)
     finally:
         os.close(lock_fd)  # closing releases the lock
+
+
+def _plain(text: object) -> bool:
+    """A string JSON writes as is between quotes (printable ASCII, no quote or backslash)."""
+    return (isinstance(text, str) and text.isascii() and text.isprintable()
+            and '"' not in text and "\\" not in text)
+
+
+def _dumps_plain(doc: dict[str, Any]) -> str | None:
+    """:func:`jsonlite.dumps` of an environment record whose strings need no escaping,
+    without the JSON encoder (an extension module to load on every fresh sync); None
+    when a string would need one."""
+    parts = []
+    for key in sorted(doc):
+        value = doc[key]
+        if isinstance(value, dict):
+            if not all(_plain(k) and _plain(v) for k, v in value.items()):
+                return None
+            body = ",".join(f'"{k}":"{value[k]}"' for k in sorted(value))
+            parts.append(f'"{key}":{{{body}}}')
+        elif isinstance(value, list):
+            if not all(_plain(v) for v in value):
+                return None
+            parts.append(f'"{key}":[' + ",".join(f'"{v}"' for v in value) + "]")
+        elif _plain(value):
+            parts.append(f'"{key}":"{value}"')
+        else:
+            return None
+    return "{" + ",".join(parts) + "}"
 
 
 def installed_wheels(root: str | os.PathLike[str], env: str | os.PathLike[str]) -> dict[str, str]:
