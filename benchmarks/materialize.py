@@ -20,10 +20,11 @@ that load from other processes falls on all of them alike (medians printed):
 an empty store and compares ``du`` of store + ten environments with store + one.
 Needs the network (PyPI) for the first fill of each cache.
 
-Children get their own ``GHOSTENV_CACHE_DIR``/``UV_CACHE_DIR``/``PIP_CACHE_DIR``,
-``UV_LINK_MODE=hardlink``, and no ``VIRTUAL_ENV``, ``PYTHONDONTWRITEBYTECODE``,
-``GHOSTENV_REPLAY`` or ``*_PROJECT_ENVIRONMENT`` from the outer shell (each row sets what
-it means); other ``GHOSTENV_*`` variables (e.g. ``GHOSTENV_LINK_MODE``) pass through.
+This tree is byte-compiled first. Children get their own ``GHOSTENV_CACHE_DIR``,
+``UV_CACHE_DIR`` and ``PIP_CACHE_DIR``, ``UV_LINK_MODE=hardlink``, and no
+``VIRTUAL_ENV``, ``PYTHONDONTWRITEBYTECODE``, ``GHOSTENV_REPLAY`` or
+``*_PROJECT_ENVIRONMENT`` from the outer shell (each row sets what it means); other
+``GHOSTENV_*`` variables (e.g. ``GHOSTENV_LINK_MODE``) pass through.
 
     python benchmarks/materialize.py [--runs 5] [--python 3.12] [--workloads web data] [--disk]
 """
@@ -290,6 +291,10 @@ def main() -> int:
     parser.add_argument("--workloads", nargs="*", default=["web", "data"])
     parser.add_argument("--disk", action="store_true", help="also the ten-environment disk test")
     args = parser.parse_args()
+    # byte-compiled first, as an installed ghostenv is (this shell may forbid .pyc writes)
+    source = HERE.parent / "src" / "ghostenv"
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(source)], env=_base_env(),
+                   check=False)
     with tempfile.TemporaryDirectory(prefix="ghostenv-bench-mat-") as tmp:
         scratch = Path(tmp)
         for name in args.workloads:
