@@ -193,8 +193,8 @@ def test_cache_prune_sees_a_replayed_environment(project: Project) -> None:
     assert doc is not None
     store = Path(doc["store"])
     for task in doc["tasks"]:
-        for tree, pairs in zip((doc["plain_tree"], doc["exec_tree"]), task[1:3], strict=True):
-            for src, rel in pairs:  # the wheels' objects the environment uses were all kept
+        for tree, blob in zip((doc["plain_tree"], doc["exec_tree"]), task[2:4], strict=True):
+            for src, rel in replay.link_pairs(blob):  # the wheels' objects were all kept
                 if not rel.endswith(("/INSTALLER", "/REQUESTED")):  # (the installer's: remade)
                     assert (store / tree / src).is_file(), rel
     project.fresh()
@@ -282,7 +282,7 @@ def test_missing_store_object_falls_back_and_completes(project: Project) -> None
     project.fresh()
     doc = replay.load(str(project.recipe()))
     assert doc is not None
-    plain = [pair for task in doc["tasks"] for pair in task[1]]
+    plain = [pair for task in doc["tasks"] for pair in replay.link_pairs(task[2])]
     src, rel = plain[len(plain) // 2]
     obj = Path(doc["store"]) / doc["plain_tree"] / src
     shutil.rmtree(project.venv)  # (the environment held a link to it too)

@@ -310,9 +310,10 @@ def _tasks(dirs: list[tuple[str, int]], symlinks: list[tuple[str, str]],
     """The operations as the replay runs them: ``skeleton`` (directories outside
     site-packages, and it) and ``symlinks`` there, made first by one thread; then
     ``tasks``, one per top-level tree of site-packages (``numpy``, a dist-info, ...)
-    plus one for the rest, each ``(directories, plain links, executable links, files,
-    symlinks)`` and independent of the others, which the two threads take as they
-    free up (so a thread seldom works in a directory the other one is changing).
+    plus one for the rest, each ``(cost, directories, plain links, executable links,
+    files, symlinks)`` and independent of the others, cheapest first; the two
+    threads take them as they free up, biggest first (so a thread seldom works in a
+    directory the other one is changing).
     """
     def top(rel: str) -> str:
         for site in sites:
@@ -339,8 +340,18 @@ def _tasks(dirs: list[tuple[str, int]], symlinks: list[tuple[str, str]],
     for target, rel in symlinks:
         key = top(rel)
         (task(key)[4] if key else outside).append((target, rel))
-    return {"skeleton": tuple(skeleton), "symlinks": tuple(outside),
-            "tasks": tuple(tuple(map(tuple, t)) for t in tasks.values())}
+    out = []
+    for dirs_, plain, executables, files_, links in tasks.values():
+        cost = 3 * len(dirs_) + len(plain) + len(executables) + 3 * len(files_)
+        out.append((cost, tuple(dirs_), _blob(plain), _blob(executables), tuple(files_),
+                    tuple(links)))
+    out.sort(key=lambda t: t[0])  # the replay's threads take the biggest (last) first
+    return {"skeleton": tuple(skeleton), "symlinks": tuple(outside), "tasks": tuple(out)}
+
+
+def _blob(pairs: list[tuple[str, str]]) -> bytes:
+    """``object NUL target NUL ...`` (:func:`ghostenv.workflow.replay.link_pairs` reads it)."""
+    return b"\0".join(os.fsencode(path) for pair in pairs for path in pair)
 
 
 def _track(indexes: dict[str, tuple[LinkIndex, bool]], env: str

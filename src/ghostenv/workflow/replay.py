@@ -56,7 +56,7 @@ if TYPE_CHECKING:
 
 #: The recipe directory under the cache (bump with the payload's layout).
 RECIPES = "recipes-v1"
-FORMAT = 7
+FORMAT = 8
 #: The first line of every recipe file; a file of another version is a miss.
 HEADER = f"ghostenv-recipe {FORMAT} {__version__} {gate.STORE_SCHEMA}\n".encode()
 #: Environment variables whose values the engine's result depends on (beyond the
@@ -148,14 +148,14 @@ def load(path: str) -> dict[str, Any] | None:
         return None
     if not blob.startswith(HEADER):
         return None
-    line, _, payload = blob[len(HEADER):len(HEADER) + 40].partition(b"\n")
+    line, _, _rest = blob[len(HEADER):len(HEADER) + 40].partition(b"\n")
     size, _, crc = line.partition(b" ")
     start = len(HEADER) + len(line) + 1
     if not size.isdigit() or len(blob) - start != int(size):
         return None
     from binascii import crc32
 
-    payload = blob[start:]
+    payload = memoryview(blob)[start:]  # (no copy of a 1.7 MB recipe)
     if f"{crc32(payload):08x}".encode() != crc:
         return None
     try:
@@ -445,12 +445,12 @@ def build(recipe: dict[str, Any], root: str) -> None:
         fds.append(pfd)
         xfd = pfd
         tasks = recipe["tasks"]
-        if any(task[2] for task in tasks):
+        if any(task[3] for task in tasks):
             xfd = os.open(os.path.join(store, recipe["exec_tree"]),
                           os.O_RDONLY | os.O_DIRECTORY)
             fds.append(xfd)
-        # taken from the end: the biggest first (a directory or a file costs a few links)
-        work: Work = (sorted(tasks, key=_cost), (rfd, pfd, xfd), mask)
+        # taken from the end: the biggest first (the recipe lists them by cost)
+        work: Work = (list(tasks), (rfd, pfd, xfd), mask)
         errors: list[BaseException] = []
         count = getattr(_thread, "_count", lambda: 0)
         before = count()
@@ -476,9 +476,12 @@ def build(recipe: dict[str, Any], root: str) -> None:
             os.close(fd)
 
 
-def _cost(task: Any) -> int:
-    dirs, plain, executables, files, _symlinks = task
-    return 3 * len(dirs) + len(plain) + len(executables) + 3 * len(files)
+def link_pairs(blob: bytes) -> list[tuple[str, str]]:
+    """A task's links as ``(object, target)`` pairs (the recipe holds them as one
+    ``object NUL target NUL ...`` byte string: one object for marshal to make instead
+    of three per link, and ``os.link`` takes the bytes as they are)."""
+    parts = iter(blob.split(b"\0")) if blob else iter(())
+    return [(os.fsdecode(src), os.fsdecode(dst)) for src, dst in zip(parts, parts, strict=True)]
 
 
 def _work(work: Work, errors: list[BaseException]) -> None:
@@ -489,16 +492,17 @@ def _work(work: Work, errors: list[BaseException]) -> None:
     try:
         while not errors:
             try:
-                dirs, plain, executables, files, symlinks = tasks.pop()
+                _cost, dirs, plain, executables, files, symlinks = tasks.pop()
             except IndexError:
                 break
             _make_dirs(dirs, rfd, mask)
             for target, rel in symlinks:
                 os.symlink(target, rel, dir_fd=rfd)
-            for src, dst in plain:
-                link(src, dst, src_dir_fd=pfd, dst_dir_fd=rfd)
-            for src, dst in executables:
-                link(src, dst, src_dir_fd=xfd, dst_dir_fd=rfd)
+            for blob, src_fd in ((plain, pfd), (executables, xfd)):
+                if blob:
+                    parts = iter(blob.split(b"\0"))
+                    for src, dst in zip(parts, parts):  # noqa: B905 - pairs by construction
+                        link(src, dst, src_dir_fd=src_fd, dst_dir_fd=rfd)
             _write_files(files, rfd, mask)
     except BaseException as exc:
         errors.append(exc)
