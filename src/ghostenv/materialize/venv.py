@@ -215,8 +215,24 @@ def _pyvenv_cfg(spec: VenvSpec, prompt: str | None, command: str,
     return "\n".join(lines) + "\n"
 
 
-def _write(path: str, text: str, mode: int = 0o644) -> None:
-    """Write a small file atomically (temp name in the same directory, then rename)."""
+def _write(path: str, text: str, mode: int = 0o644, *, fresh: bool = False) -> None:
+    """Write a small file atomically (temp name in the same directory, then rename).
+
+    ``fresh``: the directory was made by this call, so nothing is there to replace:
+    the file is created in place (one write; no temp name, no rename). A crash
+    there leaves no gate record, and the next sync rewrites the whole venv.
+    """
+    if fresh:
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+        except FileExistsError:
+            pass
+        else:
+            try:
+                os.write(fd, text.encode("utf-8"))
+            finally:
+                os.close(fd)
+            return
     head, name = os.path.split(path)
     tmp = os.path.join(head, f".{name}.ghostenv-tmp-{os.getpid()}")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
@@ -290,6 +306,7 @@ def write_venv(path: str | os.PathLike[str], spec: VenvSpec, *, command: str,
         raise InstallError(f"{root} exists and is not a directory",
                            hint="choose another path for the environment")
     new = clear or not is_dir or not os.path.exists(cfg)
+    fresh = clear or not is_dir  # the directory is made below: no file to replace in it
     if is_dir:
         if clear:
             import shutil
@@ -318,8 +335,9 @@ def write_venv(path: str | os.PathLike[str], spec: VenvSpec, *, command: str,
     if spec.lib64 and not os.path.lexists(lib64):
         _symlink("lib", lib64)
 
-    _write(cfg, _pyvenv_cfg(spec, prompt, command, system_site_packages))
-    _write(os.path.join(root, ".gitignore"), "# created by ghostenv automatically\n*\n")
+    _write(cfg, _pyvenv_cfg(spec, prompt, command, system_site_packages), fresh=fresh)
+    _write(os.path.join(root, ".gitignore"), "# created by ghostenv automatically\n*\n",
+           fresh=fresh)
 
     if spec.windows:  # pragma: no cover - not exercised on the Linux CI
         import shutil
@@ -340,7 +358,7 @@ def write_venv(path: str | os.PathLike[str], spec: VenvSpec, *, command: str,
         body = (text.replace("__GHOSTENV_VENV_DIR__", _quote(root, style))
                 .replace("__GHOSTENV_PROMPT__", _quote(name, style))
                 .replace("__GHOSTENV_BIN_NAME__", bin_name))
-        _write(os.path.join(scripts, tname), body)
+        _write(os.path.join(scripts, tname), body, fresh=fresh)
     return root, new
 
 
