@@ -451,6 +451,8 @@ def test_old_recipes_are_trimmed(project: Project) -> None:
         old = folder / f"old-{i}"
         old.write_bytes(b"x")
         os.utime(old, (1000 + i, 1000 + i))
+    os.utime(project.recipe(), (900, 900))
+    assert replayed(project.fresh())  # used: touched, so kept
     proc = project.fresh(GHOSTENV_PROJECT_ENVIRONMENT=str(project.root / ".venv-other"))
     assert not replayed(proc), proc.stderr
     shutil.rmtree(project.root / ".venv-other")

@@ -91,8 +91,9 @@ def capture(job: _Job, plan: InstallPlan, done: PlanReport, layout: VenvLayout,
 
 
 def _trim(folder: str) -> None:
-    """Keep the :data:`KEEP` newest recipes (one per environment path ever synced would
-    grow without bound: a recipe of the data workload is ~1.7 MB)."""
+    """Keep the :data:`KEEP` most recently recorded or replayed recipes (a replay touches
+    its recipe); one per environment path ever synced would grow without bound (a
+    recipe of the data workload is ~1.7 MB)."""
     names = os.listdir(folder)
     if len(names) <= KEEP + KEEP // 4:  # (then down to KEEP: a stat each, not every time)
         return

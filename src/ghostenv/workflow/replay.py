@@ -255,6 +255,10 @@ def replay(project: str, env_dir: str, selection: gate.Selection, *, cache_dir: 
         return None
     if done is None:
         return None
+    try:  # noqa: SIM105 - used now: kept when old recipes are trimmed (by their mtime)
+        os.utime(path)
+    except OSError:
+        pass
     if not quiet:  # (``run`` prints it too: something was installed, as the engine says)
         installed, built = recipe["summary"]
         sys.stderr.write(summary_line(installed, done * 1000, built=tuple(built)) + "\n")
