@@ -30,6 +30,13 @@ def test_key_and_folder_are_the_builders(tmp_path: Path) -> None:
         (project / name).mkdir()
     for root in (project, REPO, tmp_path / "missing"):
         assert frozen_editable.editable_key(str(root)) == source.editable_hash(root)
+    # a replay's temporary environment beside .venv is not a new top-level package
+    before = frozen_editable.editable_key(str(project))
+    (project / ".venv.ghostenv-replay").mkdir()
+    assert frozen_editable.editable_key(str(project)) == before == source.editable_hash(project)
+    (project / "newpkg").mkdir()
+    assert frozen_editable.editable_key(str(project)) != before
+    assert frozen_editable.editable_key(str(project)) == source.editable_hash(project)
 
 
 PYPROJECT = """\

@@ -131,7 +131,8 @@ def editable_hash(root: Path) -> str:
     for folder in (root, root / "src"):
         try:
             names = sorted(e.name for e in os.scandir(folder)
-                           if e.name not in _SKIP_DIRS and not e.name.endswith(".egg-info"))
+                           if e.name not in _SKIP_DIRS
+                           and not e.name.endswith((".egg-info", ".ghostenv-replay")))
         except OSError:
             continue
         digest.update(b"\0".join(os.fsencode(n) for n in names) + b"\1")

@@ -48,7 +48,8 @@ def editable_key(root: str) -> str:
         try:
             with os.scandir(folder) as entries:
                 names = sorted(e.name for e in entries
-                               if e.name not in SKIP_DIRS and not e.name.endswith(".egg-info"))
+                               if e.name not in SKIP_DIRS
+                               and not e.name.endswith((".egg-info", ".ghostenv-replay")))
         except OSError:
             continue
         parts.append(b"\0".join(os.fsencode(n) for n in names) + b"\1")
