@@ -14,7 +14,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Sequence
     from importlib.machinery import ModuleSpec, SourceFileLoader
-    from types import CodeType, ModuleType
+    from types import ModuleType
 
 __version__ = "0.1.0"
 
@@ -37,8 +37,7 @@ BUNDLED = frozenset({
 })
 #: Imported last by an engine sync: new or refreshed entries are written then.
 _LAST = "ghostenv.materialize.install"
-_FORMAT = 2
-_CODE = type(compile("", "", "exec"))
+_FORMAT = 3
 
 
 class _CodeBundle:
@@ -62,7 +61,7 @@ class _CodeBundle:
         self.path = path
         self.root = root
         self.header = (_FORMAT, _sys.version, _sys.flags.optimize, root)
-        self.entries: dict[str, tuple[str, bool, int, int, CodeType]] | None = None
+        self.entries: dict[str, tuple[str, bool, int, int, bytes]] | None = None
         self.dirty = False
         self.last_seen = False
 
@@ -88,21 +87,21 @@ class _CodeBundle:
                     data = os.read(fd, os.fstat(fd).st_size + 1)
                 finally:
                     os.close(fd)
-                doc = marshal.loads(data)  # every code object at once: all are wanted
+                doc = marshal.loads(data)  # code objects stay bytes until their module loads
                 if isinstance(doc, tuple) and len(doc) == 2 and doc[0] == self.header:
                     entries.update(doc[1])
             except (OSError, EOFError, ValueError, TypeError):
                 pass
         found = entries.get(name)
         if found is not None:
-            origin, package, mtime, size, code = found
+            origin, package, mtime, size, blob = found
             try:
                 st = os.stat(origin)
             except OSError:
                 st = None
             if (st is not None and st.st_mtime_ns == mtime and st.st_size == size
-                    and type(code) is _CODE):
-                return self._make(name, origin, package, code)
+                    and type(blob) is bytes):
+                return self._make(name, origin, package, blob)
         # a miss: what the usual finder finds, remembered for the next process
         external = _sys.modules["_frozen_importlib_external"]
         spec: ModuleSpec | None = external.PathFinder.find_spec(name, path)
@@ -116,11 +115,12 @@ class _CodeBundle:
         if made is None:
             return spec
         package = spec.submodule_search_locations is not None
-        entries[name] = (source, package, st.st_mtime_ns, st.st_size, made)
+        blob = marshal.dumps(made)
+        entries[name] = (source, package, st.st_mtime_ns, st.st_size, blob)
         self.dirty = True
-        return self._make(name, source, package, made)
+        return self._make(name, source, package, blob)
 
-    def _make(self, name: str, origin: str, package: bool, code: "CodeType") -> "ModuleSpec":
+    def _make(self, name: str, origin: str, package: bool, blob: bytes) -> "ModuleSpec":
         import os
 
         spec: ModuleSpec = _sys.modules["_frozen_importlib"].ModuleSpec(name, self, origin=origin,
@@ -128,17 +128,19 @@ class _CodeBundle:
         spec.has_location = True  # __file__ and __cached__ as the usual loader sets them
         if package:
             spec.submodule_search_locations = [os.path.dirname(origin)]
-        spec.loader_state = code
+        spec.loader_state = blob
         return spec
 
     def create_module(self, spec: "ModuleSpec") -> None:
         return None  # the default module object
 
     def exec_module(self, module: "ModuleType") -> None:
+        import marshal
+
         spec = module.__spec__
         assert spec is not None
-        code, spec.loader_state = spec.loader_state, None
-        exec(code, module.__dict__)  # our own compiled source
+        blob, spec.loader_state = spec.loader_state, None
+        exec(marshal.loads(blob), module.__dict__)  # our own compiled source
         if spec.name == _LAST:
             self.last_seen = True
         if self.dirty and self.last_seen:  # (a module imported later is written at once)
