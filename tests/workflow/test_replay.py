@@ -80,7 +80,7 @@ class Project:
         return proc
 
     def temp(self) -> Path:
-        return Path(replay.temp_path(str(self.cache), str(self.venv)))
+        return Path(replay.temp_path(str(self.venv)))
 
     def record(self) -> Path:
         """The store's reference record of the environment (what ``cache prune`` reads)."""
@@ -350,6 +350,15 @@ def test_sigkill_during_replay_then_rerun_completes(project: Project) -> None:
 def _diff(got: dict[str, tuple[Any, ...]], want: dict[str, tuple[Any, ...]]) -> list[str]:
     return sorted(f"{rel}: {got.get(rel, '-')!r:.80} != {want.get(rel, '-')!r:.80}"
                   for rel in got.keys() | want.keys() if got.get(rel) != want.get(rel))[:10]
+
+
+def test_a_leftover_tree_is_removed_by_the_engine_too(project: Project) -> None:
+    shutil.rmtree(project.venv, ignore_errors=True)
+    (project.temp() / "lib").mkdir(parents=True)  # as a replay killed before its rename
+    proc = project.fresh(GHOSTENV_REPLAY="0")
+    assert "timings: entry" in proc.stderr, proc.stderr  # the frozen engine path (the
+    assert not project.temp().exists()  # editable key ignores the leftover's name)
+    assert snapshot(project.venv) == project.reference
 
 
 def test_interrupt_during_replay_leaves_nothing_half_made(project: Project) -> None:

@@ -352,6 +352,11 @@ def _apply_with(job: _Job, *, quiet: bool,
         if gate.check(job.project, job.env_dir, selection) is None:  # a concurrent sync did it
             return summary_line(0, 0.0), True, None
         fresh = not os.path.lexists(env_path)
+        if fresh:  # a replay killed before its rename left its tree beside: ours to remove
+            from ghostenv.workflow.replay import remove_tree, temp_path
+
+            if os.path.lexists(temp_path(env_path)):
+                remove_tree(temp_path(env_path))
         gate.forget(job.env_dir)
         stale = _foreign(job.env_dir, interp)
         job.marks.append(("lock+gate", time.perf_counter()))

@@ -33,9 +33,7 @@ from ghostenv.workflow.replay import (
     CHOICE_TTL,
     environ_key,
     recipe_path,
-    remove_tree,
     seal,
-    temp_path,
     umask,
 )
 
@@ -69,9 +67,6 @@ def capture(job: _Job, plan: InstallPlan, done: PlanReport, layout: VenvLayout,
     env = os.path.abspath(job.env_dir)
     path = recipe_path(job.cache_dir, env)
     try:
-        temp = temp_path(job.cache_dir, env)
-        if os.path.lexists(temp):  # a killed replay's leftover: ours to remove
-            remove_tree(temp)
         doc = describe(job, plan, done, layout, store)
     except NotReplayable as exc:
         _drop(path)

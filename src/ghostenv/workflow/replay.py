@@ -22,17 +22,15 @@ editable project's build key and cached wheel, the umask, the filesystem the
 environment lands on, and the environment variables the engine reads. Any
 doubt is a miss: the engine runs and records a new recipe.
 
-The environment is built in ``<store>/replay-v1/tmp-<key>`` (not beside the
-environment: a new name in the project directory would change the editable
-project's build key, and users would see it) under the environment's own lock
-(the file and ``flock`` of :meth:`ghostenv.store.Store.lock_environment`) and
-appears by one ``rename`` -- the store and the environment share a filesystem,
-or the recipe would hold no hardlinks:
-a replay killed anywhere leaves no environment (the next sync removes the
-leftover and builds it again) or the whole one. Any failure -- a store object
-pruned meanwhile, ``EXDEV``, ``EMLINK`` -- removes the temporary tree, drops the
-recipe and returns None, and the engine does the sync (re-fetching what is
-missing); the user sees no error from a replay.
+The environment is built beside itself, in ``.<name>.ghostenv-replay`` (hidden;
+the editable project's build key skips that suffix), under the environment's
+own lock (the file and ``flock`` of :meth:`ghostenv.store.Store.lock_environment`)
+and appears by one ``rename``: a replay killed anywhere leaves no environment
+(the next sync into it, replay or engine, removes the leftover) or the whole
+one. Any failure -- a store object pruned meanwhile, ``EXDEV``, ``EMLINK`` --
+removes the temporary tree, drops the recipe and returns None, and the engine
+does the sync (re-fetching what is missing); the user sees no error from a
+replay.
 """
 
 from __future__ import annotations
@@ -65,9 +63,9 @@ HEADER = f"ghostenv-recipe {FORMAT} {__version__} {gate.STORE_SCHEMA}\n".encode(
 ENV_VARS = ("GHOSTENV_LINK_MODE", "PATH", "VIRTUAL_ENV")
 #: How long a choice memo is trusted (``ghostenv.workflow.frozen_python.CHOICE_TTL``).
 CHOICE_TTL = 3600.0
-#: Where (in the store) and under which prefix an environment is built before its rename.
-TEMP_DIR = "replay-v1"
-TEMP_PREFIX = "tmp-"
+#: The suffix of the hidden directory beside an environment that a replay builds it in
+#: (``frozen_editable.editable_key`` and the builder's key skip names with it).
+TEMP_SUFFIX = ".ghostenv-replay"
 
 
 def recipe_path(cache_dir: str, env_dir: str) -> str:
@@ -76,16 +74,12 @@ def recipe_path(cache_dir: str, env_dir: str) -> str:
     return os.path.join(cache_dir, RECIPES, path_key(env_dir))
 
 
-def temp_path(cache_dir: str, env_dir: str) -> str:
-    """The temporary tree a replay of ``env_dir`` is built in (renamed into place).
-
-    In a folder of its own in the store (same file system as the objects, so as the
-    environment whenever the recipe holds hardlinks), not the store's ``tmp``: new
-    directories are placed near their parent's, and ``tmp``, made with the store,
-    sits among the objects (measured on ext4: the data workload's 680 directories and
-    7,200 links took ~210 ms there, ~115 ms in a folder of their own).
-    """
-    return os.path.join(cache_dir, "store", TEMP_DIR, TEMP_PREFIX + path_key(env_dir))
+def temp_path(env_dir: str) -> str:
+    """The temporary tree a replay of ``env_dir`` is built in: hidden, beside it (the same
+    directory, so the same file system and the same place on disk as the engine's
+    environment would take), renamed into place when complete."""
+    parent, name = os.path.split(os.path.abspath(env_dir))
+    return os.path.join(parent, f".{name}{TEMP_SUFFIX}")
 
 
 def path_key(env_dir: str) -> str:
@@ -353,7 +347,7 @@ def _locked_build(recipe: dict[str, Any], env: str, cache_dir: str, *, project: 
             return None
         marks.append(("lock", time.perf_counter()))
         start = time.perf_counter()
-        temp = temp_path(cache_dir, env)
+        temp = temp_path(env)
         if os.path.lexists(temp):  # a killed replay's: ours to remove (we hold the lock)
             remove_tree(temp)
         try:
@@ -433,7 +427,7 @@ def build(recipe: dict[str, Any], root: str) -> None:
     root_mode = recipe["root_mode"]
     try:
         os.mkdir(root, root_mode)
-    except FileNotFoundError:  # no folder for temporary trees yet
+    except FileNotFoundError:  # no parent yet (the engine makes it too)
         os.makedirs(os.path.dirname(root), exist_ok=True)
         os.mkdir(root, root_mode)
     if root_mode & mask:
