@@ -386,7 +386,7 @@ def _finish(prep: _Prepared, number: int, *, store: Store, linking: Linking, pyt
     for name, data in extra:
         if share_record and name == "INSTALLER":
             _link_generated(store, linking.linker, data, f"{dist_info}/{name}")
-        elif name != "direct_url.json" and _link_constant(linking, data, f"{dist_info}/{name}"):
+        elif name == "REQUESTED" and _link_constant(linking, data, f"{dist_info}/{name}"):
             modes["hardlink"] = modes.get("hardlink", 0) + 1
         else:
             _write_new(f"{dist_info}/{name}", data)
@@ -406,29 +406,27 @@ def _finish(prep: _Prepared, number: int, *, store: Store, linking: Linking, pyt
 
 
 def constant_files(requested: bool, installer: str = "ghostenv") -> list[tuple[str, str]]:
-    """The dist-info files whose bytes are the same in every environment -- INSTALLER, and
-    REQUESTED when ``requested`` -- as ``(name, object)``: with hardlinks they are linked
-    from these plain-tree objects (``ab/cd/<rest>``) rather than written (see
-    :func:`_link_constant`). For :mod:`ghostenv.workflow.recipe`, which must know every
-    hardlink an install makes."""
+    """The dist-info files an install hardlinks from the store rather than writes --
+    REQUESTED (empty) when ``requested`` -- as ``(name, object)`` in the plain tree
+    (``ab/cd/<rest>``; see :func:`_link_constant`). For :mod:`ghostenv.workflow.recipe`,
+    which must know every hardlink an install makes. INSTALLER, RECORD, launchers and
+    ``direct_url.json`` are written, never linked (issue 5's rule for the files an
+    installer may rewrite); ``installer`` is accepted for callers of the older form."""
     from ghostenv.store.manifest import object_rel
 
-    files = [("INSTALLER", f"{installer}\n".encode())]
-    if requested:
-        files.append(("REQUESTED", b""))
-    return [(name, object_rel(sha256_hex(data))) for name, data in files]
+    del installer
+    return [("REQUESTED", object_rel(sha256_hex(b"")))] if requested else []
 
 
 def _link_constant(linking: Linking, data: bytes, target: str) -> bool:
-    """Hardlink a constant installer file (INSTALLER, REQUESTED) from the store; False when
-    it must be written instead.
+    """Hardlink the empty REQUESTED marker from the store; False when it must be written.
 
-    Making a file costs an inode (40-150 us each on a journaled file system, three
-    per wheel), a link ~10 us. Only in hardlink mode (the wheel's files are linked
-    from the same tree, so the store is already shared with the environment the
-    same way); the object is stored on first use (``put_bytes``: a race with
-    another process is fine). Nothing edits these files in place: installers
-    remove them on uninstall.
+    Making a file costs an inode (40-150 us each on a journaled file system), a
+    link ~10 us. Only in hardlink mode (the wheel's files are linked from the
+    same tree, so the store is already shared with the environment the same
+    way); the object is stored on first use (``put_small``: a race with another
+    process is fine). REQUESTED is a marker: its presence is what it says, it
+    has no bytes to edit, and installers remove it on uninstall.
     """
     if linking.mode is not LinkMode.HARDLINK or linking.linker.custom is not None:
         return False
