@@ -176,8 +176,8 @@ def _indexes(plan: InstallPlan, store: Store) -> dict[str, tuple[LinkIndex, bool
 
 
 #: A wheel's top-level directory under site-packages, known from its link index: its
-#: directories (below it, parents first) and its linked files (target -> (executable?, object)).
-Tree = tuple[dict[str, None], dict[str, tuple[bool, str]]]
+#: directories (below it, parents first) and its plain and executable ``(object, target)``.
+Tree = tuple[dict[str, None], list[tuple[str, str]], list[tuple[str, str]]]
 
 
 def _link_map(indexes: dict[str, tuple[LinkIndex, bool]], layout: VenvLayout,
@@ -224,27 +224,35 @@ def _link_map(indexes: dict[str, tuple[LinkIndex, bool]], layout: VenvLayout,
                 walked.add(f"{rel(scheme[part])}/{rest.partition('/')[0]}")
             data.append((rel(f"{scheme[part]}/{rest}"),
                          (item.executable, object_rel(item.sha256))))
+    shared: set[str] = set()  # top-level directories two wheels put files in
     for index, requested in indexes.values():
         root = rel(layout.purelib_str if index.root_is_purelib else layout.platlib_str)
         for name, d0, d1, p0, p1, x0, x1 in index.groups:
             top = f"{root}/{name}"
             if not name or name == index.dist_info or top in walked:
-                links = out
-            else:
-                tree = trees.setdefault(top, ({}, {}))
-                for folder in index.dirs[d0:d1]:
-                    if folder != name:
-                        tree[0][f"{root}/{folder}"] = None
-                links = tree[1]
-            for src, dst in index.plain[p0:p1]:
-                add(links, f"{root}/{dst}", (False, src))
-            for src, dst in index.executables[x0:x1]:
-                add(links, f"{root}/{dst}", (True, src))
+                for src, dst in index.plain[p0:p1]:
+                    add(out, f"{root}/{dst}", (False, src))
+                for src, dst in index.executables[x0:x1]:
+                    add(out, f"{root}/{dst}", (True, src))
+                continue
+            if top in trees:
+                shared.add(top)  # (a namespace package): checked for clashes below
+            tree = trees.setdefault(top, ({}, [], []))
+            for folder in index.dirs[d0:d1]:
+                if folder != name:
+                    tree[0][f"{root}/{folder}"] = None
+            tree[1].extend([(src, f"{root}/{dst}") for src, dst in index.plain[p0:p1]])
+            tree[2].extend([(src, f"{root}/{dst}") for src, dst in index.executables[x0:x1]])
         if constant_files is not None:
             for name, src in constant_files(requested):
                 add(out, f"{root}/{index.dist_info}/{name}", (False, src))
     for target, value in data:
         add(out, target, value)
+    for top in shared:
+        placed: dict[str, tuple[bool, str]] = {}
+        for executable, pairs in ((False, trees[top][1]), (True, trees[top][2])):
+            for src, target in pairs:
+                add(placed, target, (executable, src))
     return out, trees
 
 
@@ -282,10 +290,9 @@ def _walk(env: str, links: dict[str, tuple[bool, str]], trees: dict[str, Tree]) 
                         continue
                     found += 1
                     dirs.extend((sub, mode) for sub in tree[0])
-                    group: Group = groups.setdefault(rel, ([], []))
-                    for number, (target, (executable, src)) in enumerate(tree[1].items()):
-                        group[executable].append((src, target))
-                        if number % SAMPLE == 0 and os.lstat(f"{env}/{target}").st_nlink < 2:
+                    groups[rel] = (tree[1], tree[2])
+                    for _src, target in (*tree[1][::SAMPLE], *tree[2][::SAMPLE]):
+                        if os.lstat(f"{env}/{target}").st_nlink < 2:
                             raise NotReplayable(f"{target}: not hardlinked")
                 elif rel in links:  # placed by hardlink (the engine's modes said so) ...
                     executable, src = links[rel]
@@ -346,8 +353,9 @@ def _tasks(dirs: list[tuple[str, int]], symlinks: list[tuple[str, str]],
 
 
 def _blob(pairs: list[tuple[str, str]]) -> bytes:
-    """``object NUL target NUL ...`` (:func:`ghostenv.workflow.replay.link_pairs` reads it)."""
-    return b"\0".join(os.fsencode(path) for pair in pairs for path in pair)
+    """``object NUL target NUL ...`` (:func:`ghostenv.workflow.replay.link_pairs` reads it),
+    encoded in one go."""
+    return os.fsencode("\0".join([path for pair in pairs for path in pair]))
 
 
 def _track(indexes: dict[str, tuple[LinkIndex, bool]], env: str
