@@ -47,20 +47,24 @@ class _CodeBundle:
     work in importlib's Python code), an open and read of its ``.pyc`` and
     the unmarshalling; for the ~25 modules of a fresh sync the first two are
     ~2 ms of a ~35 ms command. The bundle (``__pycache__/fastpath.<tag>.bin``
-    beside this file) holds each module's code object with its source's
-    mtime and size -- what a ``.pyc`` is checked by, at nanoseconds -- and is
-    read once, on the first bundled import. An entry whose source changed, or
-    is missing, is imported the usual way (the normal finders, the ``.pyc``)
-    and refreshed in the bundle, written when an engine sync has imported its
-    last module, and at once for a module imported after it (never with
-    ``PYTHONDONTWRITEBYTECODE``, as ``.pyc`` files).
+    beside this file, one per optimization level as ``.pyc`` files) holds each
+    module's marshalled code with its source's mtime and size -- what a ``.pyc``
+    is checked by, at nanoseconds -- and is read once, on the first bundled
+    import; a module's code is unmarshalled when that module is imported. An
+    entry whose source changed, or is missing, is imported the usual way (the
+    normal finders, the ``.pyc``) and refreshed in the bundle, written when an
+    engine sync has imported its last module, and at once for a module imported
+    after it (never with ``PYTHONDONTWRITEBYTECODE``, as ``.pyc`` files).
     Any trouble here means the usual import: this finder then answers None.
     """
 
     def __init__(self, path: str, root: str) -> None:
         self.path = path
         self.root = root
-        self.header = (_FORMAT, _sys.version, _sys.flags.optimize, root)
+        # the bytecode's magic number (as a .pyc), not the full version: patch releases of
+        # one Python share the bundle as they share .pyc files
+        magic = getattr(_sys.modules.get("_frozen_importlib_external"), "MAGIC_NUMBER", None)
+        self.header = (_FORMAT, magic or _sys.version, _sys.flags.optimize, root)
         self.entries: dict[str, tuple[str, bool, int, int, bytes]] | None = None
         self.dirty = False
         self.last_seen = False
@@ -182,8 +186,9 @@ def _install_bundle() -> None:
             or any(isinstance(finder, _CodeBundle) for finder in _sys.meta_path)):
         return
     root = os.path.dirname(os.path.abspath(__file__))
-    _sys.meta_path.insert(0, _CodeBundle(os.path.join(root, "__pycache__",
-                                                      f"fastpath.{tag}.bin"), root))
+    level = _sys.flags.optimize  # -O and -OO compile other code: their own bundle
+    name = f"fastpath.{tag}.opt-{level}.bin" if level else f"fastpath.{tag}.bin"
+    _sys.meta_path.insert(0, _CodeBundle(os.path.join(root, "__pycache__", name), root))
 
 
 _install_bundle()
