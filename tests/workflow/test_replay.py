@@ -90,6 +90,12 @@ class Project:
         return Path(replay.recipe_path(str(self.cache), str(self.venv)))
 
 
+def _links(doc: dict[str, Any], column: int) -> list[tuple[str, str]]:
+    """A recipe's plain (3) or executable (4) links, targets relative to the environment."""
+    return [(src, f"{doc['bases'][task[1]]}/{dst}".lstrip("/"))
+            for task in doc["tasks"] for src, dst in replay.link_pairs(task[column])]
+
+
 def replayed(proc: subprocess.CompletedProcess[str]) -> bool:
     return "timings: replay:" in proc.stderr
 
@@ -192,11 +198,10 @@ def test_cache_prune_sees_a_replayed_environment(project: Project) -> None:
     doc = replay.load(str(project.recipe()))
     assert doc is not None
     store = Path(doc["store"])
-    for task in doc["tasks"]:
-        for tree, blob in zip((doc["plain_tree"], doc["exec_tree"]), task[2:4], strict=True):
-            for src, rel in replay.link_pairs(blob):  # the wheels' objects were all kept
-                if not rel.endswith(("/INSTALLER", "/REQUESTED")):  # (the installer's: remade)
-                    assert (store / tree / src).is_file(), rel
+    for tree, column in ((doc["plain_tree"], 3), (doc["exec_tree"], 4)):
+        for src, rel in _links(doc, column):  # the wheels' objects were all kept
+            if not rel.endswith(("/INSTALLER", "/REQUESTED")):  # (the installer's: remade)
+                assert (store / tree / src).is_file(), rel
     project.fresh()
     again = project.fresh()
     assert replayed(again), again.stderr
@@ -282,7 +287,7 @@ def test_missing_store_object_falls_back_and_completes(project: Project) -> None
     project.fresh()
     doc = replay.load(str(project.recipe()))
     assert doc is not None
-    plain = [pair for task in doc["tasks"] for pair in replay.link_pairs(task[2])]
+    plain = _links(doc, 3)
     src, rel = plain[len(plain) // 2]
     obj = Path(doc["store"]) / doc["plain_tree"] / src
     shutil.rmtree(project.venv)  # (the environment held a link to it too)

@@ -176,8 +176,9 @@ def _indexes(plan: InstallPlan, store: Store) -> dict[str, tuple[LinkIndex, bool
 
 
 #: A wheel's top-level directory under site-packages, known from its link index: its
-#: directories (below it, parents first) and its plain and executable ``(object, target)``.
-Tree = tuple[dict[str, None], list[tuple[str, str]], list[tuple[str, str]]]
+#: directories (below it, parents first), its plain and executable ``(object, target)``
+#: with targets relative to its install root, and that root (environment-relative).
+Tree = tuple[dict[str, None], list[tuple[str, str]], list[tuple[str, str]], str]
 
 
 def _link_map(indexes: dict[str, tuple[LinkIndex, bool]], layout: VenvLayout,
@@ -237,12 +238,12 @@ def _link_map(indexes: dict[str, tuple[LinkIndex, bool]], layout: VenvLayout,
                 continue
             if top in trees:
                 shared.add(top)  # (a namespace package): checked for clashes below
-            tree = trees.setdefault(top, ({}, [], []))
+            tree = trees.setdefault(top, ({}, [], [], root))
             for folder in index.dirs[d0:d1]:
                 if folder != name:
                     tree[0][f"{root}/{folder}"] = None
-            tree[1].extend([(src, f"{root}/{dst}") for src, dst in index.plain[p0:p1]])
-            tree[2].extend([(src, f"{root}/{dst}") for src, dst in index.executables[x0:x1]])
+            tree[1].extend(index.plain[p0:p1])  # (targets relative to the root, as given)
+            tree[2].extend(index.executables[x0:x1])
         if constant_files is not None:
             for name, src in constant_files(requested):
                 add(out, f"{root}/{index.dist_info}/{name}", (False, src))
@@ -256,7 +257,9 @@ def _link_map(indexes: dict[str, tuple[LinkIndex, bool]], layout: VenvLayout,
     return out, trees
 
 
-Group = tuple[list[tuple[str, str]], list[tuple[str, str]]]
+#: Links of one directory or tree: the directory their targets are relative to ("": the
+#: environment), plain and executable ``(object, target)``.
+Group = tuple[str, list[tuple[str, str]], list[tuple[str, str]]]
 
 
 def _walk(env: str, links: dict[str, tuple[bool, str]], trees: dict[str, Tree]) -> tuple[
@@ -290,13 +293,14 @@ def _walk(env: str, links: dict[str, tuple[bool, str]], trees: dict[str, Tree]) 
                         continue
                     found += 1
                     dirs.extend((sub, mode) for sub in tree[0])
-                    groups[rel] = (tree[1], tree[2])
+                    groups[rel] = (tree[3], tree[1], tree[2])
                     for _src, target in (*tree[1][::SAMPLE], *tree[2][::SAMPLE]):
-                        if os.lstat(f"{env}/{target}").st_nlink < 2:
+                        if os.lstat(f"{env}/{tree[3]}/{target}").st_nlink < 2:
                             raise NotReplayable(f"{target}: not hardlinked")
                 elif rel in links:  # placed by hardlink (the engine's modes said so) ...
                     executable, src = links[rel]
-                    groups.setdefault(folder, ([], []))[executable].append((src, rel))
+                    group = groups.setdefault(folder, ("", [], []))
+                    (group[2] if executable else group[1]).append((src, rel))
                     seen += 1
                     if seen % SAMPLE == 1 and entry.stat(follow_symlinks=False).st_nlink < 2:
                         raise NotReplayable(f"{rel}: not hardlinked")  # ... checked by samples
@@ -313,49 +317,62 @@ def _tasks(dirs: list[tuple[str, int]], symlinks: list[tuple[str, str]],
     """The operations as the replay runs them: ``skeleton`` (directories outside
     site-packages, and it) and ``symlinks`` there, made first by one thread; then
     ``tasks``, one per top-level tree of site-packages (``numpy``, a dist-info, ...)
-    plus one for the rest, each ``(cost, directories, plain links, executable links,
-    files, symlinks)`` and independent of the others, cheapest first; the two
+    plus one for the rest, each ``(cost, base, directories, plain links, executable
+    links, files, symlinks)`` and independent of the others, cheapest first; the two
     threads take them as they free up, biggest first (so a thread seldom works in a
-    directory the other one is changing).
+    directory the other one is changing). Link targets are relative to ``bases[base]``
+    (site-packages for its trees: shorter strings, shorter lookups; "" the environment).
     """
-    def top(rel: str) -> str:
-        for site in sites:
+    bases = ["", *dict.fromkeys(sites)]
+
+    def top(rel: str) -> tuple[str, int]:
+        for number, site in enumerate(bases[1:], 1):
             if rel.startswith(site + "/"):
-                return rel[:len(site) + 1] + rel[len(site) + 1:].partition("/")[0]
-        return ""
+                return rel[:len(site) + 1] + rel[len(site) + 1:].partition("/")[0], number
+        return "", 0
 
     skeleton: list[tuple[str, int]] = []
     outside: list[tuple[str, str]] = []
-    tasks: dict[str, tuple[list[Any], list[Any], list[Any], list[Any], list[Any]]] = {}
+    tasks: dict[str, tuple[int, list[Any], list[Any], list[Any], list[Any], list[Any]]] = {}
 
-    def task(key: str) -> tuple[list[Any], list[Any], list[Any], list[Any], list[Any]]:
-        return tasks.setdefault(key, ([], [], [], [], []))
+    def task(key: tuple[str, int]) -> tuple[int, list[Any], list[Any], list[Any], list[Any],
+                                             list[Any]]:
+        return tasks.setdefault(key[0], (key[1], [], [], [], [], []))
 
     for rel, mode in dirs:
         key = top(rel)
-        (task(key)[0] if key else skeleton).append((rel, mode))
-    for folder, (plain, executables) in groups.items():
-        key = top(folder) if folder not in ("",) else ""
-        task(key)[1].extend(plain)
-        task(key)[2].extend(executables)
+        (task(key)[1] if key[0] else skeleton).append((rel, mode))
+    for folder, (base, *given) in groups.items():
+        key = top(folder) if folder else ("", 0)
+        number = task(key)[0]
+        links = given
+        if base != bases[number]:  # environment-relative -> relative to the task's base
+            cut = len(bases[number]) + 1 if number else 0
+            prefix = f"{base}/" if base else ""
+            links = [[(src, (prefix + dst)[cut:]) for src, dst in pairs] for pairs in given]
+        task(key)[2].extend(links[0])
+        task(key)[3].extend(links[1])
     for item in files:
-        task(top(item[0]))[3].append(item)
+        task(top(item[0]))[4].append(item)
     for target, rel in symlinks:
         key = top(rel)
-        (task(key)[4] if key else outside).append((target, rel))
+        (task(key)[5] if key[0] else outside).append((target, rel))
     out = []
-    for dirs_, plain, executables, files_, links in tasks.values():
+    for number, dirs_, plain, executables, files_, made in tasks.values():
         cost = 3 * len(dirs_) + len(plain) + len(executables) + 3 * len(files_)
-        out.append((cost, tuple(dirs_), _blob(plain), _blob(executables), tuple(files_),
-                    tuple(links)))
+        out.append((cost, number, tuple(dirs_), _blob(plain), _blob(executables),
+                    tuple(files_), tuple(made)))
     out.sort(key=lambda t: t[0])  # the replay's threads take the biggest (last) first
-    return {"skeleton": tuple(skeleton), "symlinks": tuple(outside), "tasks": tuple(out)}
+    return {"skeleton": tuple(skeleton), "symlinks": tuple(outside), "bases": tuple(bases),
+            "tasks": tuple(out)}
 
 
 def _blob(pairs: list[tuple[str, str]]) -> bytes:
     """``object NUL target NUL ...`` (:func:`ghostenv.workflow.replay.link_pairs` reads it),
     encoded in one go."""
-    return os.fsencode("\0".join([path for pair in pairs for path in pair]))
+    from itertools import chain
+
+    return os.fsencode("\0".join(chain.from_iterable(pairs)))
 
 
 def _track(indexes: dict[str, tuple[LinkIndex, bool]], env: str

@@ -49,12 +49,12 @@ if TYPE_CHECKING:
     from typing import Any
 
     #: What the threads share: the tasks left, the descriptors of the environment, the
-    #: plain and the executable object trees, and the umask.
-    Work = tuple[list[Any], tuple[int, int, int], int]
+    #: plain and the executable object trees, those of the link bases, and the umask.
+    Work = tuple[list[Any], tuple[int, int, int], list[int], int]
 
 #: The recipe directory under the cache (bump with the payload's layout).
 RECIPES = "recipes-v1"
-FORMAT = 8
+FORMAT = 9
 #: The first line of every recipe file; a file of another version is a miss.
 HEADER = f"ghostenv-recipe {FORMAT} {__version__} {gate.STORE_SCHEMA}\n".encode()
 #: Environment variables whose values the engine's result depends on (beyond the
@@ -443,12 +443,16 @@ def build(recipe: dict[str, Any], root: str) -> None:
         fds.append(pfd)
         xfd = pfd
         tasks = recipe["tasks"]
-        if any(task[3] for task in tasks):
+        if any(task[4] for task in tasks):
             xfd = os.open(os.path.join(store, recipe["exec_tree"]),
                           os.O_RDONLY | os.O_DIRECTORY)
             fds.append(xfd)
+        bases = [rfd]  # the directories link targets are relative to (site-packages)
+        for base in recipe["bases"][1:]:
+            bases.append(os.open(base, os.O_RDONLY | os.O_DIRECTORY, dir_fd=rfd))
+            fds.append(bases[-1])
         # taken from the end: the biggest first (the recipe lists them by cost)
-        work: Work = (list(tasks), (rfd, pfd, xfd), mask)
+        work: Work = (list(tasks), (rfd, pfd, xfd), bases, mask)
         errors: list[BaseException] = []
         count = getattr(_thread, "_count", lambda: 0)
         before = count()
@@ -485,22 +489,23 @@ def link_pairs(blob: bytes) -> list[tuple[str, str]]:
 def _work(work: Work, errors: list[BaseException]) -> None:
     """One thread's share: tasks until none is left. A failure is appended to ``errors``
     (and stops both threads at their next task)."""
-    tasks, (rfd, pfd, xfd), mask = work
+    tasks, (rfd, pfd, xfd), bases, mask = work
     link = os.link
     try:
         while not errors:
             try:
-                _cost, dirs, plain, executables, files, symlinks = tasks.pop()
+                _cost, base, dirs, plain, executables, files, symlinks = tasks.pop()
             except IndexError:
                 break
             _make_dirs(dirs, rfd, mask)
             for target, rel in symlinks:
                 os.symlink(target, rel, dir_fd=rfd)
+            dst_fd = bases[base]
             for blob, src_fd in ((plain, pfd), (executables, xfd)):
                 if blob:
                     parts = iter(blob.split(b"\0"))
                     for src, dst in zip(parts, parts):  # noqa: B905 - pairs by construction
-                        link(src, dst, src_dir_fd=src_fd, dst_dir_fd=rfd)
+                        link(src, dst, src_dir_fd=src_fd, dst_dir_fd=dst_fd)
             _write_files(files, rfd, mask)
     except BaseException as exc:
         errors.append(exc)
