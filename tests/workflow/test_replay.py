@@ -25,7 +25,7 @@ from typing import Any
 
 import pytest
 
-from ghostenv.workflow import replay
+from ghostenv.workflow import gate, replay
 from tests.workflow.test_frozen_sync import _imported
 from tests.workflow.test_sync import _lock
 
@@ -87,7 +87,8 @@ class Project:
         return self.cache / "store" / "envs-v1" / f"{replay.path_key(str(self.venv))}.json"
 
     def recipe(self) -> Path:
-        return Path(replay.recipe_path(str(self.cache), str(self.venv)))
+        selection = gate.Selection(python=sys.executable, checked=False)
+        return Path(replay.recipe_path(str(self.cache), str(self.venv), selection))
 
 
 def _links(doc: dict[str, Any], column: int) -> list[tuple[str, str]]:
@@ -228,7 +229,7 @@ def test_a_checked_sync_replays_a_checked_recipe(project: Project) -> None:
     assert second.returncode == 0, second.stderr
     assert replayed(second), second.stderr
     assert snapshot(project.venv) == project.reference
-    project.fresh()  # the --frozen recipe back
+    assert replayed(project.fresh())  # the --frozen one is still there: a recipe each
 
 
 def test_same_content_replays_changed_content_does_not(project: Project) -> None:
@@ -429,7 +430,8 @@ def test_interpreter_chosen_through_the_memo(project: Project) -> None:
     sync()  # the full path searches, and remembers its choice
     first = sync()  # the frozen engine path: the memo's interpreter; the recipe recorded
     assert not replayed(first), first.stderr
-    doc = replay.load(replay.recipe_path(str(project.cache), str(env_path)))
+    doc = replay.load(replay.recipe_path(str(project.cache), str(env_path),
+                                         gate.Selection(checked=False)))
     assert doc is not None
     assert doc["memo"] is not None, first.stderr
     memo = Path(doc["memo"][0])

@@ -65,7 +65,7 @@ def capture(job: _Job, plan: InstallPlan, done: PlanReport, layout: VenvLayout,
             store: Store) -> str | None:
     """Record the recipe of ``job.env_dir`` (just made); None, or why there is none."""
     env = os.path.abspath(job.env_dir)
-    path = recipe_path(job.cache_dir, env)
+    path = recipe_path(job.cache_dir, env, job.selection)
     try:
         doc = describe(job, plan, done, layout, store)
     except NotReplayable as exc:

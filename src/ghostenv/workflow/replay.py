@@ -68,10 +68,22 @@ CHOICE_TTL = 3600.0
 TEMP_SUFFIX = ".ghostenv-replay"
 
 
-def recipe_path(cache_dir: str, env_dir: str) -> str:
-    """Where the recipe of the environment at ``env_dir`` is kept (named by its escaped
-    path, as the store names its lock: no hashing on the way)."""
-    return os.path.join(cache_dir, RECIPES, path_key(env_dir))
+def recipe_path(cache_dir: str, env_dir: str, selection: gate.Selection) -> str:
+    """Where the recipe of the environment at ``env_dir`` for ``selection`` is kept: named
+    by the escaped path (as the store names its lock: no hashing on the way) and the
+    selection, so a ``sync --frozen`` and a ``run`` (checked), or two group choices, into
+    one path keep a recipe each."""
+    variant = f"{selection.key()};{selection.python or ''};{int(selection.checked)}"
+    name = f"{path_key(env_dir)}@{_escape(variant)}"
+    if len(name) > 240:
+        from ghostenv._fast import sha256_hex
+
+        name = sha256_hex(os.fsencode(f"{os.path.abspath(env_dir)}\0{variant}"))[:32]
+    return os.path.join(cache_dir, RECIPES, name)
+
+
+def _escape(text: str) -> str:
+    return text.replace("%", "%25").replace("/", "%2F").replace("\\", "%5C")
 
 
 def temp_path(env_dir: str) -> str:
@@ -86,7 +98,7 @@ def path_key(env_dir: str) -> str:
     """:func:`ghostenv.store.refs.path_key` without importing the store (a test keeps the
     two equal): the names of the environment's lock and its reference record."""
     absolute = os.path.abspath(env_dir)
-    name = absolute.replace("%", "%25").replace("/", "%2F").replace("\\", "%5C")
+    name = _escape(absolute)
     if len(name) > 200:
         from ghostenv._fast import sha256_hex
 
@@ -223,7 +235,7 @@ def replay(project: str, env_dir: str, selection: gate.Selection, *, cache_dir: 
         return None
     else:
         return None  # an existing environment is the engine's (it refreshes in place)
-    path = recipe_path(cache_dir, env)
+    path = recipe_path(cache_dir, env, selection)
     recipe = load(path)
     if recipe is None:
         return None
