@@ -76,6 +76,9 @@ class _CodeBundle:
         try:
             return self._spec(name, path)
         except Exception:  # never break an import: the usual finders answer
+            if self.entries:  # (a damaged entry: dropped when the bundle is written next)
+                self.entries.pop(name, None)
+                self.dirty = True
             return None
 
     def _spec(self, name: str, path: "Sequence[str] | None") -> "ModuleSpec | None":

@@ -95,6 +95,12 @@ def test_a_damaged_memo_is_a_scan(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     cache.mkdir()
     monkeypatch.setenv("GHOSTENV_CACHE_DIR", str(cache))
     (cache / "plugins-v1.bin").write_bytes(b"\x00garbage")
+    site0 = tmp_path / "site0"
+    site0.mkdir()
+    import marshal
+
+    (cache / "plugins-v1.bin").write_bytes(marshal.dumps({(str(site0),): 5}))  # not a pair
+    assert plugins._scan_remembered([str(site0)]) is False
     site = tmp_path / "site"
     site.mkdir()
     _dist(site, "demo", plugin=True)

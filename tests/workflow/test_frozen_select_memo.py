@@ -7,6 +7,7 @@ or the interpreter differ. Real lock fixtures, a real :class:`Interpreter`.
 
 from __future__ import annotations
 
+import marshal
 import os
 import shutil
 import tomllib
@@ -141,5 +142,10 @@ def test_fallbacks_and_damaged_memos(project: Path, tmp_path: Path,
     first = _call(project, cache, interp, ["dev"])
     for memo in (cache / "select-v1").iterdir():
         memo.write_bytes(b"\x00damaged")
+    assert _call(project, cache, interp, ["dev"]) == first
+    assert _call(project, cache, interp, ["dev"], read=_never) == first
+    for memo in (cache / "select-v1").iterdir():  # the right key, rows of another shape
+        fmt, signature, key, _rows = marshal.loads(memo.read_bytes())
+        memo.write_bytes(marshal.dumps((fmt, signature, key, (("only", "three", "fields"),))))
     assert _call(project, cache, interp, ["dev"]) == first
     assert _call(project, cache, interp, ["dev"], read=_never) == first

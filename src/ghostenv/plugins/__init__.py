@@ -128,7 +128,7 @@ def _scan_remembered(paths: Sequence[str]) -> bool:
     except (OSError, EOFError, ValueError, TypeError):
         pass
     found = memo.get(key)
-    if found is not None and found[0] == signature:
+    if isinstance(found, tuple) and len(found) == 2 and found[0] == signature:
         return bool(found[1])
     declared = _scan(paths)
     if max(stamps, default=-1) < started - _RACY_NS:

@@ -103,9 +103,13 @@ def _recall(memo_path: str, signature: tuple[int, ...], key: tuple[Any, ...],
 
     wanted: list[Wanted] = []
     sizes: dict[str, dict[str, Any]] = {}
-    for name, version, filename, url, sha256, entry in memo[3]:
-        wanted.append(Wanted(name, version, filename, url=url, sha256=sha256, requested=True))
-        sizes[filename] = {"wheels": [entry]}  # what :func:`size` reads
+    try:
+        for name, version, filename, url, sha256, entry in memo[3]:
+            wanted.append(Wanted(name, version, filename, url=url, sha256=sha256,
+                                 requested=True))
+            sizes[filename] = {"wheels": [entry]}  # what :func:`size` reads
+    except (TypeError, ValueError):
+        return None  # not what _remember writes: select again (and write it anew)
     return wanted, sizes
 
 
