@@ -145,7 +145,27 @@ def test_fallbacks_and_damaged_memos(project: Path, tmp_path: Path,
     assert _call(project, cache, interp, ["dev"]) == first
     assert _call(project, cache, interp, ["dev"], read=_never) == first
     for memo in (cache / "select-v1").iterdir():  # the right key, rows of another shape
-        fmt, signature, key, _rows = marshal.loads(memo.read_bytes())
-        memo.write_bytes(marshal.dumps((fmt, signature, key, (("only", "three", "fields"),))))
+        fmt, signature, key, _rows, digest = marshal.loads(memo.read_bytes())
+        memo.write_bytes(marshal.dumps((fmt, signature, key, (("only", "three", "fields"),),
+                                        digest)))
     assert _call(project, cache, interp, ["dev"]) == first
     assert _call(project, cache, interp, ["dev"], read=_never) == first
+
+
+def test_lock_input_is_what_the_gate_would_record(project: Path, tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    from ghostenv.workflow import gate
+
+    lock = project / "uv.lock"
+    lock.write_bytes(lock.read_bytes())  # written just now: racy, no digest vouched for
+    interp = _interpreter(TAGS["linux"])
+    _call(project, tmp_path / "cache", interp, ["dev"])
+    assert frozen_select.lock_input(str(project)) is None
+    monkeypatch.setattr(frozen_select, "RACY_NS", 0)
+    for _ in range(2):  # computed, then from the memo
+        _call(project, tmp_path / "cache", interp, ["dev"])
+        want = (gate._stat(str(lock)), gate._sha256(str(lock)))
+        assert frozen_select.lock_input(str(project)) == want
+    lock.write_bytes(lock.read_bytes() + b"\n")  # changed since: the gate hashes it itself
+    assert frozen_select.lock_input(str(project)) is None
+    assert frozen_select.lock_input(str(tmp_path / "elsewhere")) is None
