@@ -163,10 +163,11 @@ class _CodeBundle:
 
         temp = f"{self.path}.{os.getpid()}.tmp"
         try:
-            data = marshal.dumps((self.header, self.entries))
             os.makedirs(os.path.dirname(self.path), exist_ok=True)
             fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
             try:
+                data = marshal.dumps((self.header, self.entries))  # (a read-only install
+                # fails at the open above, before this costs anything)
                 view = memoryview(data)
                 while view:
                     view = view[os.write(fd, view):]
