@@ -284,6 +284,27 @@ def test_other_requests_go_to_the_engine(project: Project, case: str) -> None:
     project.fresh()  # back to the usual environment (and its recipe)
 
 
+def test_editable_changes_go_to_the_engine(project: Project) -> None:
+    doc = replay.load(str(project.recipe()))
+    assert doc is not None
+    assert doc["editable"] is not None
+    _key, folder, _names, wheel, _st = doc["editable"]
+    os.utime(Path(folder) / wheel)  # the cached editable wheel rebuilt (say)
+    proc = project.fresh()
+    assert not replayed(proc)
+    assert "the editable wheels changed" in proc.stderr, proc.stderr
+    assert replayed(project.fresh())
+    (project.root / "extra_pkg").mkdir()  # a new top-level name: another editable build
+    try:
+        proc = project.fresh()
+        assert not replayed(proc)
+        assert "build key changed" in proc.stderr, proc.stderr
+    finally:
+        (project.root / "extra_pkg").rmdir()
+    project.fresh()
+    assert replayed(project.fresh())
+
+
 def test_missing_store_object_falls_back_and_completes(project: Project) -> None:
     project.fresh()
     doc = replay.load(str(project.recipe()))
