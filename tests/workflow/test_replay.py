@@ -284,6 +284,14 @@ def test_other_requests_go_to_the_engine(project: Project, case: str) -> None:
     project.fresh()  # back to the usual environment (and its recipe)
 
 
+def test_an_inexact_sync_replays_and_registers_as_the_engine(project: Project) -> None:
+    proc = project.fresh("--inexact")  # the same selection; the record is merged, not replaced
+    assert replayed(proc), proc.stderr
+    assert project.record().read_bytes() == project.registry
+    again = project.sync()  # nothing extraneous: the gate recorded an exact environment
+    assert "Audited 5 packages" in again.stderr, again.stderr
+
+
 def test_editable_changes_go_to_the_engine(project: Project) -> None:
     doc = replay.load(str(project.recipe()))
     assert doc is not None
