@@ -53,3 +53,18 @@ def test_plain_record_text_is_what_the_json_encoder_writes(
         assert text == jsonlite.dumps(doc)
     plain = {"installed": {"numpy": "ab" * 32}, "path": "/home/u/p/.venv", "wheels": ["cd" * 32]}
     assert _dumps_plain(plain) == jsonlite.dumps(plain)
+
+
+def test_an_unchanged_record_is_not_rewritten(tmp_path: Path) -> None:
+    env = tmp_path / "env"
+    env.mkdir()
+    wheels = ["ab" * 32, "cd" * 32]
+    track(tmp_path, env, wheels, replace=True, installed={"a": "ab" * 32})
+    record = next((tmp_path / ENVS).glob("*.json"))
+    before = record.stat().st_ino
+    track(tmp_path, env, reversed(wheels), replace=True, installed={"a": "ab" * 32})
+    assert record.stat().st_ino == before  # the same text: left alone
+    track(tmp_path, env, wheels[:1], replace=True, installed={"a": "ab" * 32})
+    assert record.stat().st_ino != before  # other wheels: rewritten
+    assert json.loads(record.read_text())["wheels"] == wheels[:1]
+    assert installed_wheels(tmp_path, env) == {"a": "ab" * 32}

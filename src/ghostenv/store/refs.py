@@ -105,6 +105,8 @@ def track(root: str | os.PathLike[str], env: str | os.PathLike[str], wheels: Ite
         temp = os.path.join(os.path.dirname(path), f".tmp-{os.getpid()}-{os.path.basename(path)}")
         doc = {"installed": names, "path": env_path, "wheels": sorted(current | set(wheels))}
         text = _dumps_plain(doc) or jsonlite.dumps(doc)
+        if old is None and _same_text(path, text):
+            return  # a new environment at a path with the same wheels: a file less to make
         fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
         try:
             os.write(fd, text.encode("utf-8"))
@@ -116,6 +118,22 @@ def track(root: str | os.PathLike[str], env: str | os.PathLike[str], wheels: Ite
                 os.unlink(old)
     finally:
         os.close(lock_fd)  # closing releases the lock
+
+
+def _same_text(path: str, text: str) -> bool:
+    """Whether the record at ``path`` already reads ``text`` (a read is cheaper than the
+    new file and rename of a rewrite)."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        data = os.read(fd, len(text) + 2)
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
+    return data == text.encode("utf-8")
 
 
 def _plain(text: object) -> bool:
