@@ -45,7 +45,7 @@ import time
 
 from ghostenv.workflow.frozen_python import CHOICE_TTL, choose
 from ghostenv.workflow.frozen_python import Fallback as _Fallback
-from ghostenv.workflow.frozen_select import locked_wheels, size
+from ghostenv.workflow.frozen_select import lock_input, locked_wheels, size
 from ghostenv.workflow.replay import summary_line
 
 TYPE_CHECKING = False
@@ -382,9 +382,11 @@ def _apply_with(job: _Job, *, quiet: bool,
             progress(note)
         if extraneous == 0:
             selection = selection.as_exact()
+        known = lock_input(job.project)  # uv.lock's digest, when the selection memo has it
         gate.record(job.project, job.env_dir, selection, interpreter=layout.python_str,
                     site_packages=list(dict.fromkeys((layout.purelib_str, layout.platlib_str))),
-                    count=len(job.wanted))
+                    count=len(job.wanted),
+                    inputs={"uv.lock": known} if known is not None else None)
         job.marks.append(("record", time.perf_counter()))
         if fresh and job.capture:  # the next sync into a new environment here replays it
             from ghostenv.workflow.recipe import capture
