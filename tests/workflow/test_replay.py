@@ -488,6 +488,31 @@ def test_interpreter_chosen_through_the_memo(project: Project) -> None:
     shutil.rmtree(env_path, ignore_errors=True)
 
 
+def test_a_recipe_is_recorded_for_a_remade_environment_only(project: Project) -> None:
+    """A first environment at a path costs no capture; made again there, it is recorded;
+    the third time it is replayed."""
+    path = project.root / ".venv-third"
+    other = {"GHOSTENV_PROJECT_ENVIRONMENT": str(path)}
+    selection = gate.Selection(python=sys.executable, checked=False)
+    recipe = Path(replay.recipe_path(str(project.cache), str(path), selection))
+    try:
+        first = project.sync(**other)
+        assert first.returncode == 0, first.stderr
+        assert not replayed(first)
+        assert not recipe.exists()
+        shutil.rmtree(path)
+        second = project.sync(**other)
+        assert second.returncode == 0, second.stderr
+        assert not replayed(second)
+        assert recipe.is_file(), second.stderr
+        shutil.rmtree(path)
+        third = project.sync(**other)
+        assert third.returncode == 0, third.stderr
+        assert replayed(third), third.stderr
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
 def test_old_recipes_are_trimmed(project: Project) -> None:
     from ghostenv.workflow import recipe
 
@@ -498,7 +523,12 @@ def test_old_recipes_are_trimmed(project: Project) -> None:
         os.utime(old, (1000 + i, 1000 + i))
     os.utime(project.recipe(), (900, 900))
     assert replayed(project.fresh())  # used: touched, so kept
-    proc = project.fresh(GHOSTENV_PROJECT_ENVIRONMENT=str(project.root / ".venv-other"))
+    other = {"GHOSTENV_PROJECT_ENVIRONMENT": str(project.root / ".venv-other")}
+    proc = project.fresh(**other)  # a first environment at a path: no recipe recorded
+    assert not replayed(proc), proc.stderr
+    assert len(list(folder.iterdir())) > recipe.KEEP  # (so nothing trimmed either)
+    shutil.rmtree(project.root / ".venv-other")
+    proc = project.fresh(**other)  # made again there: recorded, and the folder trimmed
     assert not replayed(proc), proc.stderr
     shutil.rmtree(project.root / ".venv-other")
     left = sorted(p.name for p in folder.iterdir())

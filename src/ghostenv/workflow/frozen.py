@@ -22,7 +22,9 @@ standard library and the install engine, for ``--frozen`` and for a lock that
 * the install engine (:mod:`ghostenv.workflow.plan`) links (or downloads) them
   under the environment's lock, and the gate record is written so the next
   sync is the no-op fast path;
-* when that made a new environment by hardlinks only, its recipe is recorded
+* when that made a new environment by hardlinks only, at a path where the
+  store had registered one before (an environment that gets remade: a nox
+  session, ``rm -rf .venv``, CI), its recipe is recorded
   (:mod:`ghostenv.workflow.recipe`), and the next sync into the same (deleted)
   path replays it while nothing it depends on changed
   (:mod:`ghostenv.workflow.replay`, tried before any of the above).
@@ -142,7 +144,7 @@ class _Job:
         """(phase, perf_counter at its end), printed under ``GHOSTENV_TIMINGS=1``"""
         self.capture = False
         """Record a recipe (:mod:`ghostenv.workflow.recipe`) when the sync makes a new
-        environment"""
+        environment at a path where the store had registered one before"""
 
 
 def _read_toml(path: str, *, lock: bool = False) -> dict[str, Any]:
@@ -352,11 +354,19 @@ def _apply_with(job: _Job, *, quiet: bool,
         if gate.check(job.project, job.env_dir, selection) is None:  # a concurrent sync did it
             return summary_line(0, 0.0), True, None
         fresh = not os.path.lexists(env_path)
+        made_before = False
         if fresh:  # a replay killed before its rename left its tree beside: ours to remove
-            from ghostenv.workflow.replay import remove_tree, temp_path
+            from ghostenv.store.refs import ENVS
+            from ghostenv.workflow.replay import path_key, remove_tree, temp_path
 
             if os.path.lexists(temp_path(env_path)):
                 remove_tree(temp_path(env_path))
+            # An environment the store registered at this path before (and that is gone
+            # now) is one that gets remade: nox sessions, `rm -rf .venv`, CI. Only such a
+            # one pays for recording a recipe (~5 ms web, ~20 ms data); a first sync into
+            # a new path does not.
+            made_before = os.path.exists(
+                os.path.join(job.cache_dir, "store", ENVS, f"{path_key(env_path)}.json"))
         gate.forget(job.env_dir)
         stale = _foreign(job.env_dir, interp)
         job.marks.append(("lock+gate", time.perf_counter()))
@@ -388,7 +398,7 @@ def _apply_with(job: _Job, *, quiet: bool,
                     count=len(job.wanted),
                     inputs={"uv.lock": known} if known is not None else None)
         job.marks.append(("record", time.perf_counter()))
-        if fresh and job.capture:  # the next sync into a new environment here replays it
+        if fresh and made_before and job.capture:  # the next sync into a new env here replays it
             from ghostenv.workflow.recipe import capture
 
             why = capture(job, plan, done, layout, store)
