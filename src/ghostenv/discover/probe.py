@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import os
 
-from ghostenv.store import jsonlite
-
 TYPE_CHECKING = False  # typing costs milliseconds; type checkers treat this name as true
 if TYPE_CHECKING:
     from pathlib import Path
@@ -126,6 +124,8 @@ def run_probe(path: str) -> dict[str, Any]:
         tail = proc.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or ["no output"]
         raise ProbeFailed(f"not a working Python (exit {proc.returncode}: {tail[0][:120]})")
     try:
+        from ghostenv.store import jsonlite
+
         data = jsonlite.loads(proc.stdout.decode("utf-8", "replace").strip().splitlines()[-1])
     except (ValueError, IndexError) as exc:
         raise ProbeFailed("not a Python: probe printed no JSON") from exc
@@ -186,6 +186,8 @@ def probe_cached(path: str, cache_dir: str | os.PathLike[str] | None
             return found, True
         try:
             seen = os.stat(entry)
+            from ghostenv.store import jsonlite  # (the twin spares the usual sync this module)
+
             with open(entry, encoding="utf-8") as handle:
                 cached = jsonlite.loads(handle.read())
             if cached.get("key") == key and "ghostenv_tags" in cached["probe"]:

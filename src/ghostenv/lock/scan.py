@@ -18,8 +18,6 @@ the result with tomllib's on every lock fixture.
 
 from __future__ import annotations
 
-from itertools import repeat
-
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
@@ -139,6 +137,8 @@ def scan(text: str) -> dict[str, Any] | None:
 
 
 def _scan(lines: list[str]) -> dict[str, Any]:
+    from itertools import repeat  # (here: a remembered selection reads pyproject.toml only)
+
     doc: dict[str, Any] = {}
     packages: list[dict[str, Any]] = []
     package: dict[str, Any] | None = None

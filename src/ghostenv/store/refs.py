@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 
 from ghostenv._fast import suppress
-from ghostenv.store import jsonlite
 from ghostenv.store.record import record
 
 TYPE_CHECKING = False  # typing costs milliseconds; type checkers treat this name as true
@@ -65,6 +64,8 @@ def _old_record_path(root: str | os.PathLike[str], env: str) -> str:
 
 
 def _read(path: str) -> dict[str, Any]:
+    from ghostenv.store import jsonlite
+
     with open(path, encoding="utf-8") as handle:
         doc = jsonlite.loads(handle.read())
     if not isinstance(doc, dict):
@@ -104,7 +105,11 @@ def track(root: str | os.PathLike[str], env: str | os.PathLike[str], wheels: Ite
             names.update(installed)
         temp = os.path.join(os.path.dirname(path), f".tmp-{os.getpid()}-{os.path.basename(path)}")
         doc = {"installed": names, "path": env_path, "wheels": sorted(current | set(wheels))}
-        text = _dumps_plain(doc) or jsonlite.dumps(doc)
+        text = _dumps_plain(doc)
+        if text is None:  # a string to escape: the real encoder
+            from ghostenv.store import jsonlite
+
+            text = jsonlite.dumps(doc)
         if old is None and _same_text(path, text):
             return  # a new environment at a path with the same wheels: a file less to make
         fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
