@@ -14,8 +14,15 @@ into a deleted ``.venv``" is its best case. This tree therefore has three rows:
 
 - ``recipe hit``: into the project's ``.venv`` again (what a user's second fresh sync is);
 - ``no recipe``: the same with ``GHOSTENV_REPLAY=0`` (the install engine's path);
-- ``miss``: into a new path every round (``GHOSTENV_PROJECT_ENVIRONMENT``; a first sync
-  into a path: the engine path plus recording its recipe). ``--no-miss`` drops it.
+- ``miss``: into a new path every round (``GHOSTENV_PROJECT_ENVIRONMENT``): a first-ever
+  sync at a path (the engine path; a recipe is only recorded by the second sync at a
+  path). ``--no-miss`` drops it.
+
+Every timed run starts from the same state: the environment the previous run left
+at that path (ghostenv's or uv's) is removed, then ``os.sync()`` and a 50 ms pause,
+none of it timed -- removing thousands of files keeps ext4 busy for a while, and
+that must not fall on whichever row runs next. Before timing, every row runs twice
+untimed, and the hit row until it replays (at most five runs).
 
 Every ghostenv row gets ``GHOSTENV_CACHE_DIR`` (its own), ``GHOSTENV_TIMINGS=1`` and
 ``GHOSTENV_REPLAY`` as its row says (an outer ``GHOSTENV_REPLAY``,
@@ -76,10 +83,26 @@ def _env(src: Path | None, cache: Path, uv_cache: Path) -> dict[str, str]:
     return env
 
 
+def settle() -> None:
+    """Let the filesystem finish the last removal before a timed run (every row alike).
+
+    Removing an environment of thousands of files leaves ext4 busy (deferred inode frees,
+    the journal) for whatever runs next; without this, the row that happens to follow a
+    removal pays for it. ``os.sync()`` and a short pause, not timed.
+    """
+    os.sync()
+    time.sleep(PAUSE)
+
+
+#: Seconds to wait after ``os.sync()`` before a timed run.
+PAUSE = 0.05
+
+
 def _timed(cmd: list[str], cwd: Path, env: dict[str, str], target: Path
            ) -> tuple[float, float, str]:
     """(wall ms, child CPU ms, stderr) of one run into ``target``, removed first (not timed)."""
     shutil.rmtree(target, ignore_errors=True)
+    settle()
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, check=False)
@@ -208,6 +231,13 @@ def bench(name: str, runs: int, python: str, baseline: str | None, scratch: Path
             contender.run()
             if label != FLOOR:
                 holds[label] = _dists(contender.target)
+    # the hit row replays only once a recipe exists: ghostenv records one at the second sync
+    # into a path (the first registers it), and not for a lock written < 1 s before
+    for _ in range(5):
+        if "timings: replay: " in contenders[HIT].run()[2]:
+            break
+    else:
+        print(f"{name}: warning: the recipe-hit row never replayed in its warm-up")
     if len(set(holds.values())) != 1:  # every row must build the same environment
         raise SystemExit(f"{name}: the environments differ: " + "; ".join(
             f"{label}: {sorted(dists)}" for label, dists in holds.items()))
