@@ -225,10 +225,11 @@ def _twin(entry: str, key: list[Any]) -> dict[str, Any] | None:
     """
     import marshal
 
+    from ghostenv._fast import read_file
+
     try:
         st = os.stat(entry)
-        with open(_twin_path(entry), "rb") as handle:
-            signature, twin_key, probe = marshal.loads(handle.read())
+        signature, twin_key, probe = marshal.loads(read_file(_twin_path(entry)))
     except (OSError, EOFError, ValueError, TypeError):
         return None
     if signature != (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns) or twin_key != key:

@@ -98,7 +98,7 @@ def _scan_remembered(paths: Sequence[str]) -> bool:
     in the same clock tick cannot hide. Saves the ~1-2 ms scan (dozens of
     ``entry_points.txt`` files opened) on every fresh-environment sync.
     """
-    from ghostenv._fast import cache_dir
+    from ghostenv._fast import cache_dir, read_file
 
     cache = cache_dir()
     if cache is None:
@@ -121,8 +121,7 @@ def _scan_remembered(paths: Sequence[str]) -> bool:
     signature = tuple(stamps)
     memo: dict[tuple[str, ...], tuple[tuple[int, ...], bool]] = {}
     try:
-        with open(memo_path, "rb") as handle:
-            loaded = marshal.loads(handle.read())
+        loaded = marshal.loads(read_file(memo_path))
         if isinstance(loaded, dict):
             memo = loaded
     except (OSError, EOFError, ValueError, TypeError):

@@ -19,7 +19,7 @@ import marshal
 import os
 import time
 
-from ghostenv._fast import suppress
+from ghostenv._fast import read_file, suppress
 from ghostenv.errors import HashMismatchError, StoreError, WheelError
 from ghostenv.store.manifest import LinkIndex, ManifestFile, WheelManifest
 from ghostenv.store.record import record
@@ -75,23 +75,6 @@ def _path(value: str | os.PathLike[str]) -> Path:
     from pathlib import Path
 
     return Path(value)
-
-
-def _read_whole(path: str | os.PathLike[str]) -> bytes:
-    """A file's bytes by ``open``/``fstat``/``read``/``close`` (a buffered ``open()`` makes
-    twice the system calls, and a fresh sync reads one link index per wheel)."""
-    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-    try:
-        size = os.fstat(fd).st_size
-        data = os.read(fd, size + 1)
-        if len(data) <= size:  # (a damaged read only fails to parse: the caller rebuilds)
-            return data
-        chunks = [data]  # it grew meanwhile
-        while chunk := os.read(fd, 1 << 16):
-            chunks.append(chunk)
-        return b"".join(chunks)
-    finally:
-        os.close(fd)
 
 
 def _fsync_dir(path: str | os.PathLike[str]) -> None:
@@ -349,7 +332,7 @@ class Store:
         """
         path = self.link_index_path(wheel_sha256)
         try:
-            return LinkIndex.from_bytes(_read_whole(path))
+            return LinkIndex.from_bytes(read_file(path))
         except (OSError, ValueError):
             pass
         manifest = self.get_manifest(wheel_sha256, check_objects=False)

@@ -67,10 +67,9 @@ def locked_wheels(project: str, name: str, interpreter: Interpreter, *, groups: 
     started = time.time_ns()
     digest = ""
     if started - st.st_ctime_ns >= RACY_NS:  # its content, for the memo and the gate record
-        from ghostenv._fast import sha256_hex
+        from ghostenv._fast import read_file, sha256_hex
 
-        with open(lock_path, "rb") as handle:
-            digest = sha256_hex(handle.read())
+        digest = sha256_hex(read_file(lock_path))
         if _signature(os.stat(lock_path)) != signature:
             digest = ""  # changed while read: neither remembered nor vouched for
     lock = read(lock_path)
@@ -128,9 +127,10 @@ def _recall(memo_path: str, signature: tuple[int, ...], key: tuple[Any, ...],
     """The remembered answer when the memo matches the lock's stat and the key exactly."""
     import marshal
 
+    from ghostenv._fast import read_file
+
     try:
-        with open(memo_path, "rb") as handle:
-            memo = marshal.loads(handle.read())
+        memo = marshal.loads(read_file(memo_path))
     except (OSError, EOFError, ValueError, TypeError):
         return None
     if (not isinstance(memo, tuple) or len(memo) != 5 or memo[0] != MEMO_FORMAT
