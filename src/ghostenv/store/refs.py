@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 
-from ghostenv._fast import suppress
+from ghostenv._fast import suppress, write_small
 from ghostenv.store.record import record
 
 TYPE_CHECKING = False  # typing costs milliseconds; type checkers treat this name as true
@@ -103,7 +103,6 @@ def track(root: str | os.PathLike[str], env: str | os.PathLike[str], wheels: Ite
                 names = dict(doc.get("installed") or {})
         if installed is not None:
             names.update(installed)
-        temp = os.path.join(os.path.dirname(path), f".tmp-{os.getpid()}-{os.path.basename(path)}")
         doc = {"installed": names, "path": env_path, "wheels": sorted(current | set(wheels))}
         text = _dumps_plain(doc)
         if text is None:  # a string to escape: the real encoder
@@ -112,12 +111,7 @@ def track(root: str | os.PathLike[str], env: str | os.PathLike[str], wheels: Ite
             text = jsonlite.dumps(doc)
         if old is None and _same_text(path, text):
             return  # a new environment at a path with the same wheels: a file less to make
-        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-        try:
-            os.write(fd, text.encode("utf-8"))
-        finally:
-            os.close(fd)
-        os.replace(temp, path)
+        write_small(path, text.encode("utf-8"))
         if old is not None:
             with suppress(FileNotFoundError):
                 os.unlink(old)

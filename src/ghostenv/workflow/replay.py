@@ -401,13 +401,9 @@ def _track(recipe: dict[str, Any], env: str, *, exact: bool) -> None:
         lock_fd = os.open(path[: -len(".json")] + ".lock", os.O_RDWR | os.O_CREAT, 0o644)
     try:
         fcntl.flock(lock_fd, fcntl.LOCK_EX)
-        temp = os.path.join(os.path.dirname(path), f".tmp-{os.getpid()}-{os.path.basename(path)}")
-        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-        try:
-            os.write(fd, text.encode("utf-8"))
-        finally:
-            os.close(fd)
-        os.replace(temp, path)
+        from ghostenv._fast import write_small
+
+        write_small(path, text.encode("utf-8"))  # as refs.track writes it
     finally:
         os.close(lock_fd)  # closing releases the lock
 
