@@ -55,69 +55,35 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import resource
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+from _common import child_env, dists, settle, table, timed
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 WORKLOADS = REPO.parent / "shared" / "workloads"
 
 
-#: Dropped from every child's environment: they would change what a row measures.
-_DROP = ("PYTHONDONTWRITEBYTECODE", "VIRTUAL_ENV", "PYTHONPATH", "GHOSTENV_REPLAY",
-         "GHOSTENV_PROJECT_ENVIRONMENT", "UV_PROJECT_ENVIRONMENT")
-
-
 def _env(src: Path | None, cache: Path, uv_cache: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in _DROP}
-    env.update(GHOSTENV_CACHE_DIR=str(cache), UV_CACHE_DIR=str(uv_cache),
-               UV_LINK_MODE="hardlink")
+    env = child_env(drop=("PYTHONPATH",), GHOSTENV_CACHE_DIR=str(cache),
+                    UV_CACHE_DIR=str(uv_cache), UV_LINK_MODE="hardlink")
     if src is not None:
         env["PYTHONPATH"] = str(src)
     return env
 
 
-def settle() -> None:
-    """Let the filesystem finish the last removal before a timed run (every row alike).
-
-    Removing an environment of thousands of files leaves ext4 busy (deferred inode frees,
-    the journal) for whatever runs next; without this, the row that happens to follow a
-    removal pays for it. ``os.sync()`` and a short pause, not timed.
-    """
-    os.sync()
-    time.sleep(PAUSE)
-
-
-#: Seconds to wait after ``os.sync()`` before a timed run.
-PAUSE = 0.05
-
-
 def _timed(cmd: list[str], cwd: Path, env: dict[str, str], target: Path
            ) -> tuple[float, float, str]:
-    """(wall ms, child CPU ms, stderr) of one run into ``target``, removed first (not timed)."""
+    """(wall ms, child CPU ms, stderr) of one run into ``target``, removed first and the
+    filesystem settled (not timed)."""
     shutil.rmtree(target, ignore_errors=True)
     settle()
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    start = time.perf_counter()
-    proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, check=False)
-    wall = (time.perf_counter() - start) * 1000
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if proc.returncode != 0:
-        raise SystemExit(f"{' '.join(cmd)} failed:\n{proc.stderr}")
-    cpu = (after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime) * 1000
-    return wall, cpu, proc.stderr
-
-
-def _dists(env_dir: Path) -> frozenset[str]:
-    """The ``name-version`` of every distribution in the environment (dist-info names)."""
-    return frozenset(p.name.removesuffix(".dist-info").lower()
-                     for p in env_dir.glob("lib/python*/site-packages/*.dist-info"))
+    return timed(cmd, cwd, env)
 
 
 class Contender:
@@ -230,7 +196,7 @@ def bench(name: str, runs: int, python: str, baseline: str | None, scratch: Path
         for label, contender in contenders.items():
             contender.run()
             if label != FLOOR:
-                holds[label] = _dists(contender.target)
+                holds[label] = dists(contender.target)
     # the hit row replays only once a recipe exists: ghostenv records one at the second sync
     # into a path (the first registers it), and not for a lock written < 1 s before
     for _ in range(5):
@@ -252,19 +218,10 @@ def bench(name: str, runs: int, python: str, baseline: str | None, scratch: Path
             results[label].append((wall, cpu))
             if contenders[label].phases:
                 _phases(stderr, phases.setdefault(label, {}), notes.setdefault(label, []))
-    ref_wall = statistics.median(w for w, _ in results[UV])
-    ref_cpu = statistics.median(c for _, c in results[UV])
     print(f"\n{name}: fresh environment ({len(next(iter(holds.values())))} distributions in "
           f"each), warm caches, {runs} interleaved rounds "
           f"(load average {os.getloadavg()[0]:.1f})")
-    width = max(map(len, results))
-    print(f"{'contender':{width}} {'wall ms':>8} {'min':>7} {'vs uv':>6} {'cpu ms':>8} "
-          f"{'vs uv':>6}")
-    for label, rows in results.items():
-        wall = statistics.median(w for w, _ in rows)
-        cpu = statistics.median(c for _, c in rows)
-        print(f"{label:{width}} {wall:8.1f} {min(w for w, _ in rows):7.1f} {wall / ref_wall:6.2f} "
-              f"{cpu:8.1f} {cpu / ref_cpu:6.2f}")
+    table(results, UV)
     for label in (label for label in contenders if contenders[label].phases):
         seen = phases.get(label, {})
         if not seen:

@@ -43,6 +43,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from _common import child_env, dists, settle
+
 HERE = Path(__file__).resolve().parent
 WORKLOADS = HERE.parent.parent / "shared" / "workloads"
 
@@ -50,13 +52,8 @@ WORKLOADS = HERE.parent.parent / "shared" / "workloads"
 HIT = "ghostenv sync --frozen (recipe hit)"
 NO_RECIPE = "ghostenv sync --frozen (no recipe: GHOSTENV_REPLAY=0)"
 MISS = "ghostenv sync --frozen (miss: new env path each run)"
-#: Outer variables that would change what a row measures.
-_DROP = ("VIRTUAL_ENV", "PYTHONDONTWRITEBYTECODE", "GHOSTENV_REPLAY",
-         "GHOSTENV_PROJECT_ENVIRONMENT", "UV_PROJECT_ENVIRONMENT")
-
-
 def _base_env() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if k not in _DROP}
+    return child_env()
 
 
 def _run(cmd: list[str], *, cwd: Path | None = None, env: dict[str, str] | None = None) -> None:
@@ -95,8 +92,7 @@ def _fresh(path: Path) -> None:
     user, system = _cpu_split()
     start = time.perf_counter()
     shutil.rmtree(path, ignore_errors=True)
-    os.sync()  # the removal's deferred work must not fall on the next (timed) command
-    time.sleep(0.05)
+    settle()  # the removal's deferred work must not fall on the next (timed) command
     _UNTIMED[0] += time.perf_counter() - start
     user_end, sys_end = _cpu_split()
     _UNTIMED[1] += user_end - user
@@ -129,12 +125,6 @@ def _medians(actions: list[tuple[str, Callable[[int], None]]], runs: int
     SYSTEM_MS.update({label: statistics.median(v) for label, v in system.items()})
     return [(label, statistics.median(wall[label]), statistics.median(cpu[label]))
             for label, _ in actions]
-
-
-def _dists(env_dir: Path) -> frozenset[str]:
-    """The ``name-version`` of every distribution in the environment (dist-info names)."""
-    return frozenset(p.name.removesuffix(".dist-info").lower()
-                     for p in env_dir.glob("lib/python*/site-packages/*.dist-info"))
 
 
 def _du(*paths: Path) -> int:
@@ -172,12 +162,12 @@ def bench_workload(name: str, runs: int, python: str,
 
     # fill each cache once; both syncs must build the same environment
     _run([*ghostenv, "sync", "--frozen", "--no-dev", "--python", base], cwd=project, env=env)
-    ghostenv_holds = _dists(venv_dir)
+    ghostenv_holds = dists(venv_dir)
     _fresh(venv_dir)
     _run([uv, "sync", "-q", "--frozen", "--no-dev", "--python", base], cwd=project, env=env)
-    if _dists(venv_dir) != ghostenv_holds:
+    if dists(venv_dir) != ghostenv_holds:
         raise SystemExit(f"{name}: ghostenv and uv synced different distributions: "
-                         f"{sorted(ghostenv_holds ^ _dists(venv_dir))}")
+                         f"{sorted(ghostenv_holds ^ dists(venv_dir))}")
     pip_env = scratch / f"{name}-pip-fill"
     _run([base, "-m", "venv", str(pip_env)], env=env)
     _run([str(pip_env / "bin" / "pip"), "install", "-q", "-r", str(pins)], env=env)

@@ -51,23 +51,23 @@ import argparse
 import json
 import os
 import random
-import resource
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+import _common
+from _common import dists, settle, table, timed
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 WORKLOADS = REPO.parent / "shared" / "workloads"
 BIN = Path(sys.executable).parent
 
-_DROP = ("PYTHONDONTWRITEBYTECODE", "VIRTUAL_ENV", "GHOSTENV_REPLAY",
-         "GHOSTENV_PROJECT_ENVIRONMENT", "UV_PROJECT_ENVIRONMENT", "FORCE_COLOR",
-         "NOX_DEFAULT_VENV_BACKEND", "GHOSTENV_NOX_FAST")
+#: Also dropped from the children's environment (beyond ``_common.DROP``).
+_DROP = ("FORCE_COLOR", "NOX_DEFAULT_VENV_BACKEND", "GHOSTENV_NOX_FAST")
 
 GHOSTENV_NOXFILE = """import nox
 import ghostenv.nox
@@ -114,22 +114,12 @@ FLOOR = "nox --version (start-up)"
 
 
 def _env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in _DROP}
-    env.update(extra)
-    return env
+    return _common.child_env(drop=_DROP, **extra)
 
 
 def _run(cmd: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, float, str]:
     """(wall ms, CPU ms of the process tree, stderr) of one command."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    start = time.perf_counter()
-    proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, check=False)
-    wall = (time.perf_counter() - start) * 1000
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if proc.returncode != 0:
-        raise SystemExit(f"{' '.join(cmd)} failed in {cwd}:\n{proc.stdout}\n{proc.stderr}")
-    cpu = (after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime) * 1000
-    return wall, cpu, proc.stderr
+    return timed(cmd, cwd, env)
 
 
 def _fresh(project: Path) -> None:
@@ -137,14 +127,7 @@ def _fresh(project: Path) -> None:
     settle: ``os.sync()`` and a 50 ms pause -- removing thousands of files keeps ext4
     busy for a while, which must not fall on whichever row runs next. Not timed."""
     shutil.rmtree(project / ".nox", ignore_errors=True)
-    os.sync()
-    time.sleep(0.05)
-
-
-def _dists(env_dir: Path) -> frozenset[str]:
-    """The ``name-version`` of every distribution in the environment (dist-info names)."""
-    return frozenset(p.name.removesuffix(".dist-info").lower()
-                     for p in env_dir.glob("lib/python*/site-packages/*.dist-info"))
+    settle()
 
 
 def _steps(env_dir: Path) -> dict[str, float]:
@@ -205,7 +188,7 @@ def bench(runs: int, python: str, groups: list[str], workload: str, scratch: Pat
         for label, (project, child_env) in contenders.items():
             _run(commands[label], project, child_env)
             if label != FLOOR:
-                holds[label] = _dists(project / ".nox" / "web")
+                holds[label] = dists(project / ".nox" / "web")
             if not reuse:
                 shutil.rmtree(project / ".nox", ignore_errors=True)
     # the fast path replays only once a recipe exists: recorded by the second sync into a
@@ -238,21 +221,12 @@ def bench(runs: int, python: str, groups: list[str], workload: str, scratch: Pat
             for line in stderr.splitlines():
                 if line.startswith("timings: "):
                     _phases(line[len("timings: "):], phases.setdefault(label, {}))
-    ref_wall = statistics.median(w for w, _ in results[UV])
-    ref_cpu = statistics.median(c for _, c in results[UV])
     what = "reused (--reuse-venv=yes)" if reuse else "fresh"
     print(f"\n{workload}: `nox -s web` (groups {groups}, python {base}), {what} session "
           f"environment ({len(next(iter(holds.values())))} distributions in each), warm caches, "
           f"{runs} interleaved rounds "
           f"(load average {os.getloadavg()[0]:.1f})")
-    width = max(map(len, results))
-    print(f"{'contender':{width}} {'wall ms':>8} {'min':>7} {'vs uv':>6} {'cpu ms':>8} "
-          f"{'vs uv':>6}")
-    for label, timed in results.items():
-        wall = statistics.median(w for w, _ in timed)
-        cpu = statistics.median(c for _, c in timed)
-        print(f"{label:{width}} {wall:8.1f} {min(w for w, _ in timed):7.1f} "
-              f"{wall / ref_wall:6.2f} {cpu:8.1f} {cpu / ref_cpu:6.2f}")
+    table(results, UV)
     for label, seen in steps.items():
         print(f"steps, {label} (median): " + ", ".join(
             f"{step} {statistics.median(values):.1f} ms" for step, values in seen.items()))

@@ -33,20 +33,15 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from _common import child_env, settle
+
 HERE = Path(__file__).resolve().parent
 WORKLOAD = HERE.parent.parent / "shared" / "workloads" / "web"
 BIN = Path(sys.executable).parent
 
 
-#: Outer variables that would change what a row measures (each row sets what it means).
-_DROP = ("PYTHONDONTWRITEBYTECODE", "GHOSTENV_REPLAY", "GHOSTENV_PROJECT_ENVIRONMENT",
-         "UV_PROJECT_ENVIRONMENT", "VIRTUAL_ENV")
-
-
 def _env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in _DROP}
-    env.update(extra)
-    return env
+    return child_env(**extra)
 
 
 def _once(cmd: Sequence[str], cwd: Path, env: dict[str, str]) -> float:
@@ -134,8 +129,7 @@ def main() -> int:
 
         def fresh(env_dir: Path) -> None:  # untimed; the removal's deferred work settles too
             shutil.rmtree(env_dir, ignore_errors=True)
-            os.sync()
-            time.sleep(0.05)
+            settle()
 
         for _ in range(2):  # the second sync at a path records its recipe
             fresh(g_proj / ".venv")
