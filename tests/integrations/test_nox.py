@@ -202,15 +202,20 @@ def test_session_install_goes_through_ghostenv_and_is_skipped_on_reuse(
     assert dists3 == dists
 
 
-def test_sync_installs_the_project_editable(tmp_path: Path, fixture_index: Any,
-                                            cache_dir: Path) -> None:
-    root = locked_copy(REPO / "fixtures" / "projects" / "nox-package", tmp_path / "nox-package",
-                       fixture_index)
+def packaged_project(root: Path, index: Any) -> tuple[Path, dict[str, str]]:
+    """The nox-package fixture (a project with a build system) locked at ``root``, and the
+    environment its sessions need to build it offline (skips when the backends are absent)."""
+    project = locked_copy(REPO / "fixtures" / "projects" / "nox-package", root, index)
     backends = REPO.parent / "shared" / "packse" / "index" / "vendor" / "build"
     if not backends.is_dir():
         pytest.skip("no offline build backends (shared/packse/index/vendor/build)")
-    env_vars = {"GHOSTENV_INDEX_URL": fixture_index.simple_url,
-                "GHOSTENV_FIND_LINKS": str(backends)}
+    return project, {"GHOSTENV_INDEX_URL": index.simple_url,
+                     "GHOSTENV_FIND_LINKS": str(backends)}
+
+
+def test_sync_installs_the_project_editable(tmp_path: Path, fixture_index: Any,
+                                            cache_dir: Path) -> None:
+    root, env_vars = packaged_project(tmp_path / "nox-package", fixture_index)
     first = run_nox(root, "-s", "tests", env=env_vars)
     assert first.returncode == 0, first.stdout + first.stderr
     assert "ANSWER 1" in first.stderr + first.stdout

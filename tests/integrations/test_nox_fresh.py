@@ -18,7 +18,14 @@ import pytest
 
 from ghostenv.integrate.stamp import installed
 from ghostenv.integrate.steps import sync_fingerprint
-from tests.integrations.test_nox import FIXTURE, events, locked_copy, reports, run_nox
+from tests.integrations.test_nox import (
+    FIXTURE,
+    events,
+    locked_copy,
+    packaged_project,
+    reports,
+    run_nox,
+)
 
 NOXFILE = '''
 import nox
@@ -191,15 +198,7 @@ def test_a_packaged_project_is_built_once_then_synced_by_the_fast_path(
         tmp_path: Path, fixture_index: Any, cache_dir: Path) -> None:
     """The first sync builds the editable wheel (the general step: the fast path needs it
     cached); a later new environment takes the fast path with that build."""
-    from tests.integrations.test_nox import REPO
-
-    root = locked_copy(REPO / "fixtures" / "projects" / "nox-package", tmp_path / "nox-package",
-                       fixture_index)
-    backends = REPO.parent / "shared" / "packse" / "index" / "vendor" / "build"
-    if not backends.is_dir():
-        pytest.skip("no offline build backends (shared/packse/index/vendor/build)")
-    env_vars = {"GHOSTENV_INDEX_URL": fixture_index.simple_url,
-                "GHOSTENV_FIND_LINKS": str(backends)}
+    root, env_vars = packaged_project(tmp_path / "nox-package", fixture_index)
     env = root / ".nox" / "tests"
     first = run_nox(root, "-s", "tests", env=env_vars)
     assert first.returncode == 0, first.stdout + first.stderr
