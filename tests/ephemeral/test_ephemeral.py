@@ -150,11 +150,9 @@ def test_prune_removes_abandoned_environments(interp: Interpreter, settings: Ind
 
 def test_sdist_only_requirement_is_built(interp: Interpreter, cache_dir: Path,
                                          fixture_index: IndexServer) -> None:
-    from tests.support.index_plugin import packse_dir
+    from tests.support.index_plugin import build_backend_links
 
-    links = packse_dir() / "index" / "vendor" / "build"
-    if not (links / "hatchling-1.20.0-py3-none-any.whl").is_file():
-        pytest.skip(f"backend wheels not found in {links}")
+    links = build_backend_links()
     settings = IndexSettings(index_url=fixture_index.simple_url, find_links=(str(links),),
                              cache_dir=cache_dir)
     env = ephemeral_environment(["delta==0.6.0"], interpreter=interp, base=None,

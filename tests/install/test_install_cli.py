@@ -7,10 +7,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
-import pytest
-
 from tests.conftest import run_ghostenv
-from tests.support.index_plugin import REPO, packse_dir
+from tests.support.index_plugin import REPO, build_backend_links
 from tests.support.index_server import IndexServer
 
 PY = "3.12"
@@ -94,9 +92,7 @@ def test_local_wheel_and_unknown_project(tmp_path: Path, cache_dir: Path,
 
 
 def test_editable_project(tmp_path: Path, cache_dir: Path, fixture_index: IndexServer) -> None:
-    links = packse_dir() / "index" / "vendor" / "build"
-    if not (links / "hatchling-1.20.0-py3-none-any.whl").is_file():
-        pytest.skip(f"backend wheels not found in {links}")
+    links = build_backend_links()
     project = tmp_path / "build-hatchling"
     shutil.copytree(REPO / "fixtures" / "projects" / "build-hatchling", project)
     env = tmp_path / "env"

@@ -37,6 +37,15 @@ def packse_dir() -> Path:
     return Path(env) if env else REPO.parent / "shared" / "packse"
 
 
+def build_backend_links() -> Path:
+    """The folder holding the build backend wheels (hatchling) that offline editable and
+    sdist builds install from; skips the calling test when ../shared does not have them."""
+    links = packse_dir() / "index" / "vendor" / "build"
+    if not (links / "hatchling-1.20.0-py3-none-any.whl").is_file():
+        pytest.skip(f"hatchling wheel not found in {links}")
+    return links
+
+
 @pytest.fixture(scope="session")
 def fixture_build(tmp_path_factory: pytest.TempPathFactory) -> BuildResult:
     return build_all(tmp_path_factory.mktemp("fixture-wheels"))

@@ -54,11 +54,9 @@ build-backend = "hatchling.build"
 
 def test_editable_project_second_sync_is_fast_and_the_same(tmp_path: Path,
                                                            fixture_index: Any) -> None:
-    from tests.support.index_plugin import packse_dir
+    from tests.support.index_plugin import build_backend_links
 
-    links = packse_dir() / "index" / "vendor" / "build"
-    if not (links / "hatchling-1.20.0-py3-none-any.whl").is_file():
-        pytest.skip(f"hatchling wheel not found in {links}")
+    links = build_backend_links()
     project = tmp_path / "demo"
     (project / "demo").mkdir(parents=True)
     (project / "demo" / "__init__.py").write_text("VALUE = 1\n")

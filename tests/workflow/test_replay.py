@@ -125,11 +125,9 @@ def snapshot(env: Path) -> dict[str, tuple[Any, ...]]:
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory, fixture_index: Any) -> Project:
-    from tests.support.index_plugin import packse_dir
+    from tests.support.index_plugin import build_backend_links
 
-    links = packse_dir() / "index" / "vendor" / "build"
-    if not (links / "hatchling-1.20.0-py3-none-any.whl").is_file():
-        pytest.skip(f"hatchling wheel not found in {links}")
+    links = build_backend_links()
     base = tmp_path_factory.mktemp("replay")
     root = base / "demo-replay"
     (root / "demo_replay").mkdir(parents=True)

@@ -170,11 +170,9 @@ def test_locked_fails_when_the_lock_must_change(project: Path, tmp_path: Path) -
 
 def test_project_with_build_system_is_installed_editable(project: Path, tmp_path: Path,
                                                          fixture_index: Any) -> None:
-    from tests.support.index_plugin import packse_dir
+    from tests.support.index_plugin import build_backend_links
 
-    links = packse_dir() / "index" / "vendor" / "build"
-    if not (links / "hatchling-1.20.0-py3-none-any.whl").is_file():
-        pytest.skip(f"hatchling wheel not found in {links}")
+    links = build_backend_links()
     pyproject = project / "pyproject.toml"
     pyproject.write_text(pyproject.read_text() + '\n[build-system]\nrequires = ["hatchling"]\n'
                          'build-backend = "hatchling.build"\n')
@@ -257,11 +255,9 @@ def test_interrupted_install_is_completed(project: Path, tmp_path: Path) -> None
 
 def test_sdist_only_package_is_built_and_installed(project: Path, tmp_path: Path,
                                                    fixture_index: Any) -> None:
-    from tests.support.index_plugin import packse_dir
+    from tests.support.index_plugin import build_backend_links
 
-    links = packse_dir() / "index" / "vendor" / "build"
-    if not (links / "hatchling-1.20.0-py3-none-any.whl").is_file():
-        pytest.skip(f"hatchling wheel not found in {links}")
+    links = build_backend_links()
     lock = project / "uv.lock"
     text = lock.read_text()
     start = text.index("[[package]]\nname = \"beta\"")
@@ -354,11 +350,9 @@ def test_web_workload_matches_uv_freeze(tmp_path: Path) -> None:
 @pytest.mark.parametrize("editable", [True, False])
 def test_local_directory_source_is_built(tmp_path: Path, fixture_index: Any,
                                          editable: bool) -> None:
-    from tests.support.index_plugin import packse_dir
+    from tests.support.index_plugin import build_backend_links
 
-    links = packse_dir() / "index" / "vendor" / "build"
-    if not (links / "hatchling-1.20.0-py3-none-any.whl").is_file():
-        pytest.skip(f"hatchling wheel not found in {links}")
+    links = build_backend_links()
     root = tmp_path / "app"
     (root / "lib" / "mylib").mkdir(parents=True)
     (root / "lib" / "pyproject.toml").write_text(
@@ -388,11 +382,9 @@ def test_local_directory_source_is_built(tmp_path: Path, fixture_index: Any,
 
 def test_workspace_root_installs_its_member_dependency(tmp_path: Path,
                                                        fixture_index: Any) -> None:
-    from tests.support.index_plugin import packse_dir
+    from tests.support.index_plugin import build_backend_links
 
-    links = packse_dir() / "index" / "vendor" / "build"
-    if not (links / "hatchling-1.20.0-py3-none-any.whl").is_file():
-        pytest.skip(f"hatchling wheel not found in {links}")
+    links = build_backend_links()
     root = tmp_path / "ws"
     (root / "packages" / "memb" / "memb").mkdir(parents=True)
     (root / "pyproject.toml").write_text(
